@@ -1,0 +1,1 @@
+"""Background jobs with recorded progress (JobRun). See docs/adr/0004-background-jobs.md."""

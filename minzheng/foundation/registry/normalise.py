@@ -1,0 +1,73 @@
+"""Turning raw person input into stored values: derived fields, masks, blind index, pinyin."""
+
+from __future__ import annotations
+
+import re
+
+from pypinyin import Style, lazy_pinyin
+
+from minzheng.foundation.codes import IdNumberError, mask_id_number, parse_id_number
+from minzheng.foundation.crypto.sm import blind_index
+
+PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+NAME_RE = re.compile(r"^[\u3400-\u9fff\u00b7·A-Za-z\s]{1,50}$")
+
+
+def id_index(id_number: str) -> str:
+    return blind_index(id_number.strip().upper(), purpose="id_number")
+
+
+def name_initials(name: str) -> str:
+    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
+
+
+def mask_phone(phone: str) -> str:
+    digits = phone.replace("-", "")
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_bank_account(account: str) -> str:
+    account = account.replace(" ", "")
+    if len(account) <= 8:
+        return "*" * len(account)
+    return account[:4] + "*" * (len(account) - 8) + account[-4:]
+
+
+def check_phone(phone: str) -> str | None:
+    if phone and not PHONE_RE.match(phone):
+        return "联系电话应为11位手机号或带区号的固定电话"
+    return None
+
+
+def check_name(name: str) -> str | None:
+    if not name:
+        return "姓名不能为空"
+    if not NAME_RE.match(name):
+        return "姓名只能包含汉字、字母和间隔号·，且不超过50字"
+    return None
+
+
+def derive_from_id(id_number: str) -> dict:
+    """sex, birth_date, masked form and blind index from a valid number; raises IdNumberError."""
+    rid = parse_id_number(id_number)
+    return {
+        "id_number": rid.number,
+        "id_number_index": id_index(rid.number),
+        "id_number_masked": mask_id_number(rid.number),
+        "sex": rid.sex,
+        "birth_date": rid.birth_date,
+    }
+
+
+__all__ = [
+    "IdNumberError",
+    "check_name",
+    "check_phone",
+    "derive_from_id",
+    "id_index",
+    "mask_bank_account",
+    "mask_phone",
+    "name_initials",
+]

@@ -1,0 +1,85 @@
+"""Scoped reads of the registry. Another region's row is simply not found (404, never 403)."""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Prefetch, Q
+from django.http import Http404
+
+from minzheng.foundation.accounts.scoping import prefix_q
+
+from .models import Household, Membership, Person
+from .normalise import id_index
+
+ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
+INITIALS = re.compile(r"^[A-Za-z]{1,10}$")
+
+
+def person_search(*, user, q: str = "", region: str = "", include_dead: bool = True):
+    """Exact ID number (blind index), pinyin initials (``zs`` → 张三), or name / part of a name."""
+    qs = Person.objects.for_user(user)
+    q = (q or "").strip()
+    if region:
+        qs = qs.filter(prefix_q("region_code", [region.rstrip("0") or region]))
+    if not include_dead:
+        qs = qs.filter(death_date__isnull=True)
+    if q:
+        if ID_LIKE.match(q):
+            qs = qs.filter(id_number_index=id_index(q))
+        elif INITIALS.match(q):
+            qs = qs.filter(name_initials__startswith=q.lower())
+        else:
+            qs = qs.filter(name__contains=q)
+    return qs.order_by("region_code", "name", "id")
+
+
+def person_get(*, user, pk) -> Person:
+    person = Person.objects.for_user(user).filter(pk=pk).first()
+    if person is None:
+        raise Http404("找不到该人员")
+    return person
+
+
+def person_current_household(person: Person) -> Membership | None:
+    return Membership.objects.filter(person=person, valid_to__isnull=True).select_related("household").first()
+
+
+def household_search(*, user, q: str = "", region: str = ""):
+    qs = Household.objects.for_user(user).select_related("head")
+    q = (q or "").strip()
+    if region:
+        qs = qs.filter(prefix_q("region_code", [region.rstrip("0") or region]))
+    if q:
+        if ID_LIKE.match(q):
+            qs = qs.filter(memberships__person__id_number_index=id_index(q), memberships__valid_to__isnull=True)
+        elif q.isdigit():
+            qs = qs.filter(number__startswith=q)
+        elif INITIALS.match(q):
+            qs = qs.filter(head__name_initials__startswith=q.lower())
+        else:
+            qs = qs.filter(Q(head__name__contains=q) | Q(address__contains=q))
+    return qs.order_by("region_code", "number")
+
+
+def household_get(*, user, pk) -> Household:
+    current = Membership.objects.filter(valid_to__isnull=True).select_related("person").order_by("id")
+    household = (
+        Household.objects.for_user(user)
+        .select_related("head")
+        .prefetch_related(Prefetch("memberships", queryset=current, to_attr="current_members"))
+        .filter(pk=pk)
+        .first()
+    )
+    if household is None:
+        raise Http404("找不到该家庭")
+    return household
+
+
+def household_history(household: Household):
+    return (
+        Membership.objects.filter(household=household)
+        .exclude(valid_to__isnull=True)
+        .select_related("person")
+        .order_by("-valid_to")
+    )

@@ -1,0 +1,321 @@
+"""Writes to the registry. Every write checks the user's grant for the region and is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.codes import mask_id_number
+from minzheng.foundation.numbering.services import sequence_take
+from minzheng.foundation.regions.models import Region
+
+from . import normalise as nz
+from .models import DisabilityKind, Household, HukouType, Membership, Person, Relation, SelfCare
+
+PERSON_FIELDS = [
+    "name", "id_number", "ethnicity", "phone", "hukou_type", "hukou_region_code", "region_code",
+    "disability_kind", "disability_grade", "serious_illness", "labour_capacity", "self_care", "death_date",
+]  # fmt: skip
+HOUSEHOLD_FIELDS = ["region_code", "address", "hukou_type", "bank_name", "bank_account"]
+
+
+def _require(user, permission: str, region_code: str) -> None:
+    if user is not None and not has_permission(user, permission, region_code):
+        raise PermissionDenied("无权在该区划办理此操作")
+
+
+def _audit_value(field: str, value):
+    if value in (None, ""):
+        return value
+    if field == "id_number":
+        return mask_id_number(value)
+    if field == "phone":
+        return nz.mask_phone(value)
+    if field == "bank_account":
+        return nz.mask_bank_account(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _snapshot(obj, fields) -> dict:
+    return {f: _audit_value(f, getattr(obj, f)) for f in fields}
+
+
+def _region_exists(code: str) -> bool:
+    return Region.objects.filter(code=code).exists()
+
+
+def person_clean(data: dict, *, instance: Person | None = None) -> dict:
+    """Validate person input; return cleaned values or raise ValidationError with Chinese messages."""
+    errors: dict[str, str] = {}
+    out: dict = {}
+    name = (data.get("name") if "name" in data else getattr(instance, "name", "")) or ""
+    name = name.strip()
+    if ("name" in data or instance is None) and (msg := nz.check_name(name)):
+        errors["name"] = msg
+    out["name"] = name
+    if "id_number" in data or instance is None:
+        try:
+            derived = nz.derive_from_id(data.get("id_number") or "")
+        except nz.IdNumberError as exc:
+            errors["id_number"] = str(exc)
+        else:
+            clash = Person.objects.filter(id_number_index=derived["id_number_index"])
+            if instance is not None:
+                clash = clash.exclude(pk=instance.pk)
+            if clash.exists():
+                errors["id_number"] = "该身份证号已登记"
+            out.update(derived)
+    for field in ("region_code", "hukou_region_code"):
+        if field in data or instance is None:
+            code = (data.get(field) or "").strip()
+            if field == "hukou_region_code" and not code:
+                code = (data.get("region_code") or getattr(instance, "region_code", "") or "").strip()
+            if not _region_exists(code):
+                errors[field] = f"区划代码 {code or '（空）'} 不存在"
+            out[field] = code
+    if "hukou_type" in data or instance is None:
+        if data.get("hukou_type") not in HukouType.values:
+            errors["hukou_type"] = "户籍类型应为城镇或农村"
+        out["hukou_type"] = data.get("hukou_type")
+    if "phone" in data:
+        phone = (data.get("phone") or "").strip()
+        if msg := nz.check_phone(phone):
+            errors["phone"] = msg
+        out["phone"] = phone
+        out["phone_masked"] = nz.mask_phone(phone) if phone else ""
+    if "ethnicity" in data:
+        out["ethnicity"] = (data.get("ethnicity") or "汉族").strip()[:20]
+    if "disability_kind" in data or "disability_grade" in data:
+        kind = data.get("disability_kind", getattr(instance, "disability_kind", "")) or ""
+        grade = data.get("disability_grade", getattr(instance, "disability_grade", None))
+        grade = int(grade) if grade not in (None, "") else None
+        if kind and kind not in DisabilityKind.values:
+            errors["disability_kind"] = "残疾类别无效"
+        if grade is not None and grade not in (1, 2, 3, 4):
+            errors["disability_grade"] = "残疾等级应为1–4级"
+        if bool(kind) != (grade is not None):
+            errors["disability_grade"] = "残疾类别与残疾等级须同时填写或同时为空"
+        out["disability_kind"], out["disability_grade"] = kind, grade
+    if "self_care" in data:
+        if data["self_care"] not in SelfCare.values:
+            errors["self_care"] = "生活自理能力应为全自理、部分丧失或完全丧失"
+        out["self_care"] = data["self_care"]
+    for field in ("serious_illness",):
+        if field in data:
+            out[field] = bool(data[field])
+    if "labour_capacity" in data:
+        out["labour_capacity"] = data["labour_capacity"]
+    if "death_date" in data:
+        out["death_date"] = data["death_date"] or None
+    if errors:
+        raise ValidationError(errors)
+    out["name_initials"] = nz.name_initials(out["name"]) if out.get("name") else ""
+    return out
+
+
+@transaction.atomic
+def person_create(*, user, data: dict) -> Person:
+    values = person_clean(data)
+    _require(user, "registry.change", values["region_code"])
+    person = Person.objects.create(**values)
+    audit_record(
+        action="create",
+        object_type="registry.person",
+        object_id=person.pk,
+        region_code=person.region_code,
+        summary=f"登记人员 {person.name}",
+        changes={f: [None, v] for f, v in _snapshot(person, PERSON_FIELDS).items() if v not in (None, "")},
+    )
+    return person
+
+
+@transaction.atomic
+def person_update(*, user, person: Person, data: dict) -> Person:
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    _require(user, "registry.change", person.region_code)
+    before = _snapshot(person, PERSON_FIELDS)
+    values = person_clean(data, instance=person)
+    if "region_code" in values:
+        _require(user, "registry.change", values["region_code"])
+    for k, v in values.items():
+        setattr(person, k, v)
+    person.save()
+    after = _snapshot(person, PERSON_FIELDS)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changes:
+        audit_record(
+            action="update",
+            object_type="registry.person",
+            object_id=person.pk,
+            region_code=person.region_code,
+            summary=f"修改人员 {person.name}",
+            changes=changes,
+        )
+    return person
+
+
+REVEALABLE = {
+    ("person", "id_number"): "身份证号",
+    ("person", "phone"): "联系电话",
+    ("household", "bank_account"): "银行账号",
+}
+
+
+def sensitive_reveal(*, user, obj: Person | Household, field: str) -> str:
+    """Return the plain value of a sensitive field; the read is audited."""
+    kind = "person" if isinstance(obj, Person) else "household"
+    if (kind, field) not in REVEALABLE:
+        raise PermissionDenied("该字段不可查看明文")
+    _require(user, "registry.reveal", obj.region_code)
+    value = getattr(obj, field)
+    audit_record(
+        action="reveal",
+        object_type=f"registry.{kind}",
+        object_id=obj.pk,
+        region_code=obj.region_code,
+        summary=f"查看{REVEALABLE[(kind, field)]}明文",
+        changes={"field": field},
+    )
+    return value
+
+
+def household_clean(data: dict, *, instance: Household | None = None) -> dict:
+    errors, out = {}, {}
+    if "region_code" in data or instance is None:
+        code = (data.get("region_code") or "").strip()
+        if not _region_exists(code):
+            errors["region_code"] = f"区划代码 {code or '（空）'} 不存在"
+        out["region_code"] = code
+    if "hukou_type" in data or instance is None:
+        if data.get("hukou_type") not in HukouType.values:
+            errors["hukou_type"] = "户籍类型应为城镇或农村"
+        out["hukou_type"] = data.get("hukou_type")
+    if "address" in data:
+        out["address"] = (data.get("address") or "").strip()[:200]
+    if "bank_name" in data:
+        out["bank_name"] = (data.get("bank_name") or "").strip()[:60]
+    if "bank_account" in data:
+        account = (data.get("bank_account") or "").replace(" ", "")
+        if account and not (account.isdigit() and 12 <= len(account) <= 30):
+            errors["bank_account"] = "银行账号应为12–30位数字"
+        out["bank_account"] = account
+        out["bank_account_masked"] = nz.mask_bank_account(account) if account else ""
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def household_number_new(region_code: str, count: int = 1) -> list[str]:
+    """``<township code 9 digits>-<7-digit sequence>``, sequential per township."""
+    township = region_code[:9]
+    first = sequence_take(key=f"household:{township}", count=count)
+    return [f"{township}{n:07d}" for n in range(first, first + count)]
+
+
+@transaction.atomic
+def household_create(*, user, data: dict, head: Person, members: list[tuple[Person, str]] = ()) -> Household:
+    values = household_clean(data)
+    _require(user, "registry.change", values["region_code"])
+    for person, _ in [(head, "head"), *members]:
+        _require(user, "registry.change", person.region_code)
+    household = Household.objects.create(number=household_number_new(values["region_code"])[0], head=head, **values)
+    today = timezone.localdate()
+    rows = [Membership(household=household, person=head, relation=Relation.HEAD, valid_from=today)]
+    rows += [Membership(household=household, person=p, relation=r, valid_from=today) for p, r in members]
+    _check_free([m.person for m in rows])
+    Membership.objects.bulk_create(rows)
+    audit_record(
+        action="create",
+        object_type="registry.household",
+        object_id=household.pk,
+        region_code=household.region_code,
+        summary=f"建立家庭 {household.number}，户主 {head.name}，{len(rows)} 人",
+        changes={**{f: [None, v] for f, v in _snapshot(household, HOUSEHOLD_FIELDS).items() if v not in (None, "")},
+                 "members": [None, [[m.person_id, m.relation] for m in rows]]},
+    )  # fmt: skip
+    return household
+
+
+def _check_free(persons) -> None:
+    busy = Membership.objects.filter(person__in=persons, valid_to__isnull=True).select_related("person", "household")
+    if busy:
+        names = "、".join(f"{m.person.name}（{m.household.number}）" for m in busy)
+        raise ValidationError({"members": f"以下人员已属于其他家庭，须先办理迁出：{names}"})
+
+
+@transaction.atomic
+def household_update(*, user, household: Household, data: dict) -> Household:
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    _require(user, "registry.change", household.region_code)
+    before = _snapshot(household, HOUSEHOLD_FIELDS)
+    values = household_clean(data, instance=household)
+    if "region_code" in values:
+        _require(user, "registry.change", values["region_code"])
+    for k, v in values.items():
+        setattr(household, k, v)
+    household.save()
+    after = _snapshot(household, HOUSEHOLD_FIELDS)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changes:
+        audit_record(
+            action="update",
+            object_type="registry.household",
+            object_id=household.pk,
+            region_code=household.region_code,
+            summary=f"修改家庭 {household.number}",
+            changes=changes,
+        )
+    return household
+
+
+@transaction.atomic
+def membership_add(
+    *, user, household: Household, person: Person, relation: str, valid_from: dt.date | None = None
+) -> Membership:
+    _require(user, "registry.change", household.region_code)
+    if relation not in Relation.values or relation == Relation.HEAD:
+        raise ValidationError({"relation": "与户主关系无效（户主随家庭建立，变更户主请办理户主变更）"})
+    _check_free([person])
+    m = Membership.objects.create(
+        household=household, person=person, relation=relation, valid_from=valid_from or timezone.localdate()
+    )
+    audit_record(
+        action="update",
+        object_type="registry.household",
+        object_id=household.pk,
+        region_code=household.region_code,
+        summary=f"家庭 {household.number} 增加成员 {person.name}",
+        changes={"member_added": [None, [person.pk, relation]]},
+    )
+    return m
+
+
+@transaction.atomic
+def membership_end(*, user, membership: Membership, valid_to: dt.date | None = None, reason: str = "") -> Membership:
+    household = membership.household
+    _require(user, "registry.change", household.region_code)
+    if membership.valid_to is not None:
+        raise ValidationError("该成员关系已经终止")
+    if membership.relation == Relation.HEAD:
+        raise ValidationError("户主不能直接移出，请先变更户主")
+    if not reason:
+        raise ValidationError({"reason": "请填写成员变动原因"})
+    membership.valid_to = valid_to or timezone.localdate()
+    membership.end_reason = reason[:100]
+    membership.save(update_fields=["valid_to", "end_reason"])
+    audit_record(
+        action="update",
+        object_type="registry.household",
+        object_id=household.pk,
+        region_code=household.region_code,
+        summary=f"家庭 {household.number} 成员 {membership.person.name} 移出：{reason}",
+        changes={"member_removed": [[membership.person_id, membership.relation], None]},
+    )
+    return membership

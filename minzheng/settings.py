@@ -1,0 +1,193 @@
+"""Settings, read from environment variables.
+
+Every variable is documented in the README (section 配置) with its default. The embedded default
+(no variable set) runs on a SQLite file under ``var/`` with background jobs in the web process.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("MINZHENG_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else a key generated once and kept in ``var/``."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        import secrets
+
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# DEBUG: development mode; never in production. Default off.
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = _secret_key()
+# ALLOWED_HOSTS: comma-separated host names. Default: localhost only.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.admin",
+    "axes",
+    # foundation
+    "minzheng.foundation.regions",
+    "minzheng.foundation.codes",
+    "minzheng.foundation.numbering",
+    "minzheng.foundation.crypto",
+    "minzheng.foundation.audit",
+    "minzheng.foundation.accounts",
+    "minzheng.foundation.jobs",
+    "minzheng.foundation.registry",
+    # sites
+    "minzheng.sites.api",
+    "minzheng.sites.workbench",
+    "minzheng.sites.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "minzheng.foundation.audit.middleware.RequestContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "minzheng.urls"
+WSGI_APPLICATION = "minzheng.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "minzheng.sites.workbench.context.workbench",
+            ],
+        },
+    },
+]
+
+# DATABASE_URL: e.g. postgres://user@host:5432/db. Default: SQLite file var/minzheng.sqlite3.
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'minzheng.sqlite3'}"),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets the background worker write while pages read.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test.sqlite3")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "minzheng.foundation.accounts.passwords.CharacterClassValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "workbench:login"
+LOGIN_REDIRECT_URL = "workbench:home"
+
+# Login lockout: 5 failures lock the username for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.5
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "minzheng.foundation.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+# Lockout is per account (the issue asks for it); per-IP throttling belongs to the reverse proxy,
+# since a whole township office often shares one address.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Session: 30 minutes idle timeout.
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# SECURE_COOKIES: send session and CSRF cookies over HTTPS only. Default off (the embedded server is plain HTTP).
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LANGUAGE_CODE = "zh-hans"
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = VAR_DIR / "media"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# MINZHENG_KEYS: encryption keys, "kid=hex32,kid=hex32,index=hex32" (first data key is current).
+# Default: keys generated once into var/keys (a warning is printed: not for production).
+MINZHENG_KEYS = os.environ.get("MINZHENG_KEYS", "")
+MINZHENG_KEY_FILE = VAR_DIR / "keys"
+
+# MINZHENG_JOBS: "thread" (embedded default: a worker thread in the server process) or "celery".
+MINZHENG_JOBS = os.environ.get("MINZHENG_JOBS", "thread")
+# REDIS_URL / CELERY_BROKER_URL: the Celery broker (Redis or RabbitMQ amqp://) for MINZHENG_JOBS=celery.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+
+# MINZHENG_BUREAU_NAME: the bureau's name on pages and documents.
+MINZHENG_BUREAU_NAME = os.environ.get("MINZHENG_BUREAU_NAME", "瑞安市民政局")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {"minzheng": {"level": os.environ.get("LOG_LEVEL", "INFO")}},
+}

@@ -1,0 +1,215 @@
+"""REST API ``/api/v1/``: token auth, region-scoped registry endpoints. OpenAPI at ``/api/v1/docs``."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from ninja import NinjaAPI, Query, Router
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from minzheng.foundation.accounts.services import TOKEN_HOURS, token_issue
+from minzheng.foundation.registry import selectors, services
+from minzheng.foundation.registry.models import Person
+
+from .auth import BearerToken
+from .schemas import (
+    ErrorOut,
+    HouseholdIn,
+    HouseholdOut,
+    HouseholdPage,
+    HouseholdPatch,
+    PersonIn,
+    PersonOut,
+    PersonPage,
+    PersonPatch,
+    RevealIn,
+    RevealOut,
+    TokenIn,
+    TokenOut,
+)
+
+api = NinjaAPI(
+    title="minzheng 民政综合业务平台 API",
+    version="1",
+    description="所有接口按调用者被授权的区划过滤；其他区划的数据一律返回 404。证件号、电话、银行账号默认脱敏。",
+    urls_namespace="api-v1",
+    docs_url="/docs",
+)
+
+
+def _validation_message(exc: ValidationError) -> tuple[str, dict]:
+    if hasattr(exc, "error_dict"):
+        errors = {k: "；".join(m for e in v for m in e.messages) for k, v in exc.error_dict.items()}
+        return "；".join(errors.values()), errors
+    return "；".join(exc.messages), {}
+
+
+@api.exception_handler(ValidationError)
+def on_validation(request, exc):
+    detail, errors = _validation_message(exc)
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_schema_validation(request, exc):
+    errors = {".".join(str(p) for p in e.get("loc", [])[1:]) or "body": e.get("msg", "") for e in exc.errors}
+    return api.create_response(request, {"detail": "请求格式不正确", "errors": errors}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def on_denied(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "无权办理此操作"}, status=403)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "找不到"}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth(request, exc):
+    return api.create_response(request, {"detail": "未登录或令牌已过期"}, status=401)
+
+
+auth_router = Router(tags=["认证"])
+
+
+@auth_router.post("/token", response={200: TokenOut, 401: ErrorOut}, auth=None, summary="用户名密码换取令牌")
+def token(request, payload: TokenIn):
+    user = authenticate(request, username=payload.username, password=payload.password)
+    if user is None or not user.is_active:
+        return 401, {"detail": "用户名或密码错误"}
+    return 200, {"token": token_issue(user=user, name="api"), "expires_in": TOKEN_HOURS * 3600}
+
+
+registry = Router(tags=["人员与家庭"], auth=BearerToken())
+
+
+def _person_out(p: Person) -> dict:
+    m = selectors.person_current_household(p)
+    return {
+        "id": p.pk, "name": p.name, "id_number": p.id_number_masked, "sex": p.sex, "birth_date": p.birth_date,
+        "region_code": p.region_code, "ethnicity": p.ethnicity, "phone": p.phone_masked, "hukou_type": p.hukou_type,
+        "hukou_region_code": p.hukou_region_code, "disability_kind": p.disability_kind,
+        "disability_grade": p.disability_grade, "serious_illness": p.serious_illness,
+        "labour_capacity": p.labour_capacity, "self_care": p.self_care, "death_date": p.death_date,
+        "household_id": m.household_id if m else None, "household_number": m.household.number if m else None,
+    }  # fmt: skip
+
+
+@registry.get("/persons", response=PersonPage, summary="人员列表（脱敏）")
+def persons_list(
+    request, q: str = "", region: str = "", offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+):
+    qs = selectors.person_search(user=request.user, q=q, region=region)
+    rows = qs.values("id", "name", "id_number_masked", "sex", "birth_date", "region_code")[offset : offset + limit]
+    items = [{**r, "id_number": r.pop("id_number_masked")} for r in rows]
+    return {"count": qs.count(), "items": items}
+
+
+@registry.get("/persons/{person_id}", response=PersonOut, summary="人员详情（脱敏）")
+def person_detail(request, person_id: int):
+    return _person_out(selectors.person_get(user=request.user, pk=person_id))
+
+
+@registry.post("/persons", response={201: PersonOut, 422: ErrorOut, 403: ErrorOut}, summary="登记人员")
+def person_create(request, payload: PersonIn):
+    person = services.person_create(user=request.user, data=payload.dict())
+    return 201, _person_out(person)
+
+
+@registry.patch("/persons/{person_id}", response={200: PersonOut, 422: ErrorOut, 403: ErrorOut}, summary="修改人员")
+def person_update(request, person_id: int, payload: PersonPatch):
+    person = selectors.person_get(user=request.user, pk=person_id)
+    person = services.person_update(user=request.user, person=person, data=payload.dict(exclude_unset=True))
+    return 200, _person_out(person)
+
+
+@registry.post("/persons/{person_id}/reveal", response={200: RevealOut, 403: ErrorOut}, summary="查看明文（记入审计）")
+def person_reveal(request, person_id: int, payload: RevealIn):
+    person = selectors.person_get(user=request.user, pk=person_id)
+    return 200, {
+        "field": payload.field,
+        "value": services.sensitive_reveal(user=request.user, obj=person, field=payload.field),
+    }
+
+
+def _household_out(h) -> dict:
+    members = [
+        {
+            "person_id": m.person_id,
+            "name": m.person.name,
+            "id_number": m.person.id_number_masked,
+            "relation": m.relation,
+            "valid_from": m.valid_from,
+        }
+        for m in getattr(h, "current_members", [])
+    ]
+    return {
+        "id": h.pk, "number": h.number, "head_name": h.head.name if h.head else None, "region_code": h.region_code,
+        "hukou_type": h.hukou_type, "address": h.address, "bank_name": h.bank_name,
+        "bank_account": h.bank_account_masked, "members": members,
+    }  # fmt: skip
+
+
+@registry.get("/households", response=HouseholdPage, summary="家庭列表")
+def households_list(
+    request, q: str = "", region: str = "", offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+):
+    qs = selectors.household_search(user=request.user, q=q, region=region)
+    items = [
+        {
+            "id": h.pk,
+            "number": h.number,
+            "head_name": h.head.name if h.head else None,
+            "region_code": h.region_code,
+            "hukou_type": h.hukou_type,
+        }
+        for h in qs[offset : offset + limit]
+    ]
+    return {"count": qs.count(), "items": items}
+
+
+@registry.get("/households/{household_id}", response=HouseholdOut, summary="家庭详情")
+def household_detail(request, household_id: int):
+    return _household_out(selectors.household_get(user=request.user, pk=household_id))
+
+
+def _member_person(request, member) -> Person:
+    if member.person_id is not None:
+        return selectors.person_get(user=request.user, pk=member.person_id)
+    if member.person is None:
+        raise ValidationError({"members": "每名成员须给出 person_id 或 person"})
+    return services.person_create(user=request.user, data=member.person.dict())
+
+
+@registry.post(
+    "/households",
+    response={201: HouseholdOut, 422: ErrorOut, 403: ErrorOut},
+    summary="建立家庭（可同时登记新成员）",
+)
+def household_create(request, payload: HouseholdIn):
+    with transaction.atomic():
+        head = _member_person(request, payload.head)
+        members = [(_member_person(request, m), m.relation) for m in payload.members]
+        data = payload.dict(include={"region_code", "hukou_type", "address", "bank_name", "bank_account"})
+        household = services.household_create(user=request.user, data=data, head=head, members=members)
+    return 201, _household_out(selectors.household_get(user=request.user, pk=household.pk))
+
+
+@registry.patch(
+    "/households/{household_id}",
+    response={200: HouseholdOut, 422: ErrorOut, 403: ErrorOut},
+    summary="修改家庭",
+)
+def household_update(request, household_id: int, payload: HouseholdPatch):
+    household = selectors.household_get(user=request.user, pk=household_id)
+    services.household_update(user=request.user, household=household, data=payload.dict(exclude_unset=True))
+    return 200, _household_out(selectors.household_get(user=request.user, pk=household_id))
+
+
+api.add_router("/auth", auth_router)
+api.add_router("/", registry)

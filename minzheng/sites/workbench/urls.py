@@ -1,0 +1,31 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+app_name = "workbench"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="workbench:login"), name="logout"),
+    path("persons/", views.person_list, name="person_list"),
+    path("persons/new/", views.person_edit, name="person_new"),
+    path("persons/<int:pk>/", views.person_detail, name="person_detail"),
+    path("persons/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("persons/<int:pk>/reveal/<str:field>/", views.person_reveal, name="person_reveal"),
+    path("households/", views.household_list, name="household_list"),
+    path("households/<int:pk>/", views.household_detail, name="household_detail"),
+    path("households/<int:pk>/edit/", views.household_edit, name="household_edit"),
+    path("households/<int:pk>/reveal/<str:field>/", views.household_reveal, name="household_reveal"),
+    path("households/<int:pk>/members/add/", views.household_member_add, name="household_member_add"),
+    path(
+        "households/<int:pk>/members/<int:membership_id>/end/",
+        views.household_member_end,
+        name="household_member_end",
+    ),
+    path("import/", views.import_households, name="import"),
+    path("import/template.xlsx", views.import_template, name="import_template"),
+    path("jobs/", views.job_list, name="job_list"),
+    path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
+    path("audit/", views.audit_list, name="audit_list"),
+]

@@ -1,0 +1,383 @@
+"""Staff workbench: thin views over the registry services and selectors."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from minzheng.foundation.accounts.scoping import ALL, has_permission, prefix_q, user_prefixes
+from minzheng.foundation.audit.models import AuditEvent
+from minzheng.foundation.audit.services import audit_record, audit_verify
+from minzheng.foundation.exports import xlsx_bytes
+from minzheng.foundation.jobs.models import JobRun
+from minzheng.foundation.jobs.services import job_enqueue
+from minzheng.foundation.regions.selectors import region_names
+from minzheng.foundation.registry import selectors, services
+from minzheng.foundation.registry.imports import template_bytes
+from minzheng.foundation.registry.models import Household, Membership, Person
+from minzheng.foundation.registry.normalise import id_index
+
+from .forms import HouseholdForm, ImportForm, MemberAddForm, MemberEndForm, PersonForm
+
+EXPORT_LIMIT = 100_000
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "workbench/login.html"
+    redirect_authenticated_user = True
+
+
+def _require(user, perm):
+    if not has_permission(user, perm):
+        raise PermissionDenied("您没有此项权限")
+
+
+def _apply_errors(form, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for e in errs:
+                for m in e.messages:
+                    form.add_error(target, m)
+    else:
+        for m in exc.messages:
+            form.add_error(None, m)
+
+
+@login_required
+def home(request):
+    user = request.user
+    grants = user.grants.select_related("role", "region") if not user.is_superuser else []
+    context = {
+        "grants": grants,
+        "persons": Person.objects.for_user(user).count(),
+        "households": Household.objects.for_user(user).count(),
+        "jobs": JobRun.objects.filter(created_by=user)[:5],
+        "today": timezone.localdate(),
+    }
+    return render(request, "workbench/home.html", context)
+
+
+@login_required
+def person_list(request):
+    q, region = request.GET.get("q", "").strip(), request.GET.get("region", "").strip()
+    qs = selectors.person_search(user=request.user, q=q, region=region)
+    if request.GET.get("export") == "xlsx":
+        _require(request.user, "registry.export")
+        return _export_persons(request, qs, q)
+    page = Paginator(
+        qs.only("id", "name", "id_number_masked", "sex", "birth_date", "region_code", "death_date"), 20
+    ).get_page(request.GET.get("page"))
+    names = region_names(p.region_code for p in page)
+    template = "workbench/_person_rows.html" if request.headers.get("HX-Request") else "workbench/person_list.html"
+    return render(request, template, {"page": page, "q": q, "region": region, "names": names})
+
+
+def _export_persons(request, qs, q):
+    rows = qs.values_list(
+        "name",
+        "id_number_masked",
+        "sex",
+        "birth_date",
+        "region_code",
+        "hukou_type",
+        "disability_kind",
+        "disability_grade",
+    )[:EXPORT_LIMIT]
+    sex = {"male": "男", "female": "女"}
+    hukou = {"urban": "城镇", "rural": "农村"}
+    data = xlsx_bytes(
+        title="人员",
+        headers=[
+            "姓名",
+            "身份证号（脱敏）",
+            "性别",
+            "出生日期",
+            "居住地区划代码",
+            "户籍类型",
+            "残疾类别",
+            "残疾等级",
+        ],
+        rows=((n, i, sex.get(s, s), b, r, hukou.get(h, h), dk, dg) for n, i, s, b, r, h, dk, dg in rows),
+    )
+    audit_record(action="export", object_type="registry.person", summary=f"导出人员列表（条件：{q or '全部'}）")
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename=persons-{timezone.localdate():%Y%m%d}.xlsx"
+    return response
+
+
+@login_required
+def person_detail(request, pk):
+    person = selectors.person_get(user=request.user, pk=pk)
+    membership = selectors.person_current_household(person)
+    history = Membership.objects.filter(person=person).exclude(valid_to__isnull=True).select_related("household")
+    names = region_names([person.region_code, person.hukou_region_code])
+    return render(
+        request,
+        "workbench/person_detail.html",
+        {"person": person, "membership": membership, "history": history, "names": names},
+    )
+
+
+@login_required
+@require_POST
+def person_reveal(request, pk, field):
+    person = selectors.person_get(user=request.user, pk=pk)
+    value = services.sensitive_reveal(user=request.user, obj=person, field=field)
+    return render(request, "workbench/_revealed.html", {"value": value})
+
+
+@login_required
+def person_edit(request, pk=None):
+    _require(request.user, "registry.change")
+    person = selectors.person_get(user=request.user, pk=pk) if pk else None
+    if request.method == "POST":
+        form = PersonForm(request.POST)
+        if person:
+            form.fields["id_number"].required = False
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            for key in ("id_number", "phone"):
+                if person and not data[key]:
+                    data.pop(key)
+            if not data.get("death_date"):
+                data["death_date"] = None
+            try:
+                if person:
+                    person = services.person_update(user=request.user, person=person, data=data)
+                    messages.success(request, "已保存")
+                else:
+                    person = services.person_create(user=request.user, data=data)
+                    messages.success(request, "已登记")
+                return redirect("workbench:person_detail", pk=person.pk)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+    else:
+        initial = {}
+        if person:
+            initial = {f: getattr(person, f) for f in PersonForm.base_fields if f not in ("id_number", "phone")}
+            initial["labour_capacity"] = "" if person.labour_capacity is None else str(person.labour_capacity).lower()
+        form = PersonForm(initial=initial)
+    return render(
+        request,
+        "workbench/form.html",
+        {
+            "form": form,
+            "title": f"修改人员：{person.name}" if person else "登记人员",
+            "back": request.GET.get("back", ""),
+        },
+    )
+
+
+@login_required
+def household_list(request):
+    q, region = request.GET.get("q", "").strip(), request.GET.get("region", "").strip()
+    qs = selectors.household_search(user=request.user, q=q, region=region)
+    if request.GET.get("export") == "xlsx":
+        _require(request.user, "registry.export")
+        rows = qs.values_list(
+            "number",
+            "head__name",
+            "head__id_number_masked",
+            "region_code",
+            "address",
+            "hukou_type",
+            "bank_account_masked",
+        )[:EXPORT_LIMIT]
+        data = xlsx_bytes(
+            title="家庭",
+            headers=[
+                "户编号",
+                "户主",
+                "户主身份证号（脱敏）",
+                "区划代码",
+                "地址",
+                "户籍类型",
+                "银行账号（脱敏）",
+            ],
+            rows=rows,
+        )
+        audit_record(action="export", object_type="registry.household", summary=f"导出家庭列表（条件：{q or '全部'}）")
+        response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f"attachment; filename=households-{timezone.localdate():%Y%m%d}.xlsx"
+        return response
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    names = region_names(h.region_code for h in page)
+    template = (
+        "workbench/_household_rows.html" if request.headers.get("HX-Request") else "workbench/household_list.html"
+    )
+    return render(request, template, {"page": page, "q": q, "region": region, "names": names})
+
+
+@login_required
+def household_detail(request, pk):
+    household = selectors.household_get(user=request.user, pk=pk)
+    context = {
+        "household": household,
+        "members": household.current_members,
+        "history": selectors.household_history(household),
+        "names": region_names([household.region_code]),
+        "add_form": MemberAddForm(),
+        "end_form": MemberEndForm(),
+    }
+    return render(request, "workbench/household_detail.html", context)
+
+
+@login_required
+@require_POST
+def household_reveal(request, pk, field):
+    household = selectors.household_get(user=request.user, pk=pk)
+    value = services.sensitive_reveal(user=request.user, obj=household, field=field)
+    return render(request, "workbench/_revealed.html", {"value": value})
+
+
+@login_required
+def household_edit(request, pk):
+    _require(request.user, "registry.change")
+    household = selectors.household_get(user=request.user, pk=pk)
+    if request.method == "POST":
+        form = HouseholdForm(request.POST)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            if not data["bank_account"]:
+                data.pop("bank_account")
+            try:
+                services.household_update(user=request.user, household=household, data=data)
+                messages.success(request, "已保存")
+                return redirect("workbench:household_detail", pk=pk)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+    else:
+        form = HouseholdForm(
+            initial={f: getattr(household, f) for f in ("region_code", "hukou_type", "address", "bank_name")}
+        )
+    return render(request, "workbench/form.html", {"form": form, "title": f"修改家庭：{household.number}"})
+
+
+@login_required
+@require_POST
+def household_member_add(request, pk):
+    household = selectors.household_get(user=request.user, pk=pk)
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        person = (
+            Person.objects.for_user(request.user)
+            .filter(id_number_index=id_index(form.cleaned_data["id_number"]))
+            .first()
+        )
+        if person is None:
+            messages.error(request, "在您的管辖范围内找不到该身份证号的人员，请先登记人员")
+        else:
+            try:
+                services.membership_add(
+                    user=request.user,
+                    household=household,
+                    person=person,
+                    relation=form.cleaned_data["relation"],
+                )
+                messages.success(request, f"已增加成员 {person.name}")
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.error(request, "请填写身份证号和与户主关系")
+    return redirect("workbench:household_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def household_member_end(request, pk, membership_id):
+    household = selectors.household_get(user=request.user, pk=pk)
+    membership = get_object_or_404(Membership, pk=membership_id, household=household)
+    form = MemberEndForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_end(user=request.user, membership=membership, reason=form.cleaned_data["reason"])
+            messages.success(request, f"{membership.person.name} 已移出")
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.error(request, "请填写移出原因")
+    return redirect("workbench:household_detail", pk=pk)
+
+
+@login_required
+def import_template(request):
+    response = HttpResponse(
+        template_bytes(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = "attachment; filename=household-import-template.xlsx"
+    return response
+
+
+@login_required
+def import_households(request):
+    _require(request.user, "registry.import")
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            relative = f"imports/{uuid.uuid4().hex}.xlsx"
+            path = Path(settings.MEDIA_ROOT) / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as fh:
+                for chunk in upload.chunks():
+                    fh.write(chunk)
+            job = job_enqueue(
+                kind="registry.import",
+                title=f"导入家庭：{upload.name}",
+                params={"path": relative, "filename": upload.name},
+                user=request.user,
+            )
+            return redirect("workbench:job_detail", pk=job.pk)
+    else:
+        form = ImportForm()
+    return render(request, "workbench/import.html", {"form": form})
+
+
+@login_required
+def job_list(request):
+    jobs = (
+        JobRun.objects.filter(created_by=request.user)
+        if not has_permission(request.user, "jobs.manage")
+        else JobRun.objects.all()
+    )
+    return render(request, "workbench/job_list.html", {"jobs": jobs[:100]})
+
+
+@login_required
+def job_detail(request, pk):
+    qs = (
+        JobRun.objects.all()
+        if has_permission(request.user, "jobs.manage")
+        else JobRun.objects.filter(created_by=request.user)
+    )
+    job = get_object_or_404(qs, pk=pk)
+    template = "workbench/_job_status.html" if request.headers.get("HX-Request") else "workbench/job_detail.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def audit_list(request):
+    _require(request.user, "audit.view")
+    prefixes = user_prefixes(request.user, "audit.view")
+    qs = AuditEvent.objects.all()
+    if prefixes is not ALL:
+        qs = qs.filter(prefix_q("region_code", prefixes))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    verify = audit_verify() if request.GET.get("verify") else None
+    return render(request, "workbench/audit_list.html", {"page": page, "verify": verify})
