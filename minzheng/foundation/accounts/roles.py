@@ -28,3 +28,9 @@ PERMISSION_NAMES = {
     "audit.view": "查看审计日志",
     "jobs.manage": "管理后台任务",
 }
+
+
+def roles_ensure(Role) -> None:
+    """Create any standard role that is missing; never overwrite what an administrator changed."""
+    for sort, (code, name, permissions) in enumerate(ROLES):
+        Role.objects.get_or_create(code=code, defaults={"name": name, "permissions": permissions, "sort": sort})

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from minzheng.foundation.audit.context import Actor, acting_as
@@ -84,7 +84,7 @@ def _run_in_thread(job_id: int) -> None:
     try:
         job_run(job_id)
     finally:
-        close_old_connections()
+        connections.close_all()  # this thread's connections; the pool thread may idle for long
 
 
 def job_run(job_id: int) -> JobRun:

@@ -62,6 +62,8 @@ def read_source(source: Path, prefixes: tuple[str, ...] = ()) -> Iterator[tuple[
                 if prefixes and not any(raw.startswith(p) or p.startswith(raw) for p in prefixes):
                     continue
                 code = _pad(raw)
+                if code in known:
+                    continue  # placeholder rows (金门县 350527: "street" 350527000) pad to their parent's code
                 parent = None
                 if parent_col:
                     parent = _pad(row[parent_col])
@@ -121,6 +123,7 @@ def _upsert_postgresql(rows, now) -> None:
         buf.write(f"{code}\t{gb}\t{name}\t{level}\t{parent or chr(92) + 'N'}\n")
     buf.seek(0)
     with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS region_stage")  # a second import inside one outer transaction
         cur.execute(
             "CREATE TEMP TABLE region_stage (code varchar(12), gb_code varchar(6), name varchar(100),"
             " level varchar(10), parent_id varchar(12)) ON COMMIT DROP"

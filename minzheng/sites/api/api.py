@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
-from ninja import NinjaAPI, Query, Router
+from ninja import NinjaAPI, Query, Router, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -81,8 +81,8 @@ auth_router = Router(tags=["认证"])
 def token(request, payload: TokenIn):
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
-        return 401, {"detail": "用户名或密码错误"}
-    return 200, {"token": token_issue(user=user, name="api"), "expires_in": TOKEN_HOURS * 3600}
+        return Status(401, {"detail": "用户名或密码错误"})
+    return Status(200, {"token": token_issue(user=user, name="api"), "expires_in": TOKEN_HOURS * 3600})
 
 
 registry = Router(tags=["人员与家庭"], auth=BearerToken())
@@ -118,23 +118,21 @@ def person_detail(request, person_id: int):
 @registry.post("/persons", response={201: PersonOut, 422: ErrorOut, 403: ErrorOut}, summary="登记人员")
 def person_create(request, payload: PersonIn):
     person = services.person_create(user=request.user, data=payload.dict())
-    return 201, _person_out(person)
+    return Status(201, _person_out(person))
 
 
 @registry.patch("/persons/{person_id}", response={200: PersonOut, 422: ErrorOut, 403: ErrorOut}, summary="修改人员")
 def person_update(request, person_id: int, payload: PersonPatch):
     person = selectors.person_get(user=request.user, pk=person_id)
     person = services.person_update(user=request.user, person=person, data=payload.dict(exclude_unset=True))
-    return 200, _person_out(person)
+    return Status(200, _person_out(person))
 
 
 @registry.post("/persons/{person_id}/reveal", response={200: RevealOut, 403: ErrorOut}, summary="查看明文（记入审计）")
 def person_reveal(request, person_id: int, payload: RevealIn):
     person = selectors.person_get(user=request.user, pk=person_id)
-    return 200, {
-        "field": payload.field,
-        "value": services.sensitive_reveal(user=request.user, obj=person, field=payload.field),
-    }
+    value = services.sensitive_reveal(user=request.user, obj=person, field=payload.field)
+    return Status(200, {"field": payload.field, "value": value})
 
 
 def _household_out(h) -> dict:
@@ -197,7 +195,7 @@ def household_create(request, payload: HouseholdIn):
         members = [(_member_person(request, m), m.relation) for m in payload.members]
         data = payload.dict(include={"region_code", "hukou_type", "address", "bank_name", "bank_account"})
         household = services.household_create(user=request.user, data=data, head=head, members=members)
-    return 201, _household_out(selectors.household_get(user=request.user, pk=household.pk))
+    return Status(201, _household_out(selectors.household_get(user=request.user, pk=household.pk)))
 
 
 @registry.patch(
@@ -208,7 +206,7 @@ def household_create(request, payload: HouseholdIn):
 def household_update(request, household_id: int, payload: HouseholdPatch):
     household = selectors.household_get(user=request.user, pk=household_id)
     services.household_update(user=request.user, household=household, data=payload.dict(exclude_unset=True))
-    return 200, _household_out(selectors.household_get(user=request.user, pk=household_id))
+    return Status(200, _household_out(selectors.household_get(user=request.user, pk=household_id)))
 
 
 api.add_router("/auth", auth_router)

@@ -1,12 +1,10 @@
 from django.db import migrations
 
-from minzheng.foundation.accounts.roles import ROLES
+from minzheng.foundation.accounts.roles import roles_ensure
 
 
 def seed(apps, schema_editor):
-    Role = apps.get_model("accounts", "Role")
-    for sort, (code, name, permissions) in enumerate(ROLES):
-        Role.objects.update_or_create(code=code, defaults={"name": name, "permissions": permissions, "sort": sort})
+    roles_ensure(apps.get_model("accounts", "Role"))
 
 
 class Migration(migrations.Migration):

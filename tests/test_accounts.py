@@ -1,0 +1,73 @@
+import json
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from minzheng.foundation.accounts.models import User
+from minzheng.foundation.accounts.scoping import prefix_upper, user_prefixes
+
+from .conftest import ANYANG, PASSWORD
+
+
+@pytest.mark.django_db
+def test_users_create_cli_with_chinese_role_and_gb_code(regions, capsys, settings):
+    call_command("users", "create", "--username", "zhang", "--password", "Abcdef12!", "--role", "审核员", "--region", "330381",
+                 "--role", "acceptor", "--region", ANYANG)  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    assert sorted(out["grants"]) == ["330381", "330381001"]
+    user = User.objects.get(username="zhang")
+    assert user.check_password("Abcdef12!")
+    assert user_prefixes(user, "registry.view") == ["330381"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "厨师", "--region", "330381"], "未知角色"),
+        (["--role", "acceptor", "--region", "999999"], "找不到区划"),
+    ],
+)
+def test_users_create_cli_refusals(regions, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("users", "create", "--username", "x", "--password", "Abcdef12!", *args)
+    assert not User.objects.filter(username="x").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("password", ["Ab1!", "abcdefgh1", "abcdefghij"])
+def test_password_policy(regions, password, settings):
+    settings.AUTH_PASSWORD_VALIDATORS = [*settings.AUTH_PASSWORD_VALIDATORS]
+    with pytest.raises(CommandError):
+        call_command(
+            "users", "create", "--username", "x", "--password", password, "--role", "acceptor", "--region", ANYANG
+        )
+
+
+def test_session_policy():
+    assert settings.SESSION_COOKIE_AGE == 1800 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.AXES_FAILURE_LIMIT == 5
+
+
+@pytest.mark.django_db
+def test_login_locks_after_five_failures(anyang_user):
+    c = Client()
+    for _ in range(5):
+        r = c.post("/login/", {"username": "anyang", "password": "nope"})
+    r = c.post("/login/", {"username": "anyang", "password": PASSWORD})
+    assert r.status_code == 429 and "锁定" in r.content.decode()
+
+
+@pytest.mark.django_db
+def test_login_wrong_password_message(anyang_user):
+    r = Client().post("/login/", {"username": "anyang", "password": "nope"})
+    assert r.status_code == 200 and "用户名或密码错误" in r.content.decode()
+
+
+def test_prefix_upper():
+    assert prefix_upper("330381") == "330382"
+    assert prefix_upper("3303819") == "3303820"
+    assert prefix_upper("99") is None

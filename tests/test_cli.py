@@ -1,0 +1,44 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from minzheng.foundation.accounts.models import User
+from minzheng.foundation.audit.services import audit_verify
+from minzheng.foundation.codes import parse_id_number
+from minzheng.foundation.registry.models import Household, Membership, Person
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_console_script_runs_codes_check():
+    exe = Path(sys.executable).with_name("minzheng")
+    out = subprocess.run([str(exe), "codes", "check", "110108199003071238"], capture_output=True, text=True, check=True, cwd=ROOT,
+                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "minzheng.settings"})  # fmt: skip
+    assert json.loads(out.stdout)["birth_date"] == "1990-03-07"
+
+
+@pytest.mark.django_db
+def test_demo_builds_city_staff_and_plausible_households(capsys):
+    call_command("demo", "--persons", "400")
+    out = capsys.readouterr().out
+    assert "anyang_acceptor" in out and "Minzheng@2026" in out
+    assert User.objects.filter(username="tangxia_investigator", grants__prefix="330381101").exists()
+    assert User.objects.filter(username="admin", grants__prefix="3303").exists()
+    persons = Person.objects.count()
+    assert 400 <= persons < 410
+    # every person is in exactly one household, each household has exactly one head
+    assert Membership.objects.filter(valid_to__isnull=True).count() == persons
+    assert Household.objects.count() == Membership.objects.filter(relation="head").count()
+    # ID numbers agree with the person
+    for p in Person.objects.all()[:100]:
+        rid = parse_id_number(p.id_number)
+        assert (rid.birth_date, rid.sex) == (p.birth_date, p.sex)
+    assert Person.objects.exclude(disability_kind="").exists()
+    assert audit_verify().ok
+    call_command("demo", "--persons", "400")  # idempotent
+    assert Person.objects.count() == persons

@@ -1,0 +1,138 @@
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from minzheng.foundation.audit.models import AuditEvent
+from minzheng.foundation.audit.services import audit_verify
+from minzheng.foundation.registry import selectors, services
+from minzheng.foundation.registry.models import Membership, Person
+
+from .conftest import ANYANG_VILLAGE, TANGXIA_VILLAGE
+
+
+@pytest.mark.django_db
+def test_person_create_derives_from_id_and_audits_masked(anyang_user, ids):
+    number = ids(birth=dt.date(1948, 2, 29), male=False)
+    p = services.person_create(
+        user=anyang_user,
+        data={
+            "name": "欧阳秀兰",
+            "id_number": number,
+            "hukou_type": "rural",
+            "region_code": ANYANG_VILLAGE,
+            "phone": "13912345678",
+        },
+    )
+    assert (p.sex, p.birth_date, p.name_initials) == ("female", dt.date(1948, 2, 29), "oyxl")
+    assert p.id_number_masked == number[:6] + "********" + number[-4:]
+    assert p.phone_masked == "139****5678"
+    assert p.hukou_region_code == ANYANG_VILLAGE
+    ev = AuditEvent.objects.get(action="create", object_type="registry.person", object_id=str(p.pk))
+    assert ev.actor_name == "system"  # no request: the CLI/system actor
+    assert ev.changes["id_number"] == [None, p.id_number_masked]
+    assert ev.changes["phone"] == [None, "139****5678"]
+    assert number not in str(ev.changes) and "13912345678" not in str(ev.changes)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"id_number": "330381197106147490"}, "id_number", "校验位错误"),
+        ({"region_code": "330381999999"}, "region_code", "不存在"),
+        ({"hukou_type": "city"}, "hukou_type", "城镇或农村"),
+        ({"phone": "12345"}, "phone", "手机号"),
+        ({"name": ""}, "name", "不能为空"),
+        ({"disability_kind": "limb"}, "disability_grade", "同时填写"),
+    ],
+)
+def test_person_create_refuses_bad_input_in_chinese(anyang_user, ids, data, field, message):
+    base = {"name": "张三", "id_number": ids(), "hukou_type": "rural", "region_code": ANYANG_VILLAGE}
+    with pytest.raises(ValidationError) as exc:
+        services.person_create(user=anyang_user, data={**base, **data})
+    assert message in "".join(exc.value.message_dict[field])
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_duplicate_id_refused(household_in, anyang_user):
+    _, head, _ = household_in
+    with pytest.raises(ValidationError, match="已登记"):
+        services.person_create(
+            user=anyang_user,
+            data={"name": "重复", "id_number": head.id_number, "hukou_type": "rural", "region_code": ANYANG_VILLAGE},
+        )
+
+
+@pytest.mark.django_db
+def test_update_audits_before_after_and_move_needs_both_grants(household_in, anyang_user):
+    _, head, _ = household_in
+    services.person_update(
+        user=anyang_user, person=head, data={"disability_kind": "limb", "disability_grade": 2, "phone": "13700000000"}
+    )
+    ev = AuditEvent.objects.filter(action="update", object_id=str(head.pk)).latest("seq")
+    assert ev.changes["disability_grade"] == [None, 2]
+    assert ev.changes["phone"] == ["138****1111", "137****0000"]
+    with pytest.raises(PermissionDenied):
+        services.person_update(user=anyang_user, person=head, data={"region_code": TANGXIA_VILLAGE})
+    head.refresh_from_db()
+    assert head.region_code == ANYANG_VILLAGE
+    assert audit_verify().ok
+
+
+@pytest.mark.django_db
+def test_membership_history_is_kept(household_in, anyang_user):
+    household, head, spouse = household_in
+    m = Membership.objects.get(person=spouse, valid_to__isnull=True)
+    with pytest.raises(ValidationError, match="原因"):
+        services.membership_end(user=anyang_user, membership=m, reason="")
+    services.membership_end(user=anyang_user, membership=m, reason="离婚迁出", valid_to=dt.date(2026, 10, 31))
+    assert [x.person for x in selectors.household_get(user=anyang_user, pk=household.pk).current_members] == [head]
+    assert list(selectors.household_history(household).values_list("end_reason", flat=True)) == ["离婚迁出"]
+    # once out, she may join another household; never two at once
+    services.membership_add(user=anyang_user, household=household, person=spouse, relation="spouse")
+    with pytest.raises(ValidationError, match="已属于其他家庭"):
+        services.membership_add(user=anyang_user, household=household, person=spouse, relation="other")
+    head_m = Membership.objects.get(person=head, valid_to__isnull=True)
+    with pytest.raises(ValidationError, match="户主不能直接移出"):
+        services.membership_end(user=anyang_user, membership=head_m, reason="x")
+
+
+@pytest.mark.django_db
+def test_search_by_id_name_part_and_initials(household_in, anyang_user, county_user):
+    _, head, spouse = household_in
+    assert list(selectors.person_search(user=anyang_user, q=head.id_number)) == [head]
+    assert list(selectors.person_search(user=anyang_user, q=head.id_number.lower())) == [head]
+    assert list(selectors.person_search(user=anyang_user, q="建国")) == [head]
+    assert list(selectors.person_search(user=anyang_user, q="lxy")) == [spouse]
+    assert list(selectors.person_search(user=anyang_user, q="WJ")) == [head]
+    assert set(selectors.person_search(user=county_user, q="")) == {head, spouse}
+    assert list(selectors.person_search(user=anyang_user, q="", region="330381101")) == []
+
+
+@pytest.mark.django_db
+def test_reveal_is_audited_and_needs_permission(household_in, anyang_user, leader_user):
+    household, head, _ = household_in
+    assert services.sensitive_reveal(user=anyang_user, obj=head, field="id_number") == head.id_number
+    assert services.sensitive_reveal(user=anyang_user, obj=household, field="bank_account") == "6228480012345678901"
+    assert AuditEvent.objects.filter(action="reveal").count() == 2
+    with pytest.raises(PermissionDenied):  # 领导 sees masked lists only
+        services.sensitive_reveal(user=leader_user, obj=head, field="id_number")
+    with pytest.raises(PermissionDenied):
+        services.sensitive_reveal(user=anyang_user, obj=head, field="name")
+    assert AuditEvent.objects.filter(action="reveal").count() == 2
+
+
+@pytest.mark.django_db
+def test_household_numbers_are_sequential_per_township(household_in, anyang_user, ids):
+    household, _, _ = household_in
+    p = services.person_create(
+        user=anyang_user,
+        data={"name": "赵六", "id_number": ids(), "hukou_type": "rural", "region_code": ANYANG_VILLAGE},
+    )
+    second = services.household_create(
+        user=anyang_user, data={"region_code": ANYANG_VILLAGE, "hukou_type": "rural"}, head=p
+    )
+    assert household.number == "3303810010000001"
+    assert second.number == "3303810010000002"
