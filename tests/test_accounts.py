@@ -71,3 +71,21 @@ def test_prefix_upper():
     assert prefix_upper("330381") == "330382"
     assert prefix_upper("3303819") == "3303820"
     assert prefix_upper("99") is None
+
+
+@pytest.mark.django_db
+def test_admin_changes_are_audited(regions, django_user_model):
+    from minzheng.foundation.audit.models import AuditEvent
+    from minzheng.foundation.audit.services import audit_verify
+
+    root = django_user_model.objects.create_superuser("root", password=PASSWORD)
+    c = Client()
+    c.force_login(root)
+    role = "/admin/accounts/role/leader/change/"
+    r = c.post(role, {"code": "leader", "name": "领导", "permissions": '["registry.view"]', "sort": 5})
+    assert r.status_code == 302
+    ev = AuditEvent.objects.get(object_type="accounts.role", action="update")
+    assert ev.channel == "admin" and ev.actor_name == "root"
+    assert ev.changes["permissions"][1] == "['registry.view']"
+    assert c.post("/admin/audit/auditevent/1/delete/", {"post": "yes"}).status_code == 403
+    assert audit_verify().ok
