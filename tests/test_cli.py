@@ -28,7 +28,9 @@ def test_demo_builds_city_staff_and_plausible_households(capsys):
     out = capsys.readouterr().out
     assert "anyang_acceptor" in out and "Minzheng@2026" in out
     assert User.objects.filter(username="tangxia_investigator", grants__prefix="330381101").exists()
-    assert User.objects.filter(username="admin", grants__prefix="3303").exists()
+    assert User.objects.filter(username="wz_admin", grants__prefix="3303").exists()
+    assert User.objects.filter(username="ra_finance", grants__prefix="330381").exists()
+    assert User.objects.count() == 4 * 7  # every role at city, county and two townships
     persons = Person.objects.count()
     assert 400 <= persons < 410
     # every person is in exactly one household, each household has exactly one head

@@ -49,14 +49,14 @@ def test_person_detail_masked_then_reveal_audited(web, household_in):
 @pytest.mark.django_db
 def test_edit_with_bad_input_shows_chinese_errors_and_changes_nothing(web, household_in):
     _, head, _ = household_in
-    data = {"name": "王建国", "ethnicity": "汉族", "hukou_type": "urban", "region_code": "330381999999", "self_care": "full",
+    data = {"name": "王建国", "ethnicity": "汉族", "hukou_type": "urban", "region_code": ANYANG_VILLAGE, "self_care": "full",
             "phone": "999", "disability_kind": "limb", "disability_grade": ""}  # fmt: skip
-    r = web.post(f"/persons/{head.pk}/edit/", data)
-    body = r.content.decode()
-    assert r.status_code == 200
-    assert "区划代码 330381999999 不存在" in body and "手机号" in body
+    body = web.post(f"/persons/{head.pk}/edit/", data).content.decode()
+    assert "手机号" in body and "残疾类别与残疾等级须同时填写" in body
+    body = web.post(f"/persons/{head.pk}/edit/", {**data, "region_code": "330381999999"}).content.decode()
+    assert "选择一个有效的选项" in body
     head.refresh_from_db()
-    assert head.region_code == ANYANG_VILLAGE and head.phone == "13800001111"
+    assert head.region_code == ANYANG_VILLAGE and head.phone == "13800001111" and head.disability_kind == ""
 
 
 @pytest.mark.django_db
@@ -150,3 +150,37 @@ def test_audit_page_for_leader_only(web, leader_user):
     c = Client()
     c.force_login(leader_user)
     assert "审计日志" in c.get("/audit/?verify=1").content.decode()
+
+
+@pytest.mark.django_db
+def test_region_picker_offers_only_own_villages(web, household_in):
+    household, _, _ = household_in
+    body = web.get(f"/households/{household.pk}/edit/").content.decode()
+    assert 'value="330381001001"' in body and "安阳街道" in body
+    assert "330381101009" not in body  # 塘下镇 villages are not offered
+    r = web.post(f"/households/{household.pk}/edit/", {"region_code": "330381101009", "hukou_type": "urban"})
+    assert "选择一个有效的选项" in r.content.decode()
+    household.refresh_from_db()
+    assert household.region_code == ANYANG_VILLAGE
+
+
+@pytest.mark.django_db
+def test_household_new_page(web, anyang_user, ids):
+    from minzheng.foundation.registry import services
+
+    p = services.person_create(
+        user=anyang_user,
+        data={"name": "马一", "id_number": ids(), "hukou_type": "rural", "region_code": ANYANG_VILLAGE},
+    )
+    r = web.post(
+        "/households/new/",
+        {"head_id_number": "110108199003071238", "region_code": ANYANG_VILLAGE, "hukou_type": "rural"},
+    )
+    assert "找不到该身份证号" in r.content.decode()
+    r = web.post(
+        "/households/new/",
+        {"head_id_number": p.id_number, "region_code": ANYANG_VILLAGE, "hukou_type": "rural"},
+        follow=True,
+    )
+    assert "已建立家庭" in r.content.decode()
+    assert Household.objects.get(head=p).region_code == ANYANG_VILLAGE

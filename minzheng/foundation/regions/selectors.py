@@ -69,3 +69,25 @@ def regions_under(prefix: str, level: str | None = None):
     if level:
         qs = qs.filter(level=level)
     return qs
+
+
+def village_choices(prefixes, *, limit: int = 3000) -> list[tuple[str, list[tuple[str, str]]]] | None:
+    """Villages under ``prefixes`` grouped by township, for a region picker; None when too many."""
+    from django.db.models import Q
+
+    from .models import Level
+
+    if not prefixes:
+        return []
+    q = Q()
+    for p in prefixes:
+        q |= Q(code__startswith=p)
+    villages = Region.objects.filter(q, level=Level.VILLAGE).order_by("code")
+    if villages.count() > limit:
+        return None
+    rows = list(villages.values_list("code", "name", "parent_id"))
+    townships = dict(Region.objects.filter(code__in={r[2] for r in rows}).values_list("code", "name"))
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code, name, parent in rows:
+        groups.setdefault(townships.get(parent, parent), []).append((code, f"{name}（{code}）"))
+    return list(groups.items())

@@ -21,22 +21,22 @@ CITY, COUNTY = "330300000000", "330381000000"
 DEMO_TOWNSHIPS = ["330381001000", "330381101000"]  # 安阳街道, 塘下镇
 
 
+ROLE_LABELS = {"acceptor": "受理员", "investigator": "调查员", "reviewer": "审核员", "approver": "审批员",
+               "finance": "财务", "leader": "领导", "admin": "系统管理员"}  # fmt: skip
+
+
 def demo_users() -> list[dict]:
-    """(username, name, role, region) for the demo staff."""
-    rows = [
-        ("admin", "系统管理员", "admin", CITY),
-        ("wz_leader", "温州市民政局领导", "leader", CITY),
-        ("ra_approver", "瑞安市审批员", "approver", COUNTY),
-        ("ra_reviewer", "瑞安市审核员", "reviewer", COUNTY),
-        ("ra_finance", "瑞安市财务", "finance", COUNTY),
-        ("ra_leader", "瑞安市民政局领导", "leader", COUNTY),
-    ]
+    """Every role at city (温州市), county (瑞安市) and township (安阳街道, 塘下镇) level."""
+    levels = [("wz", CITY), ("ra", COUNTY)]
     for code in DEMO_TOWNSHIPS:
         region = Region.objects.get(code=code)
-        short = "".join(lazy_pinyin(region.name[:2]))
-        for role, label in (("acceptor", "受理员"), ("investigator", "调查员"), ("reviewer", "审核员")):
-            rows.append((f"{short}_{role}", f"{region.name}{label}", role, code))
-    return [{"username": u, "name": n, "role": r, "region": c} for u, n, r, c in rows]
+        levels.append(("".join(lazy_pinyin(region.name[:2])), code))
+    rows = []
+    for short, code in levels:
+        place = Region.objects.get(code=code).name
+        for role, label in ROLE_LABELS.items():
+            rows.append({"username": f"{short}_{role}", "name": f"{place}{label}", "role": role, "region": code})
+    return rows
 
 
 def demo_build(*, persons: int, seed: int = 2026, log=print) -> dict:

@@ -1,17 +1,37 @@
 from django import forms
 
+from minzheng.foundation.accounts.scoping import ALL, user_prefixes
+from minzheng.foundation.regions.selectors import village_choices
 from minzheng.foundation.registry.models import DisabilityKind, HukouType, Relation, SelfCare
 
 TRI = [("", "未评定"), ("true", "有"), ("false", "无")]
 
 
-class PersonForm(forms.Form):
+class RegionPickerMixin:
+    """Turns ``region_code`` into a grouped select of the villages the user may change."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is None:
+            return
+        prefixes = user_prefixes(user, "registry.change")
+        choices = None if prefixes is ALL else village_choices(prefixes)
+        if choices:
+            field = self.fields["region_code"]
+            self.fields["region_code"] = forms.ChoiceField(
+                label=field.label, choices=[("", "请选择村(社区)"), *choices], help_text=field.help_text
+            )
+
+
+class PersonForm(RegionPickerMixin, forms.Form):
     name = forms.CharField(label="姓名", max_length=50)
     id_number = forms.CharField(label="身份证号", max_length=18, required=False, help_text="修改时留空表示不变")
     ethnicity = forms.CharField(label="民族", max_length=20, initial="汉族")
     phone = forms.CharField(label="联系电话", max_length=20, required=False, help_text="修改时留空表示不变")
     hukou_type = forms.ChoiceField(label="户籍类型", choices=HukouType.choices)
-    hukou_region_code = forms.CharField(label="户籍地区划代码", max_length=12, required=False)
+    hukou_region_code = forms.CharField(
+        label="户籍地区划代码", max_length=12, required=False, help_text="12位代码；留空表示与居住地相同"
+    )
     region_code = forms.CharField(label="居住地区划代码", max_length=12)
     disability_kind = forms.ChoiceField(label="残疾类别", choices=[("", "无"), *DisabilityKind.choices], required=False)
     disability_grade = forms.TypedChoiceField(
@@ -29,12 +49,18 @@ class PersonForm(forms.Form):
     death_date = forms.DateField(label="死亡日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class HouseholdForm(forms.Form):
+class HouseholdForm(RegionPickerMixin, forms.Form):
     region_code = forms.CharField(label="所在区划代码", max_length=12)
     hukou_type = forms.ChoiceField(label="户籍类型", choices=HukouType.choices)
     address = forms.CharField(label="地址", max_length=200, required=False)
     bank_name = forms.CharField(label="开户银行", max_length=60, required=False)
     bank_account = forms.CharField(label="银行账号", max_length=30, required=False, help_text="留空表示不变")
+
+
+class HouseholdNewForm(HouseholdForm):
+    head_id_number = forms.CharField(label="户主身份证号", max_length=18, help_text="户主须已登记且未属于其他家庭")
+
+    field_order = ["head_id_number", "region_code", "hukou_type", "address", "bank_name", "bank_account"]
 
 
 class MemberAddForm(forms.Form):

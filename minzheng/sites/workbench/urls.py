@@ -14,6 +14,7 @@ urlpatterns = [
     path("persons/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("persons/<int:pk>/reveal/<str:field>/", views.person_reveal, name="person_reveal"),
     path("households/", views.household_list, name="household_list"),
+    path("households/new/", views.household_new, name="household_new"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("households/<int:pk>/edit/", views.household_edit, name="household_edit"),
     path("households/<int:pk>/reveal/<str:field>/", views.household_reveal, name="household_reveal"),

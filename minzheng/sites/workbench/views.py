@@ -28,7 +28,7 @@ from minzheng.foundation.registry.imports import template_bytes
 from minzheng.foundation.registry.models import Household, Membership, Person
 from minzheng.foundation.registry.normalise import id_index
 
-from .forms import HouseholdForm, ImportForm, MemberAddForm, MemberEndForm, PersonForm
+from .forms import HouseholdForm, HouseholdNewForm, ImportForm, MemberAddForm, MemberEndForm, PersonForm
 
 EXPORT_LIMIT = 100_000
 
@@ -143,7 +143,7 @@ def person_edit(request, pk=None):
     _require(request.user, "registry.change")
     person = selectors.person_get(user=request.user, pk=pk) if pk else None
     if request.method == "POST":
-        form = PersonForm(request.POST)
+        form = PersonForm(request.POST, user=request.user)
         if person:
             form.fields["id_number"].required = False
         if form.is_valid():
@@ -170,7 +170,7 @@ def person_edit(request, pk=None):
         if person:
             initial = {f: getattr(person, f) for f in PersonForm.base_fields if f not in ("id_number", "phone")}
             initial["labour_capacity"] = "" if person.labour_capacity is None else str(person.labour_capacity).lower()
-        form = PersonForm(initial=initial)
+        form = PersonForm(initial=initial, user=request.user)
     return render(
         request,
         "workbench/form.html",
@@ -249,7 +249,7 @@ def household_edit(request, pk):
     _require(request.user, "registry.change")
     household = selectors.household_get(user=request.user, pk=pk)
     if request.method == "POST":
-        form = HouseholdForm(request.POST)
+        form = HouseholdForm(request.POST, user=request.user)
         if form.is_valid():
             data = dict(form.cleaned_data)
             if not data["bank_account"]:
@@ -264,9 +264,35 @@ def household_edit(request, pk):
                 form.add_error(None, str(exc))
     else:
         form = HouseholdForm(
-            initial={f: getattr(household, f) for f in ("region_code", "hukou_type", "address", "bank_name")}
+            initial={f: getattr(household, f) for f in ("region_code", "hukou_type", "address", "bank_name")},
+            user=request.user,
         )
     return render(request, "workbench/form.html", {"form": form, "title": f"修改家庭：{household.number}"})
+
+
+@login_required
+def household_new(request):
+    _require(request.user, "registry.change")
+    form = HouseholdNewForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        head = (
+            Person.objects.for_user(request.user, "registry.change")
+            .filter(id_number_index=id_index(data.pop("head_id_number")))
+            .first()
+        )
+        if head is None:
+            form.add_error("head_id_number", "在您的管辖范围内找不到该身份证号的人员，请先登记人员")
+        else:
+            try:
+                household = services.household_create(user=request.user, data=data, head=head)
+                messages.success(request, f"已建立家庭 {household.number}，可继续增加成员")
+                return redirect("workbench:household_detail", pk=household.pk)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+    return render(request, "workbench/form.html", {"form": form, "title": "建立家庭"})
 
 
 @login_required
