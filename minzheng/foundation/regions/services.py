@@ -77,7 +77,7 @@ def read_source(source: Path, prefixes: tuple[str, ...] = ()) -> Iterator[tuple[
 
 
 def regions_import(
-    *, source: Path, prefixes: tuple[str, ...] = (), progress: Callable[[int], None] | None = None
+    *, source: Path, prefixes: tuple[str, ...] = (), progress: Callable[[int, int], None] | None = None
 ) -> ImportResult:
     """Upsert every region from ``source``; returns counts. One transaction: all or nothing."""
     source = Path(source)
@@ -101,7 +101,7 @@ def regions_import(
     result.inserted = after - before
     result.updated = result.rows - result.inserted
     if progress:
-        progress(result.rows)
+        progress(result.rows, result.rows)
     return result
 
 
@@ -151,4 +151,4 @@ def _upsert_generic(rows, now, progress) -> None:
         for start in range(0, len(rows), batch):
             cur.executemany(sql, [(*r, now) for r in rows[start : start + batch]])
             if progress:
-                progress(start + batch)
+                progress(min(start + batch, len(rows)), len(rows))

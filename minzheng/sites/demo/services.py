@@ -39,7 +39,7 @@ def demo_users() -> list[dict]:
     return rows
 
 
-def demo_build(*, persons: int, seed: int = 2026, log=print) -> dict:
+def demo_build(*, persons: int, seed: int = 2026, log=print, progress=None) -> dict:
     if not Region.objects.filter(code=COUNTY).exists():
         result = regions_import(source=DEMO_REGIONS)
         log(f"已导入示范区划 {result.rows} 条")
@@ -62,9 +62,25 @@ def demo_build(*, persons: int, seed: int = 2026, log=print) -> dict:
         # the two demo townships get a larger share so their caseworkers see real lists
         focus = [v for v in villages if v[:12].startswith(tuple(t[:9] for t in DEMO_TOWNSHIPS))]
         population = Population(villages=focus * 4 + villages, hukou_region6="330381", seed=seed + existing)
-        households = list(population.households(persons - existing))
-        result = registry_bulk_load(households=households)
-        added = result["persons"]
+        target = persons - existing
+        households, loaded, batch, pending = 0, 0, [], 0
+        if progress:
+            progress(0, target)
+        for h in population.households(target):
+            batch.append(h)
+            pending += len(h.members)
+            if pending >= 20000:  # load in slices so memory stays flat and the bar moves
+                loaded += registry_bulk_load(households=batch)["persons"]
+                households, batch, pending = households + len(batch), [], 0
+                if progress:
+                    progress(loaded, target)
+        if batch:
+            loaded += registry_bulk_load(households=batch)["persons"]
+            households += len(batch)
+        if progress:
+            progress(loaded, target)
+        added = loaded
+        result = {"households": households}
         audit_record(action="import", object_type="registry.household", region_code=COUNTY,
                      summary=f"生成示范人口 {result['households']} 户 {added} 人")  # fmt: skip
         log(f"已生成示范人口 {result['households']} 户 {added} 人")

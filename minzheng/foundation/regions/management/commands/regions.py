@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from minzheng.foundation.cli import ProgressBar
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.regions.selectors import region_chain, region_get
 from minzheng.foundation.regions.services import RegionImportError, regions_import
@@ -35,10 +36,19 @@ class Command(BaseCommand):
             raise CommandError("请用 --source 指定目录，或用 --demo 导入示范城市")
         source = Path(opts["source"]) if opts["source"] else DEMO_SOURCE
         started = time.perf_counter()
+        bar = None
+
+        def progress(done, total):
+            nonlocal bar
+            bar = bar or ProgressBar("导入区划", total, self.stderr._out)
+            bar.update(done)
+
         try:
-            result = regions_import(source=source, prefixes=tuple(opts["only"]))
+            result = regions_import(source=source, prefixes=tuple(opts["only"]), progress=progress)
         except RegionImportError as exc:
             raise CommandError(str(exc)) from None
+        if bar:
+            bar.close()
         seconds = time.perf_counter() - started
         self.stdout.write(
             json.dumps(

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from minzheng.foundation.cli import ProgressBar
 from minzheng.sites.demo.services import DEMO_PASSWORD, demo_build, demo_users
 
 
@@ -13,7 +14,16 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args, persons, seed, **opts):
-        result = demo_build(persons=persons, seed=seed, log=lambda m: self.stderr.write(m))
+        bar = None
+
+        def progress(done, total):
+            nonlocal bar
+            bar = bar or ProgressBar("生成示范人口", total, self.stderr._out)
+            bar.update(done)
+
+        result = demo_build(persons=persons, seed=seed, log=lambda m: self.stderr.write(m), progress=progress)
+        if bar:
+            bar.close()
         self.stdout.write(f"\n示范登录（密码均为 {DEMO_PASSWORD}）：")
         for u in demo_users():
             self.stdout.write(f"  {u['username']:<22} {u['name']}")
