@@ -136,29 +136,40 @@ def person_create(*, user, data: dict) -> Person:
     return person
 
 
-@transaction.atomic
-def person_update(*, user, person: Person, data: dict) -> Person:
-    person = Person.objects.select_for_update().get(pk=person.pk)
-    _require(user, "registry.change", person.region_code)
-    before = _snapshot(person, PERSON_FIELDS)
-    values = person_clean(data, instance=person)
+def _update_audited(*, user, instance, clean, fields: list[str], summary) -> Person | Household:
+    """Lock, check the grant for the old and the new region, apply, and audit before → after."""
+    instance = type(instance).objects.select_for_update().get(pk=instance.pk)
+    _require(user, "registry.change", instance.region_code)
+    before = _snapshot(instance, fields)
+    values = clean(instance)
     if "region_code" in values:
         _require(user, "registry.change", values["region_code"])
     for k, v in values.items():
-        setattr(person, k, v)
-    person.save()
-    after = _snapshot(person, PERSON_FIELDS)
+        setattr(instance, k, v)
+    instance.save()
+    after = _snapshot(instance, fields)
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changes:
         audit_record(
             action="update",
-            object_type="registry.person",
-            object_id=person.pk,
-            region_code=person.region_code,
-            summary=f"修改人员 {person.name}",
+            object_type=instance._meta.label_lower,
+            object_id=instance.pk,
+            region_code=instance.region_code,
+            summary=summary(instance),
             changes=changes,
         )
-    return person
+    return instance
+
+
+@transaction.atomic
+def person_update(*, user, person: Person, data: dict) -> Person:
+    return _update_audited(
+        user=user,
+        instance=person,
+        clean=lambda p: person_clean(data, instance=p),
+        fields=PERSON_FIELDS,
+        summary=lambda p: f"修改人员 {p.name}",
+    )
 
 
 REVEALABLE = {
@@ -252,27 +263,13 @@ def _check_free(persons) -> None:
 
 @transaction.atomic
 def household_update(*, user, household: Household, data: dict) -> Household:
-    household = Household.objects.select_for_update().get(pk=household.pk)
-    _require(user, "registry.change", household.region_code)
-    before = _snapshot(household, HOUSEHOLD_FIELDS)
-    values = household_clean(data, instance=household)
-    if "region_code" in values:
-        _require(user, "registry.change", values["region_code"])
-    for k, v in values.items():
-        setattr(household, k, v)
-    household.save()
-    after = _snapshot(household, HOUSEHOLD_FIELDS)
-    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
-    if changes:
-        audit_record(
-            action="update",
-            object_type="registry.household",
-            object_id=household.pk,
-            region_code=household.region_code,
-            summary=f"修改家庭 {household.number}",
-            changes=changes,
-        )
-    return household
+    return _update_audited(
+        user=user,
+        instance=household,
+        clean=lambda h: household_clean(data, instance=h),
+        fields=HOUSEHOLD_FIELDS,
+        summary=lambda h: f"修改家庭 {h.number}",
+    )
 
 
 @transaction.atomic
