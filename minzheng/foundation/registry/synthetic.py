@@ -61,11 +61,12 @@ class Population:
         self.used: set[str] = set()
         self.weights = [w for w, _ in SHAPES]
         self.shapes = [s for _, s in SHAPES]
+        self.family = ""
 
-    def name(self, sex: str) -> str:
+    def name(self, sex: str, surname: str | None = None) -> str:
         r = self.rnd
         given = GIVEN_M if sex == "male" else GIVEN_F
-        n = r.choice(SURNAMES) + r.choice(given)
+        n = (surname or r.choice(SURNAMES)) + r.choice(given)
         if r.random() < 0.7:
             n += r.choice(given)
         return n
@@ -87,12 +88,14 @@ class Population:
         raise RuntimeError("ID space exhausted for one birth date")
 
     def member(self, relation: str, sex: str, age: tuple[int, int], village: str, hukou: str) -> MemberRow:
+        """Children, grandchildren and male heads or spouses carry the family surname (the father's)."""
         r = self.rnd
+        family = relation in ("child", "grandchild") or (relation in ("head", "spouse") and sex == "male")
         birth = self.birth(*age)
         years = (self.today - birth).days // 365
         region6 = self.hukou_region6 or village[:6]
         m = MemberRow(
-            name=self.name(sex),
+            name=self.name(sex, self.family if family else None),
             id_number=self.id_number(region6, birth, sex),
             relation=relation,
             hukou_type=hukou,
@@ -122,6 +125,7 @@ class Population:
         village = r.choice(self.villages)
         hukou = "rural" if village[9:] >= "200" or r.random() < 0.5 else "urban"
         shape = r.choices(self.shapes, self.weights)[0]
+        self.family = r.choice(SURNAMES)
         head_sex = "male" if r.random() < 0.75 else "female"
         other = "female" if head_sex == "male" else "male"
         m = self.member
