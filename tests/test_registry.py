@@ -136,3 +136,26 @@ def test_household_numbers_are_sequential_per_township(household_in, anyang_user
     )
     assert household.number == "3303810010000001"
     assert second.number == "3303810010000002"
+
+
+@pytest.mark.django_db
+def test_name_search_follows_renames_and_moves(household_in, anyang_user, county_user):
+    from minzheng.foundation.registry.models import PersonNameGram
+
+    _, head, spouse = household_in
+    assert set(PersonNameGram.objects.filter(person=head).values_list("gram", flat=True)) == {
+        "王",
+        "建",
+        "国",
+        "王建",
+        "建国",
+    }
+    assert list(selectors.person_search(user=anyang_user, q="秀")) == [spouse]
+    assert list(selectors.person_search(user=anyang_user, q="王 建国")) == []  # the space is part of the query
+    services.person_update(user=anyang_user, person=head, data={"name": "王卫东"})
+    assert list(selectors.person_search(user=anyang_user, q="建国")) == []
+    assert list(selectors.person_search(user=anyang_user, q="卫东")) == [head]
+    # moved to another township by the county: gone from 安阳's search, found by the county
+    services.person_update(user=county_user, person=head, data={"region_code": TANGXIA_VILLAGE})
+    assert list(selectors.person_search(user=anyang_user, q="卫东")) == []
+    assert list(selectors.person_search(user=county_user, q="卫东", region="330381101")) == [head]

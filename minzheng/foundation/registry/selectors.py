@@ -9,7 +9,7 @@ from django.http import Http404
 
 from minzheng.foundation.accounts.scoping import prefix_q
 
-from .models import Household, Membership, Person
+from .models import Household, Membership, Person, PersonNameGram
 from .normalise import id_index
 
 ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
@@ -30,8 +30,20 @@ def person_search(*, user, q: str = "", region: str = "", include_dead: bool = T
         elif INITIALS.match(q):
             qs = qs.filter(name_initials__startswith=q.lower())
         else:
-            qs = qs.filter(name__contains=q)
+            qs = qs.filter(id__in=_gram_candidates(user, q, region), name__contains=q.strip())
     return qs.order_by("region_code", "name", "id")
+
+
+def _gram_candidates(user, q: str, region: str):
+    """Persons whose name holds the first gram of ``q`` (a pair when q has two characters or
+    more), within the user's regions: an index range scan on (gram, region_code)."""
+    parts = [p for p in re.split(r"[\s·•.]+", q) if p]
+    longest = max(parts, key=len) if parts else q
+    gram = longest[:2]
+    qs = PersonNameGram.objects.for_user(user).filter(gram=gram)
+    if region:
+        qs = qs.filter(prefix_q("region_code", [region.rstrip("0") or region]))
+    return qs.values("person_id")
 
 
 def person_get(*, user, pk) -> Person:
@@ -58,7 +70,9 @@ def household_search(*, user, q: str = "", region: str = ""):
         elif INITIALS.match(q):
             qs = qs.filter(head__name_initials__startswith=q.lower())
         else:
-            qs = qs.filter(Q(head__name__contains=q) | Q(address__contains=q))
+            qs = qs.filter(
+                Q(head_id__in=_gram_candidates(user, q, region), head__name__contains=q) | Q(address__contains=q)
+            )
     return qs.order_by("region_code", "number")
 
 

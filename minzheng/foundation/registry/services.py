@@ -15,7 +15,7 @@ from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.regions.models import Region
 
 from . import normalise as nz
-from .models import DisabilityKind, Household, HukouType, Membership, Person, Relation, SelfCare
+from .models import DisabilityKind, Household, HukouType, Membership, Person, PersonNameGram, Relation, SelfCare
 
 PERSON_FIELDS = [
     "name", "id_number", "ethnicity", "phone", "hukou_type", "hukou_region_code", "region_code",
@@ -120,11 +120,20 @@ def person_clean(data: dict, *, instance: Person | None = None) -> dict:
     return out
 
 
+def name_grams_write(person: Person) -> None:
+    """Rewrite the search grams of one person (after a change of name or region)."""
+    PersonNameGram.objects.filter(person=person).delete()
+    PersonNameGram.objects.bulk_create(
+        PersonNameGram(person=person, gram=g, region_code=person.region_code) for g in nz.name_grams(person.name)
+    )
+
+
 @transaction.atomic
 def person_create(*, user, data: dict) -> Person:
     values = person_clean(data)
     _require(user, "registry.change", values["region_code"])
     person = Person.objects.create(**values)
+    name_grams_write(person)
     audit_record(
         action="create",
         object_type="registry.person",
@@ -149,6 +158,8 @@ def _update_audited(*, user, instance, clean, fields: list[str], summary) -> Per
     instance.save()
     after = _snapshot(instance, fields)
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if isinstance(instance, Person) and ("name" in changes or "region_code" in changes):
+        name_grams_write(instance)
     if changes:
         audit_record(
             action="update",
