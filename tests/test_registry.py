@@ -2,11 +2,14 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minzheng.foundation.audit.models import AuditEvent
 from minzheng.foundation.audit.services import audit_verify
 from minzheng.foundation.registry import selectors, services
 from minzheng.foundation.registry.models import Membership, Person
+from minzheng.foundation.registry.selectors import initials_range
 
 from .conftest import ANYANG_VILLAGE, TANGXIA_VILLAGE
 
@@ -159,3 +162,13 @@ def test_name_search_follows_renames_and_moves(household_in, anyang_user, county
     services.person_update(user=county_user, person=head, data={"region_code": TANGXIA_VILLAGE})
     assert list(selectors.person_search(user=anyang_user, q="卫东")) == []
     assert list(selectors.person_search(user=county_user, q="卫东", region="330381101")) == [head]
+
+
+LETTERS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=4)
+
+
+@given(q=LETTERS, value=LETTERS)
+def test_initials_range_is_exactly_startswith(q, value):
+    cond = dict(initials_range("f", q).children)
+    inside = value >= cond["f__gte"] and ("f__lt" not in cond or value < cond["f__lt"])
+    assert inside == value.startswith(q)

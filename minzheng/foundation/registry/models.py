@@ -50,7 +50,7 @@ class Relation(models.TextChoices):
 
 class Person(models.Model):
     name = models.CharField("姓名", max_length=50, db_index=True)
-    name_initials = models.CharField("姓名拼音首字母", max_length=50, db_index=True, editable=False)
+    name_initials = models.CharField("姓名拼音首字母", max_length=50, editable=False)
     id_number = EncryptedTextField("身份证号")
     id_number_index = models.CharField("身份证号盲索引", max_length=64, unique=True, editable=False)
     id_number_masked = models.CharField("身份证号（脱敏）", max_length=18, editable=False)
@@ -79,7 +79,10 @@ class Person(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "人员"
-        indexes = [models.Index(fields=["region_code", "name"], name="person_region_name")]
+        indexes = [
+            models.Index(fields=["region_code", "name"], name="person_region_name"),
+            models.Index(fields=["name_initials", "region_code"], name="person_initials_region"),
+        ]
 
     def __str__(self):
         return f"{self.name}（{self.id_number_masked}）"
