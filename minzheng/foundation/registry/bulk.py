@@ -86,6 +86,16 @@ def _prepare_all(items: list[tuple[str, str, str]], workers: int | None) -> list
     return out
 
 
+def registry_analyze() -> None:
+    """Fresh planner statistics after a large load (autovacuum would get there, later)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE registry_person, registry_personnamegram, registry_household, registry_membership")
+    else:
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+
+
 def _reserve_ids(table: str, n: int) -> list[int]:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
@@ -189,7 +199,4 @@ def registry_bulk_load(
                     yield (next(ids), hid, pid, m.relation, valid_from, None, "")
 
         _copy("registry_membership", MEMBERSHIP_COLUMNS, membership_rows())
-        if connection.vendor == "postgresql" and len(members) >= 50000:
-            with connection.cursor() as cur:  # fresh statistics, so the planner uses the new rows' indexes
-                cur.execute("ANALYZE registry_person, registry_personnamegram, registry_household, registry_membership")
     return {"households": len(households), "persons": len(members), "household_ids": household_ids}

@@ -93,7 +93,9 @@ class PersonNameGram(models.Model):
     region: "name contains 建国" becomes an index range scan on (gram, region_code) instead of a
     scan of every name in the user's regions. Kept in step by the registry services."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    # no database FK: a derived index table, rewritten by the services; a per-row RI check would
+    # cost more than the five rows it guards (Django still cascades deletes)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     gram = models.CharField(max_length=2)
     region_code = models.CharField(max_length=12)
 

@@ -11,7 +11,7 @@ from minzheng.foundation.accounts.services import user_create
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.services import regions_import
-from minzheng.foundation.registry.bulk import registry_bulk_load
+from minzheng.foundation.registry.bulk import registry_analyze, registry_bulk_load
 from minzheng.foundation.registry.models import Person
 from minzheng.foundation.registry.synthetic import Population
 
@@ -79,6 +79,7 @@ def demo_build(*, persons: int, seed: int = 2026, log=print, progress=None) -> d
             households += len(batch)
         if progress:
             progress(loaded, target)
+        registry_analyze()
         added = loaded
         result = {"households": households}
         audit_record(action="import", object_type="registry.household", region_code=COUNTY,
