@@ -49,10 +49,10 @@ class Relation(models.TextChoices):
 
 
 class Person(models.Model):
-    name = models.CharField("姓名", max_length=50, db_index=True)
+    name = models.CharField("姓名", max_length=50)  # searched through PersonNameGram
     name_initials = models.CharField("姓名拼音首字母", max_length=50, editable=False)
     id_number = EncryptedTextField("身份证号")
-    id_number_index = models.CharField("身份证号盲索引", max_length=64, unique=True, editable=False)
+    id_number_index = models.CharField("身份证号盲索引", max_length=64, editable=False)  # unique: see Meta
     id_number_masked = models.CharField("身份证号（脱敏）", max_length=18, editable=False)
     sex = models.CharField("性别", max_length=6, choices=Sex.choices)
     birth_date = models.DateField("出生日期")
@@ -79,6 +79,9 @@ class Person(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "人员"
+        # A UniqueConstraint rather than unique=True: on PostgreSQL the latter adds a second,
+        # LIKE-pattern index that an exact-match hash never uses (and every insert pays for).
+        constraints = [models.UniqueConstraint(fields=["id_number_index"], name="person_id_number_index_unique")]
         indexes = [
             models.Index(fields=["region_code", "name"], name="person_region_name"),
             models.Index(fields=["name_initials", "region_code"], name="person_initials_region"),
@@ -110,7 +113,7 @@ class PersonNameGram(models.Model):
 
 
 class Household(models.Model):
-    number = models.CharField("户编号", max_length=20, unique=True)
+    number = models.CharField("户编号", max_length=20)  # unique: see Meta
     head = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="户主"
     )
@@ -127,6 +130,7 @@ class Household(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "家庭"
+        constraints = [models.UniqueConstraint(fields=["number"], name="household_number_unique")]
         indexes = [models.Index(fields=["region_code", "number"], name="household_region_number")]
 
     def __str__(self):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.db.models import Prefetch, Q
+from django.db.models.functions import Substr
 from django.http import Http404
 
 from minzheng.foundation.accounts.scoping import prefix_q
@@ -17,8 +18,10 @@ INITIALS = re.compile(r"^[A-Za-z]{1,10}$")
 
 
 def person_search(*, user, q: str = "", region: str = "", include_dead: bool = True):
-    """Exact ID number (blind index), pinyin initials (``zs`` → 张三), or name / part of a name."""
-    qs = Person.objects.for_user(user)
+    """Exact ID number (blind index), pinyin initials (``zs`` → 张三), or name / part of a name.
+
+    The encrypted columns are deferred: results show masked forms and never decrypt."""
+    qs = Person.objects.for_user(user).defer("id_number", "phone")
     q = (q or "").strip()
     if region:
         qs = qs.filter(prefix_q("region_code", [region.rstrip("0") or region]))
@@ -28,7 +31,9 @@ def person_search(*, user, q: str = "", region: str = "", include_dead: bool = T
         if ID_LIKE.match(q):
             qs = qs.filter(id_number_index=id_index(q))
         elif INITIALS.match(q):
-            qs = qs.filter(initials_range("name_initials", q))
+            # Ordering by an expression keeps SQLite's planner from walking (region_code, name)
+            # to skip the sort instead of using the far narrower (name_initials, region_code).
+            return qs.filter(initials_range("name_initials", q)).order_by(Substr("region_code", 1), "name", "id")
         else:
             qs = qs.filter(id__in=_gram_candidates(user, q, region), name__contains=q.strip())
     return qs.order_by("region_code", "name", "id")
@@ -58,7 +63,8 @@ def initials_range(field: str, q: str) -> Q:
 
 
 def person_get(*, user, pk) -> Person:
-    person = Person.objects.for_user(user).filter(pk=pk).first()
+    """One person; the encrypted columns load (and decrypt) only when read, e.g. by a reveal."""
+    person = Person.objects.for_user(user).defer("id_number", "phone").filter(pk=pk).first()
     if person is None:
         raise Http404("找不到该人员")
     return person
