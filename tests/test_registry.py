@@ -172,3 +172,21 @@ def test_initials_range_is_exactly_startswith(q, value):
     cond = dict(initials_range("f", q).children)
     inside = value >= cond["f__gte"] and ("f__lt" not in cond or value < cond["f__lt"])
     assert inside == value.startswith(q)
+
+
+@pytest.mark.django_db
+def test_search_plans_use_the_narrow_indexes(household_in, anyang_user, county_user):
+    """Regression guard for the benchmark: SQLite must not walk (region_code, name) for these."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("plans are checked on SQLite; PostgreSQL's depend on statistics (see docs/benchmarks.md)")
+    for user in (anyang_user, county_user):
+        sql, params = selectors.person_search(user=user, q="wjg").query.sql_with_params()
+        with connection.cursor() as cur:
+            plan = " ".join(str(r) for r in cur.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+        assert "person_initials_region" in plan, plan
+        sql, params = selectors.person_search(user=user, q="建国").query.sql_with_params()
+        with connection.cursor() as cur:
+            plan = " ".join(str(r) for r in cur.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+        assert "namegram_lookup" in plan, plan
