@@ -190,3 +190,11 @@ def test_search_plans_use_the_narrow_indexes(household_in, anyang_user, county_u
         with connection.cursor() as cur:
             plan = " ".join(str(r) for r in cur.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall())
         assert "namegram_lookup" in plan, plan
+
+
+@pytest.mark.django_db
+def test_household_search_by_number_prefix(household_in, anyang_user):
+    household, _, _ = household_in
+    assert list(selectors.household_search(user=anyang_user, q=household.number[:12])) == [household]
+    assert list(selectors.household_search(user=anyang_user, q=household.number)) == [household]
+    assert list(selectors.household_search(user=anyang_user, q="3303811010")) == []

@@ -144,7 +144,10 @@ def _upsert_postgresql(rows, now) -> None:
 def _upsert_generic(rows, now, progress) -> None:
     sql = (
         "INSERT INTO regions_region (code, gb_code, name, level, parent_id, urban_rural_class, updated_at) "
-        f"VALUES (%s, %s, %s, %s, %s, '', %s) ON CONFLICT (code) DO UPDATE SET {UPSERT_SET}"
+        f"VALUES (%s, %s, %s, %s, %s, '', %s) ON CONFLICT (code) DO UPDATE SET {UPSERT_SET} "
+        # unchanged rows are not rewritten: a re-run of the national file touches only what changed
+        "WHERE regions_region.name IS NOT excluded.name OR regions_region.gb_code IS NOT excluded.gb_code "
+        "OR regions_region.level IS NOT excluded.level OR regions_region.parent_id IS NOT excluded.parent_id"
     )
     batch = 20000
     with connection.cursor() as cur:
