@@ -19,7 +19,7 @@ class RegionPickerMixin:
         if choices:
             field = self.fields["region_code"]
             self.fields["region_code"] = forms.ChoiceField(
-                label=field.label, choices=[("", "请选择村(社区)"), *choices], help_text=field.help_text
+                label=str(field.label).replace("区划代码", "村(社区)"), choices=[("", "请选择村(社区)"), *choices], help_text=field.help_text
             )
 
 
@@ -61,6 +61,10 @@ class HouseholdNewForm(HouseholdForm):
     head_id_number = forms.CharField(label="户主身份证号", max_length=18, help_text="户主须已登记且未属于其他家庭")
 
     field_order = ["head_id_number", "region_code", "hukou_type", "address", "bank_name", "bank_account"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bank_account"].help_text = "可稍后补录"
 
 
 class MemberAddForm(forms.Form):
