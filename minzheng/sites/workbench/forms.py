@@ -19,7 +19,9 @@ class RegionPickerMixin:
         if choices:
             field = self.fields["region_code"]
             self.fields["region_code"] = forms.ChoiceField(
-                label=str(field.label).replace("区划代码", "村(社区)"), choices=[("", "请选择村(社区)"), *choices], help_text=field.help_text
+                label=str(field.label).replace("区划代码", "村(社区)"),
+                choices=[("", "请选择村(社区)"), *choices],
+                help_text=field.help_text,
             )
 
 
