@@ -7,7 +7,8 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from minzheng.foundation.accounts.models import User
-from minzheng.foundation.accounts.scoping import prefix_upper, user_prefixes
+from minzheng.foundation.accounts.scoping import user_prefixes
+from minzheng.foundation.regions.prefixes import prefix_upper
 
 from .conftest import ANYANG, PASSWORD
 

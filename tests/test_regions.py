@@ -77,3 +77,16 @@ def test_show_command(capsys, regions):
     assert out["children"] == Region.objects.filter(parent_id="330381000000").count() > 20
     with pytest.raises(CommandError, match="找不到区划"):
         call_command("regions", "show", "999999")
+
+
+@pytest.mark.django_db
+def test_region_prefix_uses_level_not_trailing_zeros(regions):
+    from minzheng.foundation.regions.selectors import region_prefix
+
+    assert region_prefix("330381000000") == "330381"
+    assert region_prefix("330381001000") == "330381001"
+    assert region_prefix("330381001001") == "330381001001"
+    assert region_prefix("3303811") == "3303811"  # a typed prefix stays as typed
+    # a 镇 numbered 100 (as in many counties): its prefix keeps the zeros
+    Region.objects.create(code="330381100000", name="某镇", level="township", parent_id="330381000000")
+    assert region_prefix("330381100000") == "330381100"

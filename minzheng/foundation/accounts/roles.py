@@ -18,17 +18,6 @@ ROLES = [
     ),
 ]  # fmt: skip
 
-PERMISSION_NAMES = {
-    "registry.view": "查看人员与家庭",
-    "registry.change": "新增与修改人员、家庭",
-    "registry.reveal": "查看完整证件号码、电话、银行账号",
-    "registry.import": "导入家庭",
-    "registry.export": "导出列表",
-    "accounts.manage": "管理工作人员",
-    "audit.view": "查看审计日志",
-    "jobs.manage": "管理后台任务",
-}
-
 
 def roles_ensure(Role) -> None:
     """Create any standard role that is missing; never overwrite what an administrator changed."""

@@ -1,13 +1,11 @@
-"""Region scoping in the query layer: a row is visible when its region code lies under a grant.
-
-Prefixes become half-open ranges (``'330381' <= code < '330382'``) so the lookup is a B-tree
-range scan on any collation, on SQLite and PostgreSQL alike.
-"""
+"""Region scoping in the query layer: a row is visible when its region code lies under a grant
+(as a half-open code range, see :mod:`minzheng.foundation.regions.prefixes`)."""
 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+
+from minzheng.foundation.regions.prefixes import prefix_q
 
 ALL = object()  # sentinel: no restriction (superuser)
 
@@ -34,24 +32,6 @@ def has_permission(user, permission: str, region_code: str | None = None) -> boo
     if region_code is None:
         return bool(prefixes)
     return any(region_code.startswith(p) for p in prefixes)
-
-
-def prefix_upper(prefix: str) -> str | None:
-    """Smallest string greater than every code starting with ``prefix`` (digits only)."""
-    if not prefix or set(prefix) == {"9"}:
-        return None
-    return str(int(prefix) + 1).zfill(len(prefix))
-
-
-def prefix_q(field: str, prefixes) -> Q:
-    q = Q()
-    for p in prefixes:
-        upper = prefix_upper(p)
-        part = Q(**{f"{field}__gte": p})
-        if upper is not None:
-            part &= Q(**{f"{field}__lt": upper})
-        q |= part
-    return q
 
 
 class ScopedQuerySet(models.QuerySet):

@@ -19,7 +19,6 @@ PREFIX_LENGTH = {
     Level.TOWNSHIP: 9,
     Level.VILLAGE: 12,
 }
-LEVEL_ORDER = [Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE]
 
 
 class Region(models.Model):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
-from .models import PREFIX_LENGTH, Region
+from .models import Level, Region
+from .prefixes import prefix_q
 
 
 def normalise_code(code: str) -> str:
@@ -52,37 +53,11 @@ def region_names(codes) -> dict[str, str]:
     return found
 
 
-def region_full_name(code: str, *, down_from: str = "county") -> str:
-    region = Region.objects.filter(code=code).first()
-    if region is None:
-        return code
-    names = [
-        r.name
-        for r in region_chain(region)
-        if list(PREFIX_LENGTH).index(r.level) >= list(PREFIX_LENGTH).index(down_from)
-    ]
-    return "".join(names) or region.name
-
-
-def regions_under(prefix: str, level: str | None = None):
-    qs = Region.objects.filter(code__startswith=prefix)
-    if level:
-        qs = qs.filter(level=level)
-    return qs
-
-
 def village_choices(prefixes, *, limit: int = 3000) -> list[tuple[str, list[tuple[str, str]]]] | None:
     """Villages under ``prefixes`` grouped by township, for a region picker; None when too many."""
-    from django.db.models import Q
-
-    from .models import Level
-
     if not prefixes:
         return []
-    q = Q()
-    for p in prefixes:
-        q |= Q(code__startswith=p)
-    villages = Region.objects.filter(q, level=Level.VILLAGE).order_by("code")
+    villages = Region.objects.filter(prefix_q("code", prefixes), level=Level.VILLAGE).order_by("code")
     if villages.count() > limit:
         return None
     rows = list(villages.values_list("code", "name", "parent_id"))
@@ -91,3 +66,15 @@ def village_choices(prefixes, *, limit: int = 3000) -> list[tuple[str, list[tupl
     for code, name, parent in rows:
         groups.setdefault(townships.get(parent, parent), []).append((code, f"{name}（{code}）"))
     return list(groups.items())
+
+
+def region_prefix(code: str) -> str:
+    """The prefix a filter box means: a full 12-digit code selects that region and everything
+    under it (by its level, not by trailing zeros: 330381100000 is a township, not 3303811);
+    anything shorter is taken as the prefix it is."""
+    code = (code or "").strip()
+    if len(code) == 12:
+        region = Region.objects.filter(code=code).first()
+        if region is not None:
+            return region.prefix
+    return code

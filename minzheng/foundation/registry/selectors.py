@@ -7,7 +7,8 @@ import re
 from django.db.models import Prefetch, Q
 from django.http import Http404
 
-from minzheng.foundation.accounts.scoping import prefix_q
+from minzheng.foundation.regions.prefixes import prefix_q
+from minzheng.foundation.regions.selectors import region_prefix
 
 from .models import Household, Membership, Person, PersonNameGram
 from .normalise import id_index
@@ -23,7 +24,7 @@ def person_search(*, user, q: str = "", region: str = "", include_dead: bool = T
     qs = Person.objects.for_user(user).defer("id_number", "phone")
     q = (q or "").strip()
     if region:
-        qs = qs.filter(prefix_q("region_code", [region.rstrip("0") or region]))
+        qs = qs.filter(prefix_q("region_code", [region_prefix(region)]))
     if not include_dead:
         qs = qs.filter(death_date__isnull=True)
     if q:
@@ -46,7 +47,7 @@ def _gram_candidates(user, q: str, region: str):
     gram = longest[:2]
     qs = PersonNameGram.objects.for_user(user).filter(gram=gram)
     if region:
-        qs = qs.filter(prefix_q("region_code", [region.rstrip("0") or region]))
+        qs = qs.filter(prefix_q("region_code", [region_prefix(region)]))
     return qs.values("person_id")
 
 
@@ -77,7 +78,7 @@ def household_search(*, user, q: str = "", region: str = ""):
     qs = Household.objects.for_user(user).select_related("head")
     q = (q or "").strip()
     if region:
-        qs = qs.filter(prefix_q("region_code", [region.rstrip("0") or region]))
+        qs = qs.filter(prefix_q("region_code", [region_prefix(region)]))
     if q:
         if ID_LIKE.match(q):
             qs = qs.filter(memberships__person__id_number_index=id_index(q), memberships__valid_to__isnull=True)

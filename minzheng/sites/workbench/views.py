@@ -16,12 +16,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from minzheng.foundation.accounts.scoping import ALL, has_permission, prefix_q, user_prefixes
+from minzheng.foundation.accounts.scoping import ALL, has_permission, user_prefixes
 from minzheng.foundation.audit.models import AuditEvent
 from minzheng.foundation.audit.services import audit_record, audit_verify
 from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.jobs.models import JobRun
 from minzheng.foundation.jobs.services import job_enqueue
+from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.registry import selectors, services
 from minzheng.foundation.registry.imports import template_bytes

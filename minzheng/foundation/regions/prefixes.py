@@ -1,0 +1,27 @@
+"""Code prefixes as half-open ranges.
+
+"Everything under 瑞安市" is the prefix 330381, queried as ``'330381' <= code < '330382'``: a
+B-tree range scan on any collation, on SQLite and PostgreSQL alike (``LIKE '330381%'`` is not).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+
+def prefix_upper(prefix: str) -> str | None:
+    """Smallest string greater than every code starting with ``prefix`` (digits only)."""
+    if not prefix or set(prefix) == {"9"}:
+        return None
+    return str(int(prefix) + 1).zfill(len(prefix))
+
+
+def prefix_q(field: str, prefixes) -> Q:
+    q = Q()
+    for p in prefixes:
+        upper = prefix_upper(p)
+        part = Q(**{f"{field}__gte": p})
+        if upper is not None:
+            part &= Q(**{f"{field}__lt": upper})
+        q |= part
+    return q
