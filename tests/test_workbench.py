@@ -184,3 +184,21 @@ def test_household_new_page(web, anyang_user, ids):
     )
     assert "已建立家庭" in r.content.decode()
     assert Household.objects.get(head=p).region_code == ANYANG_VILLAGE
+
+
+@pytest.mark.django_db
+def test_register_person_requires_id_number(web):
+    form = web.get("/persons/new/").content.decode()
+    assert "修改时留空表示不变" not in form
+    r = web.post(
+        "/persons/new/",
+        {
+            "name": "无证",
+            "ethnicity": "汉族",
+            "hukou_type": "rural",
+            "region_code": ANYANG_VILLAGE,
+            "self_care": "full",
+        },
+    )
+    assert "这个字段是必填项" in r.content.decode()
+    assert not Person.objects.filter(name="无证").exists()

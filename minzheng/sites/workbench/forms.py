@@ -50,6 +50,13 @@ class PersonForm(RegionPickerMixin, forms.Form):
     self_care = forms.ChoiceField(label="生活自理能力", choices=SelfCare.choices)
     death_date = forms.DateField(label="死亡日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not editing:  # registering: the ID number is required and nothing is "kept"
+            self.fields["id_number"].required = True
+            self.fields["id_number"].help_text = "18位，末位可为X"
+            self.fields["phone"].help_text = ""
+
 
 class HouseholdForm(RegionPickerMixin, forms.Form):
     region_code = forms.CharField(label="所在区划代码", max_length=12)

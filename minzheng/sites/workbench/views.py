@@ -144,9 +144,7 @@ def person_edit(request, pk=None):
     _require(request.user, "registry.change")
     person = selectors.person_get(user=request.user, pk=pk) if pk else None
     if request.method == "POST":
-        form = PersonForm(request.POST, user=request.user)
-        if person:
-            form.fields["id_number"].required = False
+        form = PersonForm(request.POST, user=request.user, editing=person is not None)
         if form.is_valid():
             data = dict(form.cleaned_data)
             for key in ("id_number", "phone"):
@@ -171,7 +169,7 @@ def person_edit(request, pk=None):
         if person:
             initial = {f: getattr(person, f) for f in PersonForm.base_fields if f not in ("id_number", "phone")}
             initial["labour_capacity"] = "" if person.labour_capacity is None else str(person.labour_capacity).lower()
-        form = PersonForm(initial=initial, user=request.user)
+        form = PersonForm(initial=initial, user=request.user, editing=person is not None)
     return render(
         request,
         "workbench/form.html",
