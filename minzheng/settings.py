@@ -62,6 +62,10 @@ INSTALLED_APPS = [
     "minzheng.foundation.accounts",
     "minzheng.foundation.jobs",
     "minzheng.foundation.registry",
+    # engines
+    "minzheng.engines.benefits",
+    # business lines
+    "minzheng.business.assistance",
     # sites
     "minzheng.sites.api",
     "minzheng.sites.workbench",

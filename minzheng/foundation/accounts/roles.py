@@ -1,19 +1,24 @@
 """The standard roles and what each may do. Seeded as data by migration; administrators may edit."""
 
+REGISTRY_ALL = ["registry.view", "registry.change", "registry.reveal", "registry.export"]
+BENEFITS_CASEWORK = ["benefits.view", "benefits.change", "benefits.assess"]
+
 ROLES = [
     # code, 名称, permissions
-    ("acceptor", "受理员", ["registry.view", "registry.change", "registry.reveal", "registry.import", "registry.export"]),
-    ("investigator", "调查员", ["registry.view", "registry.change", "registry.reveal", "registry.export"]),
-    ("reviewer", "审核员", ["registry.view", "registry.change", "registry.reveal", "registry.export"]),
-    ("approver", "审批员", ["registry.view", "registry.change", "registry.reveal", "registry.export"]),
-    ("finance", "财务", ["registry.view", "registry.reveal", "registry.export"]),
-    ("leader", "领导", ["registry.view", "registry.export", "audit.view"]),
+    ("acceptor", "受理员", [*REGISTRY_ALL, "registry.import", *BENEFITS_CASEWORK]),
+    ("investigator", "调查员", [*REGISTRY_ALL, *BENEFITS_CASEWORK]),
+    ("reviewer", "审核员", [*REGISTRY_ALL, *BENEFITS_CASEWORK]),
+    ("approver", "审批员", [*REGISTRY_ALL, *BENEFITS_CASEWORK, "standards.manage", "benefits.simulate"]),
+    ("finance", "财务", ["registry.view", "registry.reveal", "registry.export", "benefits.view", "benefits.assess",
+                       "payroll.prepare", "payroll.approve", "benefits.simulate"]),
+    ("leader", "领导", ["registry.view", "registry.export", "audit.view", "benefits.view", "benefits.assess",
+                      "benefits.simulate"]),
     (
         "admin",
         "系统管理员",
         [
-            "registry.view", "registry.change", "registry.reveal", "registry.import", "registry.export",
-            "accounts.manage", "audit.view", "jobs.manage",
+            *REGISTRY_ALL, "registry.import", "accounts.manage", "audit.view", "jobs.manage",
+            *BENEFITS_CASEWORK, "standards.manage", "benefits.simulate", "payroll.prepare", "payroll.approve",
         ],
     ),
 ]  # fmt: skip

@@ -1,0 +1,478 @@
+"""测算: classify a household for 低保 / 单人户 / 低保边缘 / 特困 / 刚性支出 and compute the monthly
+amount, explaining every step with the numbers used.
+
+One function (:func:`assess`) behind three faces: ``minzheng assess``, ``POST
+/api/v1/assistance/assessments`` and the workbench page. The figures come from the standards
+table for the region, hukou type and date (:mod:`minzheng.engines.benefits.standards`), or from
+what-if overrides in the request. Money is ``Decimal``; the only rounding of an amount is the
+configured rule applied once to the 低保 gap (民发〔2021〕57号 第二十三条; see ``_round``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from pydantic import ValidationError as SchemaError
+
+from minzheng.engines.benefits.standards import MissingStandard, Standards, standards_for
+from minzheng.foundation.regions.models import Region
+from minzheng.foundation.validation import errors_zh
+
+from .schemas import AssessmentIn, MemberIn
+
+CENT = Decimal("0.01")
+EXCLUDED_INCOME = {
+    # 民发〔2021〕57号 第十三条 and 特困认定办法第六条: not counted as family income
+    "basic_pension": "城乡居民基础养老金",
+    "special_care_pension": "优抚金",
+    "assistance": "政府救助款物",
+    "longevity_allowance": "高龄津贴",
+    "award": "奖励金（见义勇为、奖扶金等）",
+}
+INCOME_LABELS = {
+    "wages": "工资性收入",
+    "business": "经营净收入",
+    "property": "财产净收入",
+    "transfer": "转移净收入",
+    **EXCLUDED_INCOME,
+}
+EXPENSE_LABELS = {"medical": "医疗", "education": "教育", "rehabilitation": "康复", "other_rigid": "其他刚性"}
+DISABILITY_LABELS = {"limb": "肢体", "visual": "视力", "hearing": "听力", "speech": "言语",
+                     "intellectual": "智力", "mental": "精神", "multiple": "多重"}  # fmt: skip
+SELF_CARE_LABELS = {"full": "全自理", "partial": "部分丧失（半护理）", "none": "完全丧失（全护理）"}
+REF = {
+    "family": "民发〔2021〕57号 第七条",
+    "alone": "民发〔2021〕57号 第八条",
+    "income": "民发〔2021〕57号 第十三条",
+    "property": "民发〔2021〕57号 第十四条",
+    "dibao": "国务院令第649号 第九条",
+    "gap": "民发〔2021〕57号 第二十三条",
+    "topup": "民发〔2021〕57号 第二十七条",
+    "edge": "民发〔2021〕57号 第八条",
+    "single": "2022 兜底通知：低保边缘家庭重病重残人员参照单人户",
+    "tekun": "特困人员认定办法 第六条",
+    "tekun_care": "特困人员认定办法 第二十一条",
+    "rigid": "2025 刚性支出困难家庭认定办法",
+}
+
+
+def yuan(value: Decimal) -> str:
+    """Two decimals, for output and explanations (display only; no rounding of amounts here)."""
+    return f"{value.quantize(CENT, ROUND_HALF_UP):,.2f}"
+
+
+def money(value: Decimal) -> str:
+    return str(value.quantize(CENT, ROUND_HALF_UP))
+
+
+def _round(value: Decimal, rule: str) -> Decimal:
+    """The configured rounding of the 低保 gap: ``ceil_yuan`` (up to whole yuan, as 林口县 does) or
+    ``round_fen`` (half up to the fen). 民发〔2021〕57号 第二十三条 leaves the rounding to localities."""
+    if rule == "round_fen":
+        return value.quantize(CENT, ROUND_HALF_UP)
+    return value.quantize(Decimal(1), ROUND_CEILING).quantize(CENT)
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def severe_for_topup(m: MemberIn) -> bool:
+    """重残 for 分类施保 and 单人户: grade 1–2 of any kind, or grade 3 智力/精神 (民发〔2021〕57号 第八条)."""
+    g = m.disability_grade
+    return g is not None and (g <= 2 or (g == 3 and m.disability_kind in ("intellectual", "mental")))
+
+
+def severe_for_tekun(m: MemberIn) -> bool:
+    """无劳动能力 by disability (特困人员认定办法第五条): 智力/精神 1–3, 肢体 1–2, 视力 1; 多重 graded by
+    its most severe kind, taken here as 1–2."""
+    g, k = m.disability_grade, m.disability_kind
+    if g is None:
+        return False
+    return (
+        (k in ("intellectual", "mental") and g <= 3)
+        or (k in ("limb", "multiple") and g <= 2)
+        or (k == "visual" and g == 1)
+    )
+
+
+@dataclass
+class Outcome:
+    classification: str = "not_eligible"
+    tekun_mode: str | None = None
+    monthly_amount: Decimal = Decimal(0)
+    components: list[dict] = field(default_factory=list)
+    explanation: list[str] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def say(self, line: str, *refs: str) -> None:
+        self.explanation.append(line)
+        for r in refs:
+            if REF[r] not in self.refs:
+                self.refs.append(REF[r])
+
+
+def assess(req: AssessmentIn, std: Standards) -> dict:
+    """Classify the household and compute its monthly amount. See the module docstring; the steps:
+
+    1. counted members (民发〔2021〕57号 第七条);
+    2. counted annual income: non-excluded incomes of counted members − employment cost (rate ×
+       wages) − rigid expenses when deductible, never below 0 (第十三条); monthly = annual / 12;
+    3. property test (第十四条);
+    4. 特困 for a one-person household without labour capacity, without an able supporter, income
+       below the 低保 standard (特困人员认定办法第六条): basic + care standard by self-care tier;
+    5. 低保 when per-capita income < standard: gap on family totals, rounded once, + 分类施保;
+    6. 低保边缘 when per-capita < edge multiple × standard; a severely disabled or seriously ill adult
+       whose own income is under the standard is covered as a 单人户 (2022 兜底通知);
+    7. 刚性支出困难家庭 when rigid expenses ≥ the configured share of income and per-capita annual
+       income is under the configured line (2025 办法).
+    """
+    as_of = req.as_of
+    out = Outcome()
+    members = req.members
+    names = [m.name or f"成员{i + 1}" for i, m in enumerate(members)]
+    ages = [age_on(m.birth_date, as_of) for m in members]
+
+    # 1. counted members
+    counted = [i for i, m in enumerate(members) if m.counted]
+    n = len(counted)
+    not_counted = [names[i] for i in range(len(members)) if i not in counted]
+    line = f"共同生活的家庭成员 {n} 人：{'、'.join(names[i] for i in counted) or '无'}"
+    if not_counted:
+        line += f"；不计入：{'、'.join(not_counted)}"
+    out.say(line, "family")
+    if n == 0:
+        raise ValidationError({"members": "至少需要一名共同生活的家庭成员（counted 为 true）"})
+
+    dibao = std.decimal("dibao_monthly")
+    out.say(f"低保标准 {yuan(dibao)} 元/人·月（{_source(std, 'dibao_monthly')}）")
+
+    # 2. income
+    gross = Decimal(0)
+    wages = Decimal(0)
+    excluded = Decimal(0)
+    parts: dict[str, Decimal] = {}
+    skipped_members = set()
+    for inc in req.incomes:
+        if inc.member not in counted:
+            skipped_members.add(names[inc.member])
+            continue
+        if inc.kind in EXCLUDED_INCOME:
+            excluded += inc.annual_amount
+            parts[inc.kind] = parts.get(inc.kind, Decimal(0)) + inc.annual_amount
+            continue
+        gross += inc.annual_amount
+        parts[inc.kind] = parts.get(inc.kind, Decimal(0)) + inc.annual_amount
+        if inc.kind == "wages":
+            wages += inc.annual_amount
+    counted_parts = [f"{INCOME_LABELS[k]} {yuan(v)}" for k, v in parts.items() if k not in EXCLUDED_INCOME]
+    out.say(f"计入收入（元/年）：{'；'.join(counted_parts) or '无'}，合计 {yuan(gross)}", "income")
+    if excluded:
+        ex = [f"{INCOME_LABELS[k]} {yuan(v)}" for k, v in parts.items() if k in EXCLUDED_INCOME]
+        out.say(f"不计入收入（元/年）：{'；'.join(ex)}", "income")
+    if skipped_members:
+        out.say(f"非共同生活成员的收入不计入：{'、'.join(sorted(skipped_members))}")
+    rate = std.decimal("employment_cost_rate")
+    employment_cost = wages * rate
+    if employment_cost:
+        out.say(f"扣除必要就业成本：工资性收入 {yuan(wages)} × {_pct(rate)} = {yuan(employment_cost)} 元", "income")
+    rigid = sum((e.annual_amount for e in req.expenses), Decimal(0))
+    deductible = bool(std.get("rigid_expense_deductible"))
+    rigid_deducted = rigid if deductible else Decimal(0)
+    if rigid:
+        detail = "；".join(f"{EXPENSE_LABELS[e.kind]} {yuan(e.annual_amount)}" for e in req.expenses if e.annual_amount)
+        if deductible:
+            out.say(f"扣减刚性支出（元/年）：{detail}，合计 {yuan(rigid)}", "income")
+        else:
+            out.say(f"刚性支出 {yuan(rigid)} 元/年：本地不从收入中扣减")
+    before_expenses = max(Decimal(0), gross - employment_cost)
+    annual = max(Decimal(0), gross - employment_cost - rigid_deducted)
+    monthly = annual / 12
+    per_capita = monthly / n
+    out.say(
+        f"家庭年计算收入 {yuan(annual)} 元；月收入 {yuan(annual)} ÷ 12 = {yuan(monthly)} 元；"
+        f"人均月收入 {yuan(monthly)} ÷ {n} = {yuan(per_capita)} 元"
+    )
+
+    # 3. property
+    property_ok = _property_test(req, std, dibao, n, out)
+
+    # 4. 特困
+    tekun_amount = _tekun(req, std, dibao, monthly, ages, names, property_ok, out)
+    if tekun_amount is not None:
+        pass
+    elif per_capita < dibao and property_ok:
+        # 5. 低保
+        out.say(f"人均月收入 {yuan(per_capita)} 元 < 低保标准 {yuan(dibao)} 元，财产符合 → 低保", "dibao")
+        rule = std.get("rounding")
+        raw = dibao * n - monthly
+        gap = _round(raw, rule)
+        out.say(
+            f"差额按家庭总额计算：{yuan(dibao)} × {n} − {yuan(monthly)} = {yuan(raw)}，"
+            f"{'向上取整到元' if rule != 'round_fen' else '四舍五入到分'} → {yuan(gap)} 元",
+            "gap",
+        )
+        out.classification = "dibao"
+        out.components.append({"item": "gap", "amount": gap})
+        topups = _topups(req, std, counted, ages, names, out)
+        total = gap + sum((c["amount"] for c in topups), Decimal(0))
+        single = _single_persons(req, std, dibao, counted, ages, names, quiet=True)
+        single_total = sum((c["amount"] for c in single), Decimal(0))
+        if single_total > total:
+            # A family just under the line must not get less than one just over it, where its
+            # severely disabled or ill members would be covered as 单人户 (no 待遇倒挂).
+            out.say(
+                f"按户计算 {yuan(total)} 元，低于其重残重病成员参照单人户的 {yuan(single_total)} 元，"
+                "为避免待遇倒挂，按单人户金额保障",
+                "single",
+            )
+            out.components = single
+            total = single_total
+        else:
+            out.components += topups
+        out.monthly_amount = total
+    elif per_capita < std.decimal("edge_multiple") * dibao and property_ok:
+        # 6. 边缘, with 单人户
+        edge = std.decimal("edge_multiple")
+        out.say(
+            f"人均月收入 {yuan(per_capita)} 元 ≥ 低保标准，且 < {edge} × {yuan(dibao)} = {yuan(edge * dibao)} 元，"
+            "财产符合 → 低保边缘家庭",
+            "edge",
+        )
+        single = _single_persons(req, std, dibao, counted, ages, names, quiet=False, out=out)
+        if single:
+            out.classification = "dibao_single_person"
+            out.components = single
+            out.monthly_amount = sum((c["amount"] for c in single), Decimal(0))
+        else:
+            out.classification = "dibao_edge"
+            out.say("低保边缘家庭不发放月保障金，按规定给予专项救助")
+    else:
+        reason = "财产不符合" if not property_ok else f"人均月收入 {yuan(per_capita)} 元不低于低保边缘线"
+        if _rigid(req, std, rigid, before_expenses, annual, n, property_ok, out):
+            out.classification = "rigid_expense"
+        else:
+            out.say(f"{reason} → 不符合条件")
+    if tekun_amount is not None:
+        out.monthly_amount = tekun_amount
+
+    out.say(f"月保障金额 {yuan(out.monthly_amount)} 元")
+    return {
+        "classification": out.classification,
+        "tekun_mode": out.tekun_mode,
+        "counted_members": n,
+        "annual_income_counted": money(annual),
+        "per_capita_monthly_income": money(per_capita),
+        "standard_monthly": money(dibao),
+        "monthly_amount": money(out.monthly_amount),
+        "components": [
+            {"item": c["item"], "member": c.get("member"), "amount": money(c["amount"])} for c in out.components
+        ],
+        "property_ok": property_ok,
+        "explanation": out.explanation,
+        "rule_refs": out.refs,
+        "warnings": out.warnings,
+    }
+
+
+def _pct(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
+def _source(std: Standards, key: str, mode: str = "") -> str:
+    used = std.used.get((key, mode))
+    if used is None:
+        return ""
+    origin, _ = used
+    if origin == "override":
+        return "测算假设值"
+    where = origin.region_code or "全国"
+    return f"{where} 自 {origin.effective_from.isoformat()} 起" + (
+        f"，{origin.source_document}" if origin.source_document else ""
+    )
+
+
+def _property_test(req: AssessmentIn, std: Standards, dibao: Decimal, n: int, out: Outcome) -> bool:
+    """民发〔2021〕57号 第十四条: the limits are local data (months of the standard per counted
+    member for financial assets; counts for houses, non-residential houses, vehicles, businesses)."""
+    p = req.property
+    months = std.decimal("financial_assets_months")
+    limit = months * dibao * n
+    checks = [
+        (p.financial_assets <= limit,
+         f"金融资产 {yuan(p.financial_assets)} 元，限额 {months.normalize():f} 个月 × {yuan(dibao)} × {n} 人 = {yuan(limit)} 元"),
+        (p.houses <= int(std.get("houses_allowed")), f"住房 {p.houses} 套，上限 {int(std.get('houses_allowed'))} 套"),
+        (p.non_residential_houses <= int(std.get("non_residential_houses_allowed")),
+         f"非住宅房产 {p.non_residential_houses} 套，上限 {int(std.get('non_residential_houses_allowed'))} 套"),
+        (p.vehicles <= int(std.get("vehicles_allowed")), f"机动车 {p.vehicles} 辆，上限 {int(std.get('vehicles_allowed'))} 辆"),
+        (p.business_registrations <= int(std.get("business_registrations_allowed")),
+         f"市场主体登记 {p.business_registrations} 户，上限 {int(std.get('business_registrations_allowed'))} 户"),
+    ]  # fmt: skip
+    ok = all(passed for passed, _ in checks)
+    out.say(
+        "财产核查："
+        + "；".join(f"{text}（{'符合' if passed else '超出'}）" for passed, text in checks)
+        + f" → {'符合' if ok else '不符合'}",
+        "property",
+    )
+    return ok
+
+
+def _tekun(req, std, dibao, monthly, ages, names, property_ok, out: Outcome) -> Decimal | None:
+    """特困人员认定办法第六条 (三无) for a one-person household; None when not 特困."""
+    if len(req.members) != 1 or not req.members[0].counted:
+        return None
+    m, age = req.members[0], ages[0]
+    reasons = []
+    if age >= 60:
+        reasons.append(f"年满60周岁（{age}岁）")
+    if age < 16:
+        reasons.append(f"未满16周岁（{age}岁）")
+    if severe_for_tekun(m):
+        reasons.append(f"{DISABILITY_LABELS[m.disability_kind]}残疾{m.disability_grade}级")
+    if not reasons:
+        return None
+    if m.has_able_supporter is not False:
+        out.say(
+            "单人户且无劳动能力，但"
+            + ("有具备赡养、抚养、扶养能力的法定义务人" if m.has_able_supporter else "未说明有无法定义务人")
+            + " → 不认定特困",
+            "tekun",
+        )
+        return None
+    if not (monthly < dibao and property_ok):
+        out.say(f"单人户无劳动能力、无法定义务人，但收入或财产不符合（月收入 {yuan(monthly)} 元）→ 不认定特困", "tekun")
+        return None
+    mode = req.tekun_mode
+    if std.has("tekun_basic_monthly", mode):
+        basic = std.decimal("tekun_basic_monthly", mode)
+        basic_text = f"{yuan(basic)} 元"
+    else:
+        multiple = std.decimal("tekun_basic_multiple", mode)
+        basic = dibao * multiple
+        basic_text = f"{multiple.normalize():f} × {yuan(dibao)} = {yuan(basic)} 元"
+    floor = dibao * Decimal("1.3")
+    if basic < floor:
+        out.warnings.append(f"特困基本生活标准 {yuan(basic)} 元低于低保标准的1.3倍（{yuan(floor)} 元）")
+    care = std.decimal("tekun_care_monthly", m.self_care)
+    total = (basic + care).quantize(CENT, ROUND_HALF_UP)
+    mode_label = "分散供养" if mode == "dispersed" else "集中供养"
+    out.say(
+        f"单人户，无劳动能力（{'、'.join(reasons)}），无法定义务人，月收入 {yuan(monthly)} 元 < 低保标准，财产符合 → 特困（{mode_label}）",
+        "tekun",
+    )
+    out.say(
+        f"基本生活标准 {basic_text} + 照料护理标准（{SELF_CARE_LABELS[m.self_care]}）{yuan(care)} 元 = {yuan(total)} 元",
+        "tekun_care",
+    )
+    out.classification = "tekun"
+    out.tekun_mode = mode
+    out.components = [{"item": "tekun_basic", "amount": basic}, {"item": "tekun_care", "amount": care}]
+    return total
+
+
+def _topup_reasons(m: MemberIn, age: int) -> list[str]:
+    reasons = []
+    if age >= 60:
+        reasons.append("年满60周岁")
+    if age < 18:
+        reasons.append("未成年")
+    if severe_for_topup(m):
+        reasons.append("重度残疾")
+    if m.serious_illness:
+        reasons.append("重病")
+    return reasons
+
+
+def _topups(req, std, counted, ages, names, out: Outcome) -> list[dict]:
+    """分类施保 (民发〔2021〕57号 第二十七条): one amount per qualifying counted member, counted once."""
+    qualifying = [(i, _topup_reasons(req.members[i], ages[i])) for i in counted]
+    qualifying = [(i, r) for i, r in qualifying if r]
+    if not qualifying:
+        return []
+    rate = std.decimal("category_topup_monthly")
+    who = "、".join(names[i] + "（" + "、".join(r) + "）" for i, r in qualifying)
+    out.say(
+        f"分类施保：{who} 共 {len(qualifying)} 人 × {yuan(rate)} 元 = {yuan(rate * len(qualifying))} 元",
+        "topup",
+    )
+    return [{"item": "category_topup", "member": i, "amount": rate} for i, _ in qualifying]
+
+
+def _single_persons(req, std, dibao, counted, ages, names, *, quiet: bool, out: Outcome | None = None) -> list[dict]:
+    """单人户: an adult member with 重残 or 重病 whose own counted income is below the standard is
+    covered alone: gap = standard − own monthly income (rounded by the rule) + 分类施保."""
+    if not bool(std.get("single_person_enabled")):
+        return []
+    rule = std.get("rounding")
+    rate = None
+    comps = []
+    for i in counted:
+        m = req.members[i]
+        if ages[i] < 18 or not (severe_for_topup(m) or m.serious_illness):
+            continue
+        own = Decimal(0)
+        for inc in req.incomes:
+            if inc.member == i and inc.kind not in EXCLUDED_INCOME:
+                own += (
+                    inc.annual_amount * (1 - std.decimal("employment_cost_rate"))
+                    if inc.kind == "wages"
+                    else inc.annual_amount
+                )
+        own_monthly = own / 12
+        if own_monthly >= dibao:
+            if out and not quiet:
+                out.say(f"{names[i]}本人月收入 {yuan(own_monthly)} 元不低于低保标准，不参照单人户")
+            continue
+        gap = _round(dibao - own_monthly, rule)
+        rate = std.decimal("category_topup_monthly") if rate is None else rate
+        comps += [{"item": "gap", "member": i, "amount": gap}, {"item": "category_topup", "member": i, "amount": rate}]
+        if out and not quiet:
+            why = "、".join(r for r in _topup_reasons(m, ages[i]) if r in ("重度残疾", "重病"))
+            out.say(
+                f"{names[i]}（{why}）参照单人户纳入低保：{yuan(dibao)} − 本人月收入 {yuan(own_monthly)} → {yuan(gap)} 元，"
+                f"加分类施保 {yuan(rate)} 元",
+                "single",
+                "alone",
+            )
+    return comps
+
+
+def _rigid(req, std, rigid, before_expenses, annual, n, property_ok, out: Outcome) -> bool:
+    """2025 刚性支出困难家庭认定办法: rigid expenses of the last 12 months ≥ the configured share of
+    the family's income (before deducting them), per-capita annual income under the local line."""
+    if not property_ok or rigid <= 0:
+        return False
+    share = std.decimal("rigid_expense_share")
+    line = std.decimal("rigid_expense_income_line_annual")
+    per_capita_annual = annual / n
+    ok = rigid >= share * before_expenses and per_capita_annual < line
+    out.say(
+        f"刚性支出 {yuan(rigid)} 元，家庭收入 {yuan(before_expenses)} 元 × {_pct(share)} = {yuan(share * before_expenses)} 元；"
+        f"人均年收入 {yuan(per_capita_annual)} 元，收入线 {yuan(line)} 元 → {'刚性支出困难家庭' if ok else '不符合'}",
+        "rigid",
+    )
+    return ok
+
+
+def assessment_run(data: dict | AssessmentIn) -> dict:
+    """Validate ``data`` and assess. Raises django ``ValidationError`` with ``{field: 中文}``
+    (bad input, unknown region, missing standard), never a 500."""
+    try:
+        req = data if isinstance(data, AssessmentIn) else AssessmentIn.model_validate(data)
+    except SchemaError as exc:
+        raise ValidationError(errors_zh(exc.errors())) from None
+    if not Region.objects.filter(code=req.region_code).exists():
+        raise ValidationError({"region_code": f"区划代码 {req.region_code} 不存在"})
+    if req.as_of is None:
+        req.as_of = dt.date.today()
+    overrides = req.standards.as_overrides() if req.standards else {}
+    std = standards_for(region_code=req.region_code, hukou_type=req.hukou_type, as_of=req.as_of, overrides=overrides)
+    try:
+        return assess(req, std)
+    except MissingStandard as exc:
+        raise ValidationError({"standards": str(exc)}) from None

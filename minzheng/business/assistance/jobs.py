@@ -1,0 +1,1 @@
+"""Background job kinds of the social-assistance line (registered on import)."""

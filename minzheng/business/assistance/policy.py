@@ -1,0 +1,93 @@
+"""The social-assistance programs and the standard types they read, with the nationwide policy
+parameters (each with its citation). Local amounts (低保标准, 特困 care, 分类施保 …) have no
+nationwide value: a region without them gets a clear "not configured" error, never a guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from minzheng.engines.benefits.standards import (
+    AMOUNT,
+    CHOICE,
+    COUNT,
+    DAYS,
+    FLAG,
+    MONTHS,
+    MULTIPLE,
+    RATE,
+    standard_type,
+)
+
+PROGRAMS = [
+    # code, name, short, pays monthly, payment reference prefix
+    ("dibao", "最低生活保障", "低保", True, "DB"),
+    ("tekun", "特困人员救助供养", "特困", True, "TK"),
+    ("dibao_edge", "低保边缘家庭", "低保边缘", False, "BY"),
+    ("rigid_expense", "刚性支出困难家庭", "刚性支出", False, "GZ"),
+    ("temp_assistance", "临时救助", "临时救助", False, "LS"),
+]
+
+SELF_CARE_MODES = (("full", "全自理"), ("partial", "半护理（部分丧失）"), ("none", "全护理（完全丧失）"))
+TEKUN_MODES = (("dispersed", "分散供养"), ("centralised", "集中供养"))
+TEMP_MODES = (("emergency", "急难型"), ("expenditure", "支出型"))
+REVIEW_MODES = (("A", "A类"), ("B", "B类"), ("C", "C类"))
+
+standard_type("dibao_monthly", "低保标准", AMOUNT, "元/人·月", program="dibao",
+              help="暂行办法第九条；审核确认办法第二十三条")  # fmt: skip
+standard_type("edge_multiple", "低保边缘倍数", MULTIPLE, "倍低保标准", program="dibao_edge")
+standard_type("single_person_enabled", "低保边缘家庭重残重病成员参照单人户", FLAG, "", program="dibao")
+standard_type("category_topup_monthly", "分类施保加发", AMOUNT, "元/人·月", program="dibao")
+standard_type("tekun_basic_monthly", "特困基本生活标准", AMOUNT, "元/人·月", modes=TEKUN_MODES, program="tekun")
+standard_type("tekun_basic_multiple", "特困基本生活标准（低保倍数）", MULTIPLE, "倍低保标准", modes=TEKUN_MODES,
+              program="tekun", help="未配置金额时按倍数计算；原则上不低于 1.3 倍")  # fmt: skip
+standard_type("tekun_care_monthly", "特困照料护理标准", AMOUNT, "元/人·月", modes=SELF_CARE_MODES, program="tekun")
+standard_type("employment_cost_rate", "就业成本扣除比例", RATE, "工资性收入的比例", program="dibao")
+standard_type("rigid_expense_deductible", "刚性支出从收入中扣减", FLAG, "", program="dibao")
+standard_type("financial_assets_months", "金融资产限额", MONTHS, "个月低保标准/人", program="dibao")
+standard_type("houses_allowed", "住房套数上限", COUNT, "套", program="dibao")
+standard_type("non_residential_houses_allowed", "非住宅房产上限", COUNT, "套", program="dibao")
+standard_type("vehicles_allowed", "机动车上限", COUNT, "辆", program="dibao")
+standard_type("business_registrations_allowed", "市场主体登记上限", COUNT, "户", program="dibao")
+standard_type("rigid_expense_share", "刚性支出占收入比例", RATE, "家庭收入的比例", program="rigid_expense")
+standard_type("rigid_expense_income_line_annual", "刚性支出困难家庭收入线", AMOUNT, "元/人·年",
+              program="rigid_expense", help="上年度当地居民人均可支配收入")  # fmt: skip
+standard_type("rounding", "低保金额取整规则", CHOICE, "",
+              choices=(("ceil_yuan", "向上取整到元"), ("round_fen", "四舍五入到分")), program="dibao")  # fmt: skip
+standard_type("phase_out_months", "渐退期", MONTHS, "个月", program="dibao")
+standard_type("phase_out_amount_share", "渐退期发放比例", RATE, "原保障金额的比例", program="dibao")
+standard_type("phase_out_reminder_days", "渐退期到期提醒", DAYS, "天", program="dibao")
+standard_type("review_cadence_months", "定期复核周期", MONTHS, "个月", modes=REVIEW_MODES, program="dibao")
+standard_type("temp_assistance_months", "临时救助月数上限", MONTHS, "个月低保标准/人", modes=TEMP_MODES,
+              program="temp_assistance")  # fmt: skip
+standard_type("temp_assistance_cap", "临时救助单次上限", AMOUNT, "元/户·次", modes=TEMP_MODES,
+              program="temp_assistance")  # fmt: skip
+standard_type("temp_assistance_township_limit", "乡镇审批临时救助限额", AMOUNT, "元/户·次",
+              program="temp_assistance", help="暂行办法第四十八条：县级可委托乡镇审批")  # fmt: skip
+
+NATIONWIDE_FROM = dt.date(2021, 7, 1)  # 民发〔2021〕57号 in force
+
+# key, hukou, mode, value (Decimal or str), citation — the nationwide defaults, region '' (全国)
+NATIONWIDE = [
+    ("edge_multiple", "", "", Decimal("1.5"), "民发〔2021〕57号 第八条"),
+    ("single_person_enabled", "", "", Decimal(1), "2022 兜底通知：重病重残成员参照单人户"),
+    ("tekun_basic_multiple", "", "dispersed", Decimal("1.3"), "特困认定办法：基本生活标准原则上不低于低保标准1.3倍"),
+    ("tekun_basic_multiple", "", "centralised", Decimal("1.3"), "特困认定办法：基本生活标准原则上不低于低保标准1.3倍"),
+    ("employment_cost_rate", "", "", Decimal("0.1"), "民发〔2021〕57号 第十三条（扣除比例为地方设定，默认10%）"),
+    ("rigid_expense_deductible", "", "", Decimal(1), "民发〔2021〕57号 第十三条"),
+    ("financial_assets_months", "", "", Decimal(24), "民发〔2021〕57号 第十四条（限额为地方设定，默认24个月）"),
+    ("houses_allowed", "", "", Decimal(1), "民发〔2021〕57号 第十四条（地方设定）"),
+    ("non_residential_houses_allowed", "", "", Decimal(0), "民发〔2021〕57号 第十四条（地方设定）"),
+    ("vehicles_allowed", "", "", Decimal(0), "民发〔2021〕57号 第十四条（地方设定）"),
+    ("business_registrations_allowed", "", "", Decimal(0), "民发〔2021〕57号 第十四条（地方设定）"),
+    ("rigid_expense_share", "", "", Decimal("0.6"), "2025 刚性支出办法（比例为地方设定，默认60%）"),
+    ("rounding", "", "", "ceil_yuan", "民发〔2021〕57号 第二十三条（取整方式为地方设定）"),
+    ("phase_out_months", "", "", Decimal(6), "2022 兜底通知 §一(三)：渐退期一般不超过6个月"),
+    ("phase_out_amount_share", "", "", Decimal(1), "2022 兜底通知 §一(三)（渐退期金额为地方设定）"),
+    ("phase_out_reminder_days", "", "", Decimal(30), "地方设定：到期前30天提醒"),
+    ("review_cadence_months", "", "A", Decimal(12), "民发〔2021〕57号 第三十一条：收入稳定的每年复核"),
+    ("review_cadence_months", "", "B", Decimal(12), "民发〔2021〕57号 第三十一条"),
+    ("review_cadence_months", "urban", "C", Decimal(3), "民发〔2021〕57号 第三十一条：收入不稳定的按季（城市）"),
+    ("review_cadence_months", "rural", "C", Decimal(6), "民发〔2021〕57号 第三十一条：收入不稳定的每半年（农村）"),
+]

@@ -1,0 +1,158 @@
+"""The assessment request (测算): one shape for the CLI (JSON file), the API and the workbench."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from minzheng.foundation.codes.idnumbers import IdNumberError, parse_id_number
+
+Relation = Literal["head", "spouse", "child", "parent", "sibling", "grandchild", "grandparent", "child_in_law", "other"]
+DisabilityKind = Literal["limb", "visual", "hearing", "speech", "intellectual", "mental", "multiple"]
+SelfCare = Literal["full", "partial", "none"]
+IncomeKind = Literal[
+    "wages", "business", "property", "transfer", "basic_pension", "special_care_pension", "assistance",
+    "longevity_allowance", "award",
+]  # fmt: skip
+ExpenseKind = Literal["medical", "education", "rehabilitation", "other_rigid"]
+Money = Decimal
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MemberIn(_In):
+    name: str = Field("", max_length=50)
+    id_number: str | None = None
+    birth_date: dt.date | None = None
+    relation: Relation = "head"
+    counted: bool = True
+    disability_kind: DisabilityKind | None = None
+    disability_grade: int | None = Field(None, ge=1, le=4)
+    serious_illness: bool = False
+    self_care: SelfCare = "full"
+    labour_capacity: bool | None = None
+    student: bool = False
+    has_able_supporter: bool | None = None
+
+    @field_validator("id_number")
+    @classmethod
+    def _id(cls, value):
+        if value in (None, ""):
+            return None
+        try:
+            return parse_id_number(value).number
+        except IdNumberError as exc:
+            raise ValueError(f"身份证号不正确：{exc}") from None
+
+    @model_validator(mode="after")
+    def _birth(self):
+        if self.id_number:
+            born = parse_id_number(self.id_number).birth_date
+            if self.birth_date is not None and self.birth_date != born:
+                raise ValueError(f"出生日期 {self.birth_date} 与身份证号中的 {born} 不一致")
+            self.birth_date = born
+        elif self.birth_date is None:
+            raise ValueError("缺少出生日期（无身份证号时必填）")
+        if (self.disability_kind is None) != (self.disability_grade is None):
+            raise ValueError("残疾类别与残疾等级须同时填写")
+        return self
+
+
+class IncomeIn(_In):
+    member: int = Field(..., ge=0)
+    kind: IncomeKind
+    annual_amount: Money = Field(..., ge=0, max_digits=14, decimal_places=2)
+
+
+class ExpenseIn(_In):
+    kind: ExpenseKind
+    annual_amount: Money = Field(..., ge=0, max_digits=14, decimal_places=2)
+
+
+class PropertyIn(_In):
+    financial_assets: Money = Field(Decimal(0), ge=0, max_digits=16, decimal_places=2)
+    houses: int = Field(0, ge=0)
+    non_residential_houses: int = Field(0, ge=0)
+    vehicles: int = Field(0, ge=0)
+    business_registrations: int = Field(0, ge=0)
+
+
+class CareIn(_In):
+    full: Money | None = Field(None, ge=0)
+    partial: Money | None = Field(None, ge=0)
+    none: Money | None = Field(None, ge=0)
+
+
+class StandardsIn(_In):
+    """What-if values; any key left out comes from the standards table."""
+
+    dibao_monthly: Money | None = Field(None, gt=0)
+    edge_multiple: Money | None = Field(None, ge=1)
+    tekun_basic_monthly: Money | None = Field(None, ge=0)
+    tekun_care_monthly: CareIn | None = None
+    category_topup_monthly: Money | None = Field(None, ge=0)
+    employment_cost_rate: Money | None = Field(None, ge=0, le=1)
+    rigid_expense_deductible: bool | None = None
+    financial_assets_months: Money | None = Field(None, ge=0)
+    houses_allowed: int | None = Field(None, ge=0)
+    non_residential_houses_allowed: int | None = Field(None, ge=0)
+    vehicles_allowed: int | None = Field(None, ge=0)
+    business_registrations_allowed: int | None = Field(None, ge=0)
+    rigid_expense_share: Money | None = Field(None, ge=0, le=1)
+    rigid_expense_income_line_annual: Money | None = Field(None, ge=0)
+    rounding: Literal["ceil_yuan", "round_fen"] | None = None
+
+    def as_overrides(self) -> dict:
+        out = {}
+        for key, value in self.model_dump(exclude_none=True).items():
+            if key == "tekun_care_monthly":
+                value = {k: v for k, v in value.items() if v is not None}
+            out[key] = value
+        return out
+
+
+class AssessmentIn(_In):
+    region_code: str = Field(..., pattern=r"^\d{12}$")
+    hukou_type: Literal["urban", "rural"]
+    as_of: dt.date | None = None
+    tekun_mode: Literal["dispersed", "centralised"] = "dispersed"
+    members: list[MemberIn] = Field(..., min_length=1, max_length=30)
+    incomes: list[IncomeIn] = Field(default_factory=list, max_length=200)
+    expenses: list[ExpenseIn] = Field(default_factory=list, max_length=200)
+    property: PropertyIn = Field(default_factory=PropertyIn)
+    standards: StandardsIn | None = None
+
+    @field_validator("incomes")
+    @classmethod
+    def _member_refs(cls, incomes, info):
+        members = info.data.get("members") or []
+        bad = [i for i, inc in enumerate(incomes) if inc.member >= len(members)]
+        if members and bad:
+            raise ValueError(f"收入第 {', '.join(str(i + 1) for i in bad)} 项指向的成员不存在（成员序号从 0 开始）")
+        return incomes
+
+
+class ComponentOut(BaseModel):
+    item: Literal["gap", "category_topup", "tekun_basic", "tekun_care"]
+    member: int | None = None
+    amount: str
+
+
+class AssessmentOut(BaseModel):
+    classification: Literal["dibao", "dibao_single_person", "dibao_edge", "tekun", "rigid_expense", "not_eligible"]
+    tekun_mode: str | None = None
+    counted_members: int
+    annual_income_counted: str
+    per_capita_monthly_income: str
+    standard_monthly: str
+    monthly_amount: str
+    components: list[ComponentOut]
+    property_ok: bool
+    explanation: list[str]
+    rule_refs: list[str]
+    warnings: list[str] = []
