@@ -152,3 +152,11 @@ def _audit_flushable(request):
 
     if connection.vendor == "sqlite":
         guard.remove(connection)
+
+
+@pytest.fixture
+def assistance_standards(regions):
+    """The demo standards of 温州市 (瑞安市 inherits them): 低保 1,180 元 from 2025-07."""
+    from minzheng.business.assistance.services import standards_load
+
+    standards_load()
