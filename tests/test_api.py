@@ -113,7 +113,8 @@ def test_bad_input_is_422_in_chinese_and_writes_nothing(api, ids):
     assert "校验位错误" in r.json()["errors"]["id_number"]
     assert Person.objects.count() == 0 and Household.objects.count() == 0
     r = api.post("/api/v1/persons", {"name": 5}, content_type="application/json")
-    assert r.status_code == 422 and r.json()["detail"] == "请求格式不正确"
+    assert r.status_code == 422 and r.json()["detail"].startswith("请求格式不正确")
+    assert r.json()["errors"]["name"] == "须为文本" and r.json()["errors"]["region_code"] == "必填"
 
 
 @pytest.mark.django_db

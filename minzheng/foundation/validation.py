@@ -30,7 +30,8 @@ def _message(err: dict) -> str:
     if kind in ("less_than_equal", "less_than"):
         return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
     if kind == "literal_error":
-        return f"取值须为：{ctx.get('expected', '')}"
+        expected = str(ctx.get("expected", "")).replace("' or '", "、").replace("', '", "、").strip("'")
+        return f"取值须为：{expected}"
     if kind.startswith("date") or kind.startswith("datetime"):
         return "日期格式应为 YYYY-MM-DD"
     if kind in ("bool_parsing", "bool_type"):

@@ -10,9 +10,13 @@ from ninja import NinjaAPI, Query, Router, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from minzheng.business.assistance.assessment import assessment_run
+from minzheng.business.assistance.schemas import AssessmentIn, AssessmentOut
+from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.accounts.services import TOKEN_HOURS, token_issue
 from minzheng.foundation.registry import selectors, services
 from minzheng.foundation.registry.models import Person
+from minzheng.foundation.validation import errors_zh
 
 from .auth import BearerToken
 from .schemas import (
@@ -55,8 +59,14 @@ def on_validation(request, exc):
 
 @api.exception_handler(NinjaValidationError)
 def on_schema_validation(request, exc):
-    errors = {".".join(str(p) for p in e.get("loc", [])[1:]) or "body": e.get("msg", "") for e in exc.errors}
-    return api.create_response(request, {"detail": "请求格式不正确", "errors": errors}, status=422)
+    # locations start with where the value came from ("body", "query") and the parameter name
+    errors = {}
+    for e in exc.errors:
+        loc = list(e.get("loc", []))
+        drop = 2 if loc[:1] == ["body"] and len(loc) > 1 and loc[1] == "payload" else 1
+        errors.update(errors_zh([{**e, "loc": loc[drop:]}]))
+    detail = "；".join(f"{k}：{v}" for k, v in list(errors.items())[:5])
+    return api.create_response(request, {"detail": f"请求格式不正确：{detail}", "errors": errors}, status=422)
 
 
 @api.exception_handler(PermissionDenied)
@@ -209,5 +219,22 @@ def household_update(request, household_id: int, payload: HouseholdPatch):
     return Status(200, _household_out(selectors.household_get(user=request.user, pk=household_id)))
 
 
+assistance = Router(tags=["社会救助"], auth=BearerToken())
+
+
+@assistance.post(
+    "/assessments",
+    response={200: AssessmentOut, 422: ErrorOut, 403: ErrorOut},
+    exclude_none=True,
+    summary="低保/特困/边缘/刚性支出测算（逐步说明）",
+)
+def assessment_create(request, payload: AssessmentIn):
+    """Same JSON in and out as `minzheng assess --json FILE`. Nothing is stored."""
+    if not has_permission(request.user, "benefits.assess", payload.region_code):
+        raise PermissionDenied("无权在该区划测算")
+    return Status(200, assessment_run(payload))
+
+
 api.add_router("/auth", auth_router)
 api.add_router("/", registry)
+api.add_router("/assistance", assistance)
