@@ -73,6 +73,16 @@ def value_of(row: Standard):
     return row.value
 
 
+def display(value) -> str:
+    """A standard's value for people: no trailing zeros (1180, 0.1, 1.5), choices as stored."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        text = f"{value.normalize():f}"
+        return text
+    return str(value)
+
+
 @dataclass
 class Standards:
     """The standards in force for one place, hukou type and date, looked up lazily.
