@@ -176,6 +176,18 @@ def test_rigid_expense_family(assistance_standards):
 
 
 @pytest.mark.django_db
+def test_temp_assistance_estimate_months_cap_and_approval_level(assistance_standards):
+    data = household({}, {}, {}, temp_assistance={"kind": "expenditure", "months": 4}, standards={"dibao_monthly": 780})
+    temp = assessment_run(data)["temp_assistance"]
+    assert temp == {"kind": "expenditure", "months": 4, "amount": "9360.00", "cap": "20000.00", "approval": "county"}
+    data["temp_assistance"] = {"kind": "emergency", "months": 12}  # demo: at most 3 months, 5,000 元
+    temp = assessment_run(data)["temp_assistance"]
+    assert temp["months"] == 3 and temp["amount"] == "5000.00" and temp["approval"] == "county"
+    data.update(members=[data["members"][0]], temp_assistance={"kind": "emergency", "months": 1})
+    assert assessment_run(data)["temp_assistance"]["approval"] == "township"  # 780 ≤ 3,540
+
+
+@pytest.mark.django_db
 def test_property_over_the_limit_is_not_eligible(assistance_standards):
     data = household({}, prop={"financial_assets": 1180 * 24 + 1})
     result = assessment_run(data)

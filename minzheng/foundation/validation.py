@@ -48,6 +48,8 @@ def _message(err: dict) -> str:
         return "须为列表"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "格式不正确"
+    if kind == "string_pattern_mismatch":
+        return "格式不正确"
     if kind == "extra_forbidden":
         return "不认识的字段"
     if kind == "value_error":

@@ -261,6 +261,7 @@ def assess(req: AssessmentIn, std: Standards) -> dict:
         out.monthly_amount = tekun_amount
 
     out.say(f"月保障金额 {yuan(out.monthly_amount)} 元")
+    temp = _temp_assistance(req, std, dibao, n, out) if req.temp_assistance else None
     return {
         "classification": out.classification,
         "tekun_mode": out.tekun_mode,
@@ -276,6 +277,7 @@ def assess(req: AssessmentIn, std: Standards) -> dict:
         "explanation": out.explanation,
         "rule_refs": out.refs,
         "warnings": out.warnings,
+        "temp_assistance": temp,
     }
 
 
@@ -457,6 +459,29 @@ def _rigid(req, std, rigid, before_expenses, annual, n, property_ok, out: Outcom
         "rigid",
     )
     return ok
+
+
+def _temp_assistance(req, std, dibao, n, out: Outcome) -> dict:
+    """临时救助 (2018 临时救助意见; the formula is local, here the 甘肃 rule of the domain sheet):
+    standard × counted members × months of hardship, the months limited by kind, the amount capped
+    by kind; up to the township limit the township approves (暂行办法第四十八条, delegated)."""
+    t = req.temp_assistance
+    max_months = int(std.get("temp_assistance_months", t.kind))
+    months = min(t.months, max_months)
+    cap = std.decimal("temp_assistance_cap", t.kind)
+    raw = dibao * n * months
+    amount = min(raw, cap).quantize(CENT, ROUND_HALF_UP)
+    limit = std.decimal("temp_assistance_township_limit")
+    approval = "township" if amount <= limit else "county"
+    label = "急难型" if t.kind == "emergency" else "支出型"
+    out.say(
+        f"临时救助（{label}）：{yuan(dibao)} × {n} 人 × {months} 个月"
+        + (f"（申请 {t.months} 个月，上限 {max_months} 个月）" if t.months > max_months else "")
+        + f" = {yuan(raw)} 元，单次上限 {yuan(cap)} 元 → {yuan(amount)} 元；"
+        + ("乡镇审批" if approval == "township" else f"超过乡镇审批限额 {yuan(limit)} 元，报县级审批"),
+    )
+    out.refs.append("2018 临时救助意见；国务院令第649号 第四十八条")
+    return {"kind": t.kind, "months": months, "amount": money(amount), "cap": money(cap), "approval": approval}
 
 
 def assessment_run(data: dict | AssessmentIn) -> dict:

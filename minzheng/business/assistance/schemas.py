@@ -116,6 +116,13 @@ class StandardsIn(_In):
         return out
 
 
+class TempAssistanceIn(_In):
+    """临时救助 estimate: the kind and the months of hardship (支出型) to cover."""
+
+    kind: Literal["emergency", "expenditure"]
+    months: int = Field(1, ge=1, le=24)
+
+
 class AssessmentIn(_In):
     region_code: str = Field(..., pattern=r"^\d{12}$")
     hukou_type: Literal["urban", "rural"]
@@ -126,6 +133,7 @@ class AssessmentIn(_In):
     expenses: list[ExpenseIn] = Field(default_factory=list, max_length=200)
     property: PropertyIn = Field(default_factory=PropertyIn)
     standards: StandardsIn | None = None
+    temp_assistance: TempAssistanceIn | None = None
 
     @field_validator("incomes")
     @classmethod
@@ -143,6 +151,14 @@ class ComponentOut(BaseModel):
     amount: str
 
 
+class TempAssistanceOut(BaseModel):
+    kind: str
+    months: int
+    amount: str
+    cap: str
+    approval: Literal["township", "county"]
+
+
 class AssessmentOut(BaseModel):
     classification: Literal["dibao", "dibao_single_person", "dibao_edge", "tekun", "rigid_expense", "not_eligible"]
     tekun_mode: str | None = None
@@ -156,3 +172,4 @@ class AssessmentOut(BaseModel):
     explanation: list[str]
     rule_refs: list[str]
     warnings: list[str] = []
+    temp_assistance: TempAssistanceOut | None = None
