@@ -258,3 +258,49 @@ def test_add_months_stays_in_the_target_month_and_never_overshoots(day, months):
     out = svc.add_months(day, months)
     assert (out.year * 12 + out.month) - (day.year * 12 + day.month) == months
     assert out.day == day.day or (out.day < day.day and (out + dt.timedelta(days=1)).day == 1)
+
+
+# ------------------------------------------------------------------ API
+
+
+@pytest.fixture
+def bearer(client):
+    def token_for(username):
+        from .conftest import PASSWORD
+
+        r = client.post(
+            "/api/v1/auth/token", {"username": username, "password": PASSWORD}, content_type="application/json"
+        )
+        return {"HTTP_AUTHORIZATION": f"Bearer {r.json()['token']}"}
+
+    return token_for
+
+
+@pytest.mark.django_db
+def test_api_enrollments_are_scoped_and_carry_their_history(enrolled, tangxia_user, anyang_user, client, bearer):
+    svc.enrollment_change(user=anyang_user, enrollment=enrolled, kind="amount", monthly_amount="900",
+                          reason="", effective_month=D(2027, 1, 1))  # fmt: skip
+    mine = bearer("anyang")
+    r = client.get("/api/v1/assistance/enrollments?program=dibao", **mine)
+    assert r.status_code == 200 and r.json()["count"] == 1
+    item = r.json()["items"][0]
+    assert item["number"] == enrolled.number and item["monthly_amount"] == "900.00" and item["head_name"] == "王建国"
+    r = client.get(f"/api/v1/assistance/enrollments/{enrolled.pk}", **mine)
+    assert [e["kind"] for e in r.json()["events"]] == ["enrol", "amount"]
+    other = bearer("tangxia")
+    assert client.get("/api/v1/assistance/enrollments", **other).json()["count"] == 0
+    assert client.get(f"/api/v1/assistance/enrollments/{enrolled.pk}", **other).status_code == 404
+
+
+@pytest.mark.django_db
+def test_api_standards_in_force(assistance_standards, anyang_user, client, bearer):
+    r = client.get(f"/api/v1/assistance/standards?region_code={ANYANG_VILLAGE}&as_of=2026-11-01", **bearer("anyang"))
+    rows = {(x["key"], x["mode"]): x for x in r.json()}
+    assert (
+        rows[("dibao_monthly", "")]["value"] == "1180" and rows[("dibao_monthly", "")]["region_code"] == "330300000000"
+    )
+    assert rows[("rounding", "")]["value"] == "round_fen"
+    r = client.get("/api/v1/assistance/standards?region_code=330381101009", **bearer("anyang"))
+    assert r.status_code == 403
+    r = client.get("/api/v1/assistance/standards?region_code=999", **bearer("anyang"))
+    assert r.status_code == 422 and "不存在" in r.json()["errors"]["region_code"]

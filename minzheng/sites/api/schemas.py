@@ -1,6 +1,6 @@
 import datetime as dt
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class TokenIn(Schema):
@@ -142,3 +142,55 @@ class PersonPage(Schema):
 class HouseholdPage(Schema):
     count: int
     items: list[HouseholdListItem]
+
+
+class StandardOut(Schema):
+    key: str
+    label: str
+    mode: str
+    value: str | None
+    unit: str
+    region_code: str | None = Field(None, description="给出该值的区划；空字符串为全国默认")
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+    source_document: str = ""
+
+
+class EnrollmentEventOut(Schema):
+    kind: str
+    state: str
+    monthly_amount: str
+    persons_covered: int
+    effective_month: dt.date
+    reason: str
+    note: str
+    created_at: dt.datetime
+
+
+class EnrollmentOut(Schema):
+    id: int
+    number: str
+    program: str
+    program_name: str
+    household_id: int
+    household_number: str
+    head_name: str | None
+    person_id: int | None
+    region_code: str
+    hukou_type: str
+    classification: str
+    state: str
+    monthly_amount: str
+    persons_covered: int
+    start_month: dt.date
+    end_month: dt.date | None
+    phase_out_until: dt.date | None
+    review_class: str
+    next_review: dt.date | None
+    predecessor_id: int | None
+    events: list[EnrollmentEventOut] | None = None
+
+
+class EnrollmentPage(Schema):
+    count: int
+    items: list[EnrollmentOut]
