@@ -304,3 +304,21 @@ def test_api_standards_in_force(assistance_standards, anyang_user, client, beare
     assert r.status_code == 403
     r = client.get("/api/v1/assistance/standards?region_code=999", **bearer("anyang"))
     assert r.status_code == 422 and "不存在" in r.json()["errors"]["region_code"]
+
+
+@pytest.mark.django_db
+def test_member_leaves_roll_and_registry_change_together(enrolled, anyang_user, household_in):
+    _household, _head, spouse = household_in
+    ev = svc.enrollment_member_change(user=anyang_user, enrollment=enrolled, remove=spouse, reason="death",
+                                      monthly_amount="500", effective_month=D(2027, 1, 1))  # fmt: skip
+    enrolled.refresh_from_db()
+    assert ev.kind == "member" and enrolled.persons_covered == 1 and enrolled.monthly_amount == Decimal("500.00")
+    assert not enrolled.household.memberships.filter(person=spouse, valid_to__isnull=True).exists()
+    # a refused change leaves the registry untouched too (one transaction)
+    before = enrolled.household.memberships.count()
+    svc.enrollment_change(user=anyang_user, enrollment=enrolled, kind="exit", reason="moved_away",
+                          effective_month=D(2027, 2, 1))  # fmt: skip
+    with pytest.raises(svc.Refused):
+        svc.enrollment_member_change(user=anyang_user, enrollment=enrolled, add=spouse, relation="spouse",
+                                     monthly_amount="900")  # fmt: skip
+    assert enrolled.household.memberships.count() == before

@@ -18,6 +18,7 @@ from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.registry.models import Household, Person
+from minzheng.foundation.registry.services import membership_add, membership_end
 
 from . import standards as st
 from .models import (
@@ -429,3 +430,42 @@ def phase_out_expire(*, month: dt.date | None = None) -> int:
         enrollment_change(user=None, enrollment=e, kind=EventKind.EXIT, reason="phase_out_ended", effective_month=month)
         n += 1
     return n
+
+
+def enrollment_member_change(
+    *,
+    user,
+    enrollment: Enrollment,
+    monthly_amount,
+    add: Person | None = None,
+    relation: str = "",
+    remove: Person | None = None,
+    reason: str = "member_change",
+    effective_month: dt.date | None = None,
+    note: str = "",
+) -> EnrollmentEvent:
+    """A member joins or leaves a household on the roll: the registry membership and the
+    enrollment change (persons covered, re-assessed amount) in one transaction, so the roll and the
+    registry never disagree. A member's death is ``remove=person, reason="death"``; the re-check
+    must be completed within 3 months of the death (2022 兜底通知)."""
+    if (add is None) == (remove is None):
+        raise ValidationError("请指定一名增加或减少的成员")
+    if enrollment.person_id is not None:
+        raise Refused("单人保障对象不办理家庭成员变更")
+    household = enrollment.household
+    with transaction.atomic():
+        if add is not None:
+            membership_add(user=user, household=household, person=add, relation=relation)
+            persons = enrollment.persons_covered + 1
+            summary = f"增加成员 {add.name}"
+        else:
+            m = household.memberships.filter(person=remove, valid_to__isnull=True).select_related("person").first()
+            if m is None:
+                raise ValidationError({"remove": "该人员不是本家庭的现有成员"})
+            membership_end(user=user, membership=m, reason=REASONS.get(reason, reason))
+            persons = max(1, enrollment.persons_covered - 1)
+            summary = f"减少成员 {remove.name}"
+        return enrollment_change(
+            user=user, enrollment=enrollment, kind=EventKind.MEMBER, reason=reason, effective_month=effective_month,
+            monthly_amount=monthly_amount, persons_covered=persons, note=note or summary,
+        )  # fmt: skip
