@@ -293,7 +293,11 @@ def enrollment_change(
     if reason and reason not in REASONS:
         raise ValidationError({"reason": f"不认识的原因代码：{reason}"})
     with transaction.atomic():
-        e = Enrollment.objects.select_for_update().select_related("program", "last_event").get(pk=enrollment.pk)
+        e = (
+            Enrollment.objects.select_for_update(of=("self",))
+            .select_related("program", "last_event")
+            .get(pk=enrollment.pk)
+        )
         refusal = change_refusal(kind, e.state)
         if refusal:
             raise Refused(refusal)
