@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, views_benefits
 
 app_name = "workbench"
 urlpatterns = [
@@ -29,4 +29,15 @@ urlpatterns = [
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
     path("audit/", views.audit_list, name="audit_list"),
+    # benefits and social assistance (views_benefits)
+    path("benefits/standards/", views_benefits.standards_list, name="standards"),
+    path("benefits/standards/<str:key>/", views_benefits.standard_history, name="standard_history"),
+    path("benefits/assess/", views_benefits.assess, name="assess"),
+    path("benefits/assess/member/", views_benefits.assess_member_row, name="assess_member_row"),
+    path("benefits/assess/households/", views_benefits.assess_households, name="assess_households"),
+    path("benefits/enrollments/", views_benefits.enrollment_list, name="enrollments"),
+    path("benefits/enrollments/<int:pk>/", views_benefits.enrollment_detail, name="enrollment_detail"),
+    path("benefits/enrollments/<int:pk>/change/", views_benefits.enrollment_change, name="enrollment_change"),
+    path("benefits/enrollments/<int:pk>/review/", views_benefits.enrollment_review, name="enrollment_review"),
+    path("benefits/reviews-due/", views_benefits.reviews_due, name="reviews_due"),
 ]

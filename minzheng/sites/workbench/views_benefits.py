@@ -1,0 +1,605 @@
+"""Workbench pages of the benefits engine and the social-assistance line: standards (保障标准), the
+assessment (测算), the roll (保障对象) with its changes and reviews, and the due-review list.
+
+Thin views, as in :mod:`.views`: parse the form, call one service or selector, render. Every read
+starts from ``for_user`` (another region's row is a 404); every write goes through a service,
+which checks the grant, writes the history row and the audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from minzheng.business.assistance.assessment import assessment_run
+from minzheng.engines.benefits import selectors as benefit_selectors
+from minzheng.engines.benefits import services as benefit_services
+from minzheng.engines.benefits import standards as st
+from minzheng.engines.benefits.models import (
+    Enrollment,
+    EnrollmentState,
+    Program,
+    Review,
+    Standard,
+)
+from minzheng.engines.benefits.services import Refused
+from minzheng.engines.benefits.workflow import REASONS
+from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.exports import xlsx_bytes
+from minzheng.foundation.regions.prefixes import prefix_q
+from minzheng.foundation.regions.selectors import region_names, region_prefix
+from minzheng.foundation.registry import selectors as registry_selectors
+
+from .forms_benefits import (
+    AssessHouseholdForm,
+    AssessMeansForm,
+    AssessMemberFormSet,
+    EnrollmentChangeForm,
+    EnrollmentFilterForm,
+    EnrollmentReviewForm,
+    StandardSetForm,
+    StandardsFilterForm,
+)
+from .views import EXPORT_LIMIT, _apply_errors, _require
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CLASSIFICATIONS = {
+    "dibao": "低保",
+    "dibao_single_person": "低保（重病重残成员参照单人户）",
+    "dibao_edge": "低保边缘家庭",
+    "tekun": "特困人员",
+    "rigid_expense": "刚性支出困难家庭",
+    "not_eligible": "不符合救助条件",
+}
+COMPONENTS = {
+    "gap": "低保差额",
+    "category_topup": "分类施保加发",
+    "tekun_basic": "基本生活标准",
+    "tekun_care": "照料护理标准",
+}
+TEKUN_MODES = {"dispersed": "分散供养", "centralised": "集中供养"}
+REVIEW_WINDOW_DAYS = 30  # due-review list: due within 30 days or overdue; 渐退期 ending within 30 days
+ENROLLMENT_NUMBER = re.compile(r"^[A-Za-z]{2}-", re.ASCII)
+
+
+def township_code(code: str) -> str:
+    """The township a village code lies in (the first 9 digits)."""
+    return code[:9].ljust(12, "0")
+
+
+def _region_name(code: str) -> str:
+    return region_names([code]).get(code, code) if code else "全国"
+
+
+def _default_region(user, permission: str) -> str:
+    """The user's first granted region for ``permission`` (the township of a caseworker)."""
+    for grant in user.grants.select_related("role").order_by("region_id"):
+        if permission in grant.role.permissions:
+            return grant.region_id
+    return ""
+
+
+# ---------------------------------------------------------------- 保障标准
+
+
+def _display(t: st.StandardType, value) -> str:
+    if value is None:
+        return ""
+    if t.kind == st.CHOICE:
+        return dict(t.choices).get(value, value)
+    if t.kind == st.FLAG:
+        return "是" if value else "否"
+    text = f"{value.normalize():f}"
+    if t.kind == st.RATE:
+        return f"{text}（{(value * 100).normalize():f}%）"
+    if t.kind == st.AMOUNT:
+        return f"{value:,.2f}"
+    return text
+
+
+def _row_view(t: st.StandardType, row: Standard, today: dt.date) -> dict:
+    return {
+        "row": row,
+        "value": _display(t, st.value_of(row)),
+        "region": _region_name(row.region_code),
+        "hukou": row.get_hukou_type_display() if row.hukou_type else "不分城乡",
+        "mode": dict(t.modes).get(row.mode, row.mode),
+        "current": row.effective_from <= today and (row.effective_to is None or row.effective_to > today),
+    }
+
+
+@login_required
+def standards_list(request):
+    """Every standard type in force for a region, hukou type and date, with where each value comes
+    from (the most specific region wins), since when, and the document it rests on."""
+    user = request.user
+    _require(user, "benefits.view")
+    today = timezone.localdate()
+    data = {"region_code": _default_region(user, "benefits.view"), "hukou_type": "urban", "as_of": today.isoformat()}
+    data.update({k: v for k, v in request.GET.items() if v})
+    form = StandardsFilterForm(data, user=user)
+    groups = []
+    if form.is_valid():
+        region, hukou, as_of = (form.cleaned_data[k] for k in ("region_code", "hukou_type", "as_of"))
+        programs = dict(Program.objects.values_list("code", "name"))
+        by_program: dict[str, list] = {}
+        for t, mode, _value, row in benefit_selectors.standards_in_force(
+            region_code=region, hukou_type=hukou, as_of=as_of
+        ):
+            item = {"type": t, "mode": dict(t.modes).get(mode, mode), "mode_code": mode, "missing": row is None}
+            if row is not None:
+                item.update(_row_view(t, row, as_of))
+            by_program.setdefault(t.program, []).append(item)
+        groups = [(programs.get(code, "其他"), items) for code, items in by_program.items()]
+    return render(
+        request,
+        "workbench/benefits/standards.html",
+        {"form": form, "groups": groups, "region": form.data.get("region_code", "")},
+    )
+
+
+@login_required
+def standard_history(request, key):
+    """The versions of one standard type along a region's chain (and below it), and the form that
+    sets a new value from a date on (only with ``standards.manage``)."""
+    user = request.user
+    _require(user, "benefits.view")
+    t = st.TYPES.get(key)
+    if t is None:
+        raise Http404("没有这种保障标准")
+    region = request.GET.get("region") or _default_region(user, "benefits.view")
+    can_manage = has_permission(user, "standards.manage")
+    form = None
+    if can_manage:
+        if request.method == "POST":
+            form = StandardSetForm(request.POST, user=user, standard_type=t)
+            if form.is_valid():
+                d = form.cleaned_data
+                try:
+                    benefit_services.standard_set(
+                        user=user,
+                        key=key,
+                        region_code=d["region_code"],
+                        value=d["value"],
+                        effective_from=d["effective_from"],
+                        hukou_type=d["hukou_type"],
+                        mode=d.get("mode", ""),
+                        source_document=d["source_document"],
+                    )
+                except ValidationError as exc:
+                    _apply_errors(form, exc)
+                except PermissionDenied as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    messages.success(request, f"已保存：{t.label} 自 {d['effective_from']:%Y-%m-%d} 起为 {d['value']}")
+                    return redirect(f"{reverse('workbench:standard_history', args=[key])}?region={d['region_code']}")
+        else:
+            manage_region = region if has_permission(user, "standards.manage", region) else ""
+            form = StandardSetForm(
+                initial={"region_code": manage_region or _default_region(user, "standards.manage")},
+                user=user,
+                standard_type=t,
+            )
+    elif request.method == "POST":
+        raise PermissionDenied("您没有修改保障标准的权限")
+    rows = Standard.objects.filter(key=key)
+    if region:
+        rows = rows.filter(
+            Q(region_code__in=st.ancestor_codes(region)) | prefix_q("region_code", [region_prefix(region)])
+        )
+    today = timezone.localdate()
+    rows = [_row_view(t, r, today) for r in rows.order_by("region_code", "hukou_type", "mode", "-effective_from")]
+    return render(
+        request,
+        "workbench/benefits/standard_history.html",
+        {"type": t, "rows": rows, "region": region, "region_name": _region_name(region), "form": form},
+    )
+
+
+# ---------------------------------------------------------------- 测算
+
+
+def _member_initial(membership) -> dict:
+    p = membership.person
+    tri = {True: "true", False: "false", None: ""}
+    return {
+        "name": p.name,
+        "relation": membership.relation,
+        "birth_date": p.birth_date,
+        "counted": True,
+        "disability_kind": p.disability_kind,
+        "disability_grade": p.disability_grade,
+        "serious_illness": p.serious_illness,
+        "self_care": p.self_care,
+        "labour_capacity": tri[p.labour_capacity],
+    }
+
+
+def _assessment_request(hh_form, formset, means_form):
+    """The assessment request (``AssessmentIn`` shape) from the forms, and where each member,
+    income and expense came from, to put the service's messages back on the right field."""
+    hh = hh_form.cleaned_data
+    kept = [f for f in formset.forms if not formset._should_delete_form(f)]
+    members, incomes, income_fields = [], [], []
+    for i, form in enumerate(kept):
+        members.append(form.as_member())
+        for kind, amount in form.incomes():
+            incomes.append({"member": i, "kind": kind, "annual_amount": str(amount)})
+            income_fields.append((form, f"income_{kind}"))
+    expenses, expense_fields = [], []
+    for kind, amount in means_form.expenses():
+        expenses.append({"kind": kind, "annual_amount": str(amount)})
+        expense_fields.append(f"expense_{kind}")
+    data = {
+        "region_code": hh["region_code"],
+        "hukou_type": hh["hukou_type"],
+        "as_of": hh["as_of"].isoformat(),
+        "tekun_mode": hh["tekun_mode"],
+        "members": members,
+        "incomes": incomes,
+        "expenses": expenses,
+        "property": means_form.property(),
+    }
+    return data, {"members": kept, "incomes": income_fields, "expenses": expense_fields}
+
+
+def _assessment_errors(exc: ValidationError, hh_form, means_form, where) -> None:
+    """``{"members.0.birth_date": "…", "incomes.2.annual_amount": "…", "standards": "…"}`` → fields."""
+    messages_by_key = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+    for key, texts in messages_by_key.items():
+        parts = key.split(".")
+        index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        form, field = hh_form, None
+        if parts[0] == "members" and index is not None and index < len(where["members"]):
+            form, field = where["members"][index], (parts[2] if len(parts) > 2 else None)
+        elif parts[0] == "incomes" and index is not None and index < len(where["incomes"]):
+            form, field = where["incomes"][index]
+        elif parts[0] == "expenses" and index is not None and index < len(where["expenses"]):
+            form, field = means_form, where["expenses"][index]
+        elif parts[0] == "property" and len(parts) > 1:
+            form, field = means_form, parts[1]
+        elif parts[0] in hh_form.fields:
+            field = parts[0]
+        if field not in form.fields:
+            field = None
+        for text in texts:
+            form.add_error(field, text)
+
+
+@login_required
+def assess(request):
+    """A caseworker fills in a household (or picks one from the registry: members prefilled) and
+    sees the classification, amount and the explanation exactly as the assessment returns them."""
+    user = request.user
+    _require(user, "benefits.assess")
+    household, result, failed = None, None, False
+    if request.method == "POST":
+        hh_form = AssessHouseholdForm(request.POST, user=user)
+        formset = AssessMemberFormSet(request.POST, prefix="m")
+        means_form = AssessMeansForm(request.POST)
+        if request.POST.get("household", "").isdigit():
+            household = registry_selectors.household_get(user=user, pk=request.POST["household"])
+        if hh_form.is_valid() & formset.is_valid() & means_form.is_valid():
+            data, where = _assessment_request(hh_form, formset, means_form)
+            try:
+                result = assessment_run(data)
+            except ValidationError as exc:
+                _assessment_errors(exc, hh_form, means_form, where)
+            else:
+                names = [m["name"] or f"成员{i + 1}" for i, m in enumerate(data["members"])]
+                result = _result_view(result, names)
+        failed = result is None
+    else:
+        today = timezone.localdate()
+        initial = {"as_of": today, "tekun_mode": "dispersed"}
+        members = [{"relation": "head", "counted": True}]
+        pk = request.GET.get("household", "")
+        if pk.isdigit():
+            household = registry_selectors.household_get(user=user, pk=pk)
+            initial.update({"household": household.pk, "region_code": household.region_code})
+            initial["hukou_type"] = household.hukou_type
+            members = [_member_initial(m) for m in household.current_members if m.person.death_date is None]
+        hh_form = AssessHouseholdForm(initial=initial, user=user)
+        formset = AssessMemberFormSet(prefix="m", initial=members)
+        means_form = AssessMeansForm(initial={"houses": 1 if household else None})
+    context = {
+        "hh_form": hh_form,
+        "formset": formset,
+        "means_form": means_form,
+        "household": household,
+        "result": result,
+        "failed": failed,
+    }
+    return render(request, "workbench/benefits/assess.html", context)
+
+
+def _result_view(result: dict, names: list[str]) -> dict:
+    components = [
+        {
+            "label": COMPONENTS.get(c["item"], c["item"]),
+            "member": names[c["member"]] if c.get("member") is not None and c["member"] < len(names) else "",
+            "amount": c["amount"],
+        }
+        for c in result["components"]
+    ]
+    return {
+        **result,
+        "classification_label": CLASSIFICATIONS.get(result["classification"], result["classification"]),
+        "tekun_mode_label": TEKUN_MODES.get(result.get("tekun_mode") or "", ""),
+        "component_rows": components,
+    }
+
+
+@login_required
+def assess_member_row(request):
+    """htmx "添加成员": one more empty member card, and the formset's TOTAL_FORMS out of band."""
+    _require(request.user, "benefits.assess")
+    raw = request.GET.get("m-TOTAL_FORMS", "0")
+    index = int(raw) if raw.isdigit() else 0
+    if index >= 30:
+        return HttpResponse('<p class="error" role="alert">最多30名家庭成员</p>')
+    formset = AssessMemberFormSet(prefix="m")
+    form = formset.form(
+        auto_id=formset.auto_id,
+        prefix=formset.add_prefix(index),
+        initial={"relation": "other", "counted": True},
+        use_required_attribute=False,
+        renderer=formset.renderer,
+    )
+    formset.add_fields(form, index)
+    return render(
+        request,
+        "workbench/benefits/_assess_member.html",
+        {"form": form, "number": index + 1, "total": index + 1, "oob": True, "open": True},
+    )
+
+
+@login_required
+def assess_households(request):
+    """htmx: households in the user's scope matching the search, to start an assessment from."""
+    _require(request.user, "benefits.assess")
+    q = request.GET.get("q", "").strip()
+    rows = registry_selectors.household_search(user=request.user, q=q)[:10] if q else []
+    names = region_names(h.region_code for h in rows)
+    return render(request, "workbench/benefits/_assess_households.html", {"rows": rows, "q": q, "names": names})
+
+
+# ---------------------------------------------------------------- 保障对象
+
+
+def _enrollments(user):
+    return Enrollment.objects.for_user(user, "benefits.view").select_related("program", "household__head", "person")
+
+
+def _enrollment_get(user, pk) -> Enrollment:
+    e = _enrollments(user).select_related("last_event").filter(pk=pk).first()
+    if e is None:
+        raise Http404("找不到该保障对象，或不在您的管辖范围内")
+    return e
+
+
+def _filtered(user, form: EnrollmentFilterForm):
+    qs = _enrollments(user)
+    form.is_valid()
+    d = getattr(form, "cleaned_data", {})
+    if d.get("program"):
+        qs = qs.filter(program_id=d["program"])
+    if d.get("state"):
+        qs = qs.filter(state=d["state"])
+    if d.get("region"):
+        qs = qs.filter(prefix_q("region_code", [region_prefix(d["region"])]))
+    q = (d.get("q") or "").strip()
+    if q:
+        if ENROLLMENT_NUMBER.match(q):
+            qs = qs.filter(number__startswith=q.upper())
+        else:  # household number, member ID number, head's name or initials, address
+            qs = qs.filter(household_id__in=registry_selectors.household_search(user=user, q=q).values("id"))
+    return qs.order_by("region_code", "number")
+
+
+@login_required
+def enrollment_list(request):
+    user = request.user
+    _require(user, "benefits.view")
+    form = EnrollmentFilterForm(request.GET)
+    qs = _filtered(user, form)
+    if request.GET.get("export") == "xlsx":
+        _require(user, "registry.export")
+        return _export_enrollments(qs, request.GET.get("q", ""))
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    names = region_names(e.region_code for e in page)
+    params = request.GET.copy()
+    params.pop("page", None)
+    totals = qs.aggregate(n=Count("id"), amount=Sum("monthly_amount"), persons=Sum("persons_covered"))
+    context = {"form": form, "page": page, "names": names, "params": params.urlencode(), "totals": totals}
+    template = "workbench/benefits/_enrollment_rows.html" if request.headers.get("HX-Request") else None
+    return render(request, template or "workbench/benefits/enrollment_list.html", context)
+
+
+def _export_enrollments(qs, q: str) -> HttpResponse:
+    state = dict(EnrollmentState.choices)
+    hukou = {"urban": "城镇", "rural": "农村"}
+    rows = qs.values_list(
+        "number", "program__short_name", "household__number", "household__head__name", "person__name",
+        "region_code", "hukou_type", "state", "persons_covered", "monthly_amount", "start_month", "next_review",
+        "phase_out_until",
+    )[:EXPORT_LIMIT]  # fmt: skip
+    data = xlsx_bytes(
+        title="保障对象",
+        headers=[
+            "保障编号",
+            "保障项目",
+            "户编号",
+            "户主",
+            "保障对象（单人）",
+            "区划代码",
+            "户籍",
+            "状态",
+            "保障人数",
+            "月保障金额（元）",
+            "起始月份",
+            "下次复核日期",
+            "渐退期截止",
+        ],
+        rows=(
+            (n, p, h, head, person or "", r, hukou.get(hk, hk), state.get(s, s), pc, amt, start, nxt, po)
+            for n, p, h, head, person, r, hk, s, pc, amt, start, nxt, po in rows
+        ),
+    )
+    audit_record(action="export", object_type="benefits.enrollment", summary=f"导出保障对象（条件：{q or '全部'}）")
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename=enrollments-{timezone.localdate():%Y%m%d}.xlsx"
+    return response
+
+
+def _detail(request, e: Enrollment, *, change_form=None, review_form=None, status=200):
+    user = request.user
+    events = list(e.events.select_related("actor").order_by("effective_month", "id"))
+    for ev in events:
+        ev.reason_label = REASONS.get(ev.reason, ev.reason)
+    can_change = has_permission(user, "benefits.change", e.region_code) and e.state != EnrollmentState.EXITED
+    context = {
+        "e": e,
+        "events": events,
+        "reviews": Review.objects.filter(enrollment=e).select_related("actor").order_by("-reviewed_on", "-id"),
+        "successors": _enrollments(user).filter(predecessor=e).order_by("id"),
+        "predecessor": _enrollments(user).filter(pk=e.predecessor_id).first() if e.predecessor_id else None,
+        "region_name": _region_name(e.region_code),
+        "can_change": can_change,
+        "change_form": change_form or (EnrollmentChangeForm() if can_change else None),
+        "review_form": review_form or (EnrollmentReviewForm(enrollment=e) if can_change else None),
+        "components": [{**c, "label": COMPONENTS.get(c.get("item"), c.get("item", ""))} for c in (e.components or [])],
+    }
+    return render(request, "workbench/benefits/enrollment_detail.html", context, status=status)
+
+
+@login_required
+def enrollment_detail(request, pk):
+    _require(request.user, "benefits.view")
+    return _detail(request, _enrollment_get(request.user, pk))
+
+
+def _post_failed(form, exc) -> int:
+    """Put a refusal or a validation error on the form; the HTTP status the page goes back with."""
+    if isinstance(exc, Refused):
+        form.add_error(None, "；".join(exc.messages))
+        return 409
+    if isinstance(exc, PermissionDenied):
+        form.add_error(None, str(exc) or "您没有此项权限")
+        return 403
+    _apply_errors(form, exc)
+    return 200
+
+
+@login_required
+@require_POST
+def enrollment_change(request, pk):
+    """暂停、恢复、渐退、退出、调整金额: one dated event through ``services.enrollment_change``."""
+    user = request.user
+    e = _enrollment_get(user, pk)
+    _require(user, "benefits.change")
+    form = EnrollmentChangeForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, e, change_form=form)
+    d = form.cleaned_data
+    try:
+        ev = benefit_services.enrollment_change(
+            user=user,
+            enrollment=e,
+            kind=d["kind"],
+            reason=d["reason"],
+            effective_month=d["effective_month"],
+            monthly_amount=d["monthly_amount"],
+            note=d["note"],
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        return _detail(request, e, change_form=form, status=_post_failed(form, exc))
+    messages.success(
+        request,
+        f"已办理“{ev.get_kind_display()}”，自 {ev.effective_month:%Y年%m月} 起生效，"
+        f"状态：{ev.get_state_display()}，月金额 {ev.monthly_amount} 元",
+    )
+    return redirect("workbench:enrollment_detail", pk=e.pk)
+
+
+@login_required
+@require_POST
+def enrollment_review(request, pk):
+    """定期复核: the outcome through ``services.enrollment_review`` (next review by the cadence)."""
+    user = request.user
+    e = _enrollment_get(user, pk)
+    _require(user, "benefits.change")
+    form = EnrollmentReviewForm(request.POST, enrollment=e)
+    if not form.is_valid():
+        return _detail(request, e, review_form=form)
+    d = form.cleaned_data
+    try:
+        review = benefit_services.enrollment_review(
+            user=user,
+            enrollment=e,
+            outcome=d["outcome"],
+            reviewed_on=d["reviewed_on"],
+            new_amount=d["new_amount"],
+            review_class=d["review_class"],
+            reason=d["reason"],
+            note=d["note"],
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        return _detail(request, e, review_form=form, status=_post_failed(form, exc))
+    e.refresh_from_db()
+    nxt = f"，下次复核 {e.next_review:%Y-%m-%d}" if e.next_review else ""
+    messages.success(request, f"已记录复核：{review.get_outcome_display()}{nxt}")
+    return redirect("workbench:enrollment_detail", pk=e.pk)
+
+
+@login_required
+def reviews_due(request):
+    """定期复核到期: enrollments due within 30 days or overdue, and 渐退期 ending within 30 days,
+    per township of the user's scope."""
+    user = request.user
+    _require(user, "benefits.view")
+    today = timezone.localdate()
+    horizon = today + dt.timedelta(days=REVIEW_WINDOW_DAYS)
+    region = request.GET.get("region", "").strip()
+    base = _enrollments(user).exclude(state=EnrollmentState.EXITED)
+    if region:
+        base = base.filter(prefix_q("region_code", [region_prefix(region)]))
+    due = list(base.filter(next_review__lte=horizon).order_by("next_review", "number")[:500])
+    ending = list(
+        base.filter(state=EnrollmentState.PHASE_OUT, phase_out_until__lte=horizon).order_by("phase_out_until")[:500]
+    )
+    for e in due:
+        e.overdue = e.next_review < today
+        e.days = (e.next_review - today).days
+    for e in ending:
+        e.days = (e.phase_out_until - today).days
+    townships: dict[str, dict] = {}
+    for e, what in [(e, "overdue" if e.overdue else "due") for e in due] + [(e, "ending") for e in ending]:
+        code = township_code(e.region_code)
+        townships.setdefault(code, {"code": code, "due": 0, "overdue": 0, "ending": 0})[what] += 1
+    names = region_names({e.region_code for e in due + ending} | set(townships))
+    for t in townships.values():
+        t["name"] = names.get(t["code"], t["code"])
+    context = {
+        "due": due,
+        "ending": ending,
+        "townships": sorted(townships.values(), key=lambda t: t["code"]),
+        "names": names,
+        "region": region,
+        "today": today,
+        "horizon": horizon,
+        "window": REVIEW_WINDOW_DAYS,
+    }
+    return render(request, "workbench/benefits/reviews_due.html", context)

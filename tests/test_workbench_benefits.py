@@ -1,0 +1,440 @@
+"""Workbench pages of the benefits engine: standards, the assessment (测算), the roll with its
+changes and reviews, the due-review list. Every page renders for an allowed user, another
+township's enrollment is a 404, forms change data through the services (audited), refusals show
+in Chinese."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from django.utils.html import escape
+from openpyxl import load_workbook
+
+from minzheng.business.assistance.assessment import assessment_run
+from minzheng.engines.benefits import services
+from minzheng.engines.benefits.models import Enrollment, EnrollmentState, Review, Standard
+from minzheng.foundation.audit.models import AuditEvent
+
+from .conftest import ANYANG_VILLAGE, RUIAN
+
+PAGES = [
+    "/benefits/standards/",
+    "/benefits/standards/dibao_monthly/",
+    "/benefits/assess/",
+    "/benefits/enrollments/",
+    "/benefits/reviews-due/",
+]
+
+
+def client_for(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+@pytest.fixture
+def web(anyang_user):
+    return client_for(anyang_user)
+
+
+def enrol(user, household, *, amount="1180.00", persons=2, start=None, program="dibao", **kw) -> Enrollment:
+    return services.enrollment_create(
+        user=user,
+        program=program,
+        household=household,
+        monthly_amount=Decimal(amount),
+        persons_covered=persons,
+        components=[{"item": "gap", "amount": amount}],
+        start_month=start or dt.date(2026, 1, 1),
+        **kw,
+    )
+
+
+@pytest.fixture
+def enrollment(anyang_user, household_in, assistance_standards):
+    return enrol(anyang_user, household_in[0])
+
+
+@pytest.fixture
+def other_enrollment(tangxia_user, household_other, assistance_standards):
+    return enrol(tangxia_user, household_other[0], persons=1)
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+# ------------------------------------------------------------------ access
+
+
+@pytest.mark.django_db
+def test_login_required():
+    for url in PAGES:
+        r = Client().get(url)
+        assert r.status_code == 302 and r["Location"].startswith("/login/")
+
+
+@pytest.mark.django_db
+def test_every_page_renders_for_a_caseworker_and_the_nav_links_them(web, enrollment):
+    for url in [*PAGES, f"/benefits/enrollments/{enrollment.pk}/"]:
+        r = web.get(url)
+        assert r.status_code == 200, url
+    nav = text(web.get("/")).split("<nav>")[1].split("</nav>")[0]
+    assert "测算" in nav and "保障对象" in nav and "保障标准" in nav
+
+
+@pytest.mark.django_db
+def test_a_user_without_benefit_permissions_is_refused(make_user, regions):
+    from minzheng.foundation.accounts.models import Role
+
+    Role.objects.create(code="clerk", name="登记员", permissions=["registry.view"])
+    c = client_for(make_user("clerk", ("clerk", RUIAN)))
+    assert "保障对象" not in text(c.get("/")).split("<nav>")[1].split("</nav>")[0]
+    for url in PAGES:
+        r = c.get(url)
+        assert r.status_code == 403 and "您没有此项权限" in text(r), url
+
+
+# ------------------------------------------------------------------ 保障标准
+
+
+@pytest.mark.django_db
+def test_standards_in_force_show_value_source_dates_and_document(web, assistance_standards):
+    body = text(web.get("/benefits/standards/", {"region_code": ANYANG_VILLAGE, "as_of": "2026-11-01"}))
+    row = re.search(r"低保标准</td>.*?</tr>", body, re.S).group(0)
+    assert "1,180.00" in row and "元/人·月" in row and "温州市" in row and "2025-07-01 起" in row
+    assert "示范数据：温州市低保标准（城乡统一）" in row
+    # the 瑞安市 rounding rule wins over the nationwide one
+    row = re.search(r"低保金额取整规则</td>.*?</tr>", body, re.S).group(0)
+    assert "四舍五入到分" in row and "瑞安市" in row
+    # before the 2025 raise the earlier row was in force
+    body = text(web.get("/benefits/standards/", {"region_code": ANYANG_VILLAGE, "as_of": "2025-01-01"}))
+    assert "1,120.00" in re.search(r"低保标准</td>.*?</tr>", body, re.S).group(0)
+    body = text(web.get("/benefits/standards/", {"region_code": "999999999999"}))
+    assert "选择一个有效的选项" in body or "不存在" in body
+
+
+@pytest.mark.django_db
+def test_standard_history_lists_versions_and_hides_the_form_without_standards_manage(web, assistance_standards):
+    body = text(web.get("/benefits/standards/dibao_monthly/", {"region": ANYANG_VILLAGE}))
+    assert body.count("温州市") >= 2 and "2024-07-01 起，2025-07-01 止" in body and "现行" in body
+    assert "设定新值" not in body
+    r = web.post(
+        "/benefits/standards/dibao_monthly/", {"region_code": RUIAN, "value": "1", "effective_from": "2027-01-01"}
+    )
+    assert r.status_code == 403
+    assert not Standard.objects.filter(region_code=RUIAN, key="dibao_monthly").exists()
+
+
+@pytest.mark.django_db
+def test_county_officer_sets_a_standard_audited(county_user, assistance_standards):
+    c = client_for(county_user)
+    page = text(c.get("/benefits/standards/dibao_monthly/", {"region": RUIAN}))
+    assert "设定新值" in page and "瑞安市（330381000000）" in page
+    data = {"region_code": RUIAN, "hukou_type": "", "value": "1250", "effective_from": "2027-01-01",
+            "source_document": "瑞民〔2026〕88号"}  # fmt: skip
+    r = c.post("/benefits/standards/dibao_monthly/", data, follow=True)
+    body = text(r)
+    assert "已保存：低保标准 自 2027-01-01 起为 1250" in body and "瑞民〔2026〕88号" in body
+    row = Standard.objects.get(key="dibao_monthly", region_code=RUIAN)
+    assert (row.value, row.effective_from, row.created_by) == (Decimal(1250), dt.date(2027, 1, 1), county_user)
+    ev = AuditEvent.objects.filter(object_type="benefits.standard", object_id=str(row.pk)).get()
+    assert ev.actor_name == "ruian" and "1250" in ev.summary
+    # the page of 2027 now shows 瑞安市's own value
+    body = text(c.get("/benefits/standards/", {"region_code": ANYANG_VILLAGE, "as_of": "2027-02-01"}))
+    assert "1,250.00" in re.search(r"低保标准</td>.*?</tr>", body, re.S).group(0)
+
+
+@pytest.mark.django_db
+def test_standard_refusals_are_shown_in_chinese_and_write_nothing(county_user, assistance_standards):
+    c = client_for(county_user)
+    before = Standard.objects.count()
+    base = {"region_code": RUIAN, "effective_from": "2027-01-01", "source_document": "测试"}
+    body = text(c.post("/benefits/standards/dibao_monthly/", {**base, "value": "-5"}))
+    assert "数值不能为负数" in body
+    body = text(c.post("/benefits/standards/employment_cost_rate/", {**base, "value": "1.5"}))
+    assert "比例须在 0 到 1 之间" in body
+    body = text(c.post("/benefits/standards/dibao_monthly/", {**base, "region_code": "", "value": "1"}))
+    assert "全国默认参数只能由超级管理员修改" in body
+    body = text(c.post("/benefits/standards/dibao_monthly/", {**base, "value": "1", "source_document": ""}))
+    assert "这个字段是必填项" in body
+    assert Standard.objects.count() == before
+    assert not AuditEvent.objects.filter(object_type="benefits.standard", actor_name="ruian").exists()
+
+
+# ------------------------------------------------------------------ 测算
+
+
+def assess_post(**over):
+    """A bound assessment form: two members, the first with wages, a medical expense."""
+    data = {
+        "region_code": ANYANG_VILLAGE, "hukou_type": "urban", "as_of": "2026-11-01", "tekun_mode": "dispersed",
+        "m-TOTAL_FORMS": "2", "m-INITIAL_FORMS": "0", "m-MIN_NUM_FORMS": "0", "m-MAX_NUM_FORMS": "30",
+        "m-0-name": "王建国", "m-0-relation": "head", "m-0-birth_date": "1970-05-17", "m-0-counted": "on",
+        "m-0-self_care": "full", "m-0-income_wages": "12000",
+        "m-1-name": "李秀英", "m-1-relation": "spouse", "m-1-birth_date": "1958-03-02", "m-1-counted": "on",
+        "m-1-self_care": "partial", "m-1-serious_illness": "on", "m-1-income_basic_pension": "2400",
+        "expense_medical": "3000", "financial_assets": "5000", "houses": "1",
+    }  # fmt: skip
+    data.update(over)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.mark.django_db
+def test_assessment_shows_classification_amount_components_and_the_explanation_verbatim(web, assistance_standards):
+    r = web.post("/benefits/assess/", assess_post())
+    assert r.status_code == 200
+    body = text(r)
+    expected = assessment_run(
+        {"region_code": ANYANG_VILLAGE, "hukou_type": "urban", "as_of": "2026-11-01",
+         "members": [
+             {"name": "王建国", "relation": "head", "birth_date": "1970-05-17"},
+             {"name": "李秀英", "relation": "spouse", "birth_date": "1958-03-02", "self_care": "partial",
+              "serious_illness": True}],
+         "incomes": [{"member": 0, "kind": "wages", "annual_amount": 12000},
+                     {"member": 1, "kind": "basic_pension", "annual_amount": 2400}],
+         "expenses": [{"kind": "medical", "annual_amount": 3000}],
+         "property": {"financial_assets": 5000, "houses": 1}}
+    )  # fmt: skip
+    assert expected["classification"] == "dibao"
+    assert 'class="verdict">低保' in body
+    assert f"{Decimal(expected['monthly_amount']):,.2f} 元" in body
+    assert "低保差额" in body and "分类施保加发" in body and "李秀英" in body
+    for line in expected["explanation"]:
+        assert f"<li>{escape(line)}</li>" in body
+    for ref in expected["rule_refs"]:
+        assert ref in body
+    # the form keeps what was entered, to adjust and assess again
+    assert 'value="12000"' in body
+
+
+@pytest.mark.django_db
+def test_assessment_prefills_members_from_the_registry(web, household_in, assistance_standards):
+    household, head, _ = household_in
+    body = text(web.get("/benefits/assess/", {"household": household.pk}))
+    assert household.number in body
+    assert 'value="王建国"' in body and 'value="李秀英"' in body
+    assert f'value="{head.birth_date:%Y-%m-%d}"' in body and 'name="m-TOTAL_FORMS" value="2"' in body
+    assert head.id_number not in body  # prefill never decrypts the ID number
+
+
+@pytest.mark.django_db
+def test_assessment_of_another_townships_household_is_404(web, household_other):
+    assert web.get("/benefits/assess/", {"household": household_other[0].pk}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_assessment_bad_input_gives_chinese_field_messages_not_500(web, assistance_standards):
+    r = web.post("/benefits/assess/", assess_post(**{"m-1-birth_date": "", "m-0-income_wages": "-1"}))
+    body = text(r)
+    assert r.status_code == 200 and "测算未完成" in body and "测算结果" not in body
+    assert "确保该值大于或等于0" in body or "大于或等于" in body
+    r = web.post("/benefits/assess/", assess_post(**{"m-1-birth_date": ""}))
+    assert "缺少出生日期（无身份证号时必填）" in text(r)
+    r = web.post("/benefits/assess/", assess_post(**{"m-0-id_number": "330381197005171230"}))
+    assert "身份证号不正确" in text(r)
+    r = web.post("/benefits/assess/", assess_post(**{"m-1-disability_kind": "limb"}))
+    assert "残疾类别与残疾等级须同时填写" in text(r)
+    # no standard in force on that date: the message names what is missing
+    r = web.post("/benefits/assess/", assess_post(as_of="2020-01-01"))
+    assert "未配置保障标准：低保标准（dibao_monthly）" in text(r)
+    # every member deleted
+    r = web.post("/benefits/assess/", assess_post(**{"m-0-DELETE": "on", "m-1-DELETE": "on"}))
+    assert "至少需要一名家庭成员" in text(r)
+
+
+@pytest.mark.django_db
+def test_assessment_add_member_row_for_htmx(web):
+    r = web.get("/benefits/assess/member/", {"m-TOTAL_FORMS": "2"}, headers={"hx-request": "true"})
+    body = text(r)
+    assert 'name="m-2-name"' in body and 'name="m-2-income_wages"' in body and 'name="m-2-DELETE"' in body
+    assert 'id="id_m-TOTAL_FORMS" hx-swap-oob="true"' in body and 'value="3"' in body
+    assert "最多30名家庭成员" in text(web.get("/benefits/assess/member/", {"m-TOTAL_FORMS": "30"}))
+
+
+@pytest.mark.django_db
+def test_assessment_household_search_is_scoped(web, household_in, household_other):
+    body = text(web.get("/benefits/assess/households/", {"q": "陈志明"}))
+    assert household_other[0].number not in body and "没有找到" in body
+    body = text(web.get("/benefits/assess/households/", {"q": "王建国"}))
+    assert household_in[0].number in body and f"?household={household_in[0].pk}" in body
+
+
+# ------------------------------------------------------------------ 保障对象
+
+
+@pytest.mark.django_db
+def test_roll_is_scoped_filtered_and_other_townships_enrollment_is_404(web, county_user, enrollment, other_enrollment):
+    body = text(web.get("/benefits/enrollments/"))
+    assert enrollment.number in body and other_enrollment.number not in body
+    assert "共 1 条" in body and "1,180.00" in body
+    assert web.get(f"/benefits/enrollments/{other_enrollment.pk}/").status_code == 404
+    r = web.post(
+        f"/benefits/enrollments/{other_enrollment.pk}/change/",
+        {"kind": "suspend", "reason": "other", "effective_month": "2026-12"},
+    )
+    assert r.status_code == 404
+    assert web.post(f"/benefits/enrollments/{other_enrollment.pk}/review/", {"outcome": "unchanged"}).status_code == 404
+    # filters
+    household = enrollment.household
+    assert enrollment.number in text(web.get("/benefits/enrollments/", {"q": household.number}))
+    assert enrollment.number in text(web.get("/benefits/enrollments/", {"q": enrollment.number[:9].lower()}))
+    assert "共 0 条" in text(web.get("/benefits/enrollments/", {"state": "suspended"}))
+    assert "共 0 条" in text(web.get("/benefits/enrollments/", {"program": "tekun"}))
+    assert "共 1 条" in text(web.get("/benefits/enrollments/", {"region": ANYANG_VILLAGE, "program": "dibao"}))
+    # the county sees both
+    county = text(client_for(county_user).get("/benefits/enrollments/"))
+    assert enrollment.number in county and other_enrollment.number in county
+
+
+@pytest.mark.django_db
+def test_roll_export_is_audited(web, enrollment):
+    r = web.get("/benefits/enrollments/?state=active&export=xlsx")
+    assert r["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    rows = list(sheet.values)
+    assert rows[0][:3] == ("保障编号", "保障项目", "户编号")
+    assert rows[1][0] == enrollment.number and rows[1][1] == "低保" and rows[1][7] == "在保"
+    ev = AuditEvent.objects.get(action="export", object_type="benefits.enrollment")
+    assert ev.actor_name == "anyang"
+
+
+@pytest.mark.django_db
+def test_enrollment_detail_shows_history_reasons_actor_and_chain(web, enrollment, anyang_user, household_in):
+    _, _, spouse = household_in
+    services.enrollment_change(user=anyang_user, enrollment=enrollment, kind="suspend", reason="not_reported",
+                               effective_month=dt.date(2026, 12, 1))  # fmt: skip
+    body = text(web.get(f"/benefits/enrollments/{enrollment.pk}/"))
+    assert "纳入" in body and "2026-01" in body and "暂停" in body and "2026-12" in body
+    assert "重大变化超过3个月未报告" in body and "anyang" in body
+    services.enrollment_change(
+        user=anyang_user, enrollment=enrollment, kind="resume", effective_month=dt.date(2026, 12, 1)
+    )
+    new = services.enrollment_succeed(user=anyang_user, enrollment=enrollment, new_head=spouse, note="户主去世")
+    body = text(web.get(f"/benefits/enrollments/{enrollment.pk}/"))
+    assert new.number in body and "转出（接续）" in body and "户主死亡（停旧建新）" in body
+    assert "办理变动" not in body  # an exited enrollment takes no more changes
+    body = text(web.get(f"/benefits/enrollments/{new.pk}/"))
+    assert "接续自 <a" in body and enrollment.number in body
+
+
+@pytest.mark.django_db
+def test_change_form_writes_an_event_and_an_audit_row(web, enrollment):
+    r = web.post(
+        f"/benefits/enrollments/{enrollment.pk}/change/",
+        {"kind": "suspend", "reason": "refused_cooperation", "effective_month": "2026-12", "note": "拒不配合入户调查"},
+        follow=True,
+    )
+    body = text(r)
+    assert "已办理“暂停”，自 2026年12月 起生效" in body
+    enrollment.refresh_from_db()
+    assert enrollment.state == EnrollmentState.SUSPENDED
+    ev = enrollment.last_event
+    assert (ev.kind, ev.reason, ev.effective_month, ev.note) == (
+        "suspend", "refused_cooperation", dt.date(2026, 12, 1), "拒不配合入户调查",
+    )  # fmt: skip
+    audit = AuditEvent.objects.filter(object_type="benefits.enrollment", object_id=str(enrollment.pk), action="update")
+    assert audit.get().actor_name == "anyang" and "无正当理由拒不配合" in audit.get().summary
+    # amount change
+    r = web.post(
+        f"/benefits/enrollments/{enrollment.pk}/change/",
+        {"kind": "amount", "reason": "income_over_line", "effective_month": "2027-01", "monthly_amount": "900"},
+        follow=True,
+    )
+    enrollment.refresh_from_db()
+    assert enrollment.monthly_amount == Decimal("900.00")
+
+
+@pytest.mark.django_db
+def test_refused_transition_is_shown_in_chinese_with_409(web, enrollment):
+    before = enrollment.events.count()
+    r = web.post(f"/benefits/enrollments/{enrollment.pk}/change/", {"kind": "resume", "effective_month": "2026-12"})
+    assert r.status_code == 409
+    assert "当前状态为“在保”，不能办理“恢复”" in text(r)
+    # a stop without a reason, a month before the last change, an amount change without an amount
+    body = text(
+        web.post(f"/benefits/enrollments/{enrollment.pk}/change/", {"kind": "exit", "effective_month": "2026-12"})
+    )
+    assert "暂停、减发、退出须注明原因" in body
+    r = web.post(
+        f"/benefits/enrollments/{enrollment.pk}/change/",
+        {"kind": "exit", "reason": "voluntary", "effective_month": "2025-12"},
+    )
+    assert r.status_code == 409 and "不能倒签" in text(r)
+    body = text(
+        web.post(f"/benefits/enrollments/{enrollment.pk}/change/", {"kind": "amount", "effective_month": "2026-12"})
+    )
+    assert "调整金额须填写新的月金额" in body
+    body = text(
+        web.post(f"/benefits/enrollments/{enrollment.pk}/change/", {"kind": "suspend", "effective_month": "12/2026"})
+    )
+    assert "月份格式应为 YYYY-MM" in body
+    assert enrollment.events.count() == before
+
+
+@pytest.mark.django_db
+def test_leader_sees_the_roll_but_gets_no_change_forms(leader_user, enrollment):
+    c = client_for(leader_user)
+    body = text(c.get(f"/benefits/enrollments/{enrollment.pk}/"))
+    assert enrollment.number in body and "办理变动" not in body and "记录定期复核" not in body
+    r = c.post(f"/benefits/enrollments/{enrollment.pk}/change/", {"kind": "suspend", "reason": "other"})
+    assert r.status_code == 403
+
+
+@pytest.mark.django_db
+def test_review_form_records_the_outcome_audited(web, enrollment):
+    r = web.post(
+        f"/benefits/enrollments/{enrollment.pk}/review/",
+        {"outcome": "unchanged", "reviewed_on": "2026-11-20", "review_class": "C", "note": "入户核查无变化"},
+        follow=True,
+    )
+    body = text(r)
+    review = Review.objects.get(enrollment=enrollment)
+    assert (review.outcome, review.review_class, review.note) == ("unchanged", "C", "入户核查无变化")
+    enrollment.refresh_from_db()
+    assert enrollment.next_review == dt.date(2027, 2, 20)  # C class, urban: quarterly
+    assert "已记录复核：维持不变，下次复核 2027-02-20" in body and "入户核查无变化" in body
+    assert AuditEvent.objects.filter(object_type="benefits.review", object_id=str(review.pk)).exists()
+    body = text(web.post(f"/benefits/enrollments/{enrollment.pk}/review/", {"outcome": "amount_changed",
+                                                                            "reviewed_on": "2026-11-20",
+                                                                            "review_class": "B"}))  # fmt: skip
+    assert "调整金额须填写新的月金额" in body
+    assert Review.objects.filter(enrollment=enrollment).count() == 1
+
+
+@pytest.mark.django_db
+def test_due_reviews_and_phase_out_reminders(web, anyang_user, enrollment, household_in, ids, assistance_standards):
+    from minzheng.foundation.registry import services as registry
+
+    today = timezone.localdate()
+    Enrollment.objects.filter(pk=enrollment.pk).update(next_review=today - dt.timedelta(days=3))
+    person = registry.person_create(
+        user=anyang_user,
+        data={"name": "赵大娘", "id_number": ids(birth=dt.date(1940, 1, 1), male=False), "hukou_type": "urban",
+              "region_code": ANYANG_VILLAGE},
+    )  # fmt: skip
+    lone = registry.household_create(
+        user=anyang_user, data={"region_code": ANYANG_VILLAGE, "hukou_type": "urban"}, head=person
+    )
+    later = enrol(anyang_user, lone, persons=1)
+    Enrollment.objects.filter(pk=later.pk).update(
+        state=EnrollmentState.PHASE_OUT, phase_out_until=today + dt.timedelta(days=10), next_review=None
+    )
+    far = enrol(anyang_user, lone, program="tekun", persons=1)  # next review a year away: not listed
+    body = text(web.get("/benefits/reviews-due/"))
+    assert enrollment.number in body and "逾期3天" in body
+    assert later.number in body and "10天后" in body
+    assert far.number not in body
+    assert "安阳街道" in body
+
+
+@pytest.mark.django_db
+def test_due_reviews_are_scoped(web, other_enrollment):
+    Enrollment.objects.filter(pk=other_enrollment.pk).update(next_review=timezone.localdate())
+    assert other_enrollment.number not in text(web.get("/benefits/reviews-due/"))
