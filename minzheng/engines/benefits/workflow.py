@@ -43,7 +43,8 @@ REASONS = {
 CYCLE_TRANSITIONS: dict[str, frozenset] = {
     CycleState.CALCULATED: frozenset({CycleState.DRAFT, CycleState.CALCULATED}),
     CycleState.APPROVED: frozenset({CycleState.CALCULATED}),
-    CycleState.EXPORTED: frozenset({CycleState.APPROVED, CycleState.EXPORTED}),
+    # exported again: a reissue (补发) of failed lines goes back to the bank after reconciliation
+    CycleState.EXPORTED: frozenset({CycleState.APPROVED, CycleState.EXPORTED, CycleState.RECONCILED}),
     CycleState.RECONCILED: frozenset({CycleState.EXPORTED}),
 }
 
@@ -65,5 +66,5 @@ def cycle_refusal(target: str, state: str) -> str | None:
     if state in CYCLE_TRANSITIONS.get(target, frozenset()):
         return None
     if state in (CycleState.APPROVED, CycleState.EXPORTED, CycleState.RECONCILED) and target == CycleState.CALCULATED:
-        return f"该月发放批次已{CycleState(state).label}，数据已冻结，不能重新计算"
+        return f"该月发放已审批（批次{CycleState(state).label}），数据已冻结，不能重新计算"
     return f"发放批次当前为“{CycleState(state).label}”，不能转为“{CycleState(target).label}”"
