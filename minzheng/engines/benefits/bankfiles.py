@@ -1,0 +1,341 @@
+"""Bank file layouts (代发文件) as plugins, and the parallel decryption that feeds them.
+
+A layout is a :class:`BankFormat` subclass registered with :func:`register` (the shape of Open
+Forms' plugin registry): ``code`` and ``label`` for the picker, ``render(lines) -> bytes`` for the
+payment file sent to the bank, ``parse_result(bytes) -> rows`` for the result file (回盘文件) the
+bank sends back. Two ship here: the default CSV the issue asks for, and a fixed-width GB18030
+record layout as the example of a bank-specific plugin; a bank with its own layout gets a class of
+its own, nothing else changes.
+
+Payment files carry ID numbers and account numbers in the clear (the bank needs them), so the
+snapshot ciphertexts are decrypted here, in worker processes when there are many lines (SM4-GCM
+costs ~10–20 µs a value; a million lines hold two million values), in chunks that also render
+their own bytes, so the parent process only fetches ciphertext and joins bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+
+from minzheng.foundation.crypto import sm
+
+SUCCESS, FAILURE = "成功", "失败"
+
+
+@dataclass(frozen=True)
+class BankLine:
+    """One line of a payment file, in the clear."""
+
+    memo: str  # 摘要: the line's reference first, e.g. "DB202612-330381-000123 2026年12月低保金"
+    name: str  # 户主姓名 (the payee)
+    id_number: str
+    bank_name: str
+    account: str
+    amount: Decimal
+
+
+@dataclass
+class ResultRow:
+    """One line of a bank's result file as read, not yet checked against the cycle."""
+
+    row_no: int  # the line's number in the file, for the report (the header is line 1 in CSV)
+    name: str
+    id_number: str
+    account: str
+    amount: str
+    memo: str
+    result: str  # 成功 | 失败 (anything else is reported by the reconciliation)
+    reason: str
+
+
+class FileRefused(ValidationError):
+    """A result file that cannot be read at all (wrong layout, encoding, missing columns)."""
+
+
+class BankFormat:
+    code = ""
+    label = ""
+    extension = "txt"
+    content_type = "text/plain"
+
+    def header(self, *, count: int, total: Decimal) -> bytes:
+        """Bytes before the first line (column names, a control record with count and total)."""
+        return b""
+
+    def render_lines(self, lines: Iterable[BankLine]) -> bytes:
+        raise NotImplementedError
+
+    def render(self, lines: list[BankLine]) -> bytes:
+        total = sum((line.amount for line in lines), Decimal("0.00"))
+        return self.header(count=len(lines), total=total) + self.render_lines(lines)
+
+    def parse_result(self, content: bytes) -> list[ResultRow]:
+        raise NotImplementedError
+
+
+FORMATS: dict[str, BankFormat] = {}
+
+
+def register(cls: type[BankFormat]) -> type[BankFormat]:
+    FORMATS[cls.code] = cls()
+    return cls
+
+
+def bank_format(code: str) -> BankFormat:
+    fmt = FORMATS.get(code or "")
+    if fmt is None:
+        known = "、".join(f"{c}（{f.label}）" for c, f in FORMATS.items())
+        raise ValidationError({"format": f"不认识的银行文件格式：{code}；可选：{known}"})
+    return fmt
+
+
+def fen(amount: Decimal) -> int:
+    """Yuan with two places → fen; exact (the amounts are quantized to the fen already)."""
+    return int((amount * 100).to_integral_value())
+
+
+# ---------------------------------------------------------------- default CSV
+
+CSV_COLUMNS = ["户主姓名", "身份证号", "银行账号", "金额", "摘要"]
+CSV_RESULT_COLUMNS = [*CSV_COLUMNS, "处理结果", "失败原因"]
+
+
+def _decode(content: bytes) -> str:
+    """UTF-8 (with or without BOM, as exported) or GB18030 (what a bank's Windows tool saves)."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return content.decode("gb18030")
+        except UnicodeDecodeError:
+            raise FileRefused("回盘文件编码无法识别（应为 UTF-8 或 GB18030）") from None
+
+
+@register
+class CsvFormat(BankFormat):
+    """户主姓名, 身份证号, 银行账号, 金额, 摘要 — UTF-8 with a byte-order mark so Excel shows the
+    Chinese correctly. (Saving it back from Excel turns 18-digit numbers into 1.2E+17: send the
+    file to the bank as exported.)"""
+
+    code = "csv"
+    label = "CSV（通用，UTF-8）"
+    extension = "csv"
+    content_type = "text/csv; charset=utf-8"
+
+    def header(self, *, count: int, total: Decimal) -> bytes:
+        return "\ufeff".encode() + (",".join(CSV_COLUMNS) + "\r\n").encode()
+
+    def render_lines(self, lines: Iterable[BankLine]) -> bytes:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        for line in lines:
+            w.writerow([line.name, line.id_number, line.account, f"{line.amount:.2f}", line.memo])
+        return buf.getvalue().encode()
+
+    def parse_result(self, content: bytes) -> list[ResultRow]:
+        text = _decode(content)
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = [c.strip() for c in next(reader, [])]
+        missing = [c for c in CSV_RESULT_COLUMNS if c not in header and c != "失败原因"]
+        if missing:
+            raise FileRefused(f"回盘文件缺少列：{'、'.join(missing)}（应为导出文件的列加上 处理结果、失败原因）")
+        at = {c: header.index(c) for c in CSV_RESULT_COLUMNS if c in header}
+        rows = []
+        for n, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+
+            def cell(col, cells=cells):
+                i = at.get(col)
+                return cells[i].strip() if i is not None and i < len(cells) else ""
+
+            rows.append(
+                ResultRow(
+                    n,
+                    cell("户主姓名"),
+                    cell("身份证号"),
+                    cell("银行账号"),
+                    cell("金额"),
+                    cell("摘要"),
+                    cell("处理结果"),
+                    cell("失败原因"),
+                )
+            )
+        return rows
+
+
+# ---------------------------------------------------------------- fixed width, GB18030
+
+# (field, width in bytes): a typical 代发 record layout of a Chinese bank's batch interface
+FIXED_FIELDS = [("name", 20), ("id_number", 18), ("account", 32), ("amount_fen", 15), ("memo", 60)]
+FIXED_RESULT_FIELDS = [*FIXED_FIELDS, ("result", 4), ("reason", 60)]
+
+
+def _cut(text: str, width: int, encoding: str) -> bytes:
+    """``text`` in ``encoding``, cut to ``width`` bytes at a character boundary, space-padded."""
+    out = text.encode(encoding)
+    if len(out) <= width:
+        return out.ljust(width, b" ")
+    out = b""
+    for ch in text:
+        b = ch.encode(encoding)
+        if len(out) + len(b) > width:
+            break
+        out += b
+    return out.ljust(width, b" ")
+
+
+@register
+class FixedWidthGb18030(BankFormat):
+    """Fixed-width records in GB18030, CRLF-terminated: a control record ``H`` + line count (8) +
+    total in fen (15), then one ``D`` record per line: name (20 bytes), ID number (18), account
+    (32), amount in fen (15, zero-padded), 摘要 (60). The result file repeats each ``D`` record and
+    appends 处理结果 (4 bytes: 成功/失败) and 失败原因 (60)."""
+
+    code = "fixed_gb18030"
+    label = "定长文本（GB18030，示例银行格式）"
+    extension = "txt"
+    content_type = "text/plain; charset=gb18030"
+    encoding = "gb18030"
+
+    def header(self, *, count: int, total: Decimal) -> bytes:
+        return f"H{count:08d}{fen(total):015d}\r\n".encode("ascii")
+
+    def render_lines(self, lines: Iterable[BankLine]) -> bytes:
+        parts = []
+        for line in lines:
+            parts += [
+                b"D",
+                _cut(line.name, 20, self.encoding),
+                _cut(line.id_number, 18, self.encoding),
+                _cut(line.account, 32, self.encoding),
+                f"{fen(line.amount):015d}".encode("ascii"),
+                _cut(line.memo, 60, self.encoding),
+                b"\r\n",
+            ]
+        return b"".join(parts)
+
+    def parse_result(self, content: bytes) -> list[ResultRow]:
+        rows = []
+        width = 1 + sum(w for _, w in FIXED_RESULT_FIELDS)
+        for n, record in enumerate(content.split(b"\n"), start=1):
+            record = record.rstrip(b"\r")
+            if not record.strip() or record.startswith(b"H"):
+                continue
+            if not record.startswith(b"D") or len(record) < width - 60:
+                raise FileRefused(f"第{n}行不是明细记录（应以 D 开头，至少 {width - 60} 字节）")
+            values, pos = {}, 1
+            for field, w in FIXED_RESULT_FIELDS:
+                try:
+                    values[field] = record[pos : pos + w].decode(self.encoding).strip()
+                except UnicodeDecodeError:
+                    raise FileRefused(f"第{n}行第{pos + 1}字节起的“{field}”不是 GB18030 文本") from None
+                pos += w
+            amount = values["amount_fen"]
+            amount = f"{Decimal(amount) / 100:.2f}" if amount.isdigit() else amount
+            rows.append(
+                ResultRow(
+                    n,
+                    values["name"],
+                    values["id_number"],
+                    values["account"],
+                    amount,
+                    values["memo"],
+                    values["result"],
+                    values["reason"],
+                )
+            )
+        return rows
+
+
+# ---------------------------------------------------------------- decryption in worker processes
+
+PARALLEL_FROM = 20_000  # below this, forking costs more than it saves
+CHUNK = 20_000
+
+
+def _plain(token: str) -> str:
+    return sm.decrypt(token) if token else ""
+
+
+def _render_chunk(task: tuple[str, list[tuple]]) -> bytes:
+    """(format code, rows of ``(memo, name, id_cipher, bank_name, account_cipher, amount)``) →
+    rendered bytes; runs in a worker process."""
+    code, rows = task
+    lines = [
+        BankLine(memo, name, _plain(id_c), bank_name, _plain(acct_c), amount)
+        for memo, name, id_c, bank_name, acct_c, amount in rows
+    ]
+    return FORMATS[code].render_lines(lines)
+
+
+def _decrypt_chunk(tokens: list[str]) -> list[str]:
+    return [_plain(t) for t in tokens]
+
+
+def _workers(workers: int | None) -> int:
+    return workers if workers is not None else (os.cpu_count() or 1)
+
+
+def _pool(workers: int):
+    if workers <= 1:
+        return None
+    sm.encrypt("warm-up")  # load the key ring before forking: the children inherit it
+    return multiprocessing.get_context("fork").Pool(workers)
+
+
+def _chunks(rows: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def render_encrypted(
+    fmt: BankFormat, rows: Iterable[tuple], *, count: int, total: Decimal, workers: int | None = None
+) -> bytes:
+    """A whole payment file from ciphertext rows (see :func:`_render_chunk`), decrypting and
+    rendering chunks in a pool of one process per core when there are many lines; the chunks come
+    back in order. ``rows`` may be a generator (a server-side cursor)."""
+    parts = [fmt.header(count=count, total=total)]
+    tasks = ((fmt.code, chunk) for chunk in _chunks(rows, CHUNK))
+    workers = _workers(workers)
+    pool = _pool(workers) if count >= PARALLEL_FROM else None
+    if pool is None:
+        parts += [_render_chunk(t) for t in tasks]
+        return b"".join(parts)
+    # rows are fetched here, in this thread (a database cursor belongs to its thread), with a
+    # bounded number of chunks in flight; results are collected in order
+    in_flight: deque = deque()
+    with pool:
+        for task in tasks:
+            in_flight.append(pool.apply_async(_render_chunk, (task,)))
+            while len(in_flight) > 2 * workers:
+                parts.append(in_flight.popleft().get())
+        parts += [r.get() for r in in_flight]
+    return b"".join(parts)
+
+
+def decrypt_many(tokens: list[str], *, workers: int | None = None) -> list[str]:
+    """Plain values of many ciphertexts, in order (in a pool when there are many)."""
+    pool = _pool(_workers(workers)) if len(tokens) >= PARALLEL_FROM else None
+    if pool is None:
+        return _decrypt_chunk(tokens)
+    out: list[str] = []
+    with pool:
+        for part in pool.imap(_decrypt_chunk, _chunks(tokens, CHUNK)):
+            out.extend(part)
+    return out
