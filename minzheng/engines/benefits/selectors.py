@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Substr
 from django.http import Http404
 
-from minzheng.foundation.regions.prefixes import prefix_q
-from minzheng.foundation.regions.selectors import region_prefix
+from minzheng.foundation.accounts.scoping import ALL, user_prefixes
+from minzheng.foundation.regions.prefixes import prefix_q, prefix_upper
+from minzheng.foundation.regions.selectors import region_get, region_names, region_prefix
 
 from . import standards as st
-from .models import Enrollment, EnrollmentState, Standard
+from .models import (
+    PAYABLE_STATES,
+    CycleState,
+    Enrollment,
+    EnrollmentEvent,
+    EnrollmentState,
+    Entitlement,
+    EventKind,
+    LedgerEntry,
+    LedgerKind,
+    LineStatus,
+    PaymentCycle,
+    Standard,
+)
 
 
 def standards_in_force(
@@ -72,3 +90,208 @@ def phase_out_ending(*, user, on: dt.date):
         if e.reminder_date <= on:
             rows.append(e)
     return rows
+
+
+# ---------------------------------------------------------------- payroll
+
+
+def _scoped(qs, user, permission: str = "benefits.view"):
+    """``user`` None is the system (CLI, jobs): everything; anyone else sees their regions only."""
+    return qs if user is None else qs.for_user(user, permission)
+
+
+def cycle_list(*, user, program: str | None = None, month: dt.date | None = None):
+    qs = _scoped(PaymentCycle.objects.select_related("program"), user)
+    if program:
+        qs = qs.filter(program_id=program)
+    if month:
+        qs = qs.filter(month=month)
+    return qs.order_by("-month", "program__sort", "region_code")
+
+
+def cycle_find(*, user, program: str, month, region_code: str | None = None) -> PaymentCycle:
+    """The cycle of a program and month (and region, when the month has several), for the CLI and
+    pages that name a cycle by those; a Chinese ValidationError when there is none or several."""
+    from .payroll import month_parse, program_get
+
+    prog = program_get(program)
+    month = month_parse(month)
+    qs = cycle_list(user=user, program=prog.code, month=month)
+    if region_code:
+        region = region_get(region_code)
+        qs = qs.filter(region_code=region.code if region else region_code)
+    cycles = list(qs[:20])
+    if not cycles:
+        where = f"区划 {region_code} " if region_code else ""
+        raise ValidationError({"cycle": f"没有{month:%Y年%m月}{prog.short_name}{where}的发放批次，请先生成"})
+    if len(cycles) > 1:
+        regions = "、".join(c.region_code for c in cycles)
+        raise ValidationError(
+            {"region_code": f"{month:%Y年%m月}{prog.short_name}有多个发放批次（区划 {regions}），请指定区划"}
+        )
+    return cycles[0]
+
+
+def entitlement_list(*, user, cycle: PaymentCycle | None = None, status: str | None = None):
+    """Payment lines in the user's regions (masked values only: the ciphertext columns are not
+    even read, so a list never decrypts)."""
+    qs = _scoped(Entitlement.objects.all(), user).defer("payee_id_number", "bank_account")
+    if cycle is not None:
+        qs = qs.filter(cycle=cycle)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("cycle_id", "line_no")
+
+
+def payroll_failed_lines(*, user, cycle: PaymentCycle):
+    """The failed lines of a cycle, to correct the account and reissue (补发)."""
+    return entitlement_list(user=user, cycle=cycle, status=LineStatus.FAILED)
+
+
+def funds_ledger(*, user, program: str, month: dt.date) -> dict:
+    """资金台账 of a program and month: per cycle region and in total, the money appropriated
+    (approved), paid, failed, reissued, still at the bank (``in_flight``) and failed but not yet
+    reissued (``awaiting_reissue``); appropriated = paid + in_flight + awaiting_reissue."""
+    entries = list(_scoped(LedgerEntry.objects.filter(program_id=program, month=month), user).order_by("at", "id"))
+    kinds = {LedgerKind.APPROPRIATION: "appropriated", LedgerKind.PAID: "paid", LedgerKind.FAILED: "failed",
+             LedgerKind.REISSUE: "reissued", LedgerKind.RECOVERY: "recovered"}  # fmt: skip
+
+    def empty():
+        return {v: Decimal("0.00") for v in kinds.values()}
+
+    by_region: dict[str, dict] = {}
+    total = empty()
+    for e in entries:
+        row = by_region.setdefault(e.region_code, empty())
+        row[kinds[e.kind]] += e.amount
+        total[kinds[e.kind]] += e.amount
+    for row in [*by_region.values(), total]:
+        row["in_flight"] = row["appropriated"] - row["paid"] - row["failed"] + row["reissued"]
+        row["awaiting_reissue"] = row["failed"] - row["reissued"]
+    return {
+        "program": program,
+        "month": month,
+        "regions": [{"region_code": code, **row} for code, row in sorted(by_region.items())],
+        "total": total,
+        "entries": entries,
+    }
+
+
+STATISTICS_LEVELS = {"city": 4, "county": 6, "township": 9}
+
+ROLL_SQL = """
+SELECT x.region_code, x.program_id, x.hukou_type, COUNT(DISTINCT x.household_id), SUM(x.persons_covered)
+FROM (
+    SELECT en.program_id, en.region_code, en.hukou_type, en.household_id, ev.state, ev.persons_covered,
+           ROW_NUMBER() OVER (PARTITION BY ev.enrollment_id ORDER BY ev.effective_month DESC, ev.id DESC) AS rn
+    FROM benefits_enrollmentevent ev
+    JOIN benefits_enrollment en ON en.id = ev.enrollment_id
+    WHERE ev.effective_month <= %s {scope}
+) x
+WHERE x.rn = 1 AND x.state IN (%s, %s)
+GROUP BY x.region_code, x.program_id, x.hukou_type
+"""
+
+
+def _scope_sql(column: str, prefixes) -> tuple[str, list]:
+    if prefixes is ALL:
+        return "", []
+    parts, params = [], []
+    for p in prefixes:
+        upper = prefix_upper(p)
+        parts.append(f"({column} >= %s" + (f" AND {column} < %s)" if upper else ")"))
+        params += [p, upper] if upper else [p]
+    return "AND (" + " OR ".join(parts) + ")", params
+
+
+def payroll_statistics(
+    *, user, month: dt.date, level: str = "township", average_standard: str = "dibao_monthly"
+) -> list[dict]:
+    """Monthly statistics per township, county or city (民政统计, as the quarterly report asks):
+    households and persons on the roll in ``month`` (the event in force, payable states) by
+    program and hukou type; new enrollments, exits and transfers (停旧建新 and category changes:
+    ``transfer_in``/``transfer_out``, counted apart from new and exited) taking effect that month;
+    the amount due in the month's approved cycles and the amount confirmed paid; and for the
+    program of ``average_standard`` the average standard in force, weighted by persons covered
+    (元/人·月)."""
+    from .payroll import money
+
+    length = STATISTICS_LEVELS.get(level)
+    if length is None:
+        raise ValidationError({"level": "统计层级须为 township（乡镇）、county（县）或 city（市）"})
+    prefixes = ALL if user is None else user_prefixes(user, "benefits.view")
+    if not prefixes:
+        return []
+    rows: dict[tuple, dict] = {}
+
+    def row(code: str, program: str, hukou: str) -> dict:
+        key = (code[:length], program, hukou)
+        if key not in rows:
+            rows[key] = {
+                "region_code": code[:length].ljust(12, "0"), "program": program, "hukou_type": hukou,
+                "households": 0, "persons": 0, "new": 0, "exited": 0, "transferred_in": 0, "transferred_out": 0,
+                "amount_due": Decimal("0.00"), "amount_paid": Decimal("0.00"), "average_standard": None,
+                "_weighted": [],
+            }  # fmt: skip
+        return rows[key]
+
+    scope, params = _scope_sql("en.region_code", prefixes)
+    with connection.cursor() as cur:
+        cur.execute(ROLL_SQL.format(scope=scope), [month, *params, *PAYABLE_STATES])
+        roll = cur.fetchall()
+    for code, program, hukou, households, persons in roll:
+        r = row(code, program, hukou)
+        r["households"] += households
+        r["persons"] += persons or 0
+        r["_weighted"].append((code, persons or 0))
+
+    events = EnrollmentEvent.objects.filter(
+        effective_month=month,
+        kind__in=[EventKind.ENROL, EventKind.EXIT, EventKind.TRANSFER_IN, EventKind.TRANSFER_OUT],
+    )
+    if prefixes is not ALL:
+        events = events.filter(prefix_q("enrollment__region_code", prefixes))
+    counted = {EventKind.ENROL: "new", EventKind.EXIT: "exited", EventKind.TRANSFER_IN: "transferred_in",
+               EventKind.TRANSFER_OUT: "transferred_out"}  # fmt: skip
+    for code, program, hukou, kind, n in events.values_list(
+        "enrollment__region_code", "enrollment__program_id", "enrollment__hukou_type", "kind"
+    ).annotate(n=Count("id")):
+        row(code, program, hukou)[counted[kind]] += n
+
+    lines = Entitlement.objects.filter(
+        cycle__month=month, cycle__state__in=[CycleState.APPROVED, CycleState.EXPORTED, CycleState.RECONCILED]
+    )
+    lines = _scoped(lines, user)
+    for g, program, hukou, due, paid in (
+        lines.annotate(g=Substr("region_code", 1, length))
+        .values_list("g", "cycle__program_id", "hukou_type")
+        .annotate(due=Sum("amount"), paid=Sum("amount", filter=Q(status=LineStatus.PAID)))
+    ):
+        r = row(g, program, hukou)
+        r["amount_due"] += money(due)
+        r["amount_paid"] += money(paid)
+
+    std_program = st.TYPES[average_standard].program if average_standard in st.TYPES else None
+    cache: dict[tuple[str, str], Decimal | None] = {}
+    for (_, program, hukou), r in rows.items():
+        weighted = r.pop("_weighted")
+        if program != std_program or not weighted:
+            continue
+        num, den = Decimal(0), 0
+        for code, persons in weighted:
+            if (code, hukou) not in cache:
+                std = st.standards_for(region_code=code, hukou_type=hukou, as_of=month)
+                cache[code, hukou] = std.decimal(average_standard) if std.has(average_standard) else None
+            if cache[code, hukou] is not None and persons:
+                num += cache[code, hukou] * persons
+                den += persons
+        if den:
+            # 民政统计 reports the standard in whole yuan with two decimals; half up at the end
+            r["average_standard"] = (num / den).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    for r in rows.values():
+        r.pop("_weighted", None)
+    names = region_names(r["region_code"] for r in rows.values())
+    out = sorted(rows.values(), key=lambda r: (r["region_code"], r["program"], r["hukou_type"]))
+    for r in out:
+        r["region_name"] = names.get(r["region_code"], "")
+    return out

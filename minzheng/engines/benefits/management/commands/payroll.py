@@ -1,0 +1,199 @@
+"""``minzheng payroll generate|approve|export|reconcile|reissue|failed``: the monthly payroll.
+
+    minzheng payroll generate --program dibao --month 2026-12 [--region CODE] [--user U]
+    minzheng payroll approve --program dibao --month 2026-12 --user U          (not the calculator)
+    minzheng payroll export --program dibao --month 2026-12 --out FILE [--format csv|fixed_gb18030]
+    minzheng payroll reconcile --program dibao --month 2026-12 --file RESULT
+    minzheng payroll reissue --program dibao --month 2026-12 --user U [--line N …]
+    minzheng payroll failed --program dibao --month 2026-12
+
+Each prints a JSON summary with at least ``{"lines", "total", "state"}`` (money as a string with
+two decimals). Bad input: a Chinese message on standard error and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from minzheng.engines.benefits import bankfiles, selectors
+from minzheng.engines.benefits.payroll import (
+    NO_ACCOUNT,
+    NO_PAYEE,
+    ReconcileRefused,
+    cycle_summary,
+    line_reference,
+    payroll_approve,
+    payroll_export,
+    payroll_generate,
+    payroll_reconcile,
+    payroll_reissue,
+)
+from minzheng.engines.benefits.standards import MissingStandard
+from minzheng.foundation.accounts.models import User
+from minzheng.foundation.audit.context import acting_as, actor_for_user
+
+ARGPARSE_ZH = [
+    (r"the following arguments are required: (.*)", "缺少参数：{0}"),
+    (r"argument (\S+): invalid choice: '?([^' ]*)'? \(choose from (.*)\)", "参数 {0} 的取值“{1}”无效，可选：{2}"),
+    (r"argument (\S+): expected one argument", "参数 {0} 需要一个值"),
+    (r"argument (\S+): invalid int value: '?([^']*)'?", "参数 {0} 应为整数，实为“{1}”"),
+    (r"unrecognized arguments: (.*)", "不认识的参数：{0}"),
+]
+
+
+def _parser_error(parser: CommandParser, message: str):
+    for pattern, zh in ARGPARSE_ZH:
+        m = re.fullmatch(pattern, message)
+        if m:
+            message = zh.format(*m.groups())
+            break
+    if not parser.called_from_command_line:
+        raise CommandError(message)
+    parser.print_usage(sys.stderr)
+    parser.exit(1, f"参数有误：{message}\n")
+
+
+def _chinese_errors(parser: CommandParser) -> CommandParser:
+    parser.error = lambda message: _parser_error(parser, message)
+    return parser
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    return str(exc)
+
+
+class Command(BaseCommand):
+    help = "月度社会化发放：generate 生成/重算，approve 审批，export 导出银行文件，reconcile 银行回盘对账，reissue 补发，failed 失败明细"
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        return _chinese_errors(super().create_parser(prog_name, subcommand, **kwargs))
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(
+            dest="action", required=True, metavar="{generate,approve,export,reconcile,reissue,failed}"
+        )
+        helps = {
+            "generate": "生成（或重新计算）发放批次",
+            "approve": "审批发放批次（须由计算人以外的财务人员，--user）",
+            "export": "导出银行代发文件（含身份证号、账号明文，记入审计）",
+            "reconcile": "导入银行回盘文件对账（任何一行无法核对则整份不生效）",
+            "reissue": "补发失败明细（按家庭现登记的银行账号），再用 export 导出",
+            "failed": "列出失败明细（脱敏）",
+        }
+        for action, text in helps.items():
+            p = _chinese_errors(sub.add_parser(action, help=text))
+            p.add_argument("--program", default="", help="保障项目代码，如 dibao")
+            p.add_argument("--month", default="", help="发放月份 YYYY-MM，如 2026-12")
+            p.add_argument("--region", default="", help="发放区划（12位或6位代码）；默认为覆盖全部保障对象的最小区划")
+            p.add_argument("--user", default="", help="办理人用户名（审批、补发必填）")
+            if action == "export":
+                p.add_argument("--out", default="", help="写入的文件")
+                p.add_argument("--format", default="csv", help=f"银行文件格式：{'、'.join(bankfiles.FORMATS)}")
+            if action == "reconcile":
+                p.add_argument("--file", default="", help="银行回盘文件")
+            if action == "reissue":
+                p.add_argument("--line", type=int, action="append", help="只补发这些序号（可重复）")
+
+    def handle(self, *args, action, **opts):
+        for name in ("program", "month"):
+            if not opts[name]:
+                raise CommandError(f"缺少参数 --{name}")
+        user = None
+        if opts["user"]:
+            user = User.objects.filter(username=opts["user"]).first()
+            if user is None:
+                raise CommandError(f"没有用户名为 {opts['user']} 的工作人员")
+        actor = actor_for_user(user, channel="cli") if user else None
+        try:
+            if actor is None:
+                return self.run(action, user, opts)
+            with acting_as(actor):
+                return self.run(action, user, opts)
+        except ReconcileRefused as exc:
+            self.stderr.write(f"回盘文件有 {len(exc.report)} 处无法核对，未做任何更改：")
+            for line in exc.report:
+                self.stderr.write(f"  {line}")
+            raise CommandError("对账未生效") from None
+        except (ValidationError, PermissionDenied, MissingStandard) as exc:
+            raise CommandError(_message(exc)) from None
+
+    def emit(self, data: dict) -> None:
+        self.stdout.write(json.dumps(data, ensure_ascii=False))
+
+    def run(self, action: str, user, opts: dict) -> None:
+        program, month, region = opts["program"], opts["month"], opts["region"] or None
+        if action == "generate":
+            cycle = payroll_generate(user=user, program=program, month=month, region_code=region)
+            return self.emit(cycle_summary(cycle))
+        cycle = selectors.cycle_find(user=user, program=program, month=month, region_code=region)
+        if action == "approve":
+            if user is None:
+                raise CommandError("审批须用 --user 指定审批人（不能是计算该批次的人）")
+            return self.emit(cycle_summary(payroll_approve(user=user, cycle=cycle)))
+        if action == "export":
+            if not opts["out"]:
+                raise CommandError("缺少参数 --out（银行文件写入的位置）")
+            out = Path(opts["out"])
+            if not out.parent.is_dir():
+                raise CommandError(f"目录 {out.parent} 不存在")
+            content = payroll_export(user=user, cycle=cycle, format=opts["format"])
+            out.write_bytes(content)
+            cycle.refresh_from_db()
+            skipped = selectors.payroll_failed_lines(user=user, cycle=cycle).filter(
+                failure_reason__in=[NO_ACCOUNT, NO_PAYEE]
+            )
+            data = cycle_summary(cycle)
+            data.update(
+                out=str(out),
+                format=cycle.bank_format,
+                exported_lines=cycle.entitlements.filter(status="pending").count(),
+                not_exported=[
+                    {"line": e.line_no, "reference": line_reference(cycle, e.line_no, e.reissues),
+                     "payee": e.payee_name, "reason": e.failure_reason}
+                    for e in skipped
+                ],
+            )  # fmt: skip
+            return self.emit(data)
+        if action == "reconcile":
+            if not opts["file"]:
+                raise CommandError("缺少参数 --file（银行回盘文件）")
+            try:
+                content = Path(opts["file"]).read_bytes()
+            except OSError as exc:
+                raise CommandError(f"无法读取文件 {opts['file']}：{exc.strerror}") from None
+            result = payroll_reconcile(user=user, cycle=cycle, content=content)
+            cycle.refresh_from_db()
+            data = cycle_summary(cycle)
+            data.update(
+                paid=result.paid, paid_total=f"{result.paid_total:.2f}", failed=result.failed,
+                failed_total=f"{result.failed_total:.2f}", unchanged=result.unchanged, pending=result.pending,
+            )  # fmt: skip
+            return self.emit(data)
+        if action == "reissue":
+            if user is None:
+                raise CommandError("补发须用 --user 指定办理人")
+            result = payroll_reissue(user=user, cycle=cycle, line_nos=opts["line"])
+            cycle.refresh_from_db()
+            data = cycle_summary(cycle)
+            data.update(
+                reissued=result.lines, reissued_total=f"{result.total:.2f}", without_account=result.without_account
+            )
+            return self.emit(data)
+        if action == "failed":
+            data = cycle_summary(cycle)
+            data["failed"] = [
+                {"line": e.line_no, "reference": line_reference(cycle, e.line_no, e.reissues), "payee": e.payee_name,
+                 "id_number": e.payee_id_number_masked, "account": e.bank_account_masked, "amount": f"{e.amount:.2f}",
+                 "reason": e.failure_reason}
+                for e in selectors.payroll_failed_lines(user=user, cycle=cycle)
+            ]  # fmt: skip
+            return self.emit(data)
+        raise CommandError(f"不认识的操作：{action}")

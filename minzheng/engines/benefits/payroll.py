@@ -1,0 +1,589 @@
+"""Monthly payroll (社会化发放): payment cycles, their entitlements, bank files, reconciliation,
+reissue and the funds ledger.
+
+A cycle is one program × month × region (发放批次): draft → calculated → approved (by a second
+user: maker-checker) → exported → reconciled, as the table in :mod:`.workflow` allows. The
+calculation is one set-based ``INSERT … SELECT`` over the enrollment *events* — the state and
+amount in force in the paid month, not the enrollment's current pointer — with a snapshot of the
+payee and the bank account (ciphertext copied, never decrypted). Re-running a calculated cycle
+deletes and re-inserts its lines in one transaction, so it is idempotent; an approved cycle is
+frozen (民发〔2021〕57号 第二十五条: paid monthly, 社会化发放, into the recipient's account).
+
+Every line carries a reference, ``<prefix><yyyymm>-<region prefix>-<line no>`` (``-B<n>`` for the
+n-th reissue), e.g. ``DB202612-330381-000123``: unique across cycles (cycles of a program and month
+never overlap), written into the bank file's 摘要 and read back from the bank's result file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.regions.prefixes import prefix_upper
+from minzheng.foundation.regions.selectors import region_get
+from minzheng.foundation.registry.models import Household
+
+from . import bankfiles
+from .models import (
+    PAYABLE_STATES,
+    CycleEvent,
+    CycleState,
+    Enrollment,
+    Entitlement,
+    LedgerEntry,
+    LedgerKind,
+    LineStatus,
+    PaymentCycle,
+    Program,
+)
+from .services import Refused
+from .workflow import cycle_refusal
+
+CENT = Decimal("0.01")
+LEVEL_LENGTHS = (2, 4, 6, 9, 12)  # significant digits of province, city, county, township, village
+NO_ACCOUNT = "未登记银行账号，未导出"
+NO_PAYEE = "未确定收款人，未导出"
+FROZEN = (CycleState.APPROVED, CycleState.EXPORTED, CycleState.RECONCILED)
+BATCH = 10_000  # ids per UPDATE … WHERE id IN (…) (SQLite allows 32,766 variables)
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def month_parse(value) -> dt.date:
+    """A month as the date of its first day, from a date or ``"2026-12"``."""
+    if isinstance(value, dt.date):
+        return value.replace(day=1)
+    m = re.fullmatch(r"\s*([0-9]{4})-([0-9]{1,2})(?:-01)?\s*", str(value or ""))
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ValidationError({"month": f"月份“{value}”格式不正确，应为 YYYY-MM，如 2026-12"})
+    return dt.date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def code_prefix(code: str) -> str:
+    """The prefix of a 12-digit region code by its level: the shortest level length after which
+    only zeros follow (330381100000 → 330381100, a township; no level's own digits are all zero)."""
+    for n in LEVEL_LENGTHS:
+        if not code[n:].strip("0"):
+            return code[:n]
+    return code
+
+
+def common_prefix(lo: str, hi: str) -> str:
+    """The narrowest level prefix containing both codes (and so everything between them)."""
+    n = 0
+    while n < min(len(lo), len(hi)) and lo[n] == hi[n]:
+        n += 1
+    fits = [length for length in LEVEL_LENGTHS if length <= n]
+    return lo[: fits[-1]] if fits else ""
+
+
+def _require(user, permission: str, region_code: str) -> None:
+    if user is not None and not has_permission(user, permission, region_code):
+        raise PermissionDenied("无权办理该区划的发放业务")
+
+
+def _actor(user):
+    return user if getattr(user, "pk", None) else None
+
+
+def money(value) -> Decimal:
+    """A database amount as Decimal yuan (SQLite hands back int or float for a decimal column)."""
+    return Decimal(str(value or 0)).quantize(CENT, ROUND_HALF_UP)
+
+
+def program_get(program) -> Program:
+    if isinstance(program, Program):
+        return program
+    prog = Program.objects.filter(code=program).first()
+    if prog is None:
+        known = "、".join(f"{p.code}（{p.short_name}）" for p in Program.objects.filter(pays_monthly=True))
+        raise ValidationError({"program": f"不认识的保障项目：{program}；按月发放的项目有：{known}"})
+    return prog
+
+
+def reference_prefix(program: Program) -> str:
+    return program.number_prefix or program.code.upper()
+
+
+def line_reference(cycle: PaymentCycle, line_no: int, reissues: int = 0) -> str:
+    ref = f"{reference_prefix(cycle.program)}{cycle.month:%Y%m}-{code_prefix(cycle.region_code)}-{line_no:06d}"
+    return f"{ref}-B{reissues}" if reissues else ref
+
+
+def line_memo(cycle: PaymentCycle, line_no: int, reissues: int = 0) -> str:
+    """摘要: the reference, then what the money is, e.g. ``DB202612-330381-000123 2026年12月低保金``."""
+    what = f"{cycle.month.year}年{cycle.month.month}月{cycle.program.short_name}金" + ("（补发）" if reissues else "")
+    return f"{line_reference(cycle, line_no, reissues)} {what}"
+
+
+REFERENCE_RE = re.compile(
+    r"^(?P<prefix>[A-Z_]+)(?P<month>[0-9]{6})-(?P<region>[0-9]{2,12})-(?P<line>[0-9]{6,})(?:-B(?P<re>[0-9]+))?$"
+)
+
+
+def cycle_label(cycle: PaymentCycle) -> str:
+    return f"{cycle.month:%Y年%m月}{cycle.program.short_name}发放批次（区划 {cycle.region_code}）"
+
+
+def cycle_summary(cycle: PaymentCycle) -> dict:
+    """The JSON summary the CLI prints and jobs return (money as a string with two decimals)."""
+    return {
+        "cycle": cycle.pk,
+        "program": cycle.program_id,
+        "month": f"{cycle.month:%Y-%m}",
+        "region_code": cycle.region_code,
+        "lines": cycle.lines,
+        "persons": cycle.persons,
+        "total": f"{money(cycle.total):.2f}",
+        "state": cycle.state,
+    }
+
+
+def _event(cycle: PaymentCycle, user, note: str) -> None:
+    CycleEvent.objects.create(cycle=cycle, state=cycle.state, note=note[:300], actor=_actor(user))
+
+
+def _move(cycle: PaymentCycle, target: str) -> None:
+    refusal = cycle_refusal(target, cycle.state)
+    if refusal:
+        raise Refused(refusal)
+    cycle.state = target
+
+
+def _ledger(cycle: PaymentCycle, user, kind: str, amount: Decimal, lines: int, note: str) -> None:
+    if lines:
+        LedgerEntry.objects.create(
+            program_id=cycle.program_id, month=cycle.month, region_code=cycle.region_code, kind=kind,
+            amount=amount, lines=lines, cycle=cycle, note=note[:300], actor=_actor(user),
+        )  # fmt: skip
+
+
+def _totals(qs) -> tuple[int, Decimal]:
+    agg = qs.aggregate(n=Count("id"), total=Sum("amount"))
+    return agg["n"], money(agg["total"])
+
+
+def _settle(cycle: PaymentCycle, user) -> None:
+    """An exported cycle with a result for every line is reconciled."""
+    if cycle.state == CycleState.EXPORTED and not cycle.entitlements.filter(status=LineStatus.PENDING).exists():
+        _move(cycle, CycleState.RECONCILED)
+        cycle.save(update_fields=["state"])
+        _event(cycle, user, "每一笔均已有发放结果")
+
+
+# ---------------------------------------------------------------- generate
+
+# One statement: the event in force in the month for every enrollment of the program in the
+# region (ROW_NUMBER over each enrollment's events, latest effective month first; PostgreSQL and
+# SQLite ≥ 3.25), payable state and a positive amount, numbered in region and enrollment order,
+# with the payee (the single person enrolled, else the household head) and the bank account
+# copied as stored — ciphertext to ciphertext.
+GENERATE_SQL = """
+INSERT INTO benefits_entitlement (
+    cycle_id, line_no, enrollment_id, household_id, region_code, hukou_type, state, persons_covered,
+    amount, components, payee_name, payee_id_number, payee_id_number_masked, bank_name, bank_account,
+    bank_account_masked, status, failure_reason, reissues
+)
+SELECT
+    %s, ROW_NUMBER() OVER (ORDER BY x.region_code, x.number), x.enrollment_id, x.household_id,
+    x.region_code, x.hukou_type, x.state, x.persons_covered, x.monthly_amount, x.components,
+    COALESCE(p.name, ''), COALESCE(p.id_number, ''), COALESCE(p.id_number_masked, ''),
+    h.bank_name, h.bank_account, h.bank_account_masked, %s, '', 0
+FROM (
+    SELECT
+        en.id AS enrollment_id, en.number, en.household_id, en.person_id, en.region_code, en.hukou_type,
+        ev.state, ev.monthly_amount, ev.persons_covered, ev.components,
+        ROW_NUMBER() OVER (PARTITION BY ev.enrollment_id ORDER BY ev.effective_month DESC, ev.id DESC) AS rn
+    FROM benefits_enrollmentevent ev
+    JOIN benefits_enrollment en ON en.id = ev.enrollment_id
+    WHERE en.program_id = %s AND en.region_code >= %s {upper} AND ev.effective_month <= %s
+) x
+JOIN registry_household h ON h.id = x.household_id
+LEFT JOIN registry_person p ON p.id = COALESCE(x.person_id, h.head_id)
+WHERE x.rn = 1 AND x.state IN (%s, %s) AND x.monthly_amount > 0
+"""
+
+
+def _cycle_region(program: Program, region_code: str | None) -> tuple[str, str]:
+    """(12-digit code, prefix) of the cycle's region: the one asked for, or the narrowest region
+    (at a level boundary) containing every enrollment of the program."""
+    if region_code:
+        region = region_get(region_code)
+        if region is None:
+            raise ValidationError({"region_code": f"区划代码 {region_code} 不存在"})
+        return region.code, region.prefix
+    span = Enrollment.objects.filter(program=program).aggregate(lo=Min("region_code"), hi=Max("region_code"))
+    if span["lo"] is None:
+        raise Refused(f"{program.short_name}没有保障对象，无需生成发放批次")
+    prefix = common_prefix(span["lo"], span["hi"])
+    if not prefix:
+        raise ValidationError({"region_code": f"{program.short_name}保障对象跨越多个省份，请指定发放区划"})
+    return prefix.ljust(12, "0"), prefix
+
+
+def payroll_generate(*, user, program, month, region_code: str | None = None) -> PaymentCycle:
+    """Calculate (or recalculate) the cycle of ``program`` for ``month`` in a region: one
+    entitlement per enrollment payable in that month with an amount above zero. Idempotent;
+    refused once the cycle is approved, and for a region overlapping another cycle of the same
+    program and month (a household must never be in two cycles)."""
+    month = month_parse(month)
+    prog = program_get(program)
+    if not prog.pays_monthly:
+        raise Refused(f"{prog.short_name}不按月发放，没有月度发放批次")
+    code, prefix = _cycle_region(prog, region_code)
+    _require(user, "payroll.prepare", code)
+    with transaction.atomic():
+        # one calculation per program at a time, so the overlap check below cannot race
+        Program.objects.select_for_update().filter(pk=prog.pk).first()
+        cycle = PaymentCycle.objects.select_for_update().filter(program=prog, month=month, region_code=code).first()
+        if cycle is None:
+            for other in PaymentCycle.objects.filter(program=prog, month=month):
+                theirs = code_prefix(other.region_code)
+                if theirs.startswith(prefix) or prefix.startswith(theirs):
+                    raise Refused(
+                        f"{month:%Y年%m月}{prog.short_name}已有区划 {other.region_code} 的发放批次，与区划 {code} "
+                        "范围重叠：同一家庭不能进入两个批次，请重新生成原批次或选择不重叠的区划"
+                    )
+            cycle = PaymentCycle.objects.create(program=prog, month=month, region_code=code)
+        cycle.program = prog
+        before = cycle_summary(cycle) if cycle.state == CycleState.CALCULATED else None
+        _move(cycle, CycleState.CALCULATED)
+        upper = prefix_upper(prefix)
+        sql = GENERATE_SQL.format(upper="AND en.region_code < %s" if upper else "")
+        params = [cycle.pk, LineStatus.PENDING, prog.pk, prefix, *([upper] if upper else []), month, *PAYABLE_STATES]
+        with connection.cursor() as cur:
+            cur.execute("DELETE FROM benefits_entitlement WHERE cycle_id = %s", [cycle.pk])
+            cur.execute(sql, params)
+        agg = Entitlement.objects.filter(cycle=cycle).aggregate(
+            lines=Count("id"), persons=Sum("persons_covered"), total=Sum("amount")
+        )
+        cycle.lines, cycle.persons, cycle.total = agg["lines"], agg["persons"] or 0, money(agg["total"])
+        cycle.calculated_by, cycle.calculated_at = _actor(user), timezone.now()
+        cycle.save()
+        note = f"{'重新' if before else ''}计算：{cycle.lines} 笔，{cycle.persons} 人，{cycle.total:.2f} 元"
+        _event(cycle, user, note)
+        audit_record(
+            action="calculate", object_type="benefits.cycle", object_id=cycle.pk, region_code=code,
+            summary=f"{cycle_label(cycle)} {note}",
+            changes={"before": before, "after": cycle_summary(cycle)},
+        )  # fmt: skip
+    return cycle
+
+
+def payroll_generate_enqueue(*, user, program, month, region_code: str | None = None):
+    """The same calculation as a background job (``benefits.payroll_generate``)."""
+    from minzheng.foundation.jobs.services import job_enqueue
+
+    prog = program_get(program)
+    month = month_parse(month)
+    if user is not None and not has_permission(user, "payroll.prepare"):
+        raise PermissionDenied("无权办理发放业务")
+    return job_enqueue(
+        kind="benefits.payroll_generate",
+        title=f"生成{month:%Y年%m月}{prog.short_name}发放批次",
+        params={"program": prog.code, "month": f"{month:%Y-%m}", "region_code": region_code or ""},
+        user=_actor(user),
+        region_code=region_code or "",
+    )
+
+
+# ---------------------------------------------------------------- approve
+
+
+def payroll_approve(*, user, cycle: PaymentCycle) -> PaymentCycle:
+    """Approve a calculated cycle (maker-checker: never by the user who calculated it). The cycle
+    is frozen from now on, and its total is appropriated in the funds ledger."""
+    if _actor(user) is None:
+        raise Refused("发放批次须由具名的财务人员审批（命令行请用 --user 指定审批人）")
+    _require(user, "payroll.approve", cycle.region_code)
+    with transaction.atomic():
+        c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
+        _move(c, CycleState.APPROVED)
+        if c.calculated_by_id == user.pk:
+            raise Refused("审批人不能是计算该批次的人（双人复核）：请由另一位财务人员审批")
+        if not c.lines:
+            raise Refused("该批次没有发放明细，无需审批")
+        c.approved_by, c.approved_at = user, timezone.now()
+        c.save()
+        _event(c, user, f"审批：{c.lines} 笔，{c.total:.2f} 元")
+        _ledger(c, user, LedgerKind.APPROPRIATION, c.total, c.lines, "批次审批，拨付资金")
+        audit_record(
+            action="approve", object_type="benefits.cycle", object_id=c.pk, region_code=c.region_code,
+            summary=f"审批{cycle_label(c)}：{c.lines} 笔，{c.persons} 人，{c.total:.2f} 元",
+            changes={"calculated_by": c.calculated_by_id, "approved_by": user.pk},
+        )  # fmt: skip
+    cycle.refresh_from_db()
+    return c
+
+
+# ---------------------------------------------------------------- export
+
+
+EXPORT_SQL = """
+SELECT line_no, reissues, payee_name, payee_id_number, bank_name, bank_account, amount
+FROM benefits_entitlement
+WHERE cycle_id = %s AND status = %s
+ORDER BY line_no
+"""
+
+
+def payroll_export(*, user, cycle: PaymentCycle, format: str = "csv", workers: int | None = None) -> bytes:
+    """The bank file of every line still to pay (all of them the first time; after a reissue, the
+    reissued ones), with ID numbers and accounts decrypted — audited as a sensitive read. Lines
+    without a bank account or payee are not exported: they are marked failed with the reason, so
+    they appear in the failed list and are paid by a reissue once the account is registered."""
+    fmt = bankfiles.bank_format(format)
+    _require(user, "payroll.prepare", cycle.region_code)
+    with transaction.atomic():
+        c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
+        if c.state == CycleState.RECONCILED:
+            raise Refused("该批次已对账完毕，没有待发放的明细；失败的明细请先办理补发")
+        _move(c, CycleState.EXPORTED)
+        pending = Entitlement.objects.filter(cycle=c, status=LineStatus.PENDING)
+        unexportable = []
+        for reason, q in ((NO_PAYEE, Q(payee_id_number="")), (NO_ACCOUNT, Q(bank_account=""))):
+            qs = pending.filter(q)
+            n, amount = _totals(qs)
+            if n:
+                unexportable += list(qs.order_by("line_no").values_list("line_no", flat=True)[:50])
+                qs.update(status=LineStatus.FAILED, failure_reason=reason)
+                _ledger(c, user, LedgerKind.FAILED, amount, n, reason)
+        count, total = _totals(pending)
+
+        def rows():
+            with connection.chunked_cursor() as cur:
+                cur.execute(EXPORT_SQL, [c.pk, LineStatus.PENDING])
+                while batch := cur.fetchmany(bankfiles.CHUNK):
+                    for line_no, reissues, name, id_c, bank_name, acct_c, amount in batch:
+                        yield line_memo(c, line_no, reissues), name, id_c, bank_name, acct_c, money(amount)
+
+        content = bankfiles.render_encrypted(fmt, rows(), count=count, total=total, workers=workers)
+        c.bank_format = fmt.code
+        c.save(update_fields=["state", "bank_format"])
+        skipped = c.entitlements.filter(failure_reason__in=[NO_ACCOUNT, NO_PAYEE], status=LineStatus.FAILED).count()
+        note = f"导出银行文件（{fmt.label}）：{count} 笔，{total:.2f} 元" + (
+            f"；{skipped} 笔未登记银行账号或收款人，未导出" if skipped else ""
+        )
+        _event(c, user, note)
+        audit_record(
+            action="export", object_type="benefits.cycle", object_id=c.pk, region_code=c.region_code,
+            summary=f"{cycle_label(c)} {note}（含身份证号、银行账号明文）",
+            changes={"format": fmt.code, "lines": count, "total": f"{total:.2f}", "not_exported": skipped,
+                     "newly_not_exported_lines": unexportable},
+        )  # fmt: skip
+        _settle(c, user)
+    cycle.refresh_from_db()
+    return content
+
+
+# ---------------------------------------------------------------- reconcile
+
+
+class ReconcileRefused(Refused):
+    """A result file with lines that do not match the cycle: nothing was changed. ``report``
+    holds one Chinese message per bad line."""
+
+    def __init__(self, report: list[str]):
+        self.report = report
+        head = "；".join(report[:5]) + ("……" if len(report) > 5 else "")
+        super().__init__(f"回盘文件有 {len(report)} 处无法核对，未做任何更改：{head}")
+
+
+@dataclass
+class ReconcileResult:
+    paid: int = 0
+    paid_total: Decimal = Decimal("0.00")
+    failed: int = 0
+    failed_total: Decimal = Decimal("0.00")
+    unchanged: int = 0
+    pending: int = 0
+    state: str = ""
+    report: list[str] = field(default_factory=list)
+
+
+LINES_SQL = (
+    "SELECT id, line_no, amount, status, reissues, payee_id_number FROM benefits_entitlement WHERE cycle_id = %s"
+)
+
+
+def payroll_reconcile(*, user, cycle: PaymentCycle, content: bytes, workers: int | None = None) -> ReconcileResult:
+    """Apply the bank's result file (回盘文件: the export's columns plus 处理结果 成功/失败 and
+    失败原因). Every line must name a line of this cycle by its reference, with the payee's ID
+    number and the amount; one unknown or mismatched line and the whole file is refused with a
+    report per line, changing nothing. A file may cover part of the cycle (the rest stays pending)
+    and may be uploaded again (results already recorded are left as they are)."""
+    _require(user, "payroll.prepare", cycle.region_code)
+    with transaction.atomic():
+        c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
+        if c.state not in (CycleState.EXPORTED, CycleState.RECONCILED):
+            raise Refused(f"该批次当前为“{CycleState(c.state).label}”，尚未导出银行文件，不能对账")
+        fmt = bankfiles.bank_format(c.bank_format or "csv")
+        try:
+            rows = fmt.parse_result(content)
+        except bankfiles.FileRefused as exc:
+            raise Refused(exc.messages[0]) from None
+        if not rows:
+            raise Refused("回盘文件没有明细行")
+        with connection.cursor() as cur:
+            cur.execute(LINES_SQL, [c.pk])
+            lines = {r[1]: r for r in cur.fetchall()}
+        want = (reference_prefix(c.program), f"{c.month:%Y%m}", code_prefix(c.region_code))
+        report: list[str] = []
+        seen: dict[int, int] = {}
+        matched = []  # (row, line)
+        for row in rows:
+            n = f"第{row.row_no}行"
+            ref = (row.memo.split() or [""])[0]
+            m = REFERENCE_RE.match(ref)
+            if m is None:
+                report.append(f"{n}：摘要“{row.memo[:40]}”中没有本系统的发放编号")
+                continue
+            if (m["prefix"], m["month"], m["region"]) != want:
+                report.append(f"{n}：编号 {ref} 不属于{cycle_label(c)}")
+                continue
+            line = lines.get(int(m["line"]))
+            if line is None:
+                report.append(f"{n}：本批次没有编号 {ref} 的明细")
+                continue
+            _id, line_no, amount, status, reissues, _cipher = line
+            if int(m["re"] or 0) != reissues:
+                current = line_reference(c, line_no, reissues)
+                report.append(f"{n}：编号 {ref} 不是该笔当前的发放（当前编号 {current}）")
+                continue
+            if line_no in seen:
+                report.append(f"{n}：编号 {ref} 与第{seen[line_no]}行重复")
+                continue
+            seen[line_no] = row.row_no
+            try:
+                got = Decimal(row.amount.replace(",", ""))
+            except InvalidOperation:
+                got = None
+            if got is None or not got.is_finite() or got != money(amount):
+                report.append(f"{n}：金额“{row.amount}”与应发金额 {money(amount):.2f} 不符")
+                continue
+            if row.result not in (bankfiles.SUCCESS, bankfiles.FAILURE):
+                report.append(f"{n}：处理结果应为“成功”或“失败”，实为“{row.result}”")
+                continue
+            result = LineStatus.PAID if row.result == bankfiles.SUCCESS else LineStatus.FAILED
+            if status != LineStatus.PENDING and status != result:
+                report.append(
+                    f"{n}：该笔已记为“{LineStatus(status).label}”，与回盘结果“{row.result}”不符（编号 {ref}）"
+                )
+                continue
+            matched.append((row, line, result))
+        plain = bankfiles.decrypt_many([line[5] for _, line, _ in matched], workers=workers)
+        for (row, line, _), id_number in zip(matched, plain, strict=True):
+            if row.id_number.strip().upper() != id_number.upper():
+                report.append(f"第{row.row_no}行：身份证号与编号 {line_reference(c, line[1], line[4])} 的收款人不符")
+        if report:
+            report.sort(key=lambda s: int(re.match(r"第(\d+)行", s)[1]))
+            raise ReconcileRefused(report)
+
+        res = ReconcileResult()
+        paid_ids, failed_by_reason = [], {}
+        for row, line, result in matched:
+            if line[3] == result:
+                res.unchanged += 1
+            elif result == LineStatus.PAID:
+                paid_ids.append(line[0])
+                res.paid, res.paid_total = res.paid + 1, res.paid_total + money(line[2])
+            else:
+                failed_by_reason.setdefault((row.reason or "银行未说明原因")[:200], []).append(line[0])
+                res.failed, res.failed_total = res.failed + 1, res.failed_total + money(line[2])
+        for i in range(0, len(paid_ids), BATCH):
+            Entitlement.objects.filter(pk__in=paid_ids[i : i + BATCH]).update(status=LineStatus.PAID, failure_reason="")
+        for reason, ids in failed_by_reason.items():
+            for i in range(0, len(ids), BATCH):
+                Entitlement.objects.filter(pk__in=ids[i : i + BATCH]).update(
+                    status=LineStatus.FAILED, failure_reason=reason
+                )
+        _ledger(c, user, LedgerKind.PAID, res.paid_total, res.paid, "银行回盘：到账")
+        _ledger(c, user, LedgerKind.FAILED, res.failed_total, res.failed, "银行回盘：发放失败")
+        note = f"对账：到账 {res.paid} 笔 {res.paid_total:.2f} 元，失败 {res.failed} 笔 {res.failed_total:.2f} 元"
+        if res.unchanged:
+            note += f"，{res.unchanged} 笔此前已对账"
+        _event(c, user, note)
+        audit_record(
+            action="reconcile", object_type="benefits.cycle", object_id=c.pk, region_code=c.region_code,
+            summary=f"{cycle_label(c)} {note}",
+            changes={"paid": res.paid, "failed": res.failed, "unchanged": res.unchanged, "rows": len(rows)},
+        )  # fmt: skip
+        _settle(c, user)
+        res.pending = c.entitlements.filter(status=LineStatus.PENDING).count()
+        res.state = c.state
+    cycle.refresh_from_db()
+    return res
+
+
+# ---------------------------------------------------------------- reissue
+
+
+@dataclass
+class ReissueResult:
+    lines: int
+    total: Decimal
+    without_account: list[int]  # failed lines whose household still has no bank account
+
+
+def payroll_reissue(*, user, cycle: PaymentCycle, line_nos: list[int] | None = None) -> ReissueResult:
+    """Pay failed lines again (补发) after the household's bank account was corrected: each line
+    takes the household's account as registered now (ciphertext copied again), goes back to
+    pending with a new reference (``-B1``, ``-B2`` …, so a stale result for the old attempt is
+    refused), and the amount is booked as a reissue in the funds ledger. The cycle is exported
+    again; ``payroll_export`` then gives the bank file of the reissued lines only. Amounts and
+    payees are not recalculated: the approved line is paid as approved. Failed lines whose
+    household still has no account are left failed and listed."""
+    _require(user, "payroll.approve", cycle.region_code)
+    with transaction.atomic():
+        c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
+        if c.state not in (CycleState.EXPORTED, CycleState.RECONCILED):
+            raise Refused(f"该批次当前为“{CycleState(c.state).label}”，尚无失败明细可补发")
+        failed = Entitlement.objects.filter(cycle=c, status=LineStatus.FAILED)
+        if line_nos is not None:
+            wanted = set(line_nos)
+            found = set(failed.filter(line_no__in=wanted).values_list("line_no", flat=True))
+            if wanted - found:
+                raise Refused(f"以下序号不是本批次的失败明细：{'、'.join(map(str, sorted(wanted - found)))}")
+            failed = failed.filter(line_no__in=wanted)
+        account = Household.objects.filter(pk=OuterRef("household_id"))
+        with_account = failed.annotate(acct=Subquery(account.values("bank_account_masked")[:1])).exclude(acct="")
+        without = sorted(
+            set(failed.values_list("line_no", flat=True)) - set(with_account.values_list("line_no", flat=True))
+        )
+        ids = list(with_account.values_list("pk", flat=True))
+        if not ids:
+            raise Refused("没有可补发的失败明细" + ("：这些家庭仍未登记银行账号" if without else ""))
+        todo = Entitlement.objects.filter(pk__in=ids)
+        n, total = _totals(todo)
+        todo.update(
+            bank_name=Subquery(account.values("bank_name")[:1]),
+            bank_account=Subquery(account.values("bank_account")[:1]),
+            bank_account_masked=Subquery(account.values("bank_account_masked")[:1]),
+            status=LineStatus.PENDING,
+            failure_reason="",
+            reissues=F("reissues") + 1,
+        )
+        _move(c, CycleState.EXPORTED)
+        c.save(update_fields=["state"])
+        note = f"补发：{n} 笔，{total:.2f} 元（按家庭现登记的银行账号）" + (
+            f"；{len(without)} 笔仍未登记银行账号" if without else ""
+        )
+        _event(c, user, note)
+        _ledger(c, user, LedgerKind.REISSUE, total, n, note)
+        audit_record(
+            action="reissue", object_type="benefits.cycle", object_id=c.pk, region_code=c.region_code,
+            summary=f"{cycle_label(c)} {note}",
+            changes={"lines": n, "total": f"{total:.2f}", "without_account": without[:50]},
+        )  # fmt: skip
+    cycle.refresh_from_db()
+    return ReissueResult(n, total, without)
