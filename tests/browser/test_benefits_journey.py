@@ -1,0 +1,155 @@
+"""A township caseworker in a real browser assesses a registry household (测算) and reads the
+explanation, then opens the roll (保障对象), an enrollment and its change form; the same pages
+at phone width (390 px) without horizontal overflow."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from minzheng.business.assistance.services import standards_load
+from minzheng.engines.benefits import services
+from minzheng.engines.benefits.models import Enrollment, EnrollmentState
+from minzheng.foundation.registry.models import Household, Membership
+
+from .conftest import SCREENSHOTS, browser_db, shot
+
+pytestmark = [pytest.mark.browser, browser_db]
+
+PHONE_390 = {"width": 390, "height": 844}
+
+
+def living_household(household_ids, *, size=3) -> Household:
+    """A household with ``size`` living members or more (the largest otherwise)."""
+    counts = Counter(
+        Membership.objects.filter(
+            household_id__in=household_ids, valid_to__isnull=True, person__death_date__isnull=True
+        ).values_list("household_id", flat=True)
+    )
+    pick = next((h for h, n in sorted(counts.items()) if n >= size), counts.most_common(1)[0][0])
+    return Household.objects.select_related("head").get(pk=pick)
+
+
+@pytest.fixture
+def roll(world):
+    """The demo standards and a small roll of 安阳街道: three households on 低保."""
+    standards_load()
+    enrollments = []
+    for pk in world.anyang_households[:3]:
+        household = Household.objects.get(pk=pk)
+        enrollments.append(
+            services.enrollment_create(
+                user=world.anyang_user,
+                program="dibao",
+                household=household,
+                monthly_amount=Decimal("1180.00"),
+                persons_covered=household.memberships.filter(valid_to__isnull=True).count(),
+                components=[{"item": "gap", "amount": "1180.00"}],
+                start_month=dt.date(2026, 1, 1),
+            )
+        )
+    return enrollments
+
+
+def test_caseworker_assesses_a_household_and_opens_the_roll(pages, world, roll):
+    user = world.anyang_user
+    page = pages.login(pages.new(), user.username)
+    household = living_household([pk for pk in world.anyang_households if pk not in {e.household_id for e in roll}])
+    living = Membership.objects.filter(household=household, valid_to__isnull=True, person__death_date__isnull=True)
+
+    # 测算: find the household in the registry and take its members over
+    page.get_by_role("navigation").get_by_role("link", name="测算").click()
+    expect(page.get_by_role("heading", name="救助测算")).to_be_visible()
+    with page.expect_response(lambda r: "/benefits/assess/households/" in r.url) as answer:
+        page.get_by_label("查找家庭").fill(household.number)
+    assert answer.value.ok
+    page.locator("#hh-results").get_by_role("link", name="选用并测算").click()
+    expect(page.get_by_text(f"已选用家庭 {household.number}")).to_be_visible()
+    expect(page.locator("fieldset.member")).to_have_count(living.count())
+    expect(page.locator("#id_m-0-name")).to_have_value(household.head.name)
+
+    # one more member with the htmx "add row", then taken away again
+    page.get_by_role("button", name="＋ 添加成员").click()
+    expect(page.locator("fieldset.member")).to_have_count(living.count() + 1)
+    expect(page.locator("#id_m-TOTAL_FORMS")).to_have_value(str(living.count() + 1))
+    last = living.count()
+    page.fill(f"#id_m-{last}-name", "临时成员")
+    page.check(f"#id_m-{last}-DELETE")
+
+    # the head earns a little; a medical expense; modest savings
+    page.fill("#id_m-0-income_wages", "9600")
+    page.fill("#id_expense_medical", "2000")
+    page.fill("#id_financial_assets", "3000")
+    shot(page, "benefits-01-assess-form")
+    page.get_by_role("button", name="测算", exact=True).click()
+
+    result = page.locator("#result")
+    expect(result.get_by_role("heading", name="测算结果")).to_be_visible()
+    expect(result.locator(".verdict")).not_to_be_empty()
+    steps = result.locator("ol.explain li")
+    expect(steps.first).to_contain_text(f"共同生活的家庭成员 {living.count()} 人")
+    expect(result).to_contain_text("低保标准 1,180.00 元/人·月")
+    expect(result).to_contain_text("扣除必要就业成本：工资性收入 9,600.00 × 10% = 960.00 元")
+    expect(result).to_contain_text("民发〔2021〕57号 第十三条")
+    assert steps.count() >= 5
+    assert "临时成员" not in result.inner_text()
+    shot(page, "benefits-02-assess-result")
+    result.screenshot(path=str(SCREENSHOTS / "benefits-02b-result-panel.png"))
+    # the member deleted before assessing stays out of the form that comes back
+    expect(page.locator("fieldset.member:visible")).to_have_count(living.count())
+
+    # 保障对象: the township's roll, one enrollment, its history and change form
+    page.get_by_role("navigation").get_by_role("link", name="保障对象").click()
+    expect(page.get_by_role("heading", name="保障对象")).to_be_visible()
+    expect(page.locator("#rows")).to_contain_text(f"共 {len(roll)} 条")
+    shot(page, "benefits-03-roll")
+    first = roll[0]
+    page.locator("#rows").get_by_role("link", name=first.number).click()
+    expect(page.get_by_role("heading", name=re.compile(first.number))).to_be_visible()
+    expect(page.locator("table.list").first).to_contain_text("纳入")
+
+    # a refused change is explained in Chinese, then a valid one is recorded
+    change = page.locator("#change")
+    change.get_by_label("变动类型").select_option("resume")
+    change.get_by_role("button", name="办理").click()
+    expect(page.locator("#change [role=alert]")).to_have_text(re.compile("当前状态为“在保”，不能办理“恢复”"))
+    shot(page, "benefits-04-refused")
+    change = page.locator("#change")
+    change.get_by_label("变动类型").select_option("suspend")
+    change.get_by_label("原因").select_option("not_reported")
+    change.get_by_role("button", name="办理").click()
+    expect(page.locator(".messages")).to_contain_text("已办理“暂停”")
+    assert Enrollment.objects.get(pk=first.pk).state == EnrollmentState.SUSPENDED
+    shot(page, "benefits-05-enrollment-detail")
+
+
+def test_benefit_pages_fit_a_phone(pages, world, roll):
+    page = pages.login(pages.new(viewport=PHONE_390), world.anyang_user.username)
+    household = living_household(world.anyang_households)
+
+    def fits(name, *, full_page=True):
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE_390["width"], f"{name}: {width}px wide"
+        shot(page, f"phone-benefits-{name}", full_page=full_page)
+
+    page.goto(f"{pages.base_url}/benefits/assess/?household={household.pk}")
+    fits("assess-form", full_page=False)
+    page.locator("#member-1").screenshot(path=str(SCREENSHOTS / "phone-benefits-member-card.png"))
+    page.fill("#id_m-0-income_wages", "6000")
+    page.get_by_role("button", name="测算", exact=True).click()
+    expect(page.locator("#result")).to_be_visible()
+    fits("assess-result")
+    page.locator("#result").screenshot(path=str(SCREENSHOTS / "phone-benefits-result-panel.png"))
+    page.goto(f"{pages.base_url}/benefits/enrollments/")
+    fits("roll")
+    page.goto(f"{pages.base_url}/benefits/enrollments/{roll[0].pk}/")
+    fits("enrollment")
+    page.goto(f"{pages.base_url}/benefits/standards/")
+    fits("standards", full_page=False)
+    page.goto(f"{pages.base_url}/benefits/reviews-due/")
+    fits("reviews-due")
