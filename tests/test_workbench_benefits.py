@@ -438,3 +438,128 @@ def test_due_reviews_and_phase_out_reminders(web, anyang_user, enrollment, house
 def test_due_reviews_are_scoped(web, other_enrollment):
     Enrollment.objects.filter(pk=other_enrollment.pk).update(next_review=timezone.localdate())
     assert other_enrollment.number not in text(web.get("/benefits/reviews-due/"))
+
+
+# ------------------------------------------------------------------ 发放 and 统计
+
+DEC = dt.date(2026, 12, 1)
+
+
+@pytest.fixture
+def finance(make_user):
+    """Two county 财务 users: one calculates, the other approves."""
+    return make_user("finance_a", ("finance", RUIAN)), make_user("finance_b", ("finance", RUIAN))
+
+
+@pytest.fixture
+def payroll_roll(county_user, household_in, household_other, assistance_standards):
+    """安阳 (2 persons, 860.50, with a bank account) and 塘下 (1 person, 1,180, no account) from 2026-12."""
+    a = enrol(county_user, household_in[0], amount="860.50", start=DEC)
+    b = enrol(county_user, household_other[0], amount="1180.00", persons=1, start=DEC)
+    return a, b
+
+
+def generate(client, month="2026-12"):
+    """Generate through the page; the job runs here (on_commit never fires inside a test transaction)."""
+    from minzheng.foundation.jobs.services import job_run
+
+    r = client.post("/benefits/payroll/generate/", {"program": "dibao", "month": month, "region_code": RUIAN})
+    assert r.status_code == 302, text(r)
+    job_id = int(r["Location"].rstrip("/").split("/")[-1])
+    job_run(job_id)
+    return job_id
+
+
+def bank_result(export: bytes, fail: dict | None = None, edit=None) -> bytes:
+    import csv
+
+    rows = list(csv.reader(io.StringIO(export.decode("utf-8-sig"), newline="")))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow([*rows[0], "处理结果", "失败原因"])
+    for r in rows[1:]:
+        row = [*r, *(("失败", fail[r[0]]) if fail and r[0] in fail else ("成功", ""))]
+        w.writerow(edit(row) if edit else row)
+    return out.getvalue().encode("utf-8-sig")
+
+
+@pytest.mark.django_db
+def test_payroll_generate_approve_export_reconcile_through_the_pages(finance, payroll_roll, tangxia_user, web):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from minzheng.engines.benefits.models import CycleState, LineStatus, PaymentCycle
+
+    maker, checker = (client_for(u) for u in finance)
+    page = text(maker.get("/benefits/payroll/"))
+    assert "生成发放批次" in page and "还没有发放批次" in page
+    assert "发放" in text(maker.get("/")).split("<nav>")[1].split("</nav>")[0]
+
+    job_id = generate(maker)
+    body = text(maker.get(f"/benefits/payroll/jobs/{job_id}/"))
+    cycle = PaymentCycle.objects.get()
+    assert "计算完成：2 笔，3 人，合计 2,040.50 元" in body and f"/benefits/payroll/{cycle.pk}/" in body
+    assert "2026年12月" in text(maker.get("/benefits/payroll/")) and "已计算" in text(maker.get("/benefits/payroll/"))
+
+    # maker-checker: the maker is refused in Chinese, another finance officer approves
+    body = text(maker.get(f"/benefits/payroll/{cycle.pk}/"))
+    assert "该批次由您计算，请由另一位财务人员审批" in body
+    r = maker.post(f"/benefits/payroll/{cycle.pk}/approve/")
+    assert r.status_code == 409 and "审批人不能是计算该批次的人（双人复核）" in text(r)
+    r = checker.post(f"/benefits/payroll/{cycle.pk}/approve/", follow=True)
+    assert "已审批：2 笔，3 人，2,040.50 元；该月发放数据已冻结" in text(r)
+    cycle.refresh_from_db()
+    assert cycle.state == CycleState.APPROVED and cycle.approved_by == finance[1]
+    assert AuditEvent.objects.filter(action="approve", object_type="benefits.cycle", actor_name="finance_b").exists()
+    # frozen: recalculating is refused by the job, with the message on the job page
+    job_id = generate(maker)
+    assert "数据已冻结，不能重新计算" in text(maker.get(f"/benefits/payroll/jobs/{job_id}/"))
+
+    # township caseworkers do not see the county's cycle
+    assert web.get(f"/benefits/payroll/{cycle.pk}/").status_code == 404
+    assert client_for(tangxia_user).post(f"/benefits/payroll/{cycle.pk}/approve/").status_code == 403
+
+    # bank file: the line without an account is not exported and is listed as failed
+    r = maker.post(f"/benefits/payroll/{cycle.pk}/export/", {"format": "csv"})
+    assert r["Content-Disposition"] == "attachment; filename=DB202612-330381.csv"
+    export = r.content
+    assert export.decode("utf-8-sig").count("\r\n") == 2  # header + one line
+    assert AuditEvent.objects.filter(action="export", object_type="benefits.cycle").exists()
+    body = text(maker.get(f"/benefits/payroll/{cycle.pk}/"))
+    assert "发放失败（1）" in body and "未登记银行账号，未导出" in body and "陈志明" in body
+
+    # a result file with a wrong amount is refused line by line and changes nothing
+    bad = bank_result(export, edit=lambda row: [*row[:3], "1.00", *row[4:]])
+    r = maker.post(f"/benefits/payroll/{cycle.pk}/reconcile/", {"file": SimpleUploadedFile("r.csv", bad)})
+    body = text(r)
+    assert r.status_code == 409 and "未做任何更改" in body and "第2行：金额“1.00”与应发金额 860.50 不符" in body
+    assert not cycle.entitlements.filter(status=LineStatus.PAID).exists()
+    good = bank_result(export)
+    r = maker.post(f"/benefits/payroll/{cycle.pk}/reconcile/", {"file": SimpleUploadedFile("r.csv", good)}, follow=True)
+    assert "对账完成：到账 1 笔 860.50 元，失败 0 笔 0.00 元" in text(r)
+    cycle.refresh_from_db()
+    assert cycle.state == CycleState.RECONCILED
+    body = text(maker.get(f"/benefits/payroll/{cycle.pk}/"))
+    assert "已到账" in body and "860.50" in body  # ledger: paid
+
+
+@pytest.mark.django_db
+def test_statistics_page_and_export(finance, payroll_roll, web):
+    maker, checker = (client_for(u) for u in finance)
+    from minzheng.engines.benefits.models import PaymentCycle
+
+    generate(maker)
+    checker.post(f"/benefits/payroll/{PaymentCycle.objects.get().pk}/approve/")
+    body = text(maker.get("/benefits/statistics/", {"month": "2026-12", "level": "township"}))
+    anyang = re.search(r"安阳街道</td>.*?</tr>", body, re.S).group(0)
+    assert "低保" in anyang and "城镇" in anyang and "860.50" in anyang and "1,180.00" in anyang  # average standard
+    assert "塘下镇" in body
+    county = text(maker.get("/benefits/statistics/", {"month": "2026-12", "level": "county"}))
+    assert "瑞安市" in county and "2,040.50" in county
+    # a township sees its own rows only
+    own = text(web.get("/benefits/statistics/", {"month": "2026-12"}))
+    assert "安阳街道" in own and "塘下镇" not in own
+    r = maker.get("/benefits/statistics/", {"month": "2026-12", "level": "township", "export": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(r.content)).active.values)
+    assert rows[0][0] == "区划代码" and len(rows) == 3
+    assert AuditEvent.objects.filter(action="export", object_type="benefits.statistics").exists()
+    assert "统计月份：月份格式应为" in text(web.get("/benefits/statistics/", {"month": "12/2026"}))

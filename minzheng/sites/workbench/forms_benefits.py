@@ -349,3 +349,68 @@ class EnrollmentReviewForm(forms.Form):
         if data.get("outcome") == ReviewOutcome.AMOUNT_CHANGED and data.get("new_amount") is None:
             self.add_error("new_amount", "调整金额须填写新的月金额")
         return data
+
+
+# ---------------------------------------------------------------- payroll (发放) and statistics
+
+
+def _monthly_programs():
+    return list(Program.objects.filter(pays_monthly=True).values_list("code", "short_name"))
+
+
+class CycleFilterForm(forms.Form):
+    program = forms.ChoiceField(label="保障项目", required=False)
+    month = MonthField(label="发放月份", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].choices = [("", "全部项目"), *_monthly_programs()]
+
+
+class CycleGenerateForm(RegionChoiceMixin, forms.Form):
+    """Calculate (or recalculate) a program's payment cycle of a month, as a background job."""
+
+    program = forms.ChoiceField(label="保障项目")
+    month = MonthField(label="发放月份")
+    region_code = forms.CharField(
+        label="发放区划",
+        max_length=12,
+        required=False,
+        help_text="一般按县（市、区）发放；留空为该项目全部对象所在区划",
+    )
+
+    region_permission = "payroll.prepare"
+    region_villages = False
+    region_label = "发放区划"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"month": next_month()})
+        super().__init__(*args, **kwargs)
+        self.fields["program"].choices = _monthly_programs()
+
+
+class BankExportForm(forms.Form):
+    format = forms.ChoiceField(label="银行文件格式")
+
+    def __init__(self, *args, **kwargs):
+        from minzheng.engines.benefits.bankfiles import FORMATS
+
+        super().__init__(*args, **kwargs)
+        self.fields["format"].choices = [(code, f.label) for code, f in FORMATS.items()]
+
+
+class ReconcileForm(forms.Form):
+    file = forms.FileField(label="银行回盘文件", help_text="导出文件的各列加“处理结果”（成功/失败）和“失败原因”")
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if f.size > 200 * 1024 * 1024:
+            raise forms.ValidationError("文件不能超过200MB")
+        return f
+
+
+class StatisticsForm(forms.Form):
+    month = MonthField(label="统计月份")
+    level = forms.ChoiceField(
+        label="统计层级", choices=[("township", "乡镇(街道)"), ("county", "县(市、区)"), ("city", "市")]
+    )

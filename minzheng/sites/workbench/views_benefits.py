@@ -23,12 +23,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from minzheng.business.assistance.assessment import assessment_run
+from minzheng.engines.benefits import bankfiles, payroll
 from minzheng.engines.benefits import selectors as benefit_selectors
 from minzheng.engines.benefits import services as benefit_services
 from minzheng.engines.benefits import standards as st
 from minzheng.engines.benefits.models import (
+    CycleState,
     Enrollment,
     EnrollmentState,
+    Entitlement,
+    LineStatus,
+    PaymentCycle,
     Program,
     Review,
     Standard,
@@ -38,19 +43,26 @@ from minzheng.engines.benefits.workflow import REASONS
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.exports import xlsx_bytes
+from minzheng.foundation.jobs.models import JobRun, JobState
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names, region_prefix
 from minzheng.foundation.registry import selectors as registry_selectors
+from minzheng.foundation.registry.models import HukouType
 
 from .forms_benefits import (
     AssessHouseholdForm,
     AssessMeansForm,
     AssessMemberFormSet,
+    BankExportForm,
+    CycleFilterForm,
+    CycleGenerateForm,
     EnrollmentChangeForm,
     EnrollmentFilterForm,
     EnrollmentReviewForm,
+    ReconcileForm,
     StandardSetForm,
     StandardsFilterForm,
+    StatisticsForm,
 )
 from .views import EXPORT_LIMIT, _apply_errors, _require
 
@@ -566,23 +578,23 @@ def enrollment_review(request, pk):
 
 @login_required
 def reviews_due(request):
-    """定期复核到期: enrollments due within 30 days or overdue, and 渐退期 ending within 30 days,
-    per township of the user's scope."""
+    """定期复核到期: enrollments due within 30 days or overdue, and 渐退期 ending within the reminder
+    period (a standard, 30 days by default), per township of the user's scope."""
     user = request.user
     _require(user, "benefits.view")
     today = timezone.localdate()
-    horizon = today + dt.timedelta(days=REVIEW_WINDOW_DAYS)
     region = request.GET.get("region", "").strip()
-    base = _enrollments(user).exclude(state=EnrollmentState.EXITED)
+    due = benefit_selectors.reviews_due(user=user, on=today, within_days=REVIEW_WINDOW_DAYS)
+    due = due.select_related("household__head")
+    ending = benefit_selectors.phase_out_ending(user=user, on=today)
     if region:
-        base = base.filter(prefix_q("region_code", [region_prefix(region)]))
-    due = list(base.filter(next_review__lte=horizon).order_by("next_review", "number")[:500])
-    ending = list(
-        base.filter(state=EnrollmentState.PHASE_OUT, phase_out_until__lte=horizon).order_by("phase_out_until")[:500]
-    )
+        prefix = region_prefix(region)
+        due = due.filter(prefix_q("region_code", [prefix]))
+        ending = [e for e in ending if e.region_code.startswith(prefix)]
+    due = list(due[:500])
     for e in due:
         e.overdue = e.next_review < today
-        e.days = (e.next_review - today).days
+        e.days = abs((e.next_review - today).days)
     for e in ending:
         e.days = (e.phase_out_until - today).days
     townships: dict[str, dict] = {}
@@ -599,7 +611,299 @@ def reviews_due(request):
         "names": names,
         "region": region,
         "today": today,
-        "horizon": horizon,
+        "horizon": today + dt.timedelta(days=REVIEW_WINDOW_DAYS),
         "window": REVIEW_WINDOW_DAYS,
     }
     return render(request, "workbench/benefits/reviews_due.html", context)
+
+
+# ---------------------------------------------------------------- 发放 (payroll)
+
+
+def _cycle_get(user, pk) -> PaymentCycle:
+    cycle = PaymentCycle.objects.for_user(user, "benefits.view").select_related(
+        "program", "calculated_by", "approved_by"
+    )
+    cycle = cycle.filter(pk=pk).first()
+    if cycle is None:
+        raise Http404("找不到该发放批次，或不在您的管辖范围内")
+    return cycle
+
+
+def _job_get(user, pk) -> JobRun:
+    job = JobRun.objects.filter(pk=pk, kind="benefits.payroll_generate")
+    if not has_permission(user, "jobs.manage"):
+        job = job.filter(created_by=user)
+    job = job.first()
+    if job is None:
+        raise Http404("找不到该任务")
+    return job
+
+
+@login_required
+def payroll_list(request):
+    """发放批次 per program and month with state and totals; the form that generates one."""
+    user = request.user
+    _require(user, "benefits.view")
+    form = CycleFilterForm(request.GET)
+    form.is_valid()
+    d = getattr(form, "cleaned_data", {})
+    cycles = benefit_selectors.cycle_list(user=user, program=d.get("program") or None, month=d.get("month"))
+    cycles = cycles.select_related("calculated_by", "approved_by")
+    page = Paginator(cycles, 20).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    can_prepare = has_permission(user, "payroll.prepare")
+    context = {
+        "form": form,
+        "page": page,
+        "params": params.urlencode(),
+        "names": region_names(c.region_code for c in page),
+        "generate_form": CycleGenerateForm(user=user) if can_prepare else None,
+        "jobs": JobRun.objects.filter(kind="benefits.payroll_generate", created_by=user)[:5] if can_prepare else [],
+    }
+    return render(request, "workbench/benefits/payroll_list.html", context)
+
+
+@login_required
+@require_POST
+def payroll_generate(request):
+    """Calculate a cycle as a background job (``payroll_generate_enqueue``) and follow it."""
+    user = request.user
+    _require(user, "payroll.prepare")
+    form = CycleGenerateForm(request.POST, user=user)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            job = payroll.payroll_generate_enqueue(
+                user=user, program=d["program"], month=d["month"], region_code=d["region_code"] or None
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            _post_failed(form, exc)
+        else:
+            return redirect("workbench:payroll_job", pk=job.pk)
+    cycles = benefit_selectors.cycle_list(user=user)
+    context = {
+        "form": CycleFilterForm(),
+        "page": Paginator(cycles, 20).get_page(1),
+        "params": "",
+        "names": region_names(cycles.values_list("region_code", flat=True)[:20]),
+        "generate_form": form,
+        "jobs": JobRun.objects.filter(kind="benefits.payroll_generate", created_by=user)[:5],
+    }
+    return render(request, "workbench/benefits/payroll_list.html", context)
+
+
+@login_required
+def payroll_job(request, pk):
+    """The generate job's progress (polled by htmx); when done, a link to the cycle."""
+    job = _job_get(request.user, pk)
+    cycle = None
+    if job.state == JobState.SUCCEEDED and job.result.get("cycle"):
+        cycle = PaymentCycle.objects.for_user(request.user, "benefits.view").filter(pk=job.result["cycle"]).first()
+    template = "workbench/benefits/_payroll_job.html" if request.headers.get("HX-Request") else None
+    return render(request, template or "workbench/benefits/payroll_job.html", {"job": job, "cycle": cycle})
+
+
+def _cycle_page(request, cycle: PaymentCycle, *, reconcile_form=None, report=None, status=200):
+    user = request.user
+    status_filter = request.GET.get("status", "")
+    lines = benefit_selectors.entitlement_list(user=user, cycle=cycle, status=status_filter or None)
+    page = Paginator(lines, 50).get_page(request.GET.get("page"))
+    counts = dict(
+        Entitlement.objects.filter(cycle=cycle).values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    ledger = benefit_selectors.funds_ledger(user=user, program=cycle.program_id, month=cycle.month)
+    can_prepare = has_permission(user, "payroll.prepare", cycle.region_code)
+    can_approve = has_permission(user, "payroll.approve", cycle.region_code)
+    state = cycle.state
+    context = {
+        "cycle": cycle,
+        "region_name": _region_name(cycle.region_code),
+        "events": cycle.events.select_related("actor").order_by("at", "id"),
+        "page": page,
+        "names": region_names(e.region_code for e in page),
+        "status": status_filter,
+        "params": f"status={status_filter}" if status_filter else "",
+        "counts": {s: counts.get(s, 0) for s in LineStatus.values},
+        "failed": benefit_selectors.payroll_failed_lines(user=user, cycle=cycle)[:200],
+        "ledger": ledger,
+        "ledger_entries": [e for e in ledger["entries"] if e.cycle_id == cycle.pk],
+        "can_generate": can_prepare and state in (CycleState.DRAFT, CycleState.CALCULATED),
+        "can_approve": can_approve and state == CycleState.CALCULATED,
+        "maker": cycle.calculated_by_id == user.pk,
+        "can_export": can_prepare and state in (CycleState.APPROVED, CycleState.EXPORTED),
+        "export_form": BankExportForm(initial={"format": cycle.bank_format or "csv"}),
+        "can_reconcile": can_prepare and state in (CycleState.EXPORTED, CycleState.RECONCILED),
+        "reconcile_form": reconcile_form or ReconcileForm(),
+        "report": report,
+        "can_reissue": can_approve and counts.get(LineStatus.FAILED, 0) > 0,
+    }
+    return render(request, "workbench/benefits/payroll_detail.html", context, status=status)
+
+
+@login_required
+def payroll_detail(request, pk):
+    _require(request.user, "benefits.view")
+    return _cycle_page(request, _cycle_get(request.user, pk))
+
+
+def _cycle_action(request, pk, action, success):
+    """Run one cycle service; a refusal (maker-checker, frozen, wrong state) comes back in Chinese."""
+    cycle = _cycle_get(request.user, pk)
+    try:
+        outcome = action(cycle)
+    except (ValidationError, PermissionDenied) as exc:
+        text = "；".join(getattr(exc, "messages", None) or [str(exc) or "您没有此项权限"])
+        messages.error(request, text)
+        status = 409 if isinstance(exc, Refused) else 403 if isinstance(exc, PermissionDenied) else 422
+        return _cycle_page(request, cycle, status=status)
+    messages.success(request, success(outcome))
+    return redirect("workbench:payroll_detail", pk=cycle.pk)
+
+
+@login_required
+@require_POST
+def payroll_recalculate(request, pk):
+    user = request.user
+    _require(user, "payroll.prepare")
+    cycle = _cycle_get(user, pk)
+    try:
+        job = payroll.payroll_generate_enqueue(
+            user=user, program=cycle.program_id, month=cycle.month, region_code=cycle.region_code
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "；".join(getattr(exc, "messages", None) or [str(exc)]))
+        return redirect("workbench:payroll_detail", pk=cycle.pk)
+    return redirect("workbench:payroll_job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def payroll_approve(request, pk):
+    """审批 (maker-checker): the service refuses the user who calculated the cycle."""
+    _require(request.user, "payroll.approve")
+    return _cycle_action(
+        request,
+        pk,
+        lambda cycle: payroll.payroll_approve(user=request.user, cycle=cycle),
+        lambda c: f"已审批：{c.lines} 笔，{c.persons} 人，{c.total:,.2f} 元；该月发放数据已冻结",
+    )
+
+
+@login_required
+@require_POST
+def payroll_export(request, pk):
+    """The bank file (代发文件) of the lines still to pay; audited by the service."""
+    user = request.user
+    _require(user, "payroll.prepare")
+    cycle = _cycle_get(user, pk)
+    form = BankExportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择银行文件格式")
+        return redirect("workbench:payroll_detail", pk=cycle.pk)
+    try:
+        content = payroll.payroll_export(user=user, cycle=cycle, format=form.cleaned_data["format"])
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, "；".join(getattr(exc, "messages", None) or [str(exc)]))
+        return _cycle_page(request, cycle, status=409 if isinstance(exc, Refused) else 403)
+    fmt = bankfiles.bank_format(form.cleaned_data["format"])
+    name = f"{payroll.reference_prefix(cycle.program)}{cycle.month:%Y%m}-{payroll.code_prefix(cycle.region_code)}"
+    response = HttpResponse(content, content_type=fmt.content_type)
+    response["Content-Disposition"] = f"attachment; filename={name}.{fmt.extension}"
+    return response
+
+
+@login_required
+@require_POST
+def payroll_reconcile(request, pk):
+    """回盘: the bank's result file, all or nothing; a refused file shows its report line by line."""
+    user = request.user
+    _require(user, "payroll.prepare")
+    cycle = _cycle_get(user, pk)
+    form = ReconcileForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _cycle_page(request, cycle, reconcile_form=form)
+    try:
+        res = payroll.payroll_reconcile(user=user, cycle=cycle, content=form.cleaned_data["file"].read())
+    except payroll.ReconcileRefused as exc:
+        form.add_error("file", f"回盘文件有 {len(exc.report)} 处无法核对，未做任何更改，请核对后重新上传")
+        return _cycle_page(request, cycle, reconcile_form=form, report=exc.report, status=409)
+    except (ValidationError, PermissionDenied) as exc:
+        form.add_error("file", "；".join(getattr(exc, "messages", None) or [str(exc)]))
+        return _cycle_page(request, cycle, reconcile_form=form, status=409 if isinstance(exc, Refused) else 403)
+    text = f"对账完成：到账 {res.paid} 笔 {res.paid_total:,.2f} 元，失败 {res.failed} 笔 {res.failed_total:,.2f} 元"
+    if res.unchanged:
+        text += f"，{res.unchanged} 笔此前已对账"
+    if res.pending:
+        text += f"；尚有 {res.pending} 笔待回盘"
+    messages.success(request, text)
+    return redirect("workbench:payroll_detail", pk=cycle.pk)
+
+
+@login_required
+@require_POST
+def payroll_reissue(request, pk):
+    """补发 of the failed lines whose household has a bank account again."""
+    _require(request.user, "payroll.approve")
+
+    def done(res):
+        text = f"已补发 {res.lines} 笔，{res.total:,.2f} 元，请重新导出银行文件"
+        if res.without_account:
+            text += f"；{len(res.without_account)} 笔仍未登记银行账号"
+        return text
+
+    return _cycle_action(request, pk, lambda cycle: payroll.payroll_reissue(user=request.user, cycle=cycle), done)
+
+
+# ---------------------------------------------------------------- 统计
+
+
+@login_required
+def statistics(request):
+    """Monthly statistics per township, county or city (民政统计): households and persons by
+    program and hukou type, new, exited, transferred, amounts due and paid, average standard."""
+    user = request.user
+    _require(user, "benefits.view")
+    data = {"month": timezone.localdate().strftime("%Y-%m"), "level": "township"}
+    data.update({k: v for k, v in request.GET.items() if v})
+    form = StatisticsForm(data)
+    rows = []
+    if form.is_valid():
+        month, level = form.cleaned_data["month"], form.cleaned_data["level"]
+        rows = benefit_selectors.payroll_statistics(user=user, month=month, level=level)
+        programs = dict(Program.objects.values_list("code", "short_name"))
+        hukou = dict(HukouType.choices)
+        for r in rows:
+            r["program_name"] = programs.get(r["program"], r["program"])
+            r["hukou_name"] = hukou.get(r["hukou_type"], r["hukou_type"])
+        if request.GET.get("export") == "xlsx":
+            return _export_statistics(rows, month, level)
+    totals = {}
+    for r in rows:
+        t = totals.setdefault(r["program"], {"program_name": r["program_name"], **dict.fromkeys(STAT_SUMS, 0)})
+        for k in STAT_SUMS:
+            t[k] += r[k]
+    params = request.GET.copy()
+    params.pop("export", None)
+    context = {"form": form, "rows": rows, "totals": list(totals.values()), "params": params.urlencode()}
+    return render(request, "workbench/benefits/statistics.html", context)
+
+
+STAT_SUMS = ("households", "persons", "new", "exited", "transferred_in", "transferred_out", "amount_due", "amount_paid")
+STAT_HEADERS = ["区划代码", "区划", "保障项目", "户籍", "户数", "人数", "新增", "退出", "转入（接续）", "转出（接续）",
+                "应发金额（元）", "实发金额（元）", "平均保障标准（元/人·月）"]  # fmt: skip
+
+
+STAT_COLUMNS = ("region_code", "region_name", "program_name", "hukou_name", *STAT_SUMS[:6], "amount_due",
+                "amount_paid", "average_standard")  # fmt: skip
+
+
+def _export_statistics(rows, month: dt.date, level: str) -> HttpResponse:
+    data = xlsx_bytes(
+        title=f"{month:%Y年%m月}统计", headers=STAT_HEADERS, rows=([r[k] for k in STAT_COLUMNS] for r in rows)
+    )
+    audit_record(action="export", object_type="benefits.statistics", summary=f"导出{month:%Y年%m月}保障统计（{level}）")
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename=statistics-{month:%Y%m}-{level}.xlsx"
+    return response
