@@ -153,3 +153,51 @@ def test_benefit_pages_fit_a_phone(pages, world, roll):
     fits("standards", full_page=False)
     page.goto(f"{pages.base_url}/benefits/reviews-due/")
     fits("reviews-due")
+
+
+def test_finance_generates_and_approves_a_cycle(pages, world, roll):
+    """Two county finance officers: one generates the month's cycle (a background job), the other
+    approves it; the maker's own approval is refused; the bank file downloads."""
+    from minzheng.foundation.accounts.services import user_create
+
+    from .conftest import BROWSER_PASSWORD
+
+    for name in ("ra_finance", "ra_finance2"):
+        user_create(username=name, password=BROWSER_PASSWORD, display_name=name, grants=[("finance", "330381000000")])
+    maker = pages.login(pages.new(), "ra_finance")
+    maker.get_by_role("navigation").get_by_role("link", name="发放").click()
+    expect(maker.get_by_role("heading", name="发放批次", exact=True)).to_be_visible()
+    generate = maker.locator("#generate")
+    generate.get_by_label("保障项目").select_option("dibao")
+    generate.get_by_label("发放月份").fill("2026-12")
+    generate.get_by_label("发放区划").select_option("330381000000")
+    shot(maker, "benefits-06-payroll-list")
+    generate.get_by_role("button", name="生成").click()
+    expect(maker.locator("#job")).to_contain_text("计算完成", timeout=30_000)
+    shot(maker, "benefits-07-payroll-job")
+    maker.get_by_role("link", name="查看发放批次").click()
+    expect(maker.get_by_role("heading", name="2026年12月低保发放")).to_be_visible()
+    maker.locator("#approve").get_by_role("button").click()
+    expect(maker.locator(".messages")).to_contain_text("审批人不能是计算该批次的人（双人复核）")
+    shot(maker, "benefits-08-maker-refused")
+    url = maker.url.split("approve/")[0]
+
+    checker = pages.login(pages.new(viewport=PHONE_390), "ra_finance2")
+    checker.goto(url)
+    checker.locator("#approve").get_by_role("button").click()
+    expect(checker.locator(".messages")).to_contain_text("已审批：3 笔")
+    assert checker.evaluate("document.documentElement.scrollWidth") <= PHONE_390["width"]
+    shot(checker, "phone-benefits-cycle-approved")
+
+    maker.goto(url)
+    with maker.expect_download() as download:
+        maker.locator("#export").get_by_role("button", name="下载银行文件").click()
+    assert download.value.suggested_filename == "DB202612-330381.csv"
+    maker.reload()
+    expect(maker.locator(".head .tag")).to_have_text(re.compile("已导出|已对账"))
+    shot(maker, "benefits-09-cycle-exported")
+    maker.get_by_role("navigation").get_by_role("link", name="统计").click()
+    maker.get_by_label("统计月份").fill("2026-12")
+    maker.get_by_role("button", name="统计").click()
+    expect(maker.locator("table.list")).to_contain_text("安阳街道")
+    shot(maker, "benefits-10-statistics")

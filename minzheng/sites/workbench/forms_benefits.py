@@ -313,6 +313,7 @@ class EnrollmentChangeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"effective_month": next_month()})
+        kwargs.setdefault("auto_id", "change_%s")  # the review form on the same page has a reason too
         super().__init__(*args, **kwargs)
 
     def clean(self):
@@ -342,6 +343,7 @@ class EnrollmentReviewForm(forms.Form):
         if enrollment is not None:
             initial["review_class"] = enrollment.review_class
         kwargs.setdefault("initial", initial)
+        kwargs.setdefault("auto_id", "review_%s")
         super().__init__(*args, **kwargs)
 
     def clean(self):
@@ -385,6 +387,7 @@ class CycleGenerateForm(RegionChoiceMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"month": next_month()})
+        kwargs.setdefault("auto_id", "generate_%s")  # the list's filter above has a program and a month too
         super().__init__(*args, **kwargs)
         self.fields["program"].choices = _monthly_programs()
 
