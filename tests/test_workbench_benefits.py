@@ -288,6 +288,12 @@ def test_roll_is_scoped_filtered_and_other_townships_enrollment_is_404(web, coun
     assert "共 0 条" in text(web.get("/benefits/enrollments/", {"state": "suspended"}))
     assert "共 0 条" in text(web.get("/benefits/enrollments/", {"program": "tekun"}))
     assert "共 1 条" in text(web.get("/benefits/enrollments/", {"region": ANYANG_VILLAGE, "program": "dibao"}))
+    # a malformed region is a message, not an error page
+    r = web.get("/benefits/enrollments/", {"region": "abc"})
+    assert r.status_code == 200 and "区划代码应为不超过12位的数字" in text(r)
+    r = web.get("/benefits/reviews-due/", {"region": "abc"})
+    assert r.status_code == 200 and "区划代码应为不超过12位的数字" in text(r)
+    assert web.get("/benefits/standards/dibao_monthly/", {"region": "x'"}).status_code == 200
     # the county sees both
     county = text(client_for(county_user).get("/benefits/enrollments/"))
     assert enrollment.number in county and other_enrollment.number in county

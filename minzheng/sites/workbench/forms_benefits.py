@@ -287,7 +287,12 @@ class EnrollmentFilterForm(forms.Form):
     q = forms.CharField(label="查找", required=False, max_length=40)
     program = forms.ChoiceField(label="保障项目", required=False)
     state = forms.ChoiceField(label="状态", required=False)
-    region = forms.CharField(label="区划代码", required=False, max_length=12)
+    region = forms.RegexField(
+        label="区划代码",
+        required=False,
+        regex=r"^\d{1,12}$",
+        error_messages={"invalid": "区划代码应为不超过12位的数字"},
+    )
 
     def __init__(self, *args, **kwargs):
         from minzheng.engines.benefits.models import EnrollmentState

@@ -44,6 +44,7 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.jobs.models import JobRun, JobState
+from minzheng.foundation.regions.models import Region
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names, region_prefix
 from minzheng.foundation.registry import selectors as registry_selectors
@@ -84,6 +85,7 @@ COMPONENTS = {
 TEKUN_MODES = {"dispersed": "分散供养", "centralised": "集中供养"}
 REVIEW_WINDOW_DAYS = 30  # due-review list: due within 30 days or overdue; 渐退期 ending within 30 days
 ENROLLMENT_NUMBER = re.compile(r"^[A-Za-z]{2}-", re.ASCII)
+REGION_CODE = re.compile(r"^\d{0,12}$", re.ASCII)
 
 
 def township_code(code: str) -> str:
@@ -171,7 +173,9 @@ def standard_history(request, key):
     t = st.TYPES.get(key)
     if t is None:
         raise Http404("没有这种保障标准")
-    region = request.GET.get("region") or _default_region(user, "benefits.view")
+    region = request.GET.get("region", "")
+    if not (REGION_CODE.match(region) and Region.objects.filter(code=region).exists()):
+        region = _default_region(user, "benefits.view")
     can_manage = has_permission(user, "standards.manage")
     form = None
     if can_manage:
@@ -403,22 +407,20 @@ def _enrollment_get(user, pk) -> Enrollment:
 
 
 def _filtered(user, form: EnrollmentFilterForm):
-    qs = _enrollments(user)
-    form.is_valid()
-    d = getattr(form, "cleaned_data", {})
-    if d.get("program"):
-        qs = qs.filter(program_id=d["program"])
-    if d.get("state"):
-        qs = qs.filter(state=d["state"])
-    if d.get("region"):
-        qs = qs.filter(prefix_q("region_code", [region_prefix(d["region"])]))
+    """The roll by the engine's selector (scope, program, state, region), with the registry's
+    household search behind the text box: household number, member ID number, head's name or
+    initials, address — or an enrollment number (``DB-330381-…``) as a prefix."""
+    d = form.cleaned_data if form.is_valid() else {}
+    qs = benefit_selectors.enrollment_search(
+        user=user, program=d.get("program", ""), state=d.get("state", ""), region=d.get("region", "")
+    ).select_related("household__head")
     q = (d.get("q") or "").strip()
     if q:
         if ENROLLMENT_NUMBER.match(q):
             qs = qs.filter(number__startswith=q.upper())
-        else:  # household number, member ID number, head's name or initials, address
+        else:
             qs = qs.filter(household_id__in=registry_selectors.household_search(user=user, q=q).values("id"))
-    return qs.order_by("region_code", "number")
+    return qs
 
 
 @login_required
@@ -584,6 +586,9 @@ def reviews_due(request):
     _require(user, "benefits.view")
     today = timezone.localdate()
     region = request.GET.get("region", "").strip()
+    if not REGION_CODE.match(region):
+        messages.error(request, "区划代码应为不超过12位的数字")
+        region = ""
     due = benefit_selectors.reviews_due(user=user, on=today, within_days=REVIEW_WINDOW_DAYS)
     due = due.select_related("household__head")
     ending = benefit_selectors.phase_out_ending(user=user, on=today)
