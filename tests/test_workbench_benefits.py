@@ -212,6 +212,12 @@ def test_assessment_shows_classification_amount_components_and_the_explanation_v
         assert ref in body
     # the form keeps what was entered, to adjust and assess again
     assert 'value="12000"' in body
+    # with a 临时救助 estimate: 1,180 × 2 persons × 2 months = 4,720, over the township limit of 3,540
+    body = text(web.post("/benefits/assess/", assess_post(temp_kind="expenditure", temp_months="2")))
+    assert "<h3>临时救助</h3>" in body and "4,720.00 元</strong>（支出型，2 个月，单次上限 20,000.00 元）" in body
+    assert "超过乡镇审批限额，报县级民政部门审批" in body
+    body = text(web.post("/benefits/assess/", assess_post(temp_kind="emergency", temp_months="30")))
+    assert "确保该值小于或等于24" in body or "小于或等于" in body
 
 
 @pytest.mark.django_db

@@ -129,6 +129,14 @@ class AssessHouseholdForm(forms.Form):
     tekun_mode = forms.ChoiceField(
         label="特困供养方式", choices=[("dispersed", "分散供养"), ("centralised", "集中供养")], initial="dispersed"
     )
+    temp_kind = forms.ChoiceField(
+        label="同时测算临时救助",
+        choices=[("", "不测算"), ("emergency", "急难型"), ("expenditure", "支出型")],
+        required=False,
+    )
+    temp_months = forms.IntegerField(
+        label="临时救助困难月数", min_value=1, max_value=24, required=False, help_text="支出型按困难持续月数"
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -268,6 +268,8 @@ def _assessment_request(hh_form, formset, means_form):
         "expenses": expenses,
         "property": means_form.property(),
     }
+    if hh["temp_kind"]:
+        data["temp_assistance"] = {"kind": hh["temp_kind"], "months": hh["temp_months"] or 1}
     return data, {"members": kept, "incomes": income_fields, "expenses": expense_fields}
 
 
@@ -286,6 +288,8 @@ def _assessment_errors(exc: ValidationError, hh_form, means_form, where) -> None
             form, field = means_form, where["expenses"][index]
         elif parts[0] == "property" and len(parts) > 1:
             form, field = means_form, parts[1]
+        elif parts[0] == "temp_assistance":
+            field = "temp_months" if parts[-1] == "months" else "temp_kind"
         elif parts[0] in hh_form.fields:
             field = parts[0]
         if field not in form.fields:
@@ -355,6 +359,7 @@ def _result_view(result: dict, names: list[str]) -> dict:
         "classification_label": CLASSIFICATIONS.get(result["classification"], result["classification"]),
         "tekun_mode_label": TEKUN_MODES.get(result.get("tekun_mode") or "", ""),
         "component_rows": components,
+        "temp": result.get("temp_assistance"),
     }
 
 
