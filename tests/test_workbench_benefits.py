@@ -160,8 +160,11 @@ def test_standard_refusals_are_shown_in_chinese_and_write_nothing(county_user, a
     assert "数值不能为负数" in body
     body = text(c.post("/benefits/standards/employment_cost_rate/", {**base, "value": "1.5"}))
     assert "比例须在 0 到 1 之间" in body
+    # the region picker offers the officer's own regions only: not the city above, nor nationwide
+    body = text(c.post("/benefits/standards/dibao_monthly/", {**base, "region_code": "330300000000", "value": "1"}))
+    assert "选择一个有效的选项" in body
     body = text(c.post("/benefits/standards/dibao_monthly/", {**base, "region_code": "", "value": "1"}))
-    assert "全国默认参数只能由超级管理员修改" in body
+    assert "这个字段是必填项" in body
     body = text(c.post("/benefits/standards/dibao_monthly/", {**base, "value": "1", "source_document": ""}))
     assert "这个字段是必填项" in body
     assert Standard.objects.count() == before

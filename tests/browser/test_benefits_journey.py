@@ -201,3 +201,32 @@ def test_finance_generates_and_approves_a_cycle(pages, world, roll):
     maker.get_by_role("button", name="统计").click()
     expect(maker.locator("table.list")).to_contain_text("安阳街道")
     shot(maker, "benefits-10-statistics")
+
+
+def test_county_officer_sets_a_standard(pages, world, roll):
+    """A county approver reads the standards in force for a village and sets next year's 低保标准."""
+    from minzheng.engines.benefits.models import Standard
+    from minzheng.foundation.accounts.services import user_create
+
+    from .conftest import BROWSER_PASSWORD
+
+    user_create(username="ra_approver", password=BROWSER_PASSWORD, display_name="瑞安市审批员",
+                grants=[("approver", "330381000000")])  # fmt: skip
+    page = pages.login(pages.new(), "ra_approver")
+    page.get_by_role("navigation").get_by_role("link", name="保障标准").click()
+    row = page.locator("tr", has=page.get_by_role("cell", name="低保标准", exact=True))
+    expect(row).to_contain_text("1,180.00")
+    expect(row).to_contain_text("温州市")
+    shot(page, "benefits-11-standards")
+    row.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="低保标准")).to_be_visible()
+    form = page.locator("#set")
+    form.get_by_label("适用区划").select_option("330381000000")
+    form.get_by_label("数值").fill("1250")
+    form.get_by_label("起始日期").fill("2027-01-01")
+    form.get_by_label("依据文件").fill("瑞民〔2026〕88号")
+    form.get_by_role("button", name="保存").click()
+    expect(page.locator(".messages")).to_contain_text("已保存：低保标准 自 2027-01-01 起为 1250")
+    expect(page.locator("table.list")).to_contain_text("瑞民〔2026〕88号")
+    assert Standard.objects.filter(key="dibao_monthly", region_code="330381000000", value=1250).exists()
+    shot(page, "benefits-12-standard-history")

@@ -64,12 +64,10 @@ class RegionChoiceMixin:
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["region_code"]
         choices = scope_regions(user, self.region_permission, villages=self.region_villages) if user else None
         if choices:
-            self.fields["region_code"] = forms.ChoiceField(
-                label=self.region_label, choices=choices, required=field.required, help_text=field.help_text
-            )
+            # a picker needs no hint about typing codes or leaving the field empty
+            self.fields["region_code"] = forms.ChoiceField(label=self.region_label, choices=choices)
 
 
 class StandardsFilterForm(RegionChoiceMixin, forms.Form):

@@ -216,7 +216,10 @@ def standard_history(request, key):
             Q(region_code__in=st.ancestor_codes(region)) | prefix_q("region_code", [region_prefix(region)])
         )
     today = timezone.localdate()
-    rows = [_row_view(t, r, today) for r in rows.order_by("region_code", "hukou_type", "mode", "-effective_from")]
+    # the most specific region first (the one that wins), each region's versions newest first
+    rows = sorted(rows, key=lambda r: (-len(r.region_code.rstrip("0")), r.region_code, r.hukou_type, r.mode,
+                                       -r.effective_from.toordinal()))  # fmt: skip
+    rows = [_row_view(t, r, today) for r in rows]
     return render(
         request,
         "workbench/benefits/standard_history.html",
