@@ -4,18 +4,22 @@ scoping, the job and the command line."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from decimal import Decimal
 from types import SimpleNamespace
 
 import duckdb
 import pytest
+from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minzheng.business.assistance import simulation as sim
 from minzheng.business.assistance.assessment import assess
 from minzheng.engines.benefits.standards import Standards
+
+from .conftest import ANYANG, ANYANG_VILLAGE, TANGXIA, TANGXIA_VILLAGE
 
 AS_OF = dt.date(2027, 1, 1)
 REGION = "330381001001"
@@ -281,3 +285,189 @@ def test_change_parsing_and_rounding():
         sim.change_parse("houses_allowed", "2")
     with pytest.raises(ValueError, match="格式不正确"):
         sim.change_parse("dibao_monthly", "八%")
+
+
+# ---------------------------------------------------------------- on the database
+
+
+def make_means(households, seed=7):
+    """HouseholdMeans for every household: a spread of incomes around the 1,180 元 standard."""
+    from minzheng.business.assistance.models import HouseholdMeans
+
+    r = random.Random(seed)
+    rows = []
+    for i, h in enumerate(households):
+        n = h.memberships.filter(valid_to__isnull=True).count() or 1
+        per_capita = r.choice([0, 300, 900, 1150, 1250, 1700, 2500, 6000])
+        wages = Decimal(per_capita * 12 * n) * Decimal(r.choice(["0", "0.5", "1"]))
+        rows.append(
+            HouseholdMeans(
+                household=h, region_code=h.region_code, hukou_type=h.hukou_type, as_of=dt.date(2026, 10, 1),
+                source="demo", wages_annual=wages, other_income_annual=Decimal(per_capita * 12 * n) - wages * Decimal("0.9"),
+                excluded_income_annual=Decimal(r.choice([0, 1800])), rigid_expense_annual=Decimal(r.choice([0, 0, 6000, 40000])),
+                financial_assets=Decimal(r.choice([0, 5000, 80000])), houses=r.choice([0, 1, 1, 2]),
+                vehicles=1 if i % 17 == 0 else 0, has_able_supporter=r.choice([None, True, False]),
+            )
+        )  # fmt: skip
+    HouseholdMeans.objects.bulk_create(rows)
+
+
+@pytest.fixture
+def roll(assistance_standards):
+    """A synthetic population in 安阳街道 and 塘下镇, every household with means."""
+    from minzheng.foundation.registry.bulk import registry_bulk_load
+    from minzheng.foundation.registry.models import Household
+    from minzheng.foundation.registry.synthetic import Population
+
+    pop = Population(villages=[ANYANG_VILLAGE, TANGXIA_VILLAGE], hukou_region6="330381", seed=11)
+    registry_bulk_load(households=list(pop.households(400)), workers=1)
+    households = list(Household.objects.all())
+    # one member of one household has died, one has moved out: neither is counted
+    from minzheng.foundation.registry.models import Membership, Person
+
+    Person.objects.filter(pk=households[0].head_id).update(death_date=dt.date(2026, 5, 1))
+    moved = Membership.objects.filter(household=households[1]).order_by("-person_id").first()
+    Membership.objects.filter(pk=moved.pk).update(valid_to=dt.date(2026, 6, 1))
+    make_means(households)
+    return households
+
+
+def expected_by_township(as_of, changes):
+    """assess() through the ORM for every household with means: {(township, before, after): [h, pb, ps, ab, as]}."""
+    from minzheng.business.assistance.models import HouseholdMeans
+    from minzheng.engines.benefits.standards import standards_for
+    from minzheng.foundation.registry.models import Membership
+
+    out = {}
+    for means in HouseholdMeans.objects.select_related("household"):
+        h = means.household
+        members = [
+            SimpleNamespace(
+                person_id=ms.person_id, relation=ms.relation, birth_date=ms.person.birth_date,
+                disability_kind=ms.person.disability_kind, disability_grade=ms.person.disability_grade,
+                serious_illness=ms.person.serious_illness, self_care=ms.person.self_care,
+            )
+            for ms in Membership.objects.filter(household=h, valid_to__isnull=True, person__death_date__isnull=True)
+            .select_related("person")
+        ]  # fmt: skip
+        if not members:
+            continue
+        req = sim.assessment_request(
+            region_code=h.region_code, hukou_type=h.hukou_type, as_of=as_of, means=means, members=members
+        )
+        base = standards_for(region_code=h.region_code, hukou_type=h.hukou_type, as_of=as_of)
+        new = standards_for(
+            region_code=h.region_code, hukou_type=h.hukou_type, as_of=as_of,
+            overrides=sim.scenario_overrides(base, changes),
+        )  # fmt: skip
+        b, s = assess(req, base), assess(req, new)
+        key = (h.region_code[:9] + "000", b["classification"], s["classification"])
+        acc = out.setdefault(key, [0, 0, 0, Decimal(0), Decimal(0)])
+        acc[0] += 1
+        acc[1] += _persons(b)
+        acc[2] += _persons(s)
+        acc[3] += Decimal(b["monthly_amount"])
+        acc[4] += Decimal(s["monthly_amount"])
+    return out
+
+
+def _persons(out):
+    if out["classification"] == "tekun":
+        return 1
+    if out["classification"] == "dibao_single_person":
+        return sum(1 for c in out["components"] if c["item"] == "gap")
+    return out["counted_members"]
+
+
+def test_run_over_the_database_agrees_with_assess(roll, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    changes = [sim.change_parse("dibao_monthly", "8%")]
+    outcome = sim.simulation_run(as_of=AS_OF, changes=changes)
+    got = {
+        (t, b, s): [h, pb, ps, Decimal(ab), Decimal(as_)] for t, b, s, h, pb, ps, ab, as_, _, _ in outcome.transitions
+    }
+    expected = expected_by_township(AS_OF, changes)
+    assert got == expected
+    from minzheng.foundation.registry.models import Person
+
+    alive = Person.objects.filter(death_date__isnull=True).count()
+    assert outcome.households == sum(v[0] for v in expected.values())
+    assert outcome.persons == alive - 1  # the dead head and the member who moved out are not counted
+    skipped = sum(s["households"] for s in outcome.skipped)  # a household left without members
+    assert outcome.households + skipped == len(roll)
+    assert {s["dibao_before"] for s in outcome.standards} == {"1180.0000"}
+    assert {s["dibao_after"] for s in outcome.standards} == {"1274.0000"}
+    assert not any(tmp_path.joinpath("tmp").iterdir())  # the exported files are gone
+    report = sim.report_build(outcome.as_json())
+    t = report["total"]
+    assert t["paying_after"]["monthly"] > t["paying_before"]["monthly"]
+    assert t["annual_diff"] == 12 * t["monthly_diff"]
+    assert t["newly_paid"]["households"] > 0
+    assert [r["code"] for r in report["rows"]] == ["330381000000", ANYANG, TANGXIA]
+
+
+def test_report_is_scoped_to_the_users_regions(roll, make_user):
+    changes = [sim.change_parse("dibao_monthly", "+200")]
+    result = sim.simulation_run(as_of=AS_OF, changes=changes).as_json()
+    township = make_user("ay_approver", ("approver", ANYANG))
+    county = make_user("ra_leader", ("leader", "330381000000"))
+    clerk = make_user("ay_acceptor", ("acceptor", ANYANG))  # no benefits.simulate
+    mine = sim.report_build(result, user=township)
+    assert [r["code"] for r in mine["rows"]] == [ANYANG]
+    everything = sim.report_build(result, user=county)
+    assert [r["code"] for r in everything["rows"]] == ["330381000000", ANYANG, TANGXIA]
+    assert mine["total"]["paying_after"] == everything["rows"][1]["paying_after"]
+    assert everything["total"]["paying_after"] == everything["rows"][0]["paying_after"]
+    assert sim.report_build(result, user=clerk)["rows"] == []
+    assert all(s["township"] == ANYANG for s in sim.report_build(result, user=township)["skipped"])
+
+
+def test_job_and_selector(roll, make_user):
+    from django.core.exceptions import PermissionDenied
+
+    from minzheng.foundation.jobs.models import JobState
+    from minzheng.foundation.jobs.services import job_run
+
+    township = make_user("ay_approver", ("approver", ANYANG))
+    job = sim.simulation_start(user=township, as_of=AS_OF, changes=[sim.change_parse("dibao_monthly", "8%")])
+    assert job.params["region"] == "330381001"  # a single grant: only that township is simulated
+    job = job_run(job.pk)
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert {t[0] for t in job.result["transitions"]} == {ANYANG}
+    assert job.progress == 3
+    report = sim.simulation_report(user=township, job=job)
+    assert [r["code"] for r in report["rows"]] == [ANYANG]
+    with pytest.raises(PermissionDenied):
+        sim.simulation_start(
+            user=township, as_of=AS_OF, changes=[sim.change_parse("dibao_monthly", "8%")], region=TANGXIA[:9]
+        )
+    with pytest.raises(PermissionDenied):
+        sim.simulation_start(user=make_user("clerk", ("acceptor", ANYANG)), as_of=AS_OF, changes=[])
+
+
+def test_missing_standard_is_reported_not_guessed(roll):
+    from minzheng.engines.benefits.models import Standard
+
+    Standard.objects.filter(key="category_topup_monthly").delete()
+    outcome = sim.simulation_run(as_of=AS_OF, changes=[sim.change_parse("dibao_monthly", "8%")])
+    assert outcome.transitions == []
+    missing = [s for s in outcome.skipped if s["reason"] != "无现有家庭成员"]
+    assert {s["township"] for s in missing} == {ANYANG, TANGXIA}
+    assert all(s["reason"].endswith("未配置保障标准：分类施保加发（category_topup_monthly）") for s in missing)
+    assert sum(s["households"] for s in missing) == outcome.households
+
+
+@pytest.mark.django_db(transaction=True)
+def test_command_line(roll, capsys):
+    """Committed data (on PostgreSQL the export then runs over two connections in parallel)."""
+    call_command("simulate", "--dibao-change", "8%", "--from", "2027-01", "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["changes"][0]["text"] == "低保标准提高 8%"
+    assert report["total"]["annual_diff"] == str(Decimal(report["total"]["monthly_diff"]) * 12)
+    call_command("simulate", "--dibao-change", "+100", "--change", "category_topup_monthly=10%", "--region", ANYANG)
+    text = capsys.readouterr().out
+    assert "低保标准增加 100" in text and "分类施保加发提高 10%" in text and "塘下镇" not in text
+    with pytest.raises(CommandError, match="不能测算调整"):
+        call_command("simulate", "--change", "houses_allowed=2")
+    with pytest.raises(CommandError, match="格式不正确"):
+        call_command("simulate", "--dibao-change", "8%", "--from", "2027/01")

@@ -47,6 +47,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from minzheng.engines.benefits.models import Standard
@@ -310,7 +311,11 @@ def combos_resolve(pairs: list[tuple[str, str]], as_of: dt.date, changes: list[C
                 combo.new = std_params(new)
                 combo.dibao_before, combo.dibao_after = combo.base["dibao"], combo.new["dibao"]
             except MissingStandard as exc:
-                combo.missing = str(exc)
+                # said without the representative region: the combination stands for many
+                t = TYPES.get(exc.key)
+                what = f"{t.label if t else exc.key}（{exc.key}{'〔' + exc.mode + '〕' if exc.mode else ''}）"
+                hukou_zh = {"urban": "城镇", "rural": "农村"}.get(hukou, "")
+                combo.missing = f"{hukou_zh}户籍在 {as_of.isoformat()} 未配置保障标准：{what}"
         mapping[(region_code, hukou)] = combo.id
     return mapping, list(by_sig.values())
 
@@ -897,6 +902,37 @@ def report_text(report: dict) -> str:
     for s in report["skipped"]:
         lines.append(f"未测算：{s['township']} {s['hukou_type']} {s['households']} 户 — {s['reason']}")
     return "\n".join(lines)
+
+
+def simulation_start(*, user, as_of: dt.date, changes: list[Change], region: str = "", run: bool = True):
+    """Queue a simulation job (permission ``benefits.simulate``). Without ``region`` a user with a
+    single grant simulates that region; the report is scoped to the user's regions in any case."""
+    from minzheng.foundation.jobs.services import job_enqueue
+
+    from .jobs import SIMULATE
+
+    if user is not None:
+        prefixes = user_prefixes(user, "benefits.simulate")
+        if not prefixes:
+            raise PermissionDenied("无权进行提标测算")
+        if prefixes is not ALL:
+            if not region and len(prefixes) == 1:
+                region = prefixes[0]
+            elif region and not any(region.startswith(p) for p in prefixes):
+                raise PermissionDenied("无权对该区划进行提标测算")
+    if as_of.day != 1:
+        raise ValidationError({"as_of": "生效月份须为某月1日"})
+    if not changes:
+        raise ValidationError({"changes": "至少调整一项标准"})
+    text = "；".join(c.describe() for c in changes)
+    return job_enqueue(
+        kind=SIMULATE,
+        title=f"提标测算：自{as_of:%Y-%m}起{text}" + (f"（{region}）" if region else ""),
+        params={"as_of": as_of.isoformat(), "changes": [c.as_json() for c in changes], "region": region},
+        user=user,
+        region_code=region.ljust(12, "0") if region else "",
+        run=run,
+    )
 
 
 def simulation_report(*, user, job) -> dict:
