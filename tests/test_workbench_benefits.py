@@ -578,3 +578,70 @@ def test_statistics_page_and_export(finance, payroll_roll, web):
     assert rows[0][0] == "区划代码" and len(rows) == 3
     assert AuditEvent.objects.filter(action="export", object_type="benefits.statistics").exists()
     assert "统计月份：月份格式应为" in text(web.get("/benefits/statistics/", {"month": "12/2026"}))
+
+
+# ------------------------------------------------------------------ 提标测算
+
+
+@pytest.fixture
+def means(household_in, household_other, assistance_standards):
+    """安阳: two persons with 2,400 元 a month (above 1,180 per person); 塘下: one person without income."""
+    from minzheng.business.assistance.models import HouseholdMeans
+
+    for household, wages in ((household_in[0], 2400 * 12 / 0.9), (household_other[0], 0)):
+        HouseholdMeans.objects.create(
+            household=household, region_code=household.region_code, hukou_type=household.hukou_type,
+            as_of=dt.date(2026, 10, 1), source="declared", wages_annual=Decimal(f"{wages:.2f}"), houses=1,
+            has_able_supporter=True,
+        )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_simulation_form_runs_a_job_and_shows_the_report(county_user, means, web):
+    from minzheng.foundation.jobs.services import job_run
+
+    assert web.get("/benefits/simulation/").status_code == 403  # township acceptors do not simulate
+    assert "提标测算" not in text(web.get("/")).split("<nav>")[1].split("</nav>")[0]
+    c = client_for(county_user)
+    assert "提标测算" in text(c.get("/")).split("<nav>")[1].split("</nav>")[0]
+    body = text(c.get("/benefits/simulation/"))
+    assert "开始测算" in body and "低保标准" in body
+    data = {"as_of": "2027-01", "region_code": RUIAN, "key_0": "dibao_monthly", "change_0": "8%"}
+    r = c.post("/benefits/simulation/", data)
+    assert r.status_code == 302
+    pk = int(r["Location"].rstrip("/").split("/")[-1])
+    running = c.get(f"/benefits/simulation/{pk}/", headers={"hx-request": "true"})
+    assert 'hx-trigger="every 2s"' in text(running) and "排队中" in text(running)
+    job = job_run(pk)
+    assert job.state == "succeeded", job.error
+    r = c.get(f"/benefits/simulation/{pk}/", headers={"hx-request": "true"})
+    assert r["HX-Refresh"] == "true"
+    body = text(c.get(f"/benefits/simulation/{pk}/"))
+    assert "自 2027-01 起：低保标准提高 8%" in body
+    assert "1,180.00" in body and "1,274.00" in body  # 1,180 × 1.08 = 1,274.40, announced in whole yuan
+    assert "新增纳入</dt><dd><strong>1 户 2 人" in body
+    assert "瑞安市" in body and "安阳街道" in body and "塘下镇" in body and "全年增加支出" in body
+    assert "提标测算：自2027-01起低保标准提高 8%" in text(c.get("/benefits/simulation/"))  # the list of runs
+
+
+@pytest.mark.django_db
+def test_simulation_bad_input_in_chinese(county_user, leader_user, means):
+    from minzheng.foundation.jobs.models import JobRun
+
+    c = client_for(county_user)
+    base = {"as_of": "2027-01", "region_code": RUIAN}
+    body = text(c.post("/benefits/simulation/", {**base, "key_0": "dibao_monthly", "change_0": "八%"}))
+    assert "格式不正确，应为 8%、+100 或 1300" in body
+    body = text(c.post("/benefits/simulation/", {**base, "key_0": "dibao_monthly"}))
+    assert "请填写调整幅度" in body
+    body = text(c.post("/benefits/simulation/", {**base, "change_1": "+100"}))
+    assert "请选择要调整的标准" in body
+    body = text(c.post("/benefits/simulation/", base))
+    assert "至少调整一项标准" in body
+    body = text(c.post("/benefits/simulation/", {**base, "as_of": "2027", "key_0": "dibao_monthly", "change_0": "1"}))
+    assert "月份格式应为 YYYY-MM" in body
+    assert not JobRun.objects.exists()
+    # a run is its maker's (or an administrator's): the county leader does not open the approver's run
+    r = c.post("/benefits/simulation/", {**base, "key_0": "dibao_monthly", "change_0": "+50"})
+    pk = int(r["Location"].rstrip("/").split("/")[-1])
+    assert client_for(leader_user).get(f"/benefits/simulation/{pk}/").status_code == 404

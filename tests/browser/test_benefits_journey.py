@@ -230,3 +230,39 @@ def test_county_officer_sets_a_standard(pages, world, roll):
     expect(page.locator("table.list")).to_contain_text("瑞民〔2026〕88号")
     assert Standard.objects.filter(key="dibao_monthly", region_code="330381000000", value=1250).exists()
     shot(page, "benefits-12-standard-history")
+
+
+def test_simulation_runs_in_the_background_and_reports(pages, world, roll):
+    """A county approver asks what a 100 元 rise of the 低保标准 from January would cost."""
+    import random
+
+    from minzheng.business.assistance.models import HouseholdMeans
+    from minzheng.foundation.accounts.services import user_create
+
+    from .conftest import BROWSER_PASSWORD
+
+    r = random.Random(3)
+    HouseholdMeans.objects.bulk_create(
+        HouseholdMeans(
+            household=h, region_code=h.region_code, hukou_type=h.hukou_type, as_of=dt.date(2026, 10, 1),
+            source="demo", wages_annual=Decimal(r.choice([0, 6000, 14000, 26000, 60000])), houses=1,
+        )
+        for h in Household.objects.all()
+    )  # fmt: skip
+    user_create(username="ra_approver", password=BROWSER_PASSWORD, display_name="瑞安市审批员",
+                grants=[("approver", "330381000000")])  # fmt: skip
+    page = pages.login(pages.new(), "ra_approver")
+    page.get_by_role("navigation").get_by_role("link", name="提标测算").click()
+    page.get_by_label("自哪个月起调整").fill("2027-01")
+    page.get_by_label("调整的标准 1").select_option("dibao_monthly")
+    page.locator("#id_change_0").fill("+100")
+    page.get_by_role("button", name="开始测算").click()
+    expect(page.get_by_role("heading", name=re.compile("自 2027-01 起：低保标准增加 100"))).to_be_visible(
+        timeout=60_000
+    )
+    expect(page.locator("table.list").last).to_contain_text("安阳街道")
+    shot(page, "benefits-13-simulation-report")
+    page.set_viewport_size(PHONE_390)
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_390["width"]
+    shot(page, "phone-benefits-simulation-report")

@@ -428,3 +428,65 @@ class StatisticsForm(forms.Form):
     level = forms.ChoiceField(
         label="统计层级", choices=[("township", "乡镇(街道)"), ("county", "县(市、区)"), ("city", "市")]
     )
+
+
+# ---------------------------------------------------------------- 提标测算 (policy simulation)
+
+
+class SimulationForm(RegionChoiceMixin, forms.Form):
+    """When the change applies, where, and up to three changed standards ("8%", "+100", "1300")."""
+
+    as_of = MonthField(label="自哪个月起调整", help_text="测算该月起的保障标准和家庭情况")
+    region_code = forms.CharField(
+        label="测算范围", max_length=12, required=False, help_text="区划代码；留空为您的全部管辖区划"
+    )
+
+    region_permission = "benefits.simulate"
+    region_villages = False
+    region_label = "测算范围"
+    CHANGES = 3
+
+    def __init__(self, *args, **kwargs):
+        from minzheng.business.assistance.simulation import CHANGEABLE, label
+
+        today = timezone.localdate()
+        kwargs.setdefault("initial", {"as_of": dt.date(today.year + 1, 1, 1), "key_0": "dibao_monthly"})
+        super().__init__(*args, **kwargs)
+        keys = [("", "（不调整）"), *((k, label(k)) for k in CHANGEABLE)]
+        for i in range(self.CHANGES):
+            self.fields[f"key_{i}"] = forms.ChoiceField(label=f"调整的标准 {i + 1}", choices=keys, required=False)
+            self.fields[f"change_{i}"] = forms.CharField(
+                label="调整为",
+                max_length=20,
+                required=False,
+                help_text="8% 表示提高8%；+100 表示增加100；1300 表示调整为1300",
+            )
+
+    def change_rows(self):
+        return [(self[f"key_{i}"], self[f"change_{i}"]) for i in range(self.CHANGES)]
+
+    def clean(self):
+        from minzheng.business.assistance.simulation import change_parse
+
+        data = super().clean()
+        changes, seen = [], set()
+        for i in range(self.CHANGES):
+            key, text = data.get(f"key_{i}"), (data.get(f"change_{i}") or "").strip()
+            if not key and not text:
+                continue
+            if not key:
+                self.add_error(f"key_{i}", "请选择要调整的标准")
+            elif not text:
+                self.add_error(f"change_{i}", "请填写调整幅度，如 8%、+100 或 1300")
+            elif key in seen:
+                self.add_error(f"key_{i}", "同一标准只能调整一次")
+            else:
+                try:
+                    changes.append(change_parse(key, text))
+                    seen.add(key)
+                except ValueError as exc:
+                    self.add_error(f"change_{i}", str(exc))
+        if not changes and not self.errors:
+            raise forms.ValidationError("至少调整一项标准")
+        data["changes"] = changes
+        return data

@@ -50,4 +50,6 @@ urlpatterns = [
     path("benefits/payroll/<int:pk>/reconcile/", views_benefits.payroll_reconcile, name="payroll_reconcile"),
     path("benefits/payroll/<int:pk>/reissue/", views_benefits.payroll_reissue, name="payroll_reissue"),
     path("benefits/statistics/", views_benefits.statistics, name="statistics"),
+    path("benefits/simulation/", views_benefits.simulation, name="simulation"),
+    path("benefits/simulation/<int:pk>/", views_benefits.simulation_detail, name="simulation_detail"),
 ]

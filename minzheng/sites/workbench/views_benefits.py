@@ -61,6 +61,7 @@ from .forms_benefits import (
     EnrollmentFilterForm,
     EnrollmentReviewForm,
     ReconcileForm,
+    SimulationForm,
     StandardSetForm,
     StandardsFilterForm,
     StatisticsForm,
@@ -921,3 +922,69 @@ def _export_statistics(rows, month: dt.date, level: str) -> HttpResponse:
     response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename=statistics-{month:%Y%m}-{level}.xlsx"
     return response
+
+
+# ---------------------------------------------------------------- 提标测算
+
+
+def _simulation_jobs(user):
+    from minzheng.business.assistance.jobs import SIMULATE
+
+    jobs = JobRun.objects.filter(kind=SIMULATE)
+    return jobs if has_permission(user, "jobs.manage") else jobs.filter(created_by=user)
+
+
+@login_required
+def simulation(request):
+    """提标测算: the changed standards, run as a background job over every household with means."""
+    from minzheng.business.assistance import simulation as sim
+
+    user = request.user
+    _require(user, "benefits.simulate")
+    form = SimulationForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        region = region_prefix(d["region_code"]) if d["region_code"] else ""
+        try:
+            job = sim.simulation_start(user=user, as_of=d["as_of"], changes=d["changes"], region=region)
+        except (ValidationError, PermissionDenied) as exc:
+            _post_failed(form, exc)
+        else:
+            return redirect("workbench:simulation_detail", pk=job.pk)
+    jobs = _simulation_jobs(user).select_related("created_by")[:20]
+    return render(request, "workbench/benefits/simulation.html", {"form": form, "jobs": jobs})
+
+
+@login_required
+def simulation_detail(request, pk):
+    """The run's progress (polled by htmx), then its report, scoped to the user's regions."""
+    from minzheng.business.assistance import simulation as sim
+
+    user = request.user
+    _require(user, "benefits.simulate")
+    job = _simulation_jobs(user).filter(pk=pk).first()
+    if job is None:
+        raise Http404("找不到该测算")
+    report = sim.simulation_report(user=user, job=job) if job.state == JobState.SUCCEEDED else None
+    classes = []
+    if report:
+        t = report["total"]
+        classes = [
+            {"label": sim.CLASS_LABELS[c], "paying": c in sim.PAYING, **t["by_class"][c]}
+            for c in sim.CLASSES
+            if t["by_class"][c]["before"]["households"] or t["by_class"][c]["after"]["households"]
+        ]
+        hukou = dict(HukouType.choices)
+        for s in report["standards"]:
+            s["hukou_name"] = hukou.get(s["hukou_type"], s["hukou_type"])
+        names = region_names(s["township"].ljust(12, "0") for s in report["skipped"])
+        for s in report["skipped"]:
+            s["name"] = names.get(s["township"].ljust(12, "0"), s["township"])
+    context = {"job": job, "report": report, "classes": classes}
+    if request.headers.get("HX-Request"):
+        # still running: the status card again; finished: reload the whole page, so the report shows
+        response = render(request, "workbench/benefits/_simulation_status.html", context)
+        if job.state not in (JobState.QUEUED, JobState.RUNNING):
+            response["HX-Refresh"] = "true"
+        return response
+    return render(request, "workbench/benefits/simulation_detail.html", context)
