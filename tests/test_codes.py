@@ -143,3 +143,18 @@ def test_codes_check_command(capsys, tmp_path):
     }
     assert lines[2]["kind"] == "uscc" and lines[2]["birth_date"] is None
     assert "不是有效日期" in lines[3]["error"]
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_check_character_fast_path_matches_the_definition(first17):
+    total = sum(int(c) * w for c, w in zip(first17, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), strict=True))
+    assert check_character(first17) == "10X98765432"[total % 11]
+
+
+@pytest.mark.parametrize(("number", "birth", "sex", "region"), VALID)
+def test_parse_id_fields_is_parse_id_number_as_a_tuple(number, birth, sex, region):
+    from minzheng.foundation.codes.idnumbers import parse_id_fields
+
+    assert parse_id_fields(number.lower(), today=dt.date(2026, 1, 1)) == (number.upper(), birth, sex)
+    with pytest.raises(IdNumberError, match="晚于今天"):
+        parse_id_fields(number, today=birth - dt.timedelta(days=1))

@@ -91,3 +91,17 @@ def test_keys_rotate_reencrypts_under_new_key(household_in, settings, capsys):
     settings.MINZHENG_KEYS = "k3=0f0e0d0c0b0a09080706050403020100,index=0123456789abcdef0123456789abcdef"
     reset_keyring()
     assert Person.objects.get(pk=head.pk).id_number == head.id_number
+
+
+def test_bulk_helpers_match_the_single_value_ones():
+    values = ["330381197106147493", "", "13800001111", "浙江省瑞安市安阳街道"]
+    tokens = sm.encrypt_many(values)
+    assert tokens[1] == ""
+    assert [sm.decrypt(t) if t else "" for t in tokens] == values
+    assert all(t.startswith("sm4g:k2:") for t in tokens if t)
+    again = sm.encrypt_many(values)
+    assert not {t for t in tokens if t} & {t for t in again if t}  # a fresh random nonce per value
+    nonces = [t.split(":")[2][:16] for t in tokens + again if t]
+    assert len(set(nonces)) == len(nonces)
+    assert sm.blind_indexes(values, purpose="id_number") == [sm.blind_index(v, purpose="id_number") for v in values]
+    assert sm.blind_index("x", purpose="a") != sm.blind_index("x", purpose="b")

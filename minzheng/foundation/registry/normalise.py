@@ -8,7 +8,7 @@ import re
 from pypinyin import Style, lazy_pinyin
 
 from minzheng.foundation.codes import IdNumberError, mask_id_number, parse_id_number
-from minzheng.foundation.crypto.sm import blind_index
+from minzheng.foundation.crypto.sm import blind_index, blind_indexes
 
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 NAME_RE = re.compile(r"^[\u3400-\u9fff\u00b7·A-Za-z\s]{1,50}$")
@@ -16,6 +16,11 @@ NAME_RE = re.compile(r"^[\u3400-\u9fff\u00b7·A-Za-z\s]{1,50}$")
 
 def id_index(id_number: str) -> str:
     return blind_index(id_number.strip().upper(), purpose="id_number")
+
+
+def id_indexes(id_numbers: list[str]) -> list[str]:
+    """``[id_index(n) for n in id_numbers]``, for bulk loads."""
+    return blind_indexes([n.strip().upper() for n in id_numbers], purpose="id_number")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -29,10 +34,17 @@ def name_initials(name: str) -> str:
     return "".join(_initial(c) for c in name)
 
 
+NAME_SEPARATORS = re.compile(r"[\s·•.]+")
+
+
 def name_grams(name: str) -> set[str]:
     """Single characters and adjacent pairs of a name (间隔号 and spaces split it)."""
-    grams: set[str] = set()
-    for part in re.split(r"[\s·•.]+", name):
+    if not NAME_SEPARATORS.search(name):  # most names: one part
+        grams = set(name)
+        grams.update([name[i : i + 2] for i in range(len(name) - 1)])
+        return grams
+    grams = set()
+    for part in NAME_SEPARATORS.split(name):
         grams.update(part)
         grams.update(part[i : i + 2] for i in range(len(part) - 1))
     return grams
