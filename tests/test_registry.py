@@ -198,3 +198,60 @@ def test_household_search_by_number_prefix(household_in, anyang_user):
     assert list(selectors.household_search(user=anyang_user, q=household.number[:12])) == [household]
     assert list(selectors.household_search(user=anyang_user, q=household.number)) == [household]
     assert list(selectors.household_search(user=anyang_user, q="3303811010")) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("workers", [1, 2])
+def test_bulk_load_stores_what_the_services_would(monkeypatch, anyang_user, workers):
+    """Bulk-loaded rows (one process, or a pool writing while it encrypts) hold the values the
+    single-person helpers derive: decryptable tokens with their own nonces, equal blind indexes,
+    masks, initials and name grams."""
+    from django.db import connection
+
+    from minzheng.foundation.crypto import sm
+    from minzheng.foundation.registry import bulk
+    from minzheng.foundation.registry import normalise as nz
+    from minzheng.foundation.registry.models import Household, PersonNameGram
+    from minzheng.foundation.registry.synthetic import Population
+
+    monkeypatch.setattr(bulk, "POOL_MIN", 0)  # the pool path for a small load too
+    monkeypatch.setattr(bulk, "_chunks", lambda items, workers: [items[i : i + 7] for i in range(0, len(items), 7)])
+    population = Population(villages=[ANYANG_VILLAGE, TANGXIA_VILLAGE], hukou_region6="330381", seed=3)
+    rows = list(population.households(60))
+    rows[0].members[0].name = "阿依古丽·买买提"  # a separator in the name
+    result = bulk.registry_bulk_load(households=rows, valid_from=population.today, workers=workers)
+    members = {m.id_number: (h, m) for h in rows for m in h.members}
+    assert result["persons"] == len(members) == Person.objects.count()
+
+    tokens = set()
+    for person in Person.objects.all():
+        with connection.cursor() as cur:
+            cur.execute("SELECT id_number, phone FROM registry_person WHERE id = %s", [person.pk])
+            raw_id, raw_phone = cur.fetchone()
+        h, m = members[person.id_number]
+        d = nz.derive_from_id(m.id_number)
+        assert raw_id.startswith("sm4g:") and sm.decrypt(raw_id) == m.id_number
+        assert (person.id_number_index, person.id_number_masked, person.sex, person.birth_date) == (
+            d["id_number_index"],
+            d["id_number_masked"],
+            d["sex"],
+            d["birth_date"],
+        )
+        assert person.phone == m.phone and (raw_phone == "") == (m.phone == "")
+        assert person.phone_masked == (nz.mask_phone(m.phone) if m.phone else "")
+        assert person.name_initials == nz.name_initials(m.name)
+        grams = PersonNameGram.objects.filter(person=person)
+        assert set(grams.values_list("gram", flat=True)) == nz.name_grams(m.name)
+        assert set(grams.values_list("region_code", flat=True)) == {m.region_code}
+        assert person.pk in h.person_ids
+        tokens.update(t for t in (raw_id, raw_phone) if t)
+    assert len(tokens) == sum(1 + bool(m.phone) for _, m in members.values())  # a nonce per value
+    for h in rows:
+        household = Household.objects.get(number=h.number)
+        assert household.bank_account == h.bank_account
+        assert household.head_id == h.person_ids[next(i for i, m in enumerate(h.members) if m.relation == "head")]
+        assert sorted(household.memberships.values_list("person_id", flat=True)) == sorted(h.person_ids)
+    assert PersonNameGram.objects.filter(gram="买买").count() == 1
+    someone = Person.objects.filter(region_code=ANYANG_VILLAGE).exclude(name__contains="·").first()
+    assert someone in selectors.person_search(user=anyang_user, q=someone.name[1:])
+    assert list(selectors.person_search(user=anyang_user, q=someone.id_number)) == [someone]
