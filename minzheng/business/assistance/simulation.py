@@ -289,16 +289,26 @@ class Combo:
     dibao_after: Decimal | None = None
 
 
+def standard_regions() -> set[str]:
+    return set(Standard.objects.values_list("region_code", flat=True).distinct())
+
+
+def standards_signature(region_code: str, with_rows: set[str]) -> tuple[str, ...]:
+    """The ancestors of a region that carry standard rows: regions with the same signature resolve
+    every standard identically (for the same hukou type and date)."""
+    return tuple(c for c in ancestor_codes(region_code) if c in with_rows)
+
+
 def combos_resolve(pairs: list[tuple[str, str]], as_of: dt.date, changes: list[Change]) -> tuple[dict, list[Combo]]:
     """Map each (region_code, hukou_type) to a combination of identical standards and resolve it.
 
     Two regions resolve identically when the same ancestors carry standard rows, so the lookup is
     done once per such signature and hukou type."""
-    with_rows = set(Standard.objects.values_list("region_code", flat=True).distinct())
+    with_rows = standard_regions()
     by_sig: dict[tuple, Combo] = {}
     mapping = {}
     for region_code, hukou in pairs:
-        sig = (tuple(c for c in ancestor_codes(region_code) if c in with_rows), hukou)
+        sig = (standards_signature(region_code, with_rows), hukou)
         combo = by_sig.get(sig)
         if combo is None:
             combo = by_sig[sig] = Combo(id=len(by_sig) + 1, region_code=region_code, hukou_type=hukou)
@@ -832,8 +842,8 @@ def _standards_summary(rows: list[dict]) -> list[dict]:
         acc[key]["households"] += s["households"]
         acc[key]["townships"].add(s["township"])
     return [
-        {"hukou_type": k[0], "dibao_before": k[1], "dibao_after": k[2], "households": v["households"],
-         "townships": len(v["townships"])}
+        {"hukou_type": k[0], "dibao_before": Decimal(k[1]).quantize(CENT), "dibao_after": Decimal(k[2]).quantize(CENT),
+         "households": v["households"], "townships": len(v["townships"])}
         for k, v in sorted(acc.items())
     ]  # fmt: skip
 
@@ -870,7 +880,7 @@ def report_text(report: dict) -> str:
     t = report["total"]
     lines += [
         "",
-        f"合计：测算 {t['paying_before']['households'] + sum(t['by_class'][c]['before']['households'] for c in CLASSES if c not in PAYING):,} 户",
+        f"合计：测算 {sum(t['by_class'][c]['before']['households'] for c in CLASSES):,} 户",
         f"  有月保障金的家庭：{t['paying_before']['households']:,} 户 {t['paying_before']['persons']:,} 人 → "
         f"{t['paying_after']['households']:,} 户 {t['paying_after']['persons']:,} 人",
         f"  新增纳入：{t['newly_paid']['households']:,} 户 {t['newly_paid']['persons']:,} 人；"
@@ -891,8 +901,10 @@ def report_text(report: dict) -> str:
             f"{a['households']:,} 户 {a['persons']:,} 人 {y(a['monthly'])} 元；"
             f"新增 {bc['entering']['households']:,}，退出 {bc['leaving']['households']:,}"
         )
-    lines += ["", "按区划（有月保障金的户数 测算前 → 后，新增户/人，月增加，年增加）："]
+    lines += ["", "按区划（有月保障金的户数 测算前 → 后，新增户/人，月增加，年增加；略去前后均无保障金的乡镇街道）："]
     for r in report["rows"]:
+        if r["level"] == "township" and not (r["paying_before"]["households"] or r["paying_after"]["households"]):
+            continue
         indent = "  " if r["level"] == "county" else "    "
         lines.append(
             f"{indent}{r['name']}（{r['code']}）：{r['paying_before']['households']:,} → {r['paying_after']['households']:,} 户，"

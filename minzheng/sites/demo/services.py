@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pypinyin import lazy_pinyin
 
+from minzheng.business.assistance.demo import demo_roll
 from minzheng.foundation.accounts.models import User
 from minzheng.foundation.accounts.services import user_create
 from minzheng.foundation.audit.services import audit_record
@@ -85,4 +86,13 @@ def demo_build(*, persons: int, seed: int = 2026, log=print, progress=None) -> d
         audit_record(action="import", object_type="registry.household", region_code=COUNTY,
                      summary=f"生成示范人口 {result['households']} 户 {added} 人")  # fmt: skip
         log(f"已生成示范人口 {result['households']} 户 {added} 人")
-    return {"users_created": created_users, "persons_added": added, "persons_total": existing + added}
+    roll = demo_roll(region_prefix=COUNTY[:6], seed=seed, log=log)
+    if roll.get("households"):
+        log(
+            f"已生成示范救助台账：家庭经济状况 {roll['households']} 户；低保 {roll.get('dibao', 0)} 户 "
+            f"{roll.get('dibao_persons', 0)} 人，单人保 {roll.get('dibao_single_person', 0)} 人，"
+            f"特困 {roll.get('tekun', 0)} 人，低保边缘 {roll.get('dibao_edge', 0)} 户，"
+            f"刚性支出 {roll.get('rigid_expense', 0)} 户，渐退期 {roll.get('phase_out', 0)} 户，"
+            f"已退出 {roll.get('exited', 0)} 户"
+        )
+    return {"users_created": created_users, "persons_added": added, "persons_total": existing + added, "roll": roll}

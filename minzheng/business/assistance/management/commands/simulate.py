@@ -59,6 +59,7 @@ class Command(BaseCommand):
             self.stdout.write(_dumps(sim.report_json(report)))
         else:
             self.stdout.write(sim.report_text(report))
+            self.stdout.flush()
             self.stderr.write(f"任务 {job.pk}，用时 {job.result['seconds'].get('total', 0)} 秒")
         sys.stdout.flush()
 
