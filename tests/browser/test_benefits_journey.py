@@ -255,7 +255,8 @@ def test_simulation_runs_in_the_background_and_reports(pages, world, roll):
     page.get_by_role("navigation").get_by_role("link", name="提标测算").click()
     page.get_by_label("自哪个月起调整").fill("2027-01")
     page.get_by_label("调整的标准 1").select_option("dibao_monthly")
-    page.locator("#id_change_0").fill("+100")
+    page.get_by_label("调整幅度 1").fill("+100")
+    shot(page, "benefits-13a-simulation-form")
     page.get_by_role("button", name="开始测算").click()
     expect(page.get_by_role("heading", name=re.compile("自 2027-01 起：低保标准增加 100"))).to_be_visible(
         timeout=60_000

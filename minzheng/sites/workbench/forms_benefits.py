@@ -455,12 +455,7 @@ class SimulationForm(RegionChoiceMixin, forms.Form):
         keys = [("", "（不调整）"), *((k, label(k)) for k in CHANGEABLE)]
         for i in range(self.CHANGES):
             self.fields[f"key_{i}"] = forms.ChoiceField(label=f"调整的标准 {i + 1}", choices=keys, required=False)
-            self.fields[f"change_{i}"] = forms.CharField(
-                label="调整为",
-                max_length=20,
-                required=False,
-                help_text="8% 表示提高8%；+100 表示增加100；1300 表示调整为1300",
-            )
+            self.fields[f"change_{i}"] = forms.CharField(label=f"调整幅度 {i + 1}", max_length=20, required=False)
 
     def change_rows(self):
         return [(self[f"key_{i}"], self[f"change_{i}"]) for i in range(self.CHANGES)]
