@@ -72,6 +72,15 @@ def test_prefix_upper():
     assert prefix_upper("330381") == "330382"
     assert prefix_upper("3303819") == "3303820"
     assert prefix_upper("99") is None
+    assert prefix_upper("abc") == "abd"  # a mistyped filter matches nothing rather than failing
+
+
+@pytest.mark.django_db
+def test_mistyped_region_filter_is_an_empty_list_not_an_error(household_in, anyang_user, client):
+    client.force_login(anyang_user)
+    for url in ("/households/?region=abc", "/persons/?region=abc", "/api/v1/persons?region=3303x"):
+        r = client.get(url)
+        assert r.status_code in (200, 401), (url, r.status_code)
 
 
 @pytest.mark.django_db
