@@ -234,6 +234,23 @@ def test_assessment_prefills_members_from_the_registry(web, household_in, assist
 
 
 @pytest.mark.django_db
+def test_assessment_can_save_the_households_means(web, household_in, assistance_standards):
+    from minzheng.business.assistance.models import HouseholdMeans
+
+    household, _head, _ = household_in
+    body = text(web.get("/benefits/assess/", {"household": household.pk}))
+    assert 'name="save_means"' in body
+    web.post("/benefits/assess/", assess_post(household=str(household.pk)))
+    assert not HouseholdMeans.objects.exists()  # only when asked
+    web.post("/benefits/assess/", assess_post(household=str(household.pk), save_means="1"))
+    means = HouseholdMeans.objects.get(household=household)
+    assert (means.wages_annual, means.excluded_income_annual, means.rigid_expense_annual) == (12000, 2400, 3000)
+    assert means.source == "assessment" and means.region_code == household.region_code
+    event = AuditEvent.objects.get(object_type="assistance.householdmeans")
+    assert event.changes["before"] is None and event.changes["after"]["financial_assets"] == "5000"
+
+
+@pytest.mark.django_db
 def test_assessment_of_another_townships_household_is_404(web, household_other):
     assert web.get("/benefits/assess/", {"household": household_other[0].pk}).status_code == 404
 

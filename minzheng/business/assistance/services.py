@@ -1,4 +1,5 @@
-"""Writes of the social-assistance line: its programs and nationwide policy parameters."""
+"""Writes of the social-assistance line: its programs, nationwide policy parameters, demo standards
+and households' means."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from minzheng.engines.benefits.models import Program, Standard
 from minzheng.engines.benefits.services import standard_set
+from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.regions.models import Region
 
+from .assessment import EXCLUDED_INCOME
+from .models import HouseholdMeans, MeansSource
 from .policy import NATIONWIDE, NATIONWIDE_FROM, PROGRAMS
 
 
@@ -63,3 +69,48 @@ def standards_load(*, path: Path = DEMO_STANDARDS, user=None) -> int:
             )  # fmt: skip
             n += 1
     return n
+
+
+MEANS_FIELDS = [
+    "wages_annual", "other_income_annual", "excluded_income_annual", "rigid_expense_annual", "financial_assets",
+    "houses", "non_residential_houses", "vehicles", "business_registrations", "has_able_supporter",
+]  # fmt: skip
+
+
+def household_means_save(*, user, household, request, source: str = MeansSource.ASSESSMENT) -> HouseholdMeans:
+    """Keep what an assessment established about a household's means (counted members' incomes
+    split as the assessment counts them, rigid expenses, property), replacing the previous
+    record; audited with before and after. ``request`` is a validated ``AssessmentIn``."""
+    if user is not None and not has_permission(user, "benefits.change", household.region_code):
+        raise PermissionDenied("无权在该区划办理此操作")
+    counted = {i for i, m in enumerate(request.members) if m.counted}
+    incomes = [inc for inc in request.incomes if inc.member in counted]
+    sole = request.members[0] if len(request.members) == 1 else None
+    values = {
+        "wages_annual": sum((i.annual_amount for i in incomes if i.kind == "wages"), Decimal(0)),
+        "other_income_annual": sum(
+            (i.annual_amount for i in incomes if i.kind != "wages" and i.kind not in EXCLUDED_INCOME), Decimal(0)
+        ),
+        "excluded_income_annual": sum((i.annual_amount for i in incomes if i.kind in EXCLUDED_INCOME), Decimal(0)),
+        "rigid_expense_annual": sum((e.annual_amount for e in request.expenses), Decimal(0)),
+        "financial_assets": request.property.financial_assets,
+        "houses": request.property.houses,
+        "non_residential_houses": request.property.non_residential_houses,
+        "vehicles": request.property.vehicles,
+        "business_registrations": request.property.business_registrations,
+        "has_able_supporter": sole.has_able_supporter if sole else None,
+    }
+    with transaction.atomic():
+        current = HouseholdMeans.objects.select_for_update().filter(household=household).first()
+        before = {f: str(getattr(current, f)) for f in MEANS_FIELDS} if current else None
+        means, _ = HouseholdMeans.objects.update_or_create(
+            household=household,
+            defaults={**values, "region_code": household.region_code, "hukou_type": household.hukou_type,
+                      "as_of": request.as_of, "source": source, "updated_by": user if getattr(user, "pk", None) else None},
+        )  # fmt: skip
+        audit_record(
+            action="update" if current else "create", object_type="assistance.householdmeans", object_id=means.pk,
+            region_code=household.region_code, summary=f"家庭 {household.number} 经济状况（{MeansSource(source).label}）",
+            changes={"before": before, "after": {f: str(values[f]) for f in MEANS_FIELDS}},
+        )  # fmt: skip
+    return means

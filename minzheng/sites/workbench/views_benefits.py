@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from minzheng.business.assistance.assessment import assessment_run
+from minzheng.business.assistance.schemas import AssessmentIn
+from minzheng.business.assistance.services import household_means_save
 from minzheng.engines.benefits import bankfiles, payroll
 from minzheng.engines.benefits import selectors as benefit_selectors
 from minzheng.engines.benefits import services as benefit_services
@@ -324,6 +326,9 @@ def assess(request):
             else:
                 names = [m["name"] or f"成员{i + 1}" for i, m in enumerate(data["members"])]
                 result = _result_view(result, names)
+                if household is not None and request.POST.get("save_means"):
+                    household_means_save(user=user, household=household, request=AssessmentIn.model_validate(data))
+                    messages.success(request, f"已将本次测算的收入、支出和财产保存为家庭 {household.number} 的经济状况")
         failed = result is None
     else:
         today = timezone.localdate()
