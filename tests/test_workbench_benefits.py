@@ -384,6 +384,38 @@ def test_change_form_writes_an_event_and_an_audit_row(web, enrollment):
 
 
 @pytest.mark.django_db
+def test_household_changes_member_leaves_and_head_succession(web, enrollment, household_in):
+    household, head, spouse = household_in
+    url = f"/benefits/enrollments/{enrollment.pk}/household/"
+    r = web.post(url, {"action": "succeed", "person": head.pk, "reason": "death", "effective_month": "2026-12"})
+    assert "新户主不能是原户主" in text(r) and r.status_code == 200
+    r = web.post(url, {"action": "remove", "person": spouse.pk, "reason": "death", "effective_month": "2026-12"})
+    assert "成员减少须填写重新核定的月金额" in text(r)
+    r = web.post(url, {"action": "remove", "person": spouse.pk, "reason": "death", "effective_month": "2026-12",
+                       "monthly_amount": "700"}, follow=True)  # fmt: skip
+    assert "已办理成员减少：李秀英" in text(r)
+    enrollment.refresh_from_db()
+    assert enrollment.persons_covered == 1 and enrollment.monthly_amount == Decimal("700.00")
+    assert not household.memberships.filter(person=spouse, valid_to__isnull=True).exists()
+    # 停旧建新 needs another current member as the new head: the spouse has left, so only the head is offered
+    r = web.post(url, {"action": "succeed", "person": spouse.pk, "reason": "death", "effective_month": "2027-01"})
+    assert "选择一个有效的选项" in text(r)
+    assert enrollment.successors.count() == 0
+
+
+@pytest.mark.django_db
+def test_head_dies_the_roll_continues_under_the_new_head(web, enrollment, household_in):
+    _household, _head, spouse = household_in
+    r = web.post(f"/benefits/enrollments/{enrollment.pk}/household/",
+                 {"action": "succeed", "person": spouse.pk, "reason": "death", "effective_month": "2026-12"},
+                 follow=True)  # fmt: skip
+    new = enrollment.successors.get()
+    assert f"接续为 {new.number}" in text(r) and new.household.head == spouse
+    enrollment.refresh_from_db()
+    assert enrollment.state == EnrollmentState.EXITED
+
+
+@pytest.mark.django_db
 def test_refused_transition_is_shown_in_chinese_with_409(web, enrollment):
     before = enrollment.events.count()
     r = web.post(f"/benefits/enrollments/{enrollment.pk}/change/", {"kind": "resume", "effective_month": "2026-12"})

@@ -407,6 +407,8 @@ def enrollment_succeed(*, user, enrollment: Enrollment, new_head: Person, note: 
     household = enrollment.household
     if not household.memberships.filter(person=new_head, valid_to__isnull=True).exists():
         raise ValidationError({"new_head": "新户主须是该家庭的现有成员"})
+    if new_head.pk == household.head_id:
+        raise ValidationError({"new_head": "新户主不能是原户主"})
     with transaction.atomic():
         month = next_month()
         ev = enrollment_change(

@@ -485,3 +485,35 @@ class SimulationForm(RegionChoiceMixin, forms.Form):
             raise forms.ValidationError("至少调整一项标准")
         data["changes"] = changes
         return data
+
+
+class EnrollmentHouseholdForm(forms.Form):
+    """家庭变化: a member leaves (death, moving away …) with the re-assessed amount, or the head
+    dies and another member becomes head (停旧建新: the enrollment continues as a linked new one)."""
+
+    ACTIONS = [("remove", "成员减少（死亡、迁出等）"), ("succeed", "户主变更（原户主死亡，停旧建新）")]
+    REASONS_ALLOWED = ("death", "moved_away", "member_change", "other")
+
+    action = forms.ChoiceField(label="变化类型", choices=ACTIONS)
+    person = forms.TypedChoiceField(label="涉及成员", coerce=int, help_text="成员减少：离开的成员；户主变更：新户主")
+    reason = forms.ChoiceField(label="原因", choices=[(k, REASONS[k]) for k in REASONS_ALLOWED], initial="death")
+    monthly_amount = forms.DecimalField(
+        label="重新核定的月金额（元）", min_value=0, max_digits=12, decimal_places=2, required=False,
+        help_text="成员减少时必填（重新测算后的金额）",
+    )  # fmt: skip
+    effective_month = MonthField(label="生效月份", help_text="死亡的，须在3个月内完成增发、减发或停发")
+
+    def __init__(self, *args, enrollment, **kwargs):
+        kwargs.setdefault("initial", {"effective_month": next_month()})
+        kwargs.setdefault("auto_id", "household_%s")
+        super().__init__(*args, **kwargs)
+        members = enrollment.household.memberships.filter(valid_to__isnull=True).select_related("person")
+        self.fields["person"].choices = [
+            (m.person_id, f"{m.person.name}（{m.get_relation_display()}）") for m in members.order_by("id")
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "remove" and data.get("monthly_amount") is None:
+            self.add_error("monthly_amount", "成员减少须填写重新核定的月金额")
+        return data

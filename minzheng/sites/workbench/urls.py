@@ -39,6 +39,7 @@ urlpatterns = [
     path("benefits/enrollments/<int:pk>/", views_benefits.enrollment_detail, name="enrollment_detail"),
     path("benefits/enrollments/<int:pk>/change/", views_benefits.enrollment_change, name="enrollment_change"),
     path("benefits/enrollments/<int:pk>/review/", views_benefits.enrollment_review, name="enrollment_review"),
+    path("benefits/enrollments/<int:pk>/household/", views_benefits.enrollment_household, name="enrollment_household"),
     path("benefits/reviews-due/", views_benefits.reviews_due, name="reviews_due"),
     path("benefits/payroll/", views_benefits.payroll_list, name="payroll"),
     path("benefits/payroll/generate/", views_benefits.payroll_generate, name="payroll_generate"),

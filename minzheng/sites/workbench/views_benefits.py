@@ -61,6 +61,7 @@ from .forms_benefits import (
     CycleGenerateForm,
     EnrollmentChangeForm,
     EnrollmentFilterForm,
+    EnrollmentHouseholdForm,
     EnrollmentReviewForm,
     ReconcileForm,
     SimulationForm,
@@ -492,7 +493,7 @@ def _export_enrollments(qs, q: str) -> HttpResponse:
     return response
 
 
-def _detail(request, e: Enrollment, *, change_form=None, review_form=None, status=200):
+def _detail(request, e: Enrollment, *, change_form=None, review_form=None, household_form=None, status=200):
     user = request.user
     events = list(e.events.select_related("actor").order_by("effective_month", "id"))
     for ev in events:
@@ -508,6 +509,8 @@ def _detail(request, e: Enrollment, *, change_form=None, review_form=None, statu
         "can_change": can_change,
         "change_form": change_form or (EnrollmentChangeForm() if can_change else None),
         "review_form": review_form or (EnrollmentReviewForm(enrollment=e) if can_change else None),
+        "household_form": household_form
+        or (EnrollmentHouseholdForm(enrollment=e) if can_change and e.person_id is None else None),
         "components": [{**c, "label": COMPONENTS.get(c.get("item"), c.get("item", ""))} for c in (e.components or [])],
     }
     return render(request, "workbench/benefits/enrollment_detail.html", context, status=status)
@@ -589,6 +592,36 @@ def enrollment_review(request, pk):
     e.refresh_from_db()
     nxt = f"，下次复核 {e.next_review:%Y-%m-%d}" if e.next_review else ""
     messages.success(request, f"已记录复核：{review.get_outcome_display()}{nxt}")
+    return redirect("workbench:enrollment_detail", pk=e.pk)
+
+
+@login_required
+@require_POST
+def enrollment_household(request, pk):
+    """家庭变化: a member leaves (registry and roll together) or 停旧建新 after the head's death."""
+    user = request.user
+    e = _enrollment_get(user, pk)
+    _require(user, "benefits.change")
+    form = EnrollmentHouseholdForm(request.POST, enrollment=e)
+    if not form.is_valid():
+        return _detail(request, e, household_form=form)
+    d = form.cleaned_data
+    person = e.household.memberships.get(person_id=d["person"], valid_to__isnull=True).person
+    try:
+        if d["action"] == "succeed":
+            new = benefit_services.enrollment_succeed(user=user, enrollment=e, new_head=person)
+            messages.success(request, f"原保障已终止并接续为 {new.number}，新户主 {person.name}")
+            return redirect("workbench:enrollment_detail", pk=new.pk)
+        ev = benefit_services.enrollment_member_change(
+            user=user, enrollment=e, remove=person, reason=d["reason"], monthly_amount=d["monthly_amount"],
+            effective_month=d["effective_month"],
+        )  # fmt: skip
+    except (ValidationError, PermissionDenied) as exc:
+        return _detail(request, e, household_form=form, status=_post_failed(form, exc))
+    messages.success(
+        request,
+        f"已办理成员减少：{person.name}；自 {ev.effective_month:%Y年%m月} 起 {ev.persons_covered} 人，月金额 {ev.monthly_amount} 元",
+    )
     return redirect("workbench:enrollment_detail", pk=e.pk)
 
 
