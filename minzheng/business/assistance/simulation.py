@@ -631,9 +631,14 @@ def members_aggregate(con, *, as_of: dt.date) -> None:
 
 
 def assess_combos(con, *, mapping: dict, combos: list[Combo]) -> None:
-    """Tables ``means`` and ``agg`` with the resolved standards → ``hh`` → ``res`` (both scenarios)."""
+    """Tables ``means`` and ``agg`` with the resolved standards (``mapping``: (region_code, hukou)
+    → combination id) → ``hh`` → ``res`` (both scenarios)."""
     con.execute("CREATE OR REPLACE TABLE regmap (region_code VARCHAR, hukou VARCHAR, combo INTEGER)")
     insert_rows(con, "regmap", [[r, h, c] for (r, h), c in mapping.items()])
+    _assess(con, combos)
+
+
+def _assess(con, combos: list[Combo]) -> None:
     load_standards(con, combos)
     con.execute(
         """CREATE OR REPLACE TABLE hh AS
@@ -644,13 +649,39 @@ def assess_combos(con, *, mapping: dict, combos: list[Combo]) -> None:
     con.execute(assess_sql())
 
 
+def _regions_by_signature(con) -> list[tuple[str, str, str]]:
+    """Table ``regsig``: every (region_code, hukou) of ``means`` with its standards signature
+    (:func:`standards_signature`, computed in SQL: there may be tens of thousands of villages);
+    returns one representative region per (signature, hukou)."""
+    codes = sorted(c for c in standard_regions() if c)
+    if any(not c.isdigit() for c in codes):
+        raise ValueError("保障标准的区划代码须为数字")
+    listed = ", ".join(f"'{c}'" for c in codes) or "NULL"
+    parts = []
+    for n in (12, 9, 6, 4, 2):
+        ancestor = f"rpad(left(region_code, {n}), 12, '0')"
+        parts.append(f"CASE WHEN {ancestor} IN ({listed}) THEN {ancestor} END")
+    con.execute(
+        f"""CREATE OR REPLACE TABLE regsig AS
+        SELECT region_code, hukou, concat_ws(',', {", ".join(parts)}) AS sig
+        FROM (SELECT DISTINCT region_code, hukou FROM means)"""  # noqa: S608 — digits checked above
+    )
+    return con.execute("SELECT sig, hukou, min(region_code) FROM regsig GROUP BY ALL ORDER BY 1, 2").fetchall()
+
+
 def assess_loaded(con, *, as_of: dt.date, changes: list[Change], outcome: Outcome | None = None) -> list[Combo]:
     """Given tables ``means`` and ``mem`` in ``con``, resolve the standards and assess every
     household under both scenarios into table ``res`` (one row per assessable household)."""
     members_aggregate(con, as_of=as_of)
-    pairs = con.execute("SELECT DISTINCT region_code, hukou FROM means").fetchall()
-    mapping, combos = combos_resolve(pairs, as_of, changes)
-    assess_combos(con, mapping=mapping, combos=combos)
+    reps = _regions_by_signature(con)
+    mapping, combos = combos_resolve([(region, hukou) for _, hukou, region in reps], as_of, changes)
+    con.execute("CREATE OR REPLACE TABLE sigmap (sig VARCHAR, hukou VARCHAR, combo INTEGER)")
+    insert_rows(con, "sigmap", [[sig, hukou, mapping[(region, hukou)]] for sig, hukou, region in reps])
+    con.execute(
+        """CREATE OR REPLACE TABLE regmap AS
+        SELECT r.region_code, r.hukou, s.combo FROM regsig r JOIN sigmap s USING (sig, hukou)"""
+    )
+    _assess(con, combos)
     if outcome is not None:
         missing = {c.id: c.missing for c in combos if c.missing}
         if missing:
