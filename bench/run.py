@@ -570,6 +570,8 @@ def main() -> None:
     ap.add_argument("--scan-city", type=int, default=3, help="decrypt-scan baseline lookups, city user")
     ap.add_argument("--skip-registry", action="store_true")
     ap.add_argument("--skip-regions", action="store_true")
+    ap.add_argument("--skip-simulation", action="store_true", help="skip the policy simulation (PostgreSQL)")
+    ap.add_argument("--sim-households", type=int, default=4_000_000, help="households for the policy simulation")
     ap.add_argument("--rev", default="HEAD", help="commit to benchmark (a snapshot is extracted)")
     ap.add_argument("--working-tree", action="store_true", help="benchmark the checkout as it is")
     ap.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database")
@@ -624,6 +626,18 @@ def main() -> None:
                     shutil.rmtree(var_dir, ignore_errors=True)
                     if db == "postgres":
                         pg_drop(opts.pg_url, pg_name)
+    if "postgres" in dbs and not opts.skip_simulation:  # 提标测算 (bench/simulation_bench.py)
+        var_dir = Path(tempfile.mkdtemp(prefix="minzheng-bench-postgres-simulation-"))
+        url = pg_recreate(opts.pg_url, f"{opts.pg_db}_simulation")
+        log(f"simulation on postgres ({url})")
+        try:
+            env = child_env("postgres", var_dir, url, src)
+            args = [f"--households={opts.sim_households}"]
+            run_child("simulation_bench.py", args, env, OUT / "postgres-simulation.json")
+        finally:
+            if not opts.keep:
+                shutil.rmtree(var_dir, ignore_errors=True)
+                pg_drop(opts.pg_url, f"{opts.pg_db}_simulation")
     facts["load_end"] = loadavg()
     head = git("rev-parse", "HEAD")[:12]
     if head != head_start:
@@ -638,6 +652,7 @@ def main() -> None:
         "took": took,
         "registry": sorted(results),
         "regions": sorted(regions),
+        "simulation": "postgres" in dbs and not opts.skip_simulation,
     }
     (OUT / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=1))
     write(opts, run, results, regions)
@@ -646,6 +661,10 @@ def main() -> None:
 def write(opts: argparse.Namespace, run: dict, results: dict, regions: dict) -> None:
     opts.argv, opts.batch, opts.baseline = run["argv"], run["batch"], run["baseline"]
     text = render(run["facts"], opts, results, regions, run["started"], run["took"])
+    if run.get("simulation"):
+        from simulation_bench import splice  # bench/ is on the path of this script
+
+        text = splice(text, json.loads((OUT / "postgres-simulation.json").read_text()))
     Path(opts.output).parent.mkdir(parents=True, exist_ok=True)
     Path(opts.output).write_text(text)
     log(f"wrote {opts.output} (the run took {run['took'] / 60:.1f} min)")

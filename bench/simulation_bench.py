@@ -126,7 +126,9 @@ CROSS JOIN LATERAL (
 def cipher(x: str, salt: int) -> str:
     """A ciphertext-shaped token of the real length (``sm4g:k2:`` + base64 of 46 bytes: nonce,
     18-byte ciphertext, tag), from integers — cheap (md5 here costs ~3 µs a call); never decrypted."""
-    parts = " || ".join(f"int8send(({x})::bigint * {m} + {salt})" for m in (2654435761, 40503, 69069, 1103515245, 134775813))
+    parts = " || ".join(
+        f"int8send(({x})::bigint * {m} + {salt})" for m in (2654435761, 40503, 69069, 1103515245, 134775813)
+    )
     return f"'sm4g:k2:' || encode({parts} || int4send(({x})::int) || int2send(({salt})::int2), 'base64')"
 
 
@@ -404,5 +406,32 @@ def render(r: dict, number: int = 4) -> list[str]:
     return lines
 
 
+def splice(text: str, result: dict) -> str:
+    """``text`` (the benchmarks page) with the simulation section replaced, or appended as the next
+    numbered section."""
+    import re
+
+    heading = re.compile(r"^## (\d+)\. (.*)$", re.M)
+    found = [(m.start(), int(m.group(1)), "Policy simulation" in m.group(2)) for m in heading.finditer(text)]
+    mine = next((i for i, (_, _, ours) in enumerate(found) if ours), None)
+    if mine is None:
+        number = max((n for _, n, _ in found), default=0) + 1
+        return text.rstrip("\n") + "\n" + "\n".join(render(result, number)) + "\n"
+    start, number, _ = found[mine]
+    end = found[mine + 1][0] if mine + 1 < len(found) else len(text)
+    section = "\n".join(render(result, number)[1:]) + "\n"
+    return text[:start] + section + ("\n" + text[end:] if end < len(text) else "")
+
+
+def write_section(path: str, result_path: str) -> None:
+    """``--write-section docs/benchmarks.md``: put this bench's section into the page without
+    re-running the others (``make bench`` writes it as part of the whole page)."""
+    page = Path(path)
+    page.write_text(splice(page.read_text(), json.loads(Path(result_path).read_text())))
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "--write-section":
+        write_section(sys.argv[2], sys.argv[3])
+    else:
+        main()
