@@ -189,6 +189,78 @@ def prepare_ceiling(village_codes: list[str], persons: int = 50_000) -> dict | N
     return out
 
 
+class CpuMeter:
+    """CPU seconds of this process, of its reaped children (the loader's pool) and, on PostgreSQL
+    on this machine, of the database backend serving this connection (from /proc), per phase of
+    the load: the calls of ``bulk._copy`` / ``bulk._reserve_ids`` (by table) and the rest of each
+    ``registry_bulk_load`` (household numbers, the deferred foreign-key checks at commit, waiting
+    for the pool). Shows where a load's time goes, and what one connection can do at best."""
+
+    def __init__(self):
+        self.backend_stat = None
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                path = Path(f"/proc/{cur.fetchone()[0]}/stat")
+            if path.exists():
+                self.backend_stat = path
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.phases: dict[str, list[float]] = {}  # phase → [client cpu, backend cpu]
+        self.totals = [0.0, 0.0, 0.0]  # client, children, backend
+
+    def backend(self) -> float:
+        if self.backend_stat is None:
+            return 0.0
+        fields = self.backend_stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self.tick
+
+    def now(self) -> tuple[float, float, float]:
+        t = os.times()
+        return time.process_time(), t.children_user + t.children_system, self.backend()
+
+    def wrap(self, name: str):
+        original = getattr(bulk, name, None)
+        if original is None:
+            return
+
+        def wrapped(table, *args, **kwargs):
+            c, _, b = self.now()
+            try:
+                return original(table, *args, **kwargs)
+            finally:
+                c2, _, b2 = self.now()
+                phase = self.phases.setdefault(f"{name.strip('_')} {table}", [0.0, 0.0])
+                phase[0] += c2 - c
+                phase[1] += b2 - b
+
+        setattr(bulk, name, wrapped)
+
+    def call(self, fn, *args, **kwargs):
+        start, inner = self.now(), [sum(v[i] for v in self.phases.values()) for i in (0, 1)]
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            end = self.now()
+            for i in range(3):
+                self.totals[i] += end[i] - start[i]
+            rest = self.phases.setdefault("rest of the call", [0.0, 0.0])
+            rest[0] += (end[0] - start[0]) - (sum(v[0] for v in self.phases.values()) - inner[0])
+            rest[1] += (end[2] - start[2]) - (sum(v[1] for v in self.phases.values()) - inner[1])
+
+    def result(self, persons: int) -> dict:
+        us = 1e6 / max(persons, 1)
+        return {
+            "backend_measured": self.backend_stat is not None,
+            "client_us_per_person": round(self.totals[0] * us, 1),
+            "pool_us_per_person": round(self.totals[1] * us, 1),
+            "backend_us_per_person": round(self.totals[2] * us, 1) if self.backend_stat else None,
+            "phases_us_per_person": {
+                k: [round(v[0] * us, 1), round(v[1] * us, 1) if self.backend_stat else None]
+                for k, v in self.phases.items()
+            },
+        }
+
+
 def bulk_load(village_codes: list[str], persons: int, batch: int, sample_rate: float) -> tuple[dict, list]:
     """registry_bulk_load in batches of ~``batch`` persons, then registry_analyze(); only those calls
     are timed, not generating the synthetic rows."""
@@ -197,6 +269,9 @@ def bulk_load(village_codes: list[str], persons: int, batch: int, sample_rate: f
     sample: list[tuple[str, str, str, str]] = []  # (id_number, name, initials, region_code)
     stream = population.households(persons)
     batches = []
+    meter = CpuMeter()
+    meter.wrap("_copy")
+    meter.wrap("_reserve_ids")
     generate_s = 0.0
     total_p = total_h = 0
     wall = time.perf_counter()
@@ -216,7 +291,7 @@ def bulk_load(village_codes: list[str], persons: int, batch: int, sample_rate: f
                 if pick.random() < sample_rate:
                     sample.append((m.id_number, m.name, nz.name_initials(m.name), m.region_code))
         t = time.perf_counter()
-        result = bulk.registry_bulk_load(households=chunk, valid_from=population.today)
+        result = meter.call(bulk.registry_bulk_load, households=chunk, valid_from=population.today)
         seconds = time.perf_counter() - t
         total_p += result["persons"]
         total_h += result["households"]
@@ -248,6 +323,7 @@ def bulk_load(village_codes: list[str], persons: int, batch: int, sample_rate: f
         "generate_seconds": round(generate_s, 2),
         "wall_seconds": round(time.perf_counter() - wall, 2),
         "workers": os.cpu_count(),
+        "cpu": meter.result(total_p),
     }, sample
 
 

@@ -331,8 +331,8 @@ def render_load(lines: list[str], results: dict, opts: argparse.Namespace) -> No
         "Data: `minzheng.foundation.registry.synthetic.Population` over the villages of 瑞安市 (330381) in the "
         "demo fixture, weighted like the demo city (安阳街道 and 塘下镇 ×5). "
         f"`registry_bulk_load` is called with ~{fmt(opts.batch)} persons per call (one transaction each; "
-        "derivation and encryption in a pool of one worker per core; `COPY` on PostgreSQL, `executemany` on "
-        "SQLite)"
+        "derivation and encryption in a pool of one worker per core, the persons written as the pool hands "
+        "back its chunks; binary `COPY` on PostgreSQL, `executemany` on SQLite)"
         + (
             ", then `registry_analyze()` once, as the demo city does (included in the figure)"
             if any_r["bulk"].get("analyze_seconds") is not None
@@ -401,25 +401,89 @@ def render_load(lines: list[str], results: dict, opts: argparse.Namespace) -> No
     )
 
 
+PHASE_LABEL = {
+    "reserve_ids registry_person": "ids reserved (persons, households, memberships)",
+    "reserve_ids registry_household": "ids reserved (persons, households, memberships)",
+    "reserve_ids registry_membership": "ids reserved (persons, households, memberships)",
+    "copy registry_person": "`COPY` persons (4 indexes)",
+    "copy registry_personnamegram": "`COPY` name grams (~4.4 rows a person, 2 indexes)",
+    "copy registry_household": "`COPY` households",
+    "copy registry_membership": "`COPY` memberships",
+    "rest of the call": "rest: household numbers, the deferred foreign-key checks at commit, waiting for the pool",
+}
+
+
 def load_note(results: dict) -> list[str]:
-    """Where the PostgreSQL load stands against its ceiling, when it misses the target."""
+    """Where a load's CPU time goes (from the bench's CpuMeter), and where PostgreSQL stands
+    against the target."""
     pg = results.get("postgres")
+    out: list[str] = []
+    cpu = {d: r["bulk"].get("cpu") for d, r in results.items() if r["bulk"].get("cpu")}
+    if cpu:
+        rdbs = [d for d in ("postgres", "sqlite") if d in cpu]
+        out += [
+            "",
+            "Where the time goes: CPU time per person, measured during the load (this process; the "
+            "encryption pool, its reaped children; the PostgreSQL backend serving the connection, read from "
+            "`/proc`, as the server runs on this machine; SQLite works inside this process). A load is one "
+            "transaction on one connection, so one backend does all of the database's work, one core at most: "
+            "1,000,000 µs divided by its µs per person is the most one connection can load per second, "
+            "however fast the client.",
+            "",
+            "| CPU µs per person | " + " | ".join(NAME[d] for d in rdbs) + " |",
+            "|---|" + "---|" * len(rdbs),
+        ]
+
+        def crow(label, cell):
+            out.append(f"| {label} | " + " | ".join(cell(cpu[d]) for d in rdbs) + " |")
+
+        crow(
+            "Database backend (PostgreSQL)",
+            lambda c: f"**{c['backend_us_per_person']:.0f}**" if c.get("backend_us_per_person") else "—",
+        )
+        crow(
+            "… so one connection loads at most",
+            lambda c: f"{fmt(1e6 / c['backend_us_per_person'])} persons/s" if c.get("backend_us_per_person") else "—",
+        )
+        crow("Loader process (rows, `COPY` / `executemany` client side)", lambda c: f"{c['client_us_per_person']:.0f}")
+        crow("Encryption pool (worker processes)", lambda c: f"{c['pool_us_per_person']:.0f}")
+        merged: dict[str, dict[str, list[float]]] = {}
+        for d in rdbs:
+            for phase, (client, backend) in cpu[d]["phases_us_per_person"].items():
+                m = merged.setdefault(PHASE_LABEL.get(phase, phase), {}).setdefault(d, [0.0, 0.0])
+                m[0] += client
+                m[1] += backend or 0.0
+        for label, by_db in merged.items():
+            out.append(
+                f"| … {label}: loader / backend | "
+                + " | ".join(
+                    (f"{by_db[d][0]:.0f} / {by_db[d][1]:.0f}" if d == "postgres" else f"{by_db[d][0]:.0f}")
+                    if d in by_db
+                    else "—"
+                    for d in rdbs
+                )
+                + " |"
+            )
     if not pg or pg["bulk"]["persons_per_s"] >= TARGETS["load_pg"] or not pg.get("prepare_ceiling"):
-        return []
+        return out
     c = pg["prepare_ceiling"]
-    return [
+    backend = (pg["bulk"].get("cpu") or {}).get("backend_us_per_person")
+    out += [
         "",
-        f"The PostgreSQL load misses {fmt(TARGETS['load_pg'])} persons/s. On this machine the CPU-bound step "
-        f"alone (derive, SM4-encrypt, initials, grams; no database) runs at {fmt(c['pool_per_s'])} persons/s "
-        f"with {c['workers']} workers, and the writes (`COPY` of persons, grams, households, memberships and "
-        "their indexes) come after it, in one connection"
+        f"The PostgreSQL load misses {fmt(TARGETS['load_pg'])} persons/s. The CPU-bound step alone (derive, "
+        f"SM4-encrypt, initials, grams; no database) runs at {fmt(c['pool_per_s'])} persons/s with "
+        f"{c['workers']} workers and now overlaps the writes"
         + (
-            ", so the target is out of reach here whatever the database does"
-            if c["pool_per_s"] < TARGETS["load_pg"]
+            f", but the database backend alone spends {backend:.0f} µs of CPU per person (index entries for "
+            "every row, the foreign-key checks at commit), so one connection cannot pass "
+            f"{fmt(1e6 / backend)} persons/s on this machine, and the encryption pool and the loader share the "
+            f"same {c['workers']} cores with it"
+            if backend
             else ""
         )
-        + "; it needs more cores and the encryption overlapped with the writes.",
+        + ".",
     ]
+    return out
 
 
 def render_search(lines: list[str], results: dict, cols: list[tuple[str, str, str]]) -> None:
