@@ -437,6 +437,10 @@ def test_job_and_selector(roll, make_user):
     assert job.progress == 3
     report = sim.simulation_report(user=township, job=job)
     assert [r["code"] for r in report["rows"]] == [ANYANG]
+    tangxia = make_user("tx_approver", ("approver", TANGXIA))
+    assert sim.simulation_runs(user=township) == [job]
+    assert sim.simulation_runs(user=tangxia) == []  # a run over 安阳街道 only
+    assert sim.simulation_report(user=tangxia, job=job)["rows"] == []
     with pytest.raises(PermissionDenied):
         sim.simulation_start(
             user=township, as_of=AS_OF, changes=[sim.change_parse("dibao_monthly", "8%")], region=TANGXIA[:9]
@@ -455,6 +459,12 @@ def test_missing_standard_is_reported_not_guessed(roll):
     assert {s["township"] for s in missing} == {ANYANG, TANGXIA}
     assert all(s["reason"].endswith("未配置保障标准：分类施保加发（category_topup_monthly）") for s in missing)
     assert sum(s["households"] for s in missing) == outcome.households
+
+
+def test_nothing_to_simulate(assistance_standards):
+    outcome = sim.simulation_run(as_of=AS_OF, changes=[sim.change_parse("dibao_monthly", "8%")])
+    assert (outcome.households, outcome.transitions, outcome.skipped) == (0, [], [])
+    assert sim.report_build(outcome.as_json())["total"]["annual_diff"] == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -978,6 +978,27 @@ def simulation_start(*, user, as_of: dt.date, changes: list[Change], region: str
     )
 
 
+def simulation_runs(*, user, limit: int = 50) -> list:
+    """The latest simulation jobs a user may open: over the whole registry, or over a region that
+    overlaps the user's (the report itself is scoped in :func:`simulation_report`)."""
+    from minzheng.foundation.jobs.models import JobRun
+
+    from .jobs import SIMULATE
+
+    prefixes = user_prefixes(user, "benefits.simulate")
+    if not prefixes:
+        return []
+    runs = JobRun.objects.filter(kind=SIMULATE).order_by("-created_at")[: limit * 4]
+    if prefixes is ALL:
+        return list(runs[:limit])
+    out = []
+    for job in runs:
+        region = (job.params or {}).get("region", "")
+        if not region or any(region.startswith(p) or p.startswith(region) for p in prefixes):
+            out.append(job)
+    return out[:limit]
+
+
 def simulation_report(*, user, job) -> dict:
     """The selector for the workbench: the stored run's report, scoped to ``user``'s regions."""
     return report_build(job.result or {}, user=user)
