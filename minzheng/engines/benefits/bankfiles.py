@@ -257,23 +257,82 @@ class FixedWidthGb18030(BankFormat):
         return rows
 
 
+# ---------------------------------------------------------------- 摘要
+
+
+@dataclass(frozen=True)
+class Memo:
+    """The 摘要 of a cycle's lines: ``<reference prefix><line no, 6 digits>[-B<n>] <text>[（补发）]``,
+    e.g. ``DB202612-330381-000123 2026年12月低保金``; the reference (up to the space) identifies
+    the line when the bank's result file comes back."""
+
+    reference_prefix: str  # e.g. "DB202612-330381-"
+    text: str  # e.g. "2026年12月低保金"
+
+    def reference(self, line_no: int, reissues: int = 0) -> str:
+        ref = f"{self.reference_prefix}{line_no:06d}"
+        return f"{ref}-B{reissues}" if reissues else ref
+
+    def memo(self, line_no: int, reissues: int = 0) -> str:
+        return f"{self.reference(line_no, reissues)} {self.text}" + ("（补发）" if reissues else "")
+
+
 # ---------------------------------------------------------------- decryption in worker processes
 
 PARALLEL_FROM = 20_000  # below this, forking costs more than it saves
-CHUNK = 20_000
+CHUNK = 10_000  # lines per task
+CHUNK_BYTES = 2_000_000  # bytes of COPY text per task (~10,000 lines)
+CENT = Decimal("0.01")
 
 
 def _plain(token: str) -> str:
     return sm.decrypt(token) if token else ""
 
 
-def _render_chunk(task: tuple[str, list[tuple]]) -> bytes:
-    """(format code, rows of ``(memo, name, id_cipher, bank_name, account_cipher, amount)``) →
-    rendered bytes; runs in a worker process."""
-    code, rows = task
+def _copy_unescape(field: str) -> str:
+    """PostgreSQL COPY text format: backslash escapes (names and ciphertexts never have any;
+    a bank name might)."""
+    out, i = [], 0
+    table = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\", "b": "\b", "f": "\f", "v": "\v"}
+    while i < len(field):
+        ch = field[i]
+        if ch == "\\" and i + 1 < len(field):
+            out.append(table.get(field[i + 1], field[i + 1]))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _copy_rows(block: bytes) -> Iterator[tuple]:
+    for line in block.decode().split("\n"):
+        if not line:
+            continue
+        f = line.split("\t")
+        if "\\" in line:
+            f = [_copy_unescape(x) for x in f]
+        yield int(f[0]), int(f[1]), f[2], f[3], f[4], f[5], f[6]
+
+
+def _render_chunk(task: tuple[str, Memo, list[tuple] | bytes]) -> bytes:
+    """(format code, memo style, rows) → rendered bytes; runs in a worker process. Rows are
+    ``(line_no, reissues, name, id_cipher, bank_name, account_cipher, amount)`` tuples, or the same
+    columns as PostgreSQL ``COPY … TO STDOUT`` text (so the parent never builds a Python object per
+    value)."""
+    code, memo, rows = task
+    if isinstance(rows, bytes | bytearray | memoryview):
+        rows = _copy_rows(bytes(rows))
     lines = [
-        BankLine(memo, name, _plain(id_c), bank_name, _plain(acct_c), amount)
-        for memo, name, id_c, bank_name, acct_c, amount in rows
+        BankLine(
+            memo.memo(line_no, reissues),
+            name,
+            _plain(id_c),
+            bank_name,
+            _plain(acct_c),
+            Decimal(str(amount)).quantize(CENT),
+        )
+        for line_no, reissues, name, id_c, bank_name, acct_c, amount in rows
     ]
     return FORMATS[code].render_lines(lines)
 
@@ -293,7 +352,8 @@ def _pool(workers: int):
     return multiprocessing.get_context("fork").Pool(workers)
 
 
-def _chunks(rows: Iterable, size: int) -> Iterator[list]:
+def row_chunks(rows: Iterable, size: int | None = None) -> Iterator[list]:
+    size = size or CHUNK
     chunk = []
     for row in rows:
         chunk.append(row)
@@ -304,21 +364,42 @@ def _chunks(rows: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
+def line_chunks(blocks: Iterable[bytes], size: int | None = None) -> Iterator[bytes]:
+    """Blocks of a text stream (e.g. ``COPY … TO STDOUT``) regrouped into chunks of about ``size``
+    bytes that end at a line end."""
+    size = size or CHUNK_BYTES
+    buf = bytearray()
+    for block in blocks:
+        buf += block
+        if len(buf) >= size:
+            cut = buf.rfind(b"\n") + 1
+            if cut:
+                yield bytes(buf[:cut])
+                del buf[:cut]
+    if buf:
+        yield bytes(buf)
+
+
 def render_encrypted(
-    fmt: BankFormat, rows: Iterable[tuple], *, count: int, total: Decimal, workers: int | None = None
+    fmt: BankFormat,
+    chunks: Iterable[list[tuple] | bytes],
+    *,
+    memo: Memo,
+    count: int,
+    total: Decimal,
+    workers: int | None = None,
 ) -> bytes:
-    """A whole payment file from ciphertext rows (see :func:`_render_chunk`), decrypting and
-    rendering chunks in a pool of one process per core when there are many lines; the chunks come
-    back in order. ``rows`` may be a generator (a server-side cursor)."""
+    """A whole payment file from chunks of ciphertext rows (see :func:`_render_chunk`), decrypting
+    and rendering the chunks in a pool of one process per core when there are many lines; they
+    come back in order. ``chunks`` may be a generator over a database cursor: it is consumed here,
+    in the calling thread (a cursor belongs to its thread), with a few chunks in flight at a time."""
     parts = [fmt.header(count=count, total=total)]
-    tasks = ((fmt.code, chunk) for chunk in _chunks(rows, CHUNK))
+    tasks = ((fmt.code, memo, chunk) for chunk in chunks)
     workers = _workers(workers)
     pool = _pool(workers) if count >= PARALLEL_FROM else None
     if pool is None:
         parts += [_render_chunk(t) for t in tasks]
         return b"".join(parts)
-    # rows are fetched here, in this thread (a database cursor belongs to its thread), with a
-    # bounded number of chunks in flight; results are collected in order
     in_flight: deque = deque()
     with pool:
         for task in tasks:
@@ -336,6 +417,6 @@ def decrypt_many(tokens: list[str], *, workers: int | None = None) -> list[str]:
         return _decrypt_chunk(tokens)
     out: list[str] = []
     with pool:
-        for part in pool.imap(_decrypt_chunk, _chunks(tokens, CHUNK)):
+        for part in pool.imap(_decrypt_chunk, row_chunks(tokens)):
             out.extend(part)
     return out

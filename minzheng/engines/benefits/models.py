@@ -280,13 +280,16 @@ class Entitlement(models.Model):
     a snapshot of the payee and bank account as they were when calculated (ciphertext copied, never
     decrypted by the calculation)."""
 
-    # The payroll inserts a million of these in one statement: no index of its own on ``cycle``
-    # (both unique constraints lead with it), and no per-row foreign-key check on ``enrollment``
-    # and ``household`` (the rows come from a join over those very tables, which are never
-    # deleted; a per-row RI check would also lock every parent row it touches).
+    # The payroll inserts a million of these in one statement, so every index counts: none of
+    # their own on ``cycle`` and ``enrollment`` (the two unique constraints below lead with them),
+    # and no per-row foreign-key check on ``enrollment`` and ``household`` (the rows come from a
+    # join over those very tables, which are never deleted; a per-row RI check would also lock
+    # every parent row it touches).
     cycle = models.ForeignKey(PaymentCycle, on_delete=models.CASCADE, related_name="entitlements", db_index=False)
     line_no = models.PositiveIntegerField("序号")
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
@@ -311,7 +314,8 @@ class Entitlement(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "发放明细"
         constraints = [
-            models.UniqueConstraint(fields=["cycle", "enrollment"], name="entitlement_once_per_cycle"),
+            # enrollment first: the same index finds an enrollment's payments across cycles
+            models.UniqueConstraint(fields=["enrollment", "cycle"], name="entitlement_once_per_cycle"),
             models.UniqueConstraint(fields=["cycle", "line_no"], name="entitlement_line_unique"),
         ]
 
