@@ -467,7 +467,9 @@ def load_note(results: dict) -> list[str]:
     if not pg or pg["bulk"]["persons_per_s"] >= TARGETS["load_pg"] or not pg.get("prepare_ceiling"):
         return out
     c = pg["prepare_ceiling"]
-    backend = (pg["bulk"].get("cpu") or {}).get("backend_us_per_person")
+    pg_cpu = pg["bulk"].get("cpu") or {}
+    backend = pg_cpu.get("backend_us_per_person")
+    total = backend and backend + pg_cpu["client_us_per_person"] + pg_cpu["pool_us_per_person"]
     out += [
         "",
         f"The PostgreSQL load misses {fmt(TARGETS['load_pg'])} persons/s. The CPU-bound step alone (derive, "
@@ -481,7 +483,16 @@ def load_note(results: dict) -> list[str]:
             if backend
             else ""
         )
-        + ".",
+        + "."
+        + (
+            f" Backend, loader and pool together spend {total:.0f} µs of CPU per person; {c['workers']} cores "
+            f"give {fmt(c['workers'] * 1e6)} µs a second, so even spread perfectly (several loads at once on "
+            f"several connections) this machine cannot pass {fmt(c['workers'] * 1e6 / total)} persons/s; "
+            f"{fmt(TARGETS['load_pg'])}/s needs at most {c['workers'] * 1e6 / TARGETS['load_pg']:.0f} µs per person "
+            "on these cores."
+            if total
+            else ""
+        ),
     ]
     return out
 
@@ -636,6 +647,9 @@ def main() -> None:
     ap.add_argument("--skip-regions", action="store_true")
     ap.add_argument("--skip-simulation", action="store_true", help="skip the policy simulation (PostgreSQL)")
     ap.add_argument("--sim-households", type=int, default=4_000_000, help="households for the policy simulation")
+    ap.add_argument("--skip-payroll", action="store_true", help="skip the monthly payroll (PostgreSQL)")
+    ap.add_argument("--payroll-enrollments", type=int, default=1_000_000, help="enrollments on the payroll roll")
+    ap.add_argument("--payroll-baseline", type=int, default=20_000, help="enrollments in the payroll ORM baseline")
     ap.add_argument("--rev", default="HEAD", help="commit to benchmark (a snapshot is extracted)")
     ap.add_argument("--working-tree", action="store_true", help="benchmark the checkout as it is")
     ap.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database")
@@ -702,6 +716,18 @@ def main() -> None:
             if not opts.keep:
                 shutil.rmtree(var_dir, ignore_errors=True)
                 pg_drop(opts.pg_url, f"{opts.pg_db}_simulation")
+    if "postgres" in dbs and not opts.skip_payroll:  # 社会化发放 (bench/payroll_bench.py)
+        var_dir = Path(tempfile.mkdtemp(prefix="minzheng-bench-postgres-payroll-"))
+        url = pg_recreate(opts.pg_url, f"{opts.pg_db}_payroll")
+        log(f"payroll on postgres ({url})")
+        try:
+            env = child_env("postgres", var_dir, url, src)
+            args = [f"--enrollments={opts.payroll_enrollments}", f"--baseline={opts.payroll_baseline}"]
+            run_child("payroll_bench.py", args, env, OUT / "postgres-payroll.json")
+        finally:
+            if not opts.keep:
+                shutil.rmtree(var_dir, ignore_errors=True)
+                pg_drop(opts.pg_url, f"{opts.pg_db}_payroll")
     facts["load_end"] = loadavg()
     head = git("rev-parse", "HEAD")[:12]
     if head != head_start:
@@ -717,6 +743,7 @@ def main() -> None:
         "registry": sorted(results),
         "regions": sorted(regions),
         "simulation": "postgres" in dbs and not opts.skip_simulation,
+        "payroll": "postgres" in dbs and not opts.skip_payroll,
     }
     (OUT / "run.json").write_text(json.dumps(run, ensure_ascii=False, indent=1))
     write(opts, run, results, regions)
@@ -729,6 +756,10 @@ def write(opts: argparse.Namespace, run: dict, results: dict, regions: dict) -> 
         from simulation_bench import splice  # bench/ is on the path of this script
 
         text = splice(text, json.loads((OUT / "postgres-simulation.json").read_text()))
+    if run.get("payroll"):
+        from payroll_bench import splice as splice_payroll
+
+        text = splice_payroll(text, json.loads((OUT / "postgres-payroll.json").read_text()))
     Path(opts.output).parent.mkdir(parents=True, exist_ok=True)
     Path(opts.output).write_text(text)
     log(f"wrote {opts.output} (the run took {run['took'] / 60:.1f} min)")
