@@ -746,3 +746,36 @@ def test_cycle_find_needs_a_region_when_a_month_has_several(roll, make_user):
         selectors.cycle_find(user=None, program="dibao", month=DEC)
     assert selectors.cycle_find(user=None, program="dibao", month=DEC, region_code=TANGXIA).region_code == TANGXIA
     assert LineStatus.PENDING in set(Entitlement.objects.values_list("status", flat=True))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_generation_of_overlapping_regions_yields_one_cycle(roll, finance):
+    """Two finance users start overlapping cycles at the same moment: the program row lock makes
+    the second wait, see the first cycle and refuse (PostgreSQL: real row locks)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run(region):
+        try:
+            barrier.wait()
+            payroll.payroll_generate(user=finance[0], program="dibao", month=DEC, region_code=region)
+            outcomes.append("ok")
+        except svc.Refused as exc:
+            outcomes.append("refused" if "范围重叠" in exc.message else exc.message)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in (ANYANG, RUIAN)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ok", "refused"]
+    assert PaymentCycle.objects.count() == 1
