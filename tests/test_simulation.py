@@ -472,6 +472,15 @@ def test_command_line(roll, capsys):
     """Committed data (on PostgreSQL the export then runs over two connections in parallel)."""
     call_command("simulate", "--dibao-change", "8%", "--from", "2027-01", "--json")
     report = json.loads(capsys.readouterr().out)
+    # the export outside a transaction (Arrow over two connections on PostgreSQL) agrees with assess()
+    expected = expected_by_township(AS_OF, [sim.change_parse("dibao_monthly", "8%")])
+    for cls in sim.CLASSES:
+        for side, i, amount in (("before", 1, 3), ("after", 2, 4)):
+            rows = [v for k, v in expected.items() if k[i] == cls]
+            got = report["total"]["by_class"][cls][side]
+            assert got["households"] == sum(v[0] for v in rows), (cls, side)
+            assert got["persons"] == sum(v[i] for v in rows), (cls, side)
+            assert Decimal(got["monthly"]) == sum((v[amount] for v in rows), Decimal(0)), (cls, side)
     assert report["changes"][0]["text"] == "低保标准提高 8%"
     assert report["total"]["annual_diff"] == str(Decimal(report["total"]["monthly_diff"]) * 12)
     call_command("simulate", "--dibao-change", "+100", "--change", "category_topup_monthly=10%", "--region", ANYANG)
