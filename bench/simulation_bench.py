@@ -290,6 +290,7 @@ def main() -> None:
     ap.add_argument("--households", type=int, default=4_000_000)
     ap.add_argument("--baseline", type=int, default=2000, help="households assessed one by one for the baseline")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--reuse", help="an earlier result JSON: keep its data set (same database), measure again")
     opts = ap.parse_args()
 
     src = Path(os.environ.get("MINZHENG_BENCH_SRC") or Path(__file__).resolve().parent.parent)
@@ -306,14 +307,18 @@ def main() -> None:
 
     if connection.vendor != "postgresql":
         raise SystemExit("the simulation benchmark runs on PostgreSQL (DATABASE_URL)")
-    log("migrate, demo regions, demo standards")
-    call_command("migrate", verbosity=0)
-    regions_import(source=src / "minzheng" / "foundation" / "regions" / "fixtures" / "demo")
-    standards_load()
-    log(f"building {opts.households:,} households")
-    t = time.perf_counter()
-    data = build(opts.households)
-    data["build_seconds"] = round(time.perf_counter() - t, 1)
+    if opts.reuse:  # measure again on the data set built by an earlier run (its build figures kept)
+        data = json.loads(Path(opts.reuse).read_text())["data"]
+        log(f"reusing the data set of {opts.reuse}")
+    else:
+        log("migrate, demo regions, demo standards")
+        call_command("migrate", verbosity=0)
+        regions_import(source=src / "minzheng" / "foundation" / "regions" / "fixtures" / "demo")
+        standards_load()
+        log(f"building {opts.households:,} households")
+        t = time.perf_counter()
+        data = build(opts.households)
+        data["build_seconds"] = round(time.perf_counter() - t, 1)
     with connection.cursor() as cur:
         cur.execute("SHOW shared_buffers")
         shared_buffers = cur.fetchone()[0]

@@ -662,22 +662,22 @@ def assemble(con) -> None:
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if "raw_means" in tables:
         con.execute("CREATE OR REPLACE TABLE means AS SELECT * FROM raw_means")
-        con.execute("CREATE OR REPLACE TABLE mem AS SELECT * FROM raw_mem")
+        con.execute("CREATE OR REPLACE VIEW mem AS SELECT * FROM raw_mem")
     else:
         con.execute(
             """CREATE OR REPLACE TABLE means AS
             SELECT m.household_id, h.region_code, h.hukou, m.* EXCLUDE (household_id)
             FROM raw_means_raw m JOIN raw_household h ON h.id = m.household_id"""
         )
+        # a view: the member aggregation reads the join once, never materialised
         con.execute(
-            """CREATE OR REPLACE TABLE mem AS
+            """CREATE OR REPLACE VIEW mem AS
             SELECT ms.household_id, ms.person_id, ms.is_head, p.birth, p.dkind, p.dgrade, p.ill, p.self_care
             FROM raw_membership ms JOIN raw_person p ON p.id = ms.person_id
             SEMI JOIN means m ON m.household_id = ms.household_id"""
         )
-    for name in tables:
-        if name.startswith("raw_"):
-            con.execute(f"DROP TABLE {name}")
+        con.execute("DROP TABLE raw_means_raw")
+        con.execute("DROP TABLE raw_household")
 
 
 # ---------------------------------------------------------------- the run
@@ -786,6 +786,9 @@ def assess_loaded(con, *, as_of: dt.date, changes: list[Change], outcome: Outcom
     """Given tables ``means`` and ``mem`` in ``con``, resolve the standards and assess every
     household under both scenarios into table ``res`` (one row per assessable household)."""
     members_aggregate(con, as_of=as_of)
+    con.execute("DROP VIEW IF EXISTS mem")  # (the raw tables behind it are no longer needed)
+    for name in ("raw_membership", "raw_person", "raw_mem", "raw_means"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
     reps = _regions_by_signature(con)
     mapping, combos = combos_resolve([(region, hukou) for _, hukou, region in reps], as_of, changes)
     con.execute("CREATE OR REPLACE TABLE sigmap (sig VARCHAR, hukou VARCHAR, combo INTEGER)")
