@@ -8,9 +8,12 @@ applied — and the two results are compared by township and county.
 It runs set-based in DuckDB, not household by household in Python:
 
 1. **export** — the means rows (with the household's current region and hukou type) and the
-   current members (open membership, alive: birth date, disability, illness, self-care) leave the
-   database as CSV (PostgreSQL ``COPY (SELECT …) TO STDOUT``, two connections in parallel; SQLite
-   through the ``sqlite3`` cursor) into a private temporary directory and are read by DuckDB. No
+   current members (open membership, alive: birth date, disability, illness, self-care) are copied
+   into DuckDB (:func:`export_into`). On PostgreSQL they stream as Arrow from
+   ``adbc-driver-postgresql`` (binary ``COPY`` in C) over two connections: for the whole registry
+   four plain table scans, joined in DuckDB; for a region two queries joined in the database. On
+   SQLite, or inside a transaction, they go through CSV files in a private temporary directory
+   (``COPY (SELECT …) TO STDOUT`` / the ``sqlite3`` cursor). Money travels as integer fen. No
    DuckDB extension is used (none can be downloaded on a government intranet).
 2. **standards** — resolved in Python with :func:`~minzheng.engines.benefits.standards.standards_for`,
    once per hukou type and *standards signature* of a region (the ancestors that carry standard
