@@ -374,9 +374,11 @@ def render(r: dict, number: int = 4) -> list[str]:
         "|---|---|---|",
     ]
     labels = {
-        "export": "Export: `COPY (SELECT …) TO STDOUT` CSV, means ⋈ households and members ⋈ persons, two connections",
-        "load": "DuckDB `read_csv` of both files",
-        "assess": "Member aggregation, standards per region signature × hukou, both scenarios in SQL",
+        "export": "Export: four plain scans (persons, households, memberships, means) streamed as Arrow "
+        "(`adbc-driver-postgresql`) into DuckDB, two connections",
+        "load": "Means ⋈ households in DuckDB",
+        "assess": "Members ⋈ persons aggregated per household, standards per region signature × hukou, "
+        "both scenarios in SQL",
         "aggregate": "Transitions by township, standards summary",
         "total": "Total inside the job",
     }
