@@ -486,6 +486,7 @@ def test_command_line(roll, capsys):
     call_command("simulate", "--dibao-change", "+100", "--change", "category_topup_monthly=10%", "--region", ANYANG)
     text = capsys.readouterr().out
     assert "低保标准增加 100" in text and "分类施保加发提高 10%" in text and "塘下镇" not in text
+    assert "瑞安市（330381000000）" not in text  # a run over one township has no county row
     with pytest.raises(CommandError, match="不能测算调整"):
         call_command("simulate", "--change", "houses_allowed=2")
     with pytest.raises(CommandError, match="格式不正确"):

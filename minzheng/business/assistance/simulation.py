@@ -938,7 +938,8 @@ def report_build(result: dict, *, user=None, permission: str = "benefits.simulat
         ab, as_ = Decimal(ab), Decimal(as_)
         county = t[:6] + "000000"
         targets = [total, rows.setdefault(t, _row(t, "township"))]
-        if _visible(county, 6, prefixes):
+        # a county row only when the run covered the whole county and the user sees all of it
+        if len(result.get("region", "")) <= 6 and _visible(county, 6, prefixes):
             targets.append(rows.setdefault(county, _row(county, "county")))
         for r in targets:
             _add(r["by_class"][b]["before"], h, pb, ab)
