@@ -204,7 +204,7 @@ SELECT
     COALESCE(p.name, ''), COALESCE(p.id_number, ''), COALESCE(p.id_number_masked, ''),
     h.bank_name, h.bank_account, h.bank_account_masked, %s, '', 0
 FROM (
-    SELECT y.*, ROW_NUMBER() OVER (ORDER BY y.region_code, y.number) AS line_no
+    SELECT y.*, ROW_NUMBER() OVER (ORDER BY y.region_code{collate}, y.number{collate}) AS line_no
     FROM (
         SELECT
             en.id AS enrollment_id, en.number, en.household_id, en.person_id, en.region_code, en.hukou_type,
@@ -224,7 +224,9 @@ LEFT JOIN registry_person p ON p.id = COALESCE(x.person_id, h.head_id)
 # the planner cannot estimate how many rows pass ``rn = 1`` (it guesses 0.5 %) and would look up
 # a million households and persons one by one through their indexes, where one hash join each is
 # many times cheaper; sorts and hash tables of a million rows want more than the 4 MB default;
-# JIT compilation does not pay for one statement.
+# JIT compilation does not pay for one statement. The line-number sort compares codes byte by byte
+# (COLLATE "C": digits and Latin letters, the same order; a locale collation costs a strcoll()
+# per comparison and forgoes PostgreSQL's abbreviated keys).
 PG_BATCH = ("SET LOCAL work_mem = '256MB'", "SET LOCAL enable_nestloop = off", "SET LOCAL jit = off")
 PG_BATCH_END = ("SET LOCAL work_mem TO DEFAULT", "SET LOCAL enable_nestloop TO DEFAULT", "SET LOCAL jit TO DEFAULT")
 
@@ -280,7 +282,10 @@ def payroll_generate(*, user, program, month, region_code: str | None = None) ->
         before = cycle_summary(cycle) if cycle.state == CycleState.CALCULATED else None
         _move(cycle, CycleState.CALCULATED)
         upper = prefix_upper(prefix)
-        sql = GENERATE_SQL.format(upper="AND en.region_code < %s" if upper else "")
+        sql = GENERATE_SQL.format(
+            upper="AND en.region_code < %s" if upper else "",
+            collate=' COLLATE "C"' if connection.vendor == "postgresql" else "",  # SQLite: bytes already
+        )
         params = [cycle.pk, LineStatus.PENDING, prog.pk, prefix, *([upper] if upper else []), month, *PAYABLE_STATES]
         with connection.cursor() as cur:
             cur.execute("DELETE FROM benefits_entitlement WHERE cycle_id = %s", [cycle.pk])
