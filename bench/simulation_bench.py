@@ -285,6 +285,13 @@ def python_baseline(sample: int, total_households: int) -> dict:
             "extrapolated_seconds": round(per * total_households, 0)}  # fmt: skip
 
 
+def _commit(src: Path) -> str:
+    import subprocess
+
+    proc = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=src, capture_output=True, text=True)
+    return proc.stdout.strip() or src.name.removeprefix("src-")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--households", type=int, default=4_000_000)
@@ -340,6 +347,8 @@ def main() -> None:
         "cores": os.cpu_count(),
         "loadavg": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
         "loadavg_start": loadavg_start,
+        "measured": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "commit": _commit(src),
         "reused": bool(opts.reuse),
     }
     Path(opts.out).write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str))
@@ -365,7 +374,8 @@ def render(r: dict, number: int = 4) -> list[str]:
         "",
         f"## {number}. Policy simulation (提标测算) at {_n(households)} households / {_n(persons)} persons (PostgreSQL)",
         "",
-        f"Target: ≤ {r['target_seconds']:.0f} s for the whole registry. Measured: **{s1['wall_seconds']:.1f} s** "
+        (f"Measured {r['measured']}, code at commit `{r['commit']}`. " if r.get("measured") else "")
+        + f"Target: ≤ {r['target_seconds']:.0f} s for the whole registry. Measured: **{s1['wall_seconds']:.1f} s** "
         f"(first run{' after the build' if not r.get('reused') else ''}) and **{s2['wall_seconds']:.1f} s** "
         "(second run) "
         + ("**pass**" if ok else "**FAIL**")
@@ -413,14 +423,16 @@ def render(r: dict, number: int = 4) -> list[str]:
         f"{_n(s2['paying_after']['households'])} households, {_n(s2['newly_paid']['households'])} newly paid "
         f"({_n(s2['newly_paid']['persons'])} persons); cost +{Decimal(s2['monthly_diff']):,.2f} 元 a month, "
         f"+{Decimal(s2['annual_diff']):,.2f} 元 a year; {s2['rows']} township and county rows.",
-        "",
-        f"Persons per household: {persons / households:.2f}"
-        + (
-            f" ({_n(persons)} rather than {_n(households * 2.5)}). Every step is a scan, a hash join or a hash "
-            f"aggregate, linear in rows; the member steps are about half the time, so 2.5 a household would add "
-            f"about {(2.5 / (persons / households) - 1) * 50:.0f} %."
+        *(
+            [
+                "",
+                f"Persons per household: {persons / households:.2f} ({_n(persons)} rather than "
+                f"{_n(households * 2.5)}). Every step is a scan, a hash join or a hash aggregate, linear in rows; the "
+                "member steps are about half the time, so 2.5 a household would add about "
+                f"{(2.5 / (persons / households) - 1) * 50:.0f} %.",
+            ]
             if abs(persons / households - 2.5) > 0.01
-            else "."
+            else []
         ),
         "",
         "**How the data set was built** (not by the registry loader): the loader encrypts every ID number and "
