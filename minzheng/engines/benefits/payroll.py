@@ -52,7 +52,6 @@ CENT = Decimal("0.01")
 LEVEL_LENGTHS = (2, 4, 6, 9, 12)  # significant digits of province, city, county, township, village
 NO_ACCOUNT = "未登记银行账号，未导出"
 NO_PAYEE = "未确定收款人，未导出"
-FROZEN = (CycleState.APPROVED, CycleState.EXPORTED, CycleState.RECONCILED)
 BATCH = 10_000  # ids per UPDATE … WHERE id IN (…) (SQLite allows 32,766 variables)
 
 
@@ -391,24 +390,32 @@ def payroll_export(*, user, cycle: PaymentCycle, format: str = "csv", workers: i
             raise Refused("该批次已对账完毕，没有待发放的明细；失败的明细请先办理补发")
         _move(c, CycleState.EXPORTED)
         pending = Entitlement.objects.filter(cycle=c, status=LineStatus.PENDING)
-        unexportable = []
-        for reason, q in ((NO_PAYEE, Q(payee_id_number="")), (NO_ACCOUNT, Q(bank_account=""))):
-            qs = pending.filter(q)
-            n, amount = _totals(qs)
-            if n:
+        kinds = {
+            "ok": ~Q(payee_id_number="") & ~Q(bank_account=""),
+            NO_PAYEE: Q(payee_id_number=""),
+            NO_ACCOUNT: Q(bank_account="") & ~Q(payee_id_number=""),
+        }
+        agg = pending.aggregate(  # one pass over the cycle's lines
+            **{f"n{i}": Count("id", filter=q) for i, q in enumerate(kinds.values())},
+            **{f"t{i}": Sum("amount", filter=q) for i, q in enumerate(kinds.values())},
+        )
+        count, total = agg["n0"], money(agg["t0"])
+        unexportable, skipped = [], 0
+        for i, (reason, q) in enumerate(kinds.items()):
+            if i and agg[f"n{i}"]:
+                qs = pending.filter(q)
                 unexportable += list(qs.order_by("line_no").values_list("line_no", flat=True)[:50])
                 qs.update(status=LineStatus.FAILED, failure_reason=reason)
-                _ledger(c, user, LedgerKind.FAILED, amount, n, reason)
-        count, total = _totals(pending)
+                _ledger(c, user, LedgerKind.FAILED, money(agg[f"t{i}"]), agg[f"n{i}"], reason)
+                skipped += agg[f"n{i}"]
 
         content = bankfiles.render_encrypted(
             fmt, _export_chunks(c), memo=cycle_memo(c), count=count, total=total, workers=workers
         )
         c.bank_format = fmt.code
         c.save(update_fields=["state", "bank_format"])
-        skipped = c.entitlements.filter(failure_reason__in=[NO_ACCOUNT, NO_PAYEE], status=LineStatus.FAILED).count()
         note = f"导出银行文件（{fmt.label}）：{count} 笔，{total:.2f} 元" + (
-            f"；{skipped} 笔未登记银行账号或收款人，未导出" if skipped else ""
+            f"；{skipped} 笔未登记银行账号或收款人，未导出，记为失败" if skipped else ""
         )
         _event(c, user, note)
         audit_record(
