@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from page import splice_section  # bench/ is on the path of this script
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 50
 N = 1000
@@ -118,6 +120,7 @@ def run(db: str) -> dict:
 def render(results: dict, number: int) -> list[str]:
     load = os.getloadavg()
     lines = [
+        "",
         f"## {number}. {TITLE} (`POST /api/v1/assistance/assessments`)",
         "",
         f"Target: p99 ≤ {TARGET_MS} ms for a single assessment via the API. Written by `bench/assess_bench.py --write "
@@ -155,19 +158,6 @@ def _classes(r) -> str:
     return "—" if r is None else ", ".join(f"{k} {v}" for k, v in sorted(r["classes"].items()))
 
 
-def splice(text: str, section: list[str]) -> str:
-    import re
-
-    heading = re.compile(r"^## (\d+)\. (.*)$", re.M)
-    found = [(m.start(), int(m.group(1)), TITLE in m.group(2)) for m in heading.finditer(text)]
-    mine = next((i for i, f in enumerate(found) if f[2]), None)
-    if mine is None:
-        return text.rstrip("\n") + "\n\n" + "\n".join(section) + "\n"
-    start = found[mine][0]
-    end = found[mine + 1][0] if mine + 1 < len(found) else len(text)
-    return text[:start] + "\n".join(section) + "\n" + ("\n" + text[end:] if end < len(text) else "")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["postgresql", "sqlite", "both"], default="both")
@@ -180,16 +170,9 @@ def main() -> None:
     dbs = ["postgresql", "sqlite"] if args.db == "both" else [args.db]
     results = {db: run(db) for db in dbs}
     page = Path(args.write) if args.write else None
-    text = page.read_text() if page else ""
-    import re
-
-    numbers = [int(n) for n in re.findall(r"^## (\d+)\. ", text, re.M)]
-    mine = re.search(rf"^## (\d+)\. {TITLE}", text, re.M)
-    number = int(mine.group(1)) if mine else max(numbers, default=0) + 1
-    section = render(results, number)
     if page:
-        page.write_text(splice(text, section))
-    print("\n".join(section))
+        page.write_text(splice_section(page.read_text(), TITLE, lambda number: render(results, number)))
+    print("\n".join(render(results, 0)[1:]))
 
 
 if __name__ == "__main__":

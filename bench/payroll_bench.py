@@ -33,12 +33,13 @@ import io
 import json
 import multiprocessing
 import os
-import re
 import resource
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+
+from page import splice_section  # bench/ is on the path of these scripts
 
 SRC = Path(os.environ.get("MINZHENG_BENCH_SRC") or Path(__file__).resolve().parent.parent)
 sys.path.insert(0, str(SRC))
@@ -603,16 +604,7 @@ def where_the_time_goes(r: dict) -> list[str]:
 def splice(text: str, result: dict) -> str:
     """``text`` (the benchmarks page) with the payroll section replaced, or appended as the next
     numbered section."""
-    heading = re.compile(r"^## (\d+)\. (.*)$", re.M)
-    found = [(m.start(), int(m.group(1)), "Monthly payroll" in m.group(2)) for m in heading.finditer(text)]
-    mine = next((i for i, (_, _, ours) in enumerate(found) if ours), None)
-    if mine is None:
-        number = max((n for _, n, _ in found), default=0) + 1
-        return text.rstrip("\n") + "\n" + "\n".join(render(result, number)) + "\n"
-    start, number, _ = found[mine]
-    end = found[mine + 1][0] if mine + 1 < len(found) else len(text)
-    section = "\n".join(render(result, number)[1:]) + "\n"
-    return text[:start] + section + ("\n" + text[end:] if end < len(text) else "")
+    return splice_section(text, "Monthly payroll", lambda number: render(result, number))
 
 
 def write_section(path: str, result_path: str) -> None:

@@ -33,6 +33,8 @@ from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
+from page import splice_section  # bench/ is on the path of these scripts
+
 TARGET_SECONDS = 120.0
 TABLES = ["registry_person", "registry_household", "registry_membership", "assistance_householdmeans"]
 AS_OF = dt.date(2027, 1, 1)
@@ -452,18 +454,7 @@ def render(r: dict, number: int = 4) -> list[str]:
 def splice(text: str, result: dict) -> str:
     """``text`` (the benchmarks page) with the simulation section replaced, or appended as the next
     numbered section."""
-    import re
-
-    heading = re.compile(r"^## (\d+)\. (.*)$", re.M)
-    found = [(m.start(), int(m.group(1)), "Policy simulation" in m.group(2)) for m in heading.finditer(text)]
-    mine = next((i for i, (_, _, ours) in enumerate(found) if ours), None)
-    if mine is None:
-        number = max((n for _, n, _ in found), default=0) + 1
-        return text.rstrip("\n") + "\n" + "\n".join(render(result, number)) + "\n"
-    start, number, _ = found[mine]
-    end = found[mine + 1][0] if mine + 1 < len(found) else len(text)
-    section = "\n".join(render(result, number)[1:]) + "\n"
-    return text[:start] + section + ("\n" + text[end:] if end < len(text) else "")
+    return splice_section(text, "Policy simulation", lambda number: render(result, number))
 
 
 def write_section(path: str, result_path: str) -> None:
