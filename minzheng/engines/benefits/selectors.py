@@ -81,12 +81,20 @@ def reviews_due(*, user, on: dt.date, within_days: int = 30):
 def phase_out_ending(*, user, on: dt.date):
     """Enrollments in 渐退期 whose end falls within the reminder period (default 30 days, a
     standard) or has passed; each with ``reminder_date`` = end − reminder days."""
+    # no region reminds earlier than the longest reminder configured anywhere: bound the scan by it
+    longest = max((int(v) for v in Standard.objects.filter(key="phase_out_reminder_days").values_list("value", flat=True)),
+                  default=0)  # fmt: skip
+    qs = enrollment_search(user=user, state=EnrollmentState.PHASE_OUT).filter(
+        phase_out_until__isnull=False, phase_out_until__lte=on + dt.timedelta(days=longest)
+    )
+    days_for: dict[tuple[str, str], int] = {}  # one standards lookup per place and hukou type
     rows = []
-    qs = enrollment_search(user=user, state=EnrollmentState.PHASE_OUT).filter(phase_out_until__isnull=False)
     for e in qs.order_by("phase_out_until"):
-        days = int(st.standards_for(region_code=e.region_code, hukou_type=e.hukou_type, as_of=on).get(
-            "phase_out_reminder_days"))  # fmt: skip
-        e.reminder_date = e.phase_out_until - dt.timedelta(days=days)
+        key = (e.region_code, e.hukou_type)
+        if key not in days_for:
+            std = st.standards_for(region_code=e.region_code, hukou_type=e.hukou_type, as_of=on)
+            days_for[key] = int(std.get("phase_out_reminder_days"))
+        e.reminder_date = e.phase_out_until - dt.timedelta(days=days_for[key])
         if e.reminder_date <= on:
             rows.append(e)
     return rows
