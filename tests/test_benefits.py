@@ -243,7 +243,9 @@ def test_review_outcomes_and_cadence(enrolled, anyang_user):
 
 @pytest.mark.django_db
 def test_head_dies_old_closes_new_continues_the_chain(enrolled, anyang_user, household_in):
-    household, _head, spouse = household_in
+    household, head, spouse = household_in
+    with pytest.raises(ValidationError, match="新户主不能是原户主"):
+        svc.enrollment_succeed(user=anyang_user, enrollment=enrolled, new_head=head)
     new = svc.enrollment_succeed(user=anyang_user, enrollment=enrolled, new_head=spouse)
     enrolled.refresh_from_db()
     assert enrolled.state == "exited" and enrolled.last_event.kind == "transfer_out"

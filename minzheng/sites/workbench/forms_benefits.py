@@ -507,7 +507,9 @@ class EnrollmentHouseholdForm(forms.Form):
         kwargs.setdefault("initial", {"effective_month": next_month()})
         kwargs.setdefault("auto_id", "household_%s")
         super().__init__(*args, **kwargs)
-        members = enrollment.household.memberships.filter(valid_to__isnull=True).select_related("person")
+        # the head can neither leave (change the head first) nor succeed himself
+        members = enrollment.household.memberships.filter(valid_to__isnull=True).exclude(relation="head")
+        members = members.select_related("person")
         self.fields["person"].choices = [
             (m.person_id, f"{m.person.name}（{m.get_relation_display()}）") for m in members.order_by("id")
         ]
