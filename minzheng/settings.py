@@ -62,8 +62,13 @@ INSTALLED_APPS = [
     "minzheng.foundation.accounts",
     "minzheng.foundation.jobs",
     "minzheng.foundation.registry",
+    "minzheng.foundation.calendar",
+    "minzheng.foundation.files",
+    "minzheng.foundation.notify",
+    "minzheng.foundation.documents",
     # engines
     "minzheng.engines.benefits",
+    "minzheng.engines.cases",
     # business lines
     "minzheng.business.assistance",
     # sites
@@ -187,6 +192,25 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # MINZHENG_BUREAU_NAME: the bureau's name on pages and documents.
 MINZHENG_BUREAU_NAME = os.environ.get("MINZHENG_BUREAU_NAME", "瑞安市民政局")
+
+# MINZHENG_UPLOAD_MAX_BYTES: the largest uploaded file (申请材料) accepted, in bytes. Default 10 MiB.
+MINZHENG_UPLOAD_MAX_BYTES = int(os.environ.get("MINZHENG_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+
+# MINZHENG_NOTIFY_BACKENDS: which backend delivers each channel, "channel=backend,…" (channels
+# in_app, sms, email; backends local, console, smtp, http_sms). Default: all "local" (recorded and
+# logged, nothing leaves the machine). Production e.g. "in_app=local,sms=http_sms,email=smtp"
+# (smtp uses Django's EMAIL_HOST, EMAIL_PORT … and DEFAULT_FROM_EMAIL).
+MINZHENG_NOTIFY_BACKENDS = {
+    channel.strip(): name.strip()
+    for channel, _, name in (
+        item.partition("=") for item in env_list("MINZHENG_NOTIFY_BACKENDS", "in_app=local,sms=local,email=local")
+    )
+}
+# MINZHENG_SMS_URL: the SMS gateway of the http_sms backend; it receives a POST of JSON
+# {"phone", "text", "sign"} and answers 2xx when accepted. Default empty (http_sms unusable).
+MINZHENG_SMS_URL = os.environ.get("MINZHENG_SMS_URL", "")
+# MINZHENG_SMS_SIGN: the SMS signature (短信签名) sent with every text. Default 【民政】.
+MINZHENG_SMS_SIGN = os.environ.get("MINZHENG_SMS_SIGN", "【民政】")
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
+
+
+class Refused(ValidationError):
+    """An illegal change (a transition the rules do not allow, a frozen month …): refused with a
+    Chinese explanation and nothing written. Every face answers it the same way (HTTP 409)."""
+
+
 FIELD_NAMES = {
     "members": "家庭成员",
     "incomes": "收入",

@@ -81,8 +81,6 @@ def household_means_save(*, user, household, request, source: str = MeansSource.
     """Keep what an assessment established about a household's means (counted members' incomes
     split as the assessment counts them, rigid expenses, property), replacing the previous
     record; audited with before and after. ``request`` is a validated ``AssessmentIn``."""
-    if user is not None and not has_permission(user, "benefits.change", household.region_code):
-        raise PermissionDenied("无权在该区划办理此操作")
     counted = {i for i, m in enumerate(request.members) if m.counted}
     incomes = [inc for inc in request.incomes if inc.member in counted]
     sole = request.members[0] if len(request.members) == 1 else None
@@ -100,13 +98,21 @@ def household_means_save(*, user, household, request, source: str = MeansSource.
         "business_registrations": request.property.business_registrations,
         "has_able_supporter": sole.has_able_supporter if sole else None,
     }
+    return household_means_write(user=user, household=household, values=values, as_of=request.as_of, source=source)
+
+
+def household_means_write(*, user, household, values: dict, as_of, source: str) -> HouseholdMeans:
+    """Replace the household's means record with ``values`` (the ``MEANS_FIELDS``), audited with
+    before and after."""
+    if user is not None and not has_permission(user, "benefits.change", household.region_code):
+        raise PermissionDenied("无权在该区划办理此操作")
     with transaction.atomic():
         current = HouseholdMeans.objects.select_for_update().filter(household=household).first()
         before = {f: str(getattr(current, f)) for f in MEANS_FIELDS} if current else None
         means, _ = HouseholdMeans.objects.update_or_create(
             household=household,
             defaults={**values, "region_code": household.region_code, "hukou_type": household.hukou_type,
-                      "as_of": request.as_of, "source": source, "updated_by": user if getattr(user, "pk", None) else None},
+                      "as_of": as_of, "source": source, "updated_by": user if getattr(user, "pk", None) else None},
         )  # fmt: skip
         audit_record(
             action="update" if current else "create", object_type="assistance.householdmeans", object_id=means.pk,

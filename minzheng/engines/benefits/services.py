@@ -19,6 +19,7 @@ from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.registry.models import Household, Person
 from minzheng.foundation.registry.services import membership_add, membership_end
+from minzheng.foundation.validation import Refused
 
 from . import standards as st
 from .models import (
@@ -37,10 +38,6 @@ from .models import (
 from .workflow import ENROLLMENT_CHANGES, REASONS, change_refusal
 
 CENT = Decimal("0.01")
-
-
-class Refused(ValidationError):
-    """An illegal change: refused with a Chinese explanation, nothing written (HTTP 409)."""
 
 
 def month_start(day: dt.date) -> dt.date:

@@ -2,23 +2,26 @@
 
 REGISTRY_ALL = ["registry.view", "registry.change", "registry.reveal", "registry.export"]
 BENEFITS_CASEWORK = ["benefits.view", "benefits.change", "benefits.assess"]
+CASES = ["cases.view", "cases.act"]
 
 ROLES = [
     # code, 名称, permissions
-    ("acceptor", "受理员", [*REGISTRY_ALL, "registry.import", *BENEFITS_CASEWORK]),
-    ("investigator", "调查员", [*REGISTRY_ALL, *BENEFITS_CASEWORK]),
-    ("reviewer", "审核员", [*REGISTRY_ALL, *BENEFITS_CASEWORK]),
-    ("approver", "审批员", [*REGISTRY_ALL, *BENEFITS_CASEWORK, "standards.manage", "benefits.simulate"]),
+    ("acceptor", "受理员", [*REGISTRY_ALL, "registry.import", *BENEFITS_CASEWORK, *CASES, "cases.open"]),
+    ("investigator", "调查员", [*REGISTRY_ALL, *BENEFITS_CASEWORK, *CASES]),
+    ("reviewer", "审核员", [*REGISTRY_ALL, *BENEFITS_CASEWORK, *CASES, "cases.open"]),
+    ("approver", "审批员", [*REGISTRY_ALL, *BENEFITS_CASEWORK, "standards.manage", "benefits.simulate", *CASES,
+                          "cases.supervise", "cases.configure"]),
     ("finance", "财务", ["registry.view", "registry.reveal", "registry.export", "benefits.view", "benefits.assess",
                        "payroll.prepare", "payroll.approve", "benefits.simulate"]),
     ("leader", "领导", ["registry.view", "registry.export", "audit.view", "benefits.view", "benefits.assess",
-                      "benefits.simulate"]),
+                      "benefits.simulate", "cases.view", "cases.supervise"]),
     (
         "admin",
         "系统管理员",
         [
             *REGISTRY_ALL, "registry.import", "accounts.manage", "audit.view", "jobs.manage",
             *BENEFITS_CASEWORK, "standards.manage", "benefits.simulate", "payroll.prepare", "payroll.approve",
+            *CASES, "cases.open", "cases.supervise", "cases.configure",
         ],
     ),
 ]  # fmt: skip

@@ -22,9 +22,10 @@ from minzheng.foundation.accounts.services import TOKEN_HOURS, token_issue
 from minzheng.foundation.regions.selectors import region_get
 from minzheng.foundation.registry import selectors, services
 from minzheng.foundation.registry.models import Person
-from minzheng.foundation.validation import errors_zh
+from minzheng.foundation.validation import Refused, errors_zh
 
 from .auth import BearerToken
+from .cases import router as cases_router
 from .schemas import (
     EnrollmentOut,
     EnrollmentPage,
@@ -58,6 +59,12 @@ def _validation_message(exc: ValidationError) -> tuple[str, dict]:
         errors = {k: "；".join(m for e in v for m in e.messages) for k, v in exc.error_dict.items()}
         return "；".join(errors.values()), errors
     return "；".join(exc.messages), {}
+
+
+@api.exception_handler(Refused)
+def on_refused(request, exc):
+    detail, errors = _validation_message(exc)
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=409)
 
 
 @api.exception_handler(ValidationError)
@@ -195,6 +202,15 @@ def household_detail(request, household_id: int):
     return _household_out(selectors.household_get(user=request.user, pk=household_id))
 
 
+def household_from_payload(request, payload: HouseholdIn):
+    """Create a household (and its new members) from the registry API's ``HouseholdIn``."""
+    with transaction.atomic():
+        head = _member_person(request, payload.head)
+        members = [(_member_person(request, m), m.relation) for m in payload.members]
+        data = payload.dict(include={"region_code", "hukou_type", "address", "bank_name", "bank_account"})
+        return services.household_create(user=request.user, data=data, head=head, members=members)
+
+
 def _member_person(request, member) -> Person:
     if member.person_id is not None:
         return selectors.person_get(user=request.user, pk=member.person_id)
@@ -209,11 +225,7 @@ def _member_person(request, member) -> Person:
     summary="建立家庭（可同时登记新成员）",
 )
 def household_create(request, payload: HouseholdIn):
-    with transaction.atomic():
-        head = _member_person(request, payload.head)
-        members = [(_member_person(request, m), m.relation) for m in payload.members]
-        data = payload.dict(include={"region_code", "hukou_type", "address", "bank_name", "bank_account"})
-        household = services.household_create(user=request.user, data=data, head=head, members=members)
+    household = household_from_payload(request, payload)
     return Status(201, _household_out(selectors.household_get(user=request.user, pk=household.pk)))
 
 
@@ -305,3 +317,4 @@ def enrollment_detail(request, enrollment_id: int):
 api.add_router("/auth", auth_router)
 api.add_router("/", registry)
 api.add_router("/assistance", assistance)
+api.add_router("/", cases_router)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, views_benefits
+from . import urls_calendar, urls_cases, urls_notify, views, views_benefits
 
 app_name = "workbench"
 urlpatterns = [
@@ -54,3 +54,4 @@ urlpatterns = [
     path("benefits/simulation/", views_benefits.simulation, name="simulation"),
     path("benefits/simulation/<int:pk>/", views_benefits.simulation_detail, name="simulation_detail"),
 ]
+urlpatterns += urls_cases.urlpatterns + urls_calendar.urlpatterns + urls_notify.urlpatterns

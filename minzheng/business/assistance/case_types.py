@@ -1,0 +1,163 @@
+"""The social-assistance service items (事项) as case-engine definitions: steps, acting role and
+level, statutory time limits, materials, public notice and documents. Sources: 《最低生活保障审核
+确认办法》(民发〔2021〕57号) 第十五条–第二十二条; 《特困人员认定办法》; 2018 临时救助意见; see
+``shared/docs/domain/social-assistance.md`` §8. Published (as a new version only when changed) after
+every migrate by :func:`case_types_ensure`.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from minzheng.engines.cases.services import case_type_publish
+
+SMS_ACCEPTED = "【{bureau}】您的{type}已受理，办件编号{number}，可凭编号查询办理进度。"
+SMS_MISSING = "【{bureau}】您的{type}（{number}）材料不齐全，请按一次性告知书补齐后提交。"
+SMS_DECIDED = "【{bureau}】您的{type}（{number}）已办结，结果：{outcome}。决定书请到乡镇（街道）领取或在网上查看。"
+NEXT = "办件 {number}（{type}）已转到「{step}」，请在 {due} 前办理。"
+
+WITHDRAW = {"action": "withdraw", "name": "申请人撤回", "to": "withdrawn", "style": "danger"}
+TERMINALS = [
+    {"code": "approved", "name": "已批准", "outcome": "approved"},
+    {"code": "refused", "name": "不予批准", "outcome": "refused"},
+    {"code": "not_accepted", "name": "不予受理", "outcome": "not_accepted"},
+    {"code": "withdrawn", "name": "已撤回", "outcome": "withdrawn"},
+    {"code": "terminated", "name": "已终止", "outcome": "terminated"},
+]
+BASE_MATERIALS = [
+    {"code": "application", "name": "书面申请书（或申请登记表）", "step": "apply"},
+    {"code": "authorisation", "name": "家庭经济状况核对授权书（共同生活家庭成员签字）", "step": "apply"},
+    {"code": "means_declaration", "name": "家庭收入和财产申报表", "step": "apply"},
+    {"code": "identity", "name": "居民身份证、户口簿", "step": "apply", "required": False,
+     "note": "已通过政务数据共享核验的，不再要求提供"},
+    {"code": "disability_illness", "name": "残疾人证或重病诊断证明", "required": False},
+    {"code": "other", "name": "其他证明材料", "required": False},
+]  # fmt: skip
+
+
+def _application(*, code, name, prefix, program, investigate_form="assistance.investigation", investigate_days=10,
+                 review_days=3, confirm_days=10, legal=30, extended=45, delegated=20, confirm_guards=(),
+                 extra=None, online=True, conditions=""):  # fmt: skip
+    """申请 → 受理 → 入户调查 (+ 核对) → 乡镇初审 → 公示 7 日 → 县级审核确认 (or the township where
+    delegated) → 批准 (enrolment from next month) / 不予批准 (notice with reasons)."""
+    d = {
+        "code": code, "name": name, "number_prefix": prefix, "category": "社会救助", "program": program,
+        "legal_days": legal, "extended_days": extended, "delegated_days": delegated, "online": online,
+        "conditions": conditions,
+        "params": {"program": program},
+        "steps": [
+            {"code": "apply", "name": "受理审查", "role": "acceptor", "level": "township", "promised_days": 1,
+             "documents": ["missing_materials_notice"]},
+            {"code": "supplement", "name": "待补正材料", "role": "acceptor", "level": "township",
+             "documents": ["missing_materials_notice"]},
+            {"code": "investigate", "name": "入户调查", "role": "investigator", "level": "township",
+             "promised_days": investigate_days, "documents": ["investigation_form"]},
+            {"code": "first_review", "name": "乡镇初审", "role": "reviewer", "level": "township",
+             "promised_days": review_days},
+            {"code": "notice", "name": "公示", "role": "reviewer", "level": "township", "notice_days": 7,
+             "day_type": "calendar"},
+            {"code": "confirm", "name": "审核确认", "role": "approver", "level": "county", "legal_days": confirm_days,
+             "delegable": True, "documents": ["review_form"]},
+            *TERMINALS,
+        ],
+        "transitions": [
+            {"action": "accept", "name": "受理", "from": ["apply", "supplement"], "to": "investigate",
+             "opinion_required": False, "guards": ["materials_complete"], "clock": "start",
+             "documents": ["acceptance_notice"], "style": "primary",
+             "notify": [{"to": "applicant", "channel": "sms", "text": SMS_ACCEPTED},
+                        {"to": "next", "text": NEXT}]},
+            {"action": "request_materials", "name": "一次性告知补正", "from": ["apply"], "to": "supplement",
+             "opinion_required": False, "documents": ["missing_materials_notice"],
+             "notify": [{"to": "applicant", "channel": "sms", "text": SMS_MISSING}]},
+            {"action": "not_accept", "name": "不予受理", "from": ["apply", "supplement"], "to": "not_accepted",
+             "documents": ["not_accepted_notice"], "style": "danger",
+             "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
+            {"action": "investigate_done", "name": "调查完毕", "from": ["investigate"], "to": "first_review",
+             "form": investigate_form, "effects": ["assistance.save_means"], "documents": ["investigation_form"],
+             "style": "primary", "notify": [{"to": "next", "text": NEXT}]},
+            {"action": "terminate_uncooperative", "name": "不配合调查，终止审核", "from": ["investigate"],
+             "to": "terminated", "documents": ["termination_notice"], "style": "danger",
+             "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
+            {"action": "first_review_pass", "name": "初审通过，公示", "from": ["first_review"], "to": "notice",
+             "guards": ["assistance.means_recorded"], "effects": ["assistance.assess"], "style": "primary"},
+            {"action": "first_review_fail", "name": "初审不通过，报审核确认", "from": ["first_review"],
+             "to": "confirm", "guards": ["assistance.means_recorded"], "effects": ["assistance.assess"],
+             "notify": [{"to": "next", "text": NEXT}]},
+            {"action": "back_to_investigate", "name": "退回重新调查", "from": ["first_review"], "to": "investigate"},
+            {"action": "notice_done", "name": "公示期满无异议，报审核确认", "from": ["notice"], "to": "confirm",
+             "opinion_required": False, "guards": ["notice_over", "no_open_objection"], "style": "primary",
+             "notify": [{"to": "next", "text": NEXT}]},
+            {"action": "reinvestigate", "name": "异议成立，重新调查", "from": ["notice"], "to": "investigate",
+             "guards": ["has_open_objection"], "effects": ["objections_resolve"]},
+            {"action": "deliberate", "name": "民主评议后重新初审", "from": ["notice"], "to": "first_review",
+             "guards": ["has_open_objection"], "effects": ["objections_resolve"]},
+            {"action": "approve", "name": "审核确认，批准", "from": ["confirm"], "to": "approved",
+             "guards": [*confirm_guards], "effects": ["assistance.assess", "assistance.enrol"],
+             "documents": ["review_form", "approval_decision"], "style": "primary",
+             "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}, {"to": "opener", "text": NEXT}]},
+            {"action": "refuse", "name": "不予批准", "from": ["confirm"], "to": "refused",
+             "documents": ["review_form", "refusal_notice"], "style": "danger",
+             "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}, {"to": "opener", "text": NEXT}]},
+            {"action": "send_back", "name": "退回乡镇重新初审", "from": ["confirm"], "to": "first_review",
+             "notify": [{"to": "next", "text": NEXT}]},
+            {**WITHDRAW, "from": ["apply", "supplement", "investigate", "first_review"]},
+        ],
+        "materials": copy.deepcopy(BASE_MATERIALS),
+        "notice": {"title": "{type}公示", "show_amount": program == "dibao"},
+    }  # fmt: skip
+    if extra:
+        extra(d)
+    return d
+
+
+def _tekun(d):
+    d["steps"][5]["legal_days"] = 15  # county 确认 ≤ 15 working days (特困人员认定办法 第十四条)
+    d["params"]["recheck_percent"] = 30
+    for t in d["transitions"]:
+        if t["action"] == "approve":
+            t["guards"] = ["assistance.recheck_done"]
+    d["transitions"].append({"action": "recheck", "name": "县级抽查复核", "from": ["confirm"], "to": "confirm",
+                             "form": "assistance.recheck"})  # fmt: skip
+
+
+CASE_TYPES = [
+    _application(
+        code="dibao_application",
+        name="最低生活保障申请",
+        prefix="DB",
+        program="dibao",
+        conditions="共同生活的家庭成员人均收入低于当地最低生活保障标准，且财产状况符合规定",
+    ),
+    _application(
+        code="tekun_application",
+        name="特困人员认定申请",
+        prefix="TK",
+        program="tekun",
+        investigate_form="assistance.selfcare",
+        investigate_days=15,
+        legal=None,
+        extended=None,
+        delegated=None,
+        extra=_tekun,
+        conditions="老年人、残疾人或未满16周岁的未成年人，无劳动能力、无生活来源、无法定赡养抚养扶养义务人或其义务人无履行能力",
+    ),
+    _application(
+        code="edge_application",
+        name="低保边缘家庭认定申请",
+        prefix="BY",
+        program="dibao_edge",
+        conditions="不符合低保条件，家庭人均收入低于低保标准1.5倍，且财产状况符合规定",
+    ),
+    _application(
+        code="rigid_expense_application",
+        name="刚性支出困难家庭认定申请",
+        prefix="GZ",
+        program="rigid_expense",
+        conditions="刚性支出较大导致基本生活出现严重困难，人均收入低于上年度当地居民人均可支配收入",
+    ),
+]
+
+
+def case_types_ensure() -> list:
+    """Publish each definition whose content changed since its last version (a no-op otherwise)."""
+    return [case_type_publish(definition=d, audited=False) for d in CASE_TYPES]

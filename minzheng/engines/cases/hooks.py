@@ -1,0 +1,92 @@
+"""What a case-type definition may name, registered by the code that provides it: guards (may this
+transition be taken now?), effects (what else happens in the same transaction), forms (the data an
+action must carry) and document builders (the PDF a step prints).
+
+The engine registers its generic ones in :mod:`.builtin`; a business line registers its own in
+its ``apps.ready`` (e.g. ``assistance.enrol`` creates the enrollment when a 低保 case is approved).
+Names in a definition that nobody registered make the definition invalid at publication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+GUARDS: dict[str, Callable] = {}
+EFFECTS: dict[str, Callable] = {}
+FORMS: dict[str, type[BaseModel]] = {}
+DOCUMENTS: dict[str, tuple[str, Callable]] = {}  # kind → (title, builder)
+
+
+@dataclass
+class ActContext:
+    """One transition being taken: what guards and effects see. Effects may add to ``case.data``
+    (saved after the effects ran) and to ``messages`` (shown to the user)."""
+
+    case: object
+    user: object
+    action: str
+    source: str  # the step the case is leaving
+    target: str
+    opinion: str
+    data: dict
+    today: dt.date
+    params: dict = field(default_factory=dict)  # the definition's params
+    messages: list[str] = field(default_factory=list)
+
+
+def case_guard(name: str):
+    """``fn(ctx) -> str | None``: a Chinese reason to refuse, or None to allow."""
+
+    def register(fn):
+        GUARDS[name] = fn
+        return fn
+
+    return register
+
+
+def case_effect(name: str):
+    """``fn(ctx) -> None``; raise ``Refused``/``ValidationError`` to undo the whole transition."""
+
+    def register(fn):
+        EFFECTS[name] = fn
+        return fn
+
+    return register
+
+
+def case_form(name: str):
+    """A pydantic model the ``data`` of an action must satisfy; stored validated on the case."""
+
+    def register(model):
+        FORMS[name] = model
+        return model
+
+    return register
+
+
+def case_document(kind: str, title: str):
+    """``fn(case, status) -> documents.Document``: one printable document kind."""
+
+    def register(fn):
+        DOCUMENTS[kind] = (title, fn)
+        return fn
+
+    return register
+
+
+def unregistered(spec) -> list[str]:
+    """Names a definition uses that no code registered."""
+    missing = []
+    for t in spec.transitions:
+        missing += [f"guard:{g}" for g in t.guards if g not in GUARDS]
+        missing += [f"effect:{e}" for e in t.effects if e not in EFFECTS]
+        missing += [f"document:{d}" for d in t.documents if d not in DOCUMENTS]
+        if t.form and t.form not in FORMS:
+            missing.append(f"form:{t.form}")
+    for s in spec.steps:
+        missing += [f"document:{d}" for d in s.documents if d not in DOCUMENTS]
+    return missing

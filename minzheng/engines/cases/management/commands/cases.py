@@ -1,0 +1,58 @@
+"""``minzheng cases``: the deadline calculator caseworkers and tests share, the catalogue of case
+types, and the supervision list of a region."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from minzheng.foundation.calendar.services import add_calendar_days, add_working_days, years_missing
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"日期格式应为 YYYY-MM-DD：{text}") from None
+
+
+class Command(BaseCommand):
+    help = "事项与办件：期限计算、事项目录"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="sub", required=True)
+        d = sub.add_parser("deadline", help="期限计算：自起算日次日起算（期间开始之日不计入）")
+        d.add_argument("--from", dest="start", required=True, help="起算日期（如受理日）YYYY-MM-DD")
+        group = d.add_mutually_exclusive_group(required=True)
+        group.add_argument("--working-days", type=int, help="工作日数")
+        group.add_argument("--calendar-days", type=int, help="自然日数（如公示期）")
+        sub.add_parser("types", help="列出已发布的事项及其环节、时限（JSON）")
+
+    def handle(self, *args, sub, **opts):
+        if sub == "deadline":
+            start = _date(opts["start"])
+            n = opts["working_days"] if opts["working_days"] is not None else opts["calendar_days"]
+            if n < 0 or n > 3650:
+                raise CommandError("天数须在 0 到 3650 之间")
+            due = add_working_days(start, n) if opts["working_days"] is not None else add_calendar_days(start, n)
+            missing = years_missing(start, due)
+            if missing and opts["working_days"] is not None:
+                years = "、".join(str(y) for y in missing)
+                sys.stderr.write(f"注意：{years}年的节假日安排尚未录入，期限只按周末计算\n")
+            self.stdout.write(due.isoformat())
+        elif sub == "types":
+            from minzheng.engines.cases.models import CaseType
+
+            out = []
+            for ct in CaseType.objects.select_related("published"):
+                spec = ct.published.spec
+                out.append({
+                    "code": ct.code, "name": ct.name, "version": ct.published.version, "legal_days": spec.legal_days,
+                    "steps": [{"code": s.code, "name": s.name, "role": s.role, "level": s.level,
+                               "legal_days": s.legal_days, "notice_days": s.notice_days}
+                              for s in spec.steps if not s.terminal],
+                })  # fmt: skip
+            self.stdout.write(json.dumps(out, ensure_ascii=False, indent=2))

@@ -1,0 +1,154 @@
+"""Reads of the case engine, scoped to the user's grants: the inbox (待办) by role and office, case
+lookup, the supervision list of deadlines per township (超期预警), and the notice board."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.http import Http404
+from django.utils import timezone
+
+from minzheng.foundation.accounts.models import Grant
+from minzheng.foundation.accounts.scoping import ALL, user_prefixes
+from minzheng.foundation.calendar.services import add_working_days, year_status
+from minzheng.foundation.regions.prefixes import prefix_q
+
+from .models import Case, NoticeState, PublicNotice, Task, TaskState
+
+WARN_WORKING_DAYS = 2  # a task due within this many working days is flagged 临期
+
+
+def inbox_q(user) -> Q | None:
+    """Open tasks whose role the user holds with a grant covering the task's office; None = all
+    (superuser), an empty Q that matches nothing when the user has no grant."""
+    if user.is_superuser:
+        return None
+    cache = user.__dict__.get("_inbox_grants")
+    if cache is None:
+        cache = user.__dict__["_inbox_grants"] = list(Grant.objects.filter(user=user).values_list("role_id", "prefix"))
+    q = Q(pk__in=[])
+    by_role: dict[str, list[str]] = {}
+    for role, prefix in cache:
+        by_role.setdefault(role, []).append(prefix)
+    for role, prefixes in by_role.items():
+        q |= Q(role=role) & prefix_q("region_code", prefixes)
+    return q
+
+
+def inbox(user, *, mine: bool = False, flag: str = "", case_type: str = ""):
+    """The user's open tasks, soonest deadline first (tasks without a deadline last)."""
+    qs = Task.objects.filter(state=TaskState.OPEN)
+    q = inbox_q(user)
+    if q is not None:
+        qs = qs.filter(q)
+    if mine:
+        qs = qs.filter(claimed_by=user)
+    flags = Flags.today()
+    if flag == "overdue":
+        qs = qs.filter(due_date__lt=flags.today_)
+    elif flag == "near":
+        qs = qs.filter(due_date__gte=flags.today_, due_date__lte=flags.warn_until)
+    if case_type:
+        qs = qs.filter(case__case_type_id=case_type)
+    return qs.select_related("case", "case__case_type", "case__applicant", "claimed_by").order_by("due_date", "pk")
+
+
+@dataclass
+class Flags:
+    """Deadline flags for one request: overdue before ``today_``, near up to ``warn_until``."""
+
+    today_: dt.date
+    warn_until: dt.date
+
+    @classmethod
+    def today(cls) -> Flags:
+        day = timezone.localdate()
+        return cls(day, add_working_days(day, WARN_WORKING_DAYS))
+
+    def of(self, due: dt.date | None) -> str:
+        if due is None:
+            return ""
+        if due < self.today_:
+            return "overdue"
+        if due <= self.warn_until:
+            return "near"
+        return ""
+
+
+def calendar_warning(day: dt.date | None = None) -> str:
+    """A warning when deadlines run into a year with no holiday data (weekends only are counted)."""
+    day = day or timezone.localdate()
+    missing = [y for y in (day.year, day.year + 1) if year_status(y) == "missing"]
+    if not missing:
+        return ""
+    years = "、".join(f"{y}年" for y in missing)
+    return f"{years}的法定节假日安排尚未录入，相关期限暂只按周末计算。请系统管理员录入国务院办公厅的放假通知。"
+
+
+def case_search(user, *, q: str = "", case_type: str = "", state: str = "", region: str = ""):
+    qs = Case.objects.for_user(user, "cases.view").select_related("case_type", "applicant")
+    if region:
+        qs = qs.under(region)
+    if case_type:
+        qs = qs.filter(case_type_id=case_type)
+    if state == "open":
+        qs = qs.filter(closed_at__isnull=True)
+    elif state == "closed":
+        qs = qs.filter(closed_at__isnull=False)
+    if q:
+        qs = qs.filter(Q(number__icontains=q.strip()) | Q(applicant__name=q.strip()))
+    return qs.order_by("-opened_at")
+
+
+def case_get(*, user, number: str) -> Case:
+    """A case in the user's regions, or 404 — never a hint that it exists elsewhere."""
+    case = (
+        Case.objects.for_user(user, "cases.view")
+        .select_related("case_type", "version", "applicant", "household", "status")
+        .filter(number=number)
+        .first()
+    )
+    if case is None:
+        raise Http404("办件不存在")
+    return case
+
+
+def case_timeline(case: Case):
+    return case.history.select_related("actor").prefetch_related("attachments").order_by("seq")
+
+
+def supervision(user, *, level_digits: int = 9):
+    """Open tasks per office (乡镇 by default): how many, how many near their deadline, how many
+    overdue — the township supervision list (超期预警)."""
+    flags = Flags.today()
+    prefixes = user_prefixes(user, "cases.supervise")
+    qs = Task.objects.filter(state=TaskState.OPEN)
+    if prefixes is not ALL:
+        if not prefixes:
+            return [], flags
+        qs = qs.filter(prefix_q("region_code", prefixes))
+    from django.db.models.functions import Substr
+
+    rows = (
+        qs.annotate(office=Substr("region_code", 1, level_digits))
+        .values("office")
+        .annotate(
+            open=Count("pk"),
+            overdue=Count("pk", filter=Q(due_date__lt=flags.today_)),
+            near=Count("pk", filter=Q(due_date__gte=flags.today_, due_date__lte=flags.warn_until)),
+        )
+        .order_by("-overdue", "-near", "office")
+    )
+    return list(rows), flags
+
+
+def notices_showing(*, region_prefix: str, on: dt.date | None = None):
+    """The notice board of a village/community (or any region prefix): notices in their period."""
+    day = on or timezone.localdate()
+    return (
+        PublicNotice.objects.filter(state=NoticeState.OPEN, posted_on__lte=day, end_date__gte=day)
+        .filter(prefix_q("region_code", [region_prefix]))
+        .order_by("-posted_on", "pk")
+    )

@@ -1,0 +1,634 @@
+"""Writes of the case engine. Every state change is one transaction: lock the case row, check the
+transition is allowed from the step the case is in *now*, write the status row, move the task,
+run the effects, and schedule notifications after commit. A second caller acting on the same
+case waits for the lock, then finds the case already moved and is refused with an explanation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from pydantic import ValidationError as PydanticError
+
+from minzheng.foundation.accounts.models import Grant
+from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.calendar.services import add_calendar_days, add_working_days, working_days_between
+from minzheng.foundation.numbering.services import sequence_take
+from minzheng.foundation.validation import Refused, errors_zh
+
+from . import hooks
+from .definition import LEVEL_DIGITS, LEVEL_NAMES, OUTCOMES, Definition, StepDef, TransitionDef
+from .models import (
+    Case,
+    CaseStatus,
+    CaseType,
+    CaseTypeVersion,
+    Delegation,
+    NoticeState,
+    Objection,
+    ObjectionState,
+    PublicNotice,
+    Task,
+    TaskState,
+    VersionState,
+)
+
+logger = logging.getLogger("minzheng.cases")
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def office_code(region_code: str, level: str) -> str:
+    """The region code of the office of ``level`` above ``region_code`` (乡镇 330381001000 …)."""
+    return region_code[: LEVEL_DIGITS[level]].ljust(12, "0")
+
+
+# ---------------------------------------------------------------- case types
+
+
+def case_type_publish(*, definition: dict, note: str = "", audited: bool = True) -> CaseTypeVersion:
+    """Validate a definition and publish it as the next version of its case type; the previous
+    version is retired but cases opened under it keep it. Publishing an unchanged definition is a
+    no-op, so a business line can call this on every migrate (``audited=False`` there: the
+    definitions ship with the code, and the version rows with their publication time are the
+    record of an upgrade, as the seeded roles and nationwide standards are)."""
+    try:
+        spec = Definition.model_validate(definition)
+    except PydanticError as exc:
+        raise ValidationError(f"事项定义不正确：{exc}") from exc
+    missing = hooks.unregistered(spec)
+    if missing:
+        raise ValidationError(f"事项定义引用了未注册的处理：{', '.join(missing)}")
+    canonical = spec.model_dump(mode="json", by_alias=True)
+    with transaction.atomic():
+        ct, _ = CaseType.objects.select_for_update().get_or_create(
+            code=spec.code, defaults={"name": spec.name, "number_prefix": spec.number_prefix, "category": spec.category}
+        )
+        current = ct.published
+        if current is not None and current.definition == canonical:
+            return current
+        number = (ct.versions.aggregate(m=Max("version"))["m"] or 0) + 1
+        version = CaseTypeVersion.objects.create(
+            case_type=ct,
+            version=number,
+            state=VersionState.PUBLISHED,
+            definition=canonical,
+            note=note,
+            published_at=timezone.now(),
+        )
+        if current is not None:
+            CaseTypeVersion.objects.filter(pk=current.pk).update(state=VersionState.RETIRED)
+        ct.published = version
+        ct.name, ct.number_prefix, ct.category = spec.name, spec.number_prefix, spec.category
+        ct.save()
+        if audited:
+            audit_record(
+                action="publish", object_type="cases.casetype", object_id=ct.code,
+                summary=f"发布事项「{spec.name}」第 {number} 版" + (f"：{note}" if note else ""),
+            )  # fmt: skip
+    return version
+
+
+def delegation_set(
+    *, user, case_type: str, region_code: str, delegated: bool, effective_from: dt.date, document: str = ""
+) -> Delegation:
+    """Record that a county delegates (or takes back) the decision of a case type for a region."""
+    if not has_permission(user, "cases.configure", region_code):
+        raise PermissionDenied("无权设置该区划的审批权限委托")
+    ct = CaseType.objects.filter(code=case_type).first()
+    if ct is None:
+        raise ValidationError({"case_type": f"不认识的事项：{case_type}"})
+    if not any(s.delegable for s in ct.published.spec.steps):
+        raise ValidationError({"case_type": f"事项「{ct.name}」没有可委托乡镇的审核确认环节"})
+    d, _ = Delegation.objects.update_or_create(
+        case_type=ct, region_code=region_code, effective_from=effective_from,
+        defaults={"delegated": delegated, "document": document, "created_by": user},
+    )  # fmt: skip
+    audit_record(
+        action="update", object_type="cases.delegation", object_id=d.pk, region_code=region_code,
+        summary=f"{ct.name}：{region_code} 自 {effective_from} 起{'委托乡镇审核确认' if delegated else '由县级审核确认'}",
+    )  # fmt: skip
+    return d
+
+
+def delegated_for(case_type: CaseType, region_code: str, on: dt.date) -> bool:
+    """Most specific region first, then the latest start date on or before ``on``."""
+    rows = Delegation.objects.filter(case_type=case_type, effective_from__lte=on).order_by("-effective_from")
+    best = None
+    for d in rows:
+        if region_code.startswith(d.region_code.rstrip("0") or d.region_code) and (
+            best is None or len(d.region_code.rstrip("0")) > len(best.region_code.rstrip("0"))
+        ):
+            best = d
+    return bool(best and best.delegated)
+
+
+# ---------------------------------------------------------------- opening
+
+
+def _number(case_type: CaseType, region_code: str, year: int) -> str:
+    seq = sequence_take(key=f"case:{case_type.number_prefix}:{region_code[:6]}:{year}")
+    return f"{case_type.number_prefix}-{region_code[:6]}-{year}-{seq:06d}"
+
+
+def case_open(
+    *,
+    user,
+    case_type: str,
+    region_code: str,
+    household=None,
+    applicant=None,
+    channel: str = "window",
+    data: dict | None = None,
+    opinion: str = "",
+) -> Case:
+    """Open a case of the published version of ``case_type`` at its first step (申请/待受理)."""
+    if household is not None:
+        region_code = household.region_code
+    if not region_code or len(region_code) != 12:
+        raise ValidationError({"region_code": "请选择申请人所在的村（社区）"})
+    if (
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and not has_permission(user, "cases.open", region_code)
+    ):
+        raise PermissionDenied("无权在该区划受理申请")
+    ct = CaseType.objects.select_related("published").filter(code=case_type).first()
+    if ct is None or ct.published is None:
+        raise ValidationError({"case_type": f"不认识的事项：{case_type}"})
+    spec = ct.published.spec
+    if applicant is not None and household is not None:
+        if not household.memberships.filter(person=applicant, valid_to__isnull=True).exists():
+            raise ValidationError({"applicant_id": "申请人须是该家庭的现有成员"})
+    now = timezone.now()
+    day = timezone.localdate(now)
+    actor = user if getattr(user, "pk", None) else None
+    with transaction.atomic():
+        if household is not None:
+            running = Case.objects.filter(case_type=ct, household=household, closed_at__isnull=True).first()
+            if running is not None:
+                raise Refused(f"该家庭已有在办的「{ct.name}」办件 {running.number}，不能重复申请")
+        case = Case.objects.create(
+            number=_number(ct, region_code, day.year), case_type=ct, version=ct.published, applicant=applicant,
+            household=household, region_code=region_code, channel=channel, step=spec.steps[0].code,
+            opened_at=now, opened_by=actor, delegated=delegated_for(ct, region_code, day), data=data or {},
+        )  # fmt: skip
+        status = _status_write(
+            case, user, action="open", action_name="申请", source="", target=case.step, opinion=opinion
+        )
+        case.status = status
+        case.save(update_fields=["status"])
+        _task_open(case, spec.steps[0], day)
+        audit_record(
+            action="create", object_type="cases.case", object_id=case.number, region_code=region_code,
+            summary=f"{ct.name} 申请登记 {case.number}（{case.get_channel_display()}）",
+        )  # fmt: skip
+    return case
+
+
+# ---------------------------------------------------------------- acting
+
+
+def _status_write(case, user, *, action, action_name, source, target, opinion, data=None, role="") -> CaseStatus:
+    seq = (case.history.aggregate(m=Max("seq"))["m"] or 0) + 1
+    return CaseStatus.objects.create(
+        case=case, seq=seq, action=action, action_name=action_name, from_step=source, to_step=target,
+        actor=user if getattr(user, "pk", None) else None,
+        actor_name=(getattr(user, "display_name", "") or getattr(user, "username", "")) if user else "系统",
+        actor_role=role, at=timezone.now(), opinion=opinion, data=data or {},
+    )  # fmt: skip
+
+
+def step_level(case: Case, step: StepDef) -> str:
+    return "township" if step.delegable and case.delegated else step.level
+
+
+def _task_open(case: Case, step: StepDef, day: dt.date) -> Task | None:
+    if step.terminal:
+        return None
+    due, not_before = None, None
+    if step.notice_days:
+        notice = _notice_post(case, step, day)
+        due, not_before = notice.end_date, add_calendar_days(notice.end_date, 1)
+    else:
+        days = step.legal_days or step.promised_days
+        if days:
+            due = add_working_days(day, days) if step.day_type == "working" else add_calendar_days(day, days)
+    if case.due_date and due and not step.notice_days:
+        due = min(due, case.due_date)  # a step cannot outlast the whole case
+    return Task.objects.create(
+        case=case, step=step.code, step_name=step.name, role=step.role,
+        region_code=office_code(case.region_code, step_level(case, step)), created_at=timezone.now(),
+        start_date=day, due_date=due, not_before=not_before,
+    )  # fmt: skip
+
+
+def acting_roles(user, task: Task) -> list[str]:
+    """The roles through which ``user`` may act on ``task``: a grant of the task's role whose region
+    covers the task's office."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    if user.is_superuser:
+        return [task.role]
+    grants = Grant.objects.filter(user=user, role_id=task.role).values_list("prefix", flat=True)
+    return [task.role] if any(task.region_code.startswith(p) for p in grants) else []
+
+
+def _refuse_action(case: Case, spec: Definition, action: str) -> None:
+    here = spec.step(case.step)
+    if case.closed:
+        raise Refused(f"办件 {case.number} 已办结（{OUTCOMES.get(case.outcome, case.outcome)}），不能再办理")
+    allowed = "、".join(f"「{t.name}」" for t in spec.actions_from(case.step)) or "无"
+    raise Refused(f"办件当前在「{here.name}」环节，不能执行该操作（{action}）；此环节可执行：{allowed}")
+
+
+def case_act(
+    *,
+    user,
+    case: Case,
+    action: str,
+    opinion: str = "",
+    data: dict | None = None,
+    attachments=(),
+    on: dt.date | None = None,
+) -> Case:
+    """Take one allowed transition of ``case`` with an opinion (意见). Anything else — an action
+    not allowed from the current step, a user without the step's role in its office, a failed
+    guard, invalid form data, a suspended case — is refused and nothing is written."""
+    day = on or today()
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("version", "case_type").get(pk=case.pk)
+        spec = case.spec
+        if case.closed:
+            _refuse_action(case, spec, action)
+        t = spec.transition(case.step, action)
+        if t is None:
+            _refuse_action(case, spec, action)
+        task = case.tasks.filter(state=TaskState.OPEN).order_by("-pk").first()
+        roles = acting_roles(user, task) if task else []
+        if task is None or not roles:
+            where = LEVEL_NAMES[step_level(case, spec.step(case.step))]
+            raise PermissionDenied(
+                f"「{spec.step(case.step).name}」须由{where}的{_role_name(task.role if task else '')}办理"
+            )
+        if task.claimed_by_id and task.claimed_by_id != user.pk:
+            raise Refused(f"该待办已由 {task.claimed_by} 认领，请其办理或退回后再办理")
+        if case.suspended_since is not None:
+            raise Refused(f"办件自 {case.suspended_since:%Y-%m-%d} 起挂起，请先恢复办理")
+        opinion = (opinion or "").strip()
+        if t.opinion_required and not opinion:
+            raise ValidationError({"opinion": f"「{t.name}」须填写意见"})
+        clean = _form_data(t, data or {})
+        ctx = hooks.ActContext(
+            case=case, user=user, action=action, source=case.step, target=t.to, opinion=opinion, data=clean,
+            today=day, params=spec.params,
+        )  # fmt: skip
+        for name in t.guards:
+            reason = hooks.GUARDS[name](ctx)
+            if reason:
+                raise Refused(reason)
+        _transition_apply(case, spec, t, task, ctx, roles[0], attachments)
+    return case
+
+
+def _role_name(code: str) -> str:
+    from minzheng.foundation.accounts.models import Role
+
+    return Role.objects.filter(code=code).values_list("name", flat=True).first() or code
+
+
+def _form_data(t: TransitionDef, data: dict) -> dict:
+    if not t.form:
+        return data
+    try:
+        return hooks.FORMS[t.form].model_validate(data).model_dump(mode="json")
+    except PydanticError as exc:
+        errors = errors_zh(exc.errors())
+        raise ValidationError({f"data.{k}" if k else "data": v for k, v in errors.items()}) from exc
+
+
+def _transition_apply(case: Case, spec: Definition, t: TransitionDef, task: Task, ctx, role: str, attachments) -> None:
+    day, user = ctx.today, ctx.user
+    target = spec.step(t.to)
+    source = case.step
+    if t.form:
+        case.data.setdefault("forms", {})[t.action] = ctx.data
+    if t.clock == "start" and case.accepted_on is None:
+        case.accepted_on = day
+        days = spec.delegated_days if case.delegated and spec.delegated_days else spec.legal_days
+        if days:
+            case.due_date = add_working_days(day, days) if spec.day_type == "working" else add_calendar_days(day, days)
+    for name in t.effects:
+        hooks.EFFECTS[name](ctx)
+    case.step = target.code
+    if target.terminal:
+        case.outcome = target.outcome
+        case.closed_at = timezone.now()
+    status = _status_write(
+        case, user, action=t.action, action_name=t.name, source=source, target=target.code, opinion=ctx.opinion,
+        data=ctx.data, role=role,
+    )  # fmt: skip
+    if attachments:
+        status.attachments.set(attachments)
+    case.status = status
+    case.save()
+    Task.objects.filter(pk=task.pk).update(state=TaskState.DONE, done_at=timezone.now(), done_by=user)
+    if spec.step(source).notice_days:
+        PublicNotice.objects.filter(case=case, state=NoticeState.OPEN).update(state=NoticeState.ENDED)
+    _task_open(case, target, day)
+    for kind in t.documents:
+        document_generate(case=case, kind=kind, status=status, user=user)
+    audit_record(
+        action="transition", object_type="cases.case", object_id=case.number, region_code=case.region_code,
+        summary=f"{case.number}「{t.name}」：{spec.step(source).name} → {target.name}",
+        changes={"action": t.action, "opinion": ctx.opinion[:200], "outcome": case.outcome},
+    )  # fmt: skip
+    if t.notify:
+        transaction.on_commit(lambda: _notify(case.pk, t.action))
+
+
+# ---------------------------------------------------------------- claim, hand back, suspend, extend
+
+
+def task_claim(*, user, task: Task) -> Task:
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("case").get(pk=task.pk)
+        if task.state != TaskState.OPEN:
+            raise Refused("该待办已办理或已取消")
+        if not acting_roles(user, task):
+            raise PermissionDenied("无权认领该待办")
+        if task.claimed_by_id and task.claimed_by_id != user.pk:
+            raise Refused(f"该待办已由 {task.claimed_by} 认领")
+        task.claimed_by, task.claimed_at = user, timezone.now()
+        task.save(update_fields=["claimed_by", "claimed_at"])
+        audit_record(
+            action="claim", object_type="cases.case", object_id=task.case.number, region_code=task.case.region_code,
+            summary=f"认领待办「{task.step_name}」",
+        )  # fmt: skip
+    return task
+
+
+def task_release(*, user, task: Task) -> Task:
+    """Hand a claimed task back to the office's pool (退回待办池)."""
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("case").get(pk=task.pk)
+        if task.state != TaskState.OPEN or task.claimed_by_id is None:
+            raise Refused("该待办未被认领，无需退回")
+        if task.claimed_by_id != user.pk and not has_permission(user, "cases.supervise", task.case.region_code):
+            raise PermissionDenied("只能退回自己认领的待办")
+        task.claimed_by, task.claimed_at = None, None
+        task.save(update_fields=["claimed_by", "claimed_at"])
+        audit_record(
+            action="release", object_type="cases.case", object_id=task.case.number, region_code=task.case.region_code,
+            summary=f"退回待办「{task.step_name}」",
+        )  # fmt: skip
+    return task
+
+
+def _case_locked_for(user, case: Case, verb: str) -> tuple[Case, Task]:
+    case = Case.objects.select_for_update().select_related("version").get(pk=case.pk)
+    if case.closed:
+        raise Refused(f"办件已办结，不能{verb}")
+    task = case.tasks.filter(state=TaskState.OPEN).first()
+    if task is None or not acting_roles(user, task):
+        raise PermissionDenied(f"无权{verb}该办件")
+    return case, task
+
+
+def case_suspend(*, user, case: Case, reason: str, on: dt.date | None = None) -> Case:
+    """挂起 (e.g. waiting for materials the applicant must bring): the clock stops from the next day."""
+    day = on or today()
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "请填写挂起原因"})
+    with transaction.atomic():
+        case, _task = _case_locked_for(user, case, "挂起")
+        if case.suspended_since is not None:
+            raise Refused(f"办件已于 {case.suspended_since:%Y-%m-%d} 挂起")
+        case.suspended_since = day
+        status = _status_write(case, user, action="suspend", action_name="挂起", source=case.step, target=case.step,
+                               opinion=reason.strip())  # fmt: skip
+        case.status = status
+        case.save(update_fields=["suspended_since", "status"])
+        audit_record(action="suspend", object_type="cases.case", object_id=case.number, region_code=case.region_code,
+                     summary=f"{case.number} 挂起：{reason.strip()[:100]}")  # fmt: skip
+    return case
+
+
+def case_resume(*, user, case: Case, opinion: str = "", on: dt.date | None = None) -> Case:
+    """恢复办理: the working days the case was suspended are added to its deadlines."""
+    day = on or today()
+    with transaction.atomic():
+        case, task = _case_locked_for(user, case, "恢复")
+        if case.suspended_since is None:
+            raise Refused("办件未挂起")
+        lost = working_days_between(case.suspended_since, day)
+        case.suspended_days += lost
+        if case.due_date:
+            case.due_date = add_working_days(case.due_date, lost)
+        if task.due_date and not task.not_before:
+            task.due_date = add_working_days(task.due_date, lost)
+            task.save(update_fields=["due_date"])
+        since = case.suspended_since
+        case.suspended_since = None
+        status = _status_write(case, user, action="resume", action_name="恢复办理", source=case.step,
+                               target=case.step, opinion=opinion or f"自 {since:%Y-%m-%d} 挂起 {lost} 个工作日")  # fmt: skip
+        case.status = status
+        case.save(update_fields=["suspended_since", "suspended_days", "due_date", "status"])
+        audit_record(action="resume", object_type="cases.case", object_id=case.number, region_code=case.region_code,
+                     summary=f"{case.number} 恢复办理，期限顺延 {lost} 个工作日")  # fmt: skip
+    return case
+
+
+def case_extend(*, user, case: Case, reason: str) -> Case:
+    """延期: the whole-case limit becomes the extended one (e.g. 30 → 45 working days), once."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "请填写延期原因"})
+    with transaction.atomic():
+        case, _task = _case_locked_for(user, case, "延期")
+        spec = case.spec
+        if case.extended:
+            raise Refused("办件已延期过一次，不能再次延期")
+        if not spec.extended_days or case.accepted_on is None:
+            raise Refused("该事项不能延期，或办件尚未受理")
+        case.extended = True
+        case.due_date = add_working_days(case.accepted_on, spec.extended_days + case.suspended_days)
+        status = _status_write(case, user, action="extend", action_name="延期", source=case.step, target=case.step,
+                               opinion=reason.strip(), data={"due_date": case.due_date.isoformat()})  # fmt: skip
+        case.status = status
+        case.save(update_fields=["extended", "due_date", "status"])
+        audit_record(action="extend", object_type="cases.case", object_id=case.number, region_code=case.region_code,
+                     summary=f"{case.number} 延期至 {case.due_date:%Y-%m-%d}：{reason.strip()[:100]}")  # fmt: skip
+    return case
+
+
+# ---------------------------------------------------------------- public notice
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 张三丰 → 张*丰, 欧阳娜娜 → 欧**娜: enough for neighbours to recognise, no more."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def _notice_post(case: Case, step: StepDef, day: dt.date) -> PublicNotice:
+    """Post the 公示 in the applicant's village/community for ``notice_days`` calendar days counted
+    from the day after posting (审核确认办法 第十八条)."""
+    spec = case.spec
+    persons = case.household.memberships.filter(valid_to__isnull=True).count() if case.household else 1
+    content = {
+        "type": spec.name,
+        "name": mask_name(case.applicant.name if case.applicant else ""),
+        "persons": persons,
+    }
+    if spec.notice.show_amount and case.data.get("amount") is not None:
+        content["amount"] = case.data["amount"]
+    return PublicNotice.objects.create(
+        case=case, region_code=case.region_code, title=spec.notice.title.format(type=spec.name),
+        content=content, posted_on=day, start_date=add_calendar_days(day, 1),
+        end_date=add_calendar_days(day, step.notice_days),
+    )  # fmt: skip
+
+
+def objection_file(*, notice: PublicNotice, content: str, name: str = "", phone: str = "", channel: str = "window",
+                   on: dt.date | None = None) -> Objection:  # fmt: skip
+    """Record an objection to a notice while it is showing; the case cannot leave the notice step
+    until the objection is resolved by a fresh investigation or a deliberation."""
+    day = on or today()
+    content = (content or "").strip()
+    if not content:
+        raise ValidationError({"content": "请填写异议内容"})
+    if len(content) > 2000:
+        raise ValidationError({"content": "异议内容不超过 2000 字"})
+    if notice.state != NoticeState.OPEN or not (notice.posted_on <= day <= notice.end_date):
+        raise Refused("该公示不在公示期内，不能再提出异议")
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if phone and len(digits) != 11:
+        raise ValidationError({"phone": "手机号码应为 11 位数字"})
+    obj = Objection.objects.create(
+        notice=notice, content=content, name=name.strip()[:50], channel=channel, filed_at=timezone.now(),
+        phone_masked=f"{digits[:3]}****{digits[-4:]}" if digits else "",
+    )  # fmt: skip
+    audit_record(
+        action="create", object_type="cases.objection", object_id=obj.pk, region_code=notice.region_code,
+        summary=f"{notice.case.number} 公示收到异议",
+    )  # fmt: skip
+    return obj
+
+
+def objections_resolve(*, case: Case, user, resolution: str) -> int:
+    """Close the open objections of the case's notices with the resolution (the opinion of the
+    re-investigation or deliberation that answered them)."""
+    return Objection.objects.filter(notice__case=case, state=ObjectionState.OPEN).update(
+        state=ObjectionState.RESOLVED, resolution=resolution, resolved_at=timezone.now(),
+        resolved_by=user if getattr(user, "pk", None) else None,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- documents and notifications
+
+
+def document_generate(*, case: Case, kind: str, status: CaseStatus | None = None, user=None):
+    """Render one document of the case as PDF, keep it with the case, and return the row."""
+    from minzheng.foundation.documents.render import render_pdf
+    from minzheng.foundation.files.services import file_store_generated
+
+    from .models import CaseDocument
+
+    if kind not in hooks.DOCUMENTS:
+        raise ValidationError(f"未知文书类型：{kind}")
+    title, build = hooks.DOCUMENTS[kind]
+    doc = build(case, status)
+    data = render_pdf(doc)
+    stored = file_store_generated(user=user, data=data, name=f"{case.number}-{title}.pdf", region_code=case.region_code)
+    row = CaseDocument.objects.create(case=case, kind=kind, title=title, number=doc.number, file=stored, status=status)
+    audit_record(
+        action="generate", object_type="cases.document", object_id=row.pk, region_code=case.region_code,
+        summary=f"{case.number} 生成《{title}》",
+    )  # fmt: skip
+    return row
+
+
+def _notify(case_id: int, action: str) -> None:
+    """After commit: send the messages the transition's definition asks for. A failed message never
+    undoes the transition; it is recorded by the notify engine and retried there."""
+    from django.conf import settings
+
+    from minzheng.foundation.notify.services import notify_send
+
+    case = Case.objects.select_related("version", "applicant", "opened_by", "case_type").get(pk=case_id)
+    spec = case.spec
+    t = next((t for t in spec.transitions if t.action == action), None)
+    if t is None:
+        return
+    task = case.tasks.filter(state=TaskState.OPEN).first()
+    values = {
+        "number": case.number, "type": spec.name, "step": spec.step(case.step).name,
+        "outcome": OUTCOMES.get(case.outcome, ""), "due": task.due_date.isoformat() if task and task.due_date else "",
+        "bureau": settings.MINZHENG_BUREAU_NAME,
+    }  # fmt: skip
+    with transaction.atomic():  # one delivery job for all the messages of this transition
+        _notify_each(case, t, task, values, notify_send)
+
+
+def _notify_each(case, t, task, values, notify_send) -> None:
+    for n in t.notify:
+        text = n.text.format(**values)
+        common = {"subject": f"{case.spec.name} {case.number}", "body": text, "related_type": "cases.case",
+                  "related_id": case.number, "region_code": case.region_code}  # fmt: skip
+        try:
+            if n.to == "applicant" and case.applicant and case.applicant.phone:
+                notify_send(channel=n.channel, phone=case.applicant.phone, **common)
+            elif n.to == "opener" and case.opened_by_id:
+                notify_send(channel="in_app", user=case.opened_by, **common)
+            elif n.to == "next" and task is not None:
+                for u in _users_for(task):
+                    notify_send(channel="in_app", user=u, **common)
+        except Exception:  # a message must never break the case; the notify outbox shows failures
+            logger.exception("通知发送失败：%s %s", case.number, t.action)
+
+
+def _users_for(task: Task):
+    from minzheng.foundation.accounts.models import User
+
+    grants = Grant.objects.filter(role_id=task.role).values_list("user_id", "prefix")
+    ids = {uid for uid, prefix in grants if task.region_code.startswith(prefix)}
+    return User.objects.filter(pk__in=ids, is_active=True)
+
+
+# ---------------------------------------------------------------- materials
+
+
+def material_add(*, user, case: Case, code: str, data, name: str, note: str = ""):
+    """Upload one material of the case (type and size checked by the files foundation)."""
+    from minzheng.foundation.files.services import file_store
+
+    from .models import Material
+
+    spec = case.spec
+    kind = next((m for m in spec.materials if m.code == code), None)
+    if kind is None:
+        raise ValidationError({"code": f"「{spec.name}」没有这种申请材料：{code}"})
+    if case.closed:
+        raise Refused("办件已办结，不能再上传材料")
+    if not has_permission(user, "cases.act", case.region_code):
+        raise PermissionDenied("无权为该办件上传材料")
+    with transaction.atomic():
+        stored = file_store(user=user, data=data, name=name, region_code=case.region_code)
+        m = Material.objects.create(case=case, code=code, name=kind.name, file=stored, step=case.step,
+                                    uploaded_by=user if getattr(user, "pk", None) else None, note=note[:200])  # fmt: skip
+        audit_record(
+            action="upload", object_type="cases.material", object_id=m.pk, region_code=case.region_code,
+            summary=f"{case.number} 上传材料「{kind.name}」（{stored.name}）",
+        )  # fmt: skip
+    return m

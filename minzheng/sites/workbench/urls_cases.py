@@ -1,0 +1,3 @@
+"""Workbench pages: cases (included by urls.py)."""
+
+urlpatterns = []
