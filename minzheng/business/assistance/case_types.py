@@ -158,6 +158,212 @@ CASE_TYPES = [
 ]
 
 
+def _roll_review(*, code, name, prefix, conditions):
+    """复核 / 变更 of a running enrollment: 入户调查 → 乡镇审核 (assessment) → 县级确认 → 维持或调整
+    (审核确认办法 第三十一条–第三十二条); a household no longer eligible goes to 停保."""
+    return {
+        "code": code, "name": name, "number_prefix": prefix, "category": "社会救助", "program": "",
+        "legal_days": 30, "extended_days": 45, "conditions": conditions, "online": code == "dibao_change",
+        "clock_on_open": True,
+        "steps": [
+            {"code": "investigate", "name": "入户调查", "role": "investigator", "level": "township",
+             "promised_days": 10, "documents": ["investigation_form"]},
+            {"code": "first_review", "name": "乡镇审核", "role": "reviewer", "level": "township", "promised_days": 5},
+            {"code": "confirm", "name": "县级确认", "role": "approver", "level": "county", "legal_days": 10,
+             "delegable": True, "documents": ["review_form"]},
+            {"code": "completed", "name": "已办结", "outcome": "completed"},
+            {"code": "terminated", "name": "已终止", "outcome": "terminated"},
+        ],
+        "transitions": [
+            {"action": "investigate_done", "name": "调查完毕", "from": ["investigate"], "to": "first_review",
+             "form": "assistance.investigation", "effects": ["assistance.enrollment_link", "assistance.save_means"],
+             "documents": ["investigation_form"], "style": "primary",
+             "notify": [{"to": "next", "text": NEXT}]},
+            {"action": "first_review_done", "name": "审核完毕，报县级确认", "from": ["first_review"], "to": "confirm",
+             "guards": ["assistance.means_recorded"], "effects": ["assistance.assess"], "style": "primary",
+             "notify": [{"to": "next", "text": NEXT}]},
+            {"action": "back_to_investigate", "name": "退回重新调查", "from": ["first_review"], "to": "investigate"},
+            {"action": "confirm_keep", "name": "确认（维持或调整金额）", "from": ["confirm"], "to": "completed",
+             "effects": ["assistance.review_apply"], "documents": ["review_form"], "style": "primary"},
+            {"action": "send_back", "name": "退回乡镇重新审核", "from": ["confirm"], "to": "first_review"},
+            {"action": "cancel", "name": "撤销（另行办理停保）", "from": ["investigate", "first_review", "confirm"],
+             "to": "terminated", "style": "danger"},
+        ],
+        "materials": [],
+    }  # fmt: skip
+
+
+STOP = {
+    "code": "assistance_stop", "name": "停保（终止救助）", "number_prefix": "TB", "category": "社会救助",
+    "legal_days": 30, "extended_days": 45, "clock_on_open": True,
+    "conditions": "保障对象死亡、迁出、收入或财产超过规定、无正当理由拒不配合等，经调查核实后终止救助",
+    "steps": [
+        {"code": "investigate", "name": "调查核实", "role": "investigator", "level": "township", "promised_days": 10},
+        {"code": "first_review", "name": "乡镇审核", "role": "reviewer", "level": "township", "promised_days": 5},
+        {"code": "notice", "name": "终止公示", "role": "reviewer", "level": "township", "notice_days": 7,
+         "day_type": "calendar"},
+        {"code": "confirm", "name": "县级决定", "role": "approver", "level": "county", "legal_days": 15,
+         "delegable": True},
+        {"code": "completed", "name": "维持保障", "outcome": "completed"},
+        {"code": "terminated", "name": "已终止救助", "outcome": "terminated"},
+    ],
+    "transitions": [
+        {"action": "investigate_done", "name": "核实完毕", "from": ["investigate"], "to": "first_review",
+         "effects": ["assistance.enrollment_link"], "style": "primary"},
+        {"action": "propose_stop", "name": "拟终止，公示", "from": ["first_review"], "to": "notice",
+         "form": "assistance.stop", "style": "primary"},
+        {"action": "keep", "name": "不予终止", "from": ["first_review", "confirm"], "to": "completed"},
+        {"action": "notice_done", "name": "公示期满无异议，报县级决定", "from": ["notice"], "to": "confirm",
+         "opinion_required": False, "guards": ["notice_over", "no_open_objection"], "style": "primary",
+         "notify": [{"to": "next", "text": NEXT}]},
+        {"action": "reinvestigate", "name": "异议成立，重新核实", "from": ["notice"], "to": "investigate",
+         "guards": ["has_open_objection"], "effects": ["objections_resolve"]},
+        {"action": "confirm_stop", "name": "决定终止救助", "from": ["confirm"], "to": "terminated",
+         "effects": ["assistance.enrollment_stop"], "documents": ["termination_notice"], "style": "danger",
+         "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
+    ],
+    "notice": {"title": "终止救助公示", "show_amount": False},
+}  # fmt: skip
+
+
+def _temporary(*, code, name, prefix, mode, conditions):
+    """临时救助 (2018 临时救助意见): 急难型 may pay first (先行救助) within the township's limit and
+    complete the file afterwards; otherwise, and always for 支出型, 申请 → 受理 → 审核 → 审批."""
+    steps = [
+        {"code": "apply", "name": "受理审查", "role": "acceptor", "level": "township", "promised_days": 1},
+        {
+            "code": "investigate",
+            "name": "调查核实",
+            "role": "investigator",
+            "level": "township",
+            "promised_days": 5 if mode == "emergency" else 10,
+            "documents": ["investigation_form"],
+        },
+        {"code": "review", "name": "乡镇审核", "role": "reviewer", "level": "township", "promised_days": 3},
+        {"code": "confirm", "name": "审批", "role": "approver", "level": "county", "legal_days": 10, "delegable": True},
+        {"code": "approved", "name": "已批准", "outcome": "approved"},
+        {"code": "refused", "name": "不予批准", "outcome": "refused"},
+        {"code": "not_accepted", "name": "不予受理", "outcome": "not_accepted"},
+        {"code": "withdrawn", "name": "已撤回", "outcome": "withdrawn"},
+    ]
+    transitions = [
+        {
+            "action": "accept",
+            "name": "受理",
+            "from": ["apply"],
+            "to": "investigate",
+            "opinion_required": False,
+            "guards": ["materials_complete"],
+            "clock": "start",
+            "documents": ["acceptance_notice"],
+            "style": "primary",
+            "notify": [{"to": "applicant", "channel": "sms", "text": SMS_ACCEPTED}, {"to": "next", "text": NEXT}],
+        },
+        {
+            "action": "not_accept",
+            "name": "不予受理",
+            "from": ["apply"],
+            "to": "not_accepted",
+            "documents": ["not_accepted_notice"],
+            "style": "danger",
+        },
+        {
+            "action": "investigate_done",
+            "name": "调查完毕",
+            "from": ["investigate"],
+            "to": "review",
+            "form": "assistance.investigation",
+            "effects": ["assistance.save_means"],
+            "style": "primary",
+        },
+        {
+            "action": "review_done",
+            "name": "审核通过，报审批",
+            "from": ["review"],
+            "to": "confirm",
+            "form": "assistance.temp_amount",
+            "effects": ["assistance.temp_amount"],
+            "guards": [],
+            "style": "primary",
+            "notify": [{"to": "next", "text": NEXT}],
+        },
+        {
+            "action": "approve",
+            "name": "批准",
+            "from": ["confirm"],
+            "to": "approved",
+            "guards": ["assistance.within_cap"],
+            "effects": ["assistance.temp_grant"],
+            "documents": ["temp_decision"],
+            "style": "primary",
+            "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}],
+        },
+        {
+            "action": "refuse",
+            "name": "不予批准",
+            "from": ["confirm", "review"],
+            "to": "refused",
+            "documents": ["refusal_notice"],
+            "style": "danger",
+            "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}],
+        },
+        {**WITHDRAW, "from": ["apply", "investigate", "review"]},
+    ]
+    if mode == "emergency":
+        steps.insert(
+            1,
+            {
+                "code": "complete_file",
+                "name": "先行救助后补齐手续",
+                "role": "acceptor",
+                "level": "township",
+                "promised_days": 5,
+            },
+        )
+        transitions += [
+            {
+                "action": "assist_first",
+                "name": "先行救助",
+                "from": ["apply"],
+                "to": "complete_file",
+                "form": "assistance.emergency",
+                "guards": ["assistance.within_township_limit"],
+                "effects": ["assistance.temp_grant"],
+                "clock": "start",
+                "documents": ["temp_decision"],
+                "style": "primary",
+            },
+            {
+                "action": "file_completed",
+                "name": "手续补齐，办结",
+                "from": ["complete_file"],
+                "to": "approved",
+                "guards": ["materials_complete"],
+                "opinion_required": False,
+            },
+        ]
+    return {
+        "code": code, "name": name, "number_prefix": prefix, "category": "社会救助", "program": "temp_assistance",
+        "legal_days": 30 if mode == "expenditure" else None, "extended_days": 45 if mode == "expenditure" else None,
+        "online": True, "conditions": conditions, "steps": steps, "transitions": transitions,
+        "materials": [m for m in copy.deepcopy(BASE_MATERIALS) if m["code"] != "means_declaration"],
+        "params": {"temp_mode": mode},
+    }  # fmt: skip
+
+
+CASE_TYPES += [
+    _temporary(code="temp_emergency", name="临时救助申请（急难型）", prefix="LJ", mode="emergency",
+               conditions="因火灾、交通事故、突发重大疾病等意外事件，导致基本生活暂时出现严重困难"),
+    _temporary(code="temp_expenditure", name="临时救助申请（支出型）", prefix="LZ", mode="expenditure",
+               conditions="因教育、医疗等生活必需支出突然增加超出家庭承受能力，导致基本生活暂时出现严重困难"),
+    _roll_review(code="assistance_review", name="救助对象定期复核", prefix="FH",
+                 conditions="在保家庭按分类复核周期接受复核；无重大变化的维持原保障金额"),
+    _roll_review(code="dibao_change", name="救助对象增减员及变更", prefix="BG",
+                 conditions="在保家庭人口、收入、财产状况发生变化，主动申报或经核查发现"),
+    STOP,
+]  # fmt: skip
+
+
 def case_types_ensure() -> list:
     """Publish each definition whose content changed since its last version (a no-op otherwise)."""
     return [case_type_publish(definition=d, audited=False) for d in CASE_TYPES]

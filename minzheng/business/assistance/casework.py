@@ -352,3 +352,148 @@ def approval_decision(case, status):
     return Document(title="最低生活保障审核确认决定书" if case.spec.program == "dibao" else f"{case.spec.name}批准决定书",
                     number=doc_number(case, "批"), addressee=addressee(case), blocks=blocks,
                     issuer=office_name(case, level), issued_on=timezone.localdate())  # fmt: skip
+
+
+# ---------------------------------------------------------------- roll changes: 复核, 变更, 停保
+
+
+class StopForm(BaseModel):
+    """停保/终止: the reason code (every stop carries one and a written notice, see
+    ``benefits.workflow.REASONS``)."""
+
+    reason: str
+
+    @field_validator("reason")
+    @classmethod
+    def _known(cls, code):
+        from minzheng.engines.benefits.workflow import REASONS
+
+        if code not in REASONS:
+            raise ValueError("停保原因须为：" + "、".join(REASONS.values()))
+        return code
+
+
+class TempAmountForm(BaseModel):
+    """临时救助 amount proposed at the township review (元/户·次)."""
+
+    amount: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
+    hardship: str = Field(min_length=2, max_length=500)
+
+
+case_form("assistance.stop")(StopForm)
+case_form("assistance.temp_amount")(TempAmountForm)
+
+
+def _running_enrollment(case) -> Enrollment:
+    number = case.data.get("enrollment_number")
+    e = Enrollment.objects.filter(number=number).first() if number else None
+    if e is None or e.state == EnrollmentState.EXITED:
+        raise Refused("该家庭没有在保的救助待遇，不能办理此事项")
+    return e
+
+
+@case_effect("assistance.review_apply")
+def _review_apply(ctx):
+    """定期复核 / 变更 confirmed: the assessment made at first review (re-run now) decides between
+    维持 and 调整金额 (民发〔2021〕57号 第三十一条–第三十二条); a household no longer eligible is
+    stopped through 停保, never silently here."""
+    from minzheng.engines.benefits.models import ReviewOutcome
+    from minzheng.engines.benefits.services import enrollment_review
+
+    e = _running_enrollment(ctx.case)
+    result = case_assess(ctx.case, ctx.today)
+    ctx.case.data["assessment"] = result
+    if result["classification"] not in PROGRAM_OF.get(e.program_id, {e.program_id}):
+        raise Refused(
+            f"复核测算结果为「{_class_name(result['classification'])}」，已不符合保障条件：请选择「停保」并说明原因"
+        )
+    amount = Decimal(result["monthly_amount"])
+    changed = amount != e.monthly_amount
+    enrollment_review(
+        user=ctx.user, enrollment=e, outcome=ReviewOutcome.AMOUNT_CHANGED if changed else ReviewOutcome.UNCHANGED,
+        reviewed_on=ctx.today, new_amount=amount if changed else None, reason="review",
+        note=f"办件 {ctx.case.number}：{ctx.opinion}"[:200],
+    )  # fmt: skip
+    ctx.messages.append(f"{e.number} " + (f"调整为 {amount} 元/月" if changed else "维持不变"))
+
+
+@case_effect("assistance.enrollment_stop")
+def _enrollment_stop(ctx):
+    """停保 takes effect from the month after the decision (特困人员认定办法 第二十八条; the same
+    practice for 低保)."""
+    from minzheng.engines.benefits.services import enrollment_change
+
+    e = _running_enrollment(ctx.case)
+    reason = ctx.case.data.get("forms", {}).get("propose_stop", {}).get("reason") or ctx.data.get("reason", "other")
+    enrollment_change(user=ctx.user, enrollment=e, kind="exit", reason=reason, effective_month=next_month(ctx.today),
+                      note=f"办件 {ctx.case.number}：{ctx.opinion}"[:200])  # fmt: skip
+    ctx.messages.append(f"{e.number} 自 {next_month(ctx.today):%Y年%m月} 起停发")
+
+
+# ---------------------------------------------------------------- 临时救助
+
+
+def _temp_standards(case, on):
+    from minzheng.engines.benefits.standards import standards_for
+
+    h = case.household
+    return standards_for(region_code=h.region_code, hukou_type=h.hukou_type, as_of=on)
+
+
+@case_guard("assistance.within_township_limit")
+def _within_township_limit(ctx):
+    """先行救助 is paid by the township from its 备用金 up to its configured limit (2018 临时救助意见
+    §三(三)); anything more goes through the full procedure."""
+    from minzheng.engines.benefits.standards import MissingStandard
+
+    try:
+        limit = _temp_standards(ctx.case, ctx.today).decimal("temp_assistance_township_limit")
+    except MissingStandard as exc:
+        return str(exc)
+    amount = Decimal(str(ctx.data.get("amount", 0)))
+    if amount > limit:
+        return f"先行救助金额 {amount} 元超过乡镇审批限额 {limit} 元，请按程序报县级审批"
+    return None
+
+
+@case_guard("assistance.within_cap")
+def _within_cap(ctx):
+    from minzheng.engines.benefits.standards import MissingStandard
+
+    mode = ctx.params.get("temp_mode", "expenditure")
+    amount = Decimal(str(ctx.case.data.get("amount") or 0))
+    try:
+        cap = _temp_standards(ctx.case, ctx.today).decimal("temp_assistance_cap", mode)
+    except MissingStandard as exc:
+        return str(exc)
+    if amount > cap:
+        return f"拟救助金额 {amount} 元超过单次上限 {cap} 元"
+    return None
+
+
+@case_effect("assistance.temp_amount")
+def _temp_amount(ctx):
+    ctx.case.data["amount"] = str(ctx.data["amount"])
+
+
+@case_effect("assistance.temp_grant")
+def _temp_grant(ctx):
+    """Record the one-off grant with the case (paid from the township's 备用金 or by the county)."""
+    amount = ctx.data.get("amount") or ctx.case.data.get("amount")
+    if not amount:
+        raise Refused("没有拟救助金额")
+    ctx.case.data["amount"] = str(amount)
+    ctx.case.data["granted_on"] = ctx.today.isoformat()
+    ctx.messages.append(f"临时救助 {amount} 元")
+
+
+@case_document("temp_decision", "临时救助决定书")
+def temp_decision(case, status):
+    level = "township" if case.delegated or case.data.get("forms", {}).get("assist_first") else "county"
+    blocks = [
+        Paragraph(f"你提出的{case.spec.name}（办件编号 {case.number}），经审核，决定给予临时救助。"),
+        Fields([("救助金额（元）", case.data.get("amount", "")), ("决定日期", timezone.localdate())]),
+        Note(REMEDY),
+    ]
+    return Document(title="临时救助决定书", number=doc_number(case, "临"), addressee=addressee(case), blocks=blocks,
+                    issuer=office_name(case, level), issued_on=timezone.localdate())  # fmt: skip

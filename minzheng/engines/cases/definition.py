@@ -102,6 +102,7 @@ class Definition(_Strict):
     delegated_days: int | None = None  # when the decision is delegated to the township
     day_type: DayType = "working"
     online: bool = False  # citizens may apply on the portal
+    clock_on_open: bool = False  # the time limit runs from opening (items an office starts itself)
     conditions: str = ""  # 受理条件, for the service guide
     steps: list[StepDef]
     transitions: list[TransitionDef]

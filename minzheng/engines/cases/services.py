@@ -185,7 +185,9 @@ def case_open(
             case, user, action="open", action_name="申请", source="", target=case.step, opinion=opinion
         )
         case.status = status
-        case.save(update_fields=["status"])
+        if spec.clock_on_open:
+            _clock_start(case, spec, day)
+        case.save(update_fields=["status", "accepted_on", "due_date"])
         _task_open(case, spec.steps[0], day)
         audit_record(
             action="create", object_type="cases.case", object_id=case.number, region_code=region_code,
@@ -205,6 +207,14 @@ def _status_write(case, user, *, action, action_name, source, target, opinion, d
         actor_name=(getattr(user, "display_name", "") or getattr(user, "username", "")) if user else "系统",
         actor_role=role, at=timezone.now(), opinion=opinion, data=data or {},
     )  # fmt: skip
+
+
+def _clock_start(case: Case, spec: Definition, day: dt.date) -> None:
+    """受理 (or opening, for items an office starts): the whole-case limit runs from the next day."""
+    case.accepted_on = day
+    days = spec.delegated_days if case.delegated and spec.delegated_days else spec.legal_days
+    if days:
+        case.due_date = add_working_days(day, days) if spec.day_type == "working" else add_calendar_days(day, days)
 
 
 def step_level(case: Case, step: StepDef) -> str:
@@ -322,10 +332,7 @@ def _transition_apply(case: Case, spec: Definition, t: TransitionDef, task: Task
     if t.form:
         case.data.setdefault("forms", {})[t.action] = ctx.data
     if t.clock == "start" and case.accepted_on is None:
-        case.accepted_on = day
-        days = spec.delegated_days if case.delegated and spec.delegated_days else spec.legal_days
-        if days:
-            case.due_date = add_working_days(day, days) if spec.day_type == "working" else add_calendar_days(day, days)
+        _clock_start(case, spec, day)
     for name in t.effects:
         hooks.EFFECTS[name](ctx)
     case.step = target.code
