@@ -7,6 +7,7 @@ from pathlib import Path
 from pypinyin import lazy_pinyin
 
 from minzheng.business.assistance.demo import demo_roll
+from minzheng.business.assistance.demo_cases import demo_cases
 from minzheng.foundation.accounts.models import User
 from minzheng.foundation.accounts.services import user_create
 from minzheng.foundation.audit.services import audit_record
@@ -95,4 +96,12 @@ def demo_build(*, persons: int, seed: int = 2026, log=print, progress=None) -> d
             f"刚性支出 {roll.get('rigid_expense', 0)} 户，渐退期 {roll.get('phase_out', 0)} 户，"
             f"已退出 {roll.get('exited', 0)} 户"
         )
-    return {"users_created": created_users, "persons_added": added, "persons_total": existing + added, "roll": roll}
+    townships = {code: "".join(lazy_pinyin(Region.objects.get(code=code).name[:2])) for code in DEMO_TOWNSHIPS}
+    cases = demo_cases(townships=townships, county_user="ra", seed=seed, log=log)
+    return {
+        "users_created": created_users,
+        "persons_added": added,
+        "persons_total": existing + added,
+        "roll": roll,
+        "cases": cases,
+    }
