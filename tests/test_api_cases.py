@@ -105,6 +105,7 @@ def test_dibao_journey_through_the_api(clients, ids, assistance_standards):
     assert r.status_code == 200, r.content
     out = r.json()
     assert out["outcome"] == "approved" and out["enrollment_number"].startswith("DB-330381-")
+    assert any(m.startswith(f"已纳入保障：{out['enrollment_number']}") for m in out["messages"])
     assert {d["kind"] for d in out["documents"]} >= {"acceptance_notice", "approval_decision"}
     assert [h["action"] for h in out["history"]] == [
         "open", "accept", "investigate_done", "first_review_pass", "notice_done", "approve"]  # fmt: skip

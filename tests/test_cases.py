@@ -105,6 +105,9 @@ def test_dibao_journey_ends_in_an_enrollment(staff, household_in, assistance_sta
     assert notice.content["name"] == "王*国"
     assert "id" not in str(notice.content).lower()
     assert notice.start_date == add_calendar_days(today, 1) and notice.end_date == add_calendar_days(today, 7)
+    task = case.tasks.get(state=TaskState.OPEN)  # not overdue while the notice runs
+    assert task.not_before == add_calendar_days(notice.end_date, 1)
+    assert task.due_date == add_working_days(notice.end_date, 3)
     amount = case.data["assessment"]["monthly_amount"]
     assert notice.content["amount"] == amount and Decimal(amount) > 0
 

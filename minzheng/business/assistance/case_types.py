@@ -73,7 +73,8 @@ def _application(*, code, name, prefix, program, investigate_form="assistance.in
              "documents": ["not_accepted_notice"], "style": "danger",
              "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
             {"action": "investigate_done", "name": "调查完毕", "from": ["investigate"], "to": "first_review",
-             "form": investigate_form, "effects": ["assistance.save_means"], "documents": ["investigation_form"],
+             "form": investigate_form, "effects": ["assistance.save_means", "assistance.assess"],
+             "documents": ["investigation_form"],
              "style": "primary", "notify": [{"to": "next", "text": NEXT}]},
             {"action": "terminate_uncooperative", "name": "不配合调查，终止审核", "from": ["investigate"],
              "to": "terminated", "documents": ["termination_notice"], "style": "danger",
@@ -366,4 +367,9 @@ CASE_TYPES += [
 
 def case_types_ensure() -> list:
     """Publish each definition whose content changed since its last version (a no-op otherwise)."""
-    return [case_type_publish(definition=d, audited=False) for d in CASE_TYPES]
+    from minzheng.engines.cases.models import CaseType
+
+    versions = [case_type_publish(definition=d, audited=False) for d in CASE_TYPES]
+    for sort, d in enumerate(CASE_TYPES):  # the catalogue in the order above (applications first)
+        CaseType.objects.filter(code=d["code"]).exclude(sort=sort).update(sort=sort)
+    return versions

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -52,7 +52,9 @@ def inbox(user, *, mine: bool = False, flag: str = "", case_type: str = ""):
         qs = qs.filter(due_date__gte=flags.today_, due_date__lte=flags.warn_until)
     if case_type:
         qs = qs.filter(case__case_type_id=case_type)
-    return qs.select_related("case", "case__case_type", "case__applicant", "claimed_by").order_by("due_date", "pk")
+    return qs.select_related("case", "case__case_type", "case__applicant", "claimed_by").order_by(
+        F("due_date").asc(nulls_last=True), "pk"
+    )
 
 
 @dataclass

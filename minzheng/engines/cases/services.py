@@ -227,7 +227,9 @@ def _task_open(case: Case, step: StepDef, day: dt.date) -> Task | None:
     due, not_before = None, None
     if step.notice_days:
         notice = _notice_post(case, step, day)
-        due, not_before = notice.end_date, add_calendar_days(notice.end_date, 1)
+        # acted on from the day after the notice ends, within the step's promised days (default 3)
+        not_before = add_calendar_days(notice.end_date, 1)
+        due = add_working_days(notice.end_date, step.promised_days or 3)
     else:
         days = step.legal_days or step.promised_days
         if days:
@@ -306,6 +308,7 @@ def case_act(
             if reason:
                 raise Refused(reason)
         _transition_apply(case, spec, t, task, ctx, roles[0], attachments)
+    case.messages = ctx.messages  # what the effects did, for the user ("已纳入保障 …")
     return case
 
 

@@ -207,7 +207,7 @@ def case_detail(request, number: str):
 def case_transition(request, number: str, payload: TransitionIn):
     case = _reload(request, number)
     case = case_act(user=request.user, case=case, action=payload.action, opinion=payload.opinion, data=payload.data)
-    return Status(200, case_out(_reload(request, case.number)))
+    return Status(200, case_out(_reload(request, case.number), messages=case.messages))
 
 
 @router.post("/cases/{number}/materials",

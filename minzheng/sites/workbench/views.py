@@ -60,7 +60,17 @@ def _apply_errors(form, exc: ValidationError):
 def home(request):
     user = request.user
     grants = user.grants.select_related("role", "region") if not user.is_superuser else []
+    from minzheng.engines.cases import selectors as cases
+
+    tasks = cases.inbox(user)
+    flags = cases.Flags.today()
     context = {
+        # caseworkers start from their inbox (待办): the first tasks by deadline, and the counts
+        "tasks": [(t, flags.of(t.due_date)) for t in tasks[:10]],
+        "tasks_open": tasks.count(),
+        "tasks_overdue": tasks.filter(due_date__lt=flags.today_).count(),
+        "tasks_near": tasks.filter(due_date__gte=flags.today_, due_date__lte=flags.warn_until).count(),
+        "calendar_warning": cases.calendar_warning(),
         "grants": grants,
         "persons": Person.objects.for_user(user).count(),
         "households": Household.objects.for_user(user).count(),
