@@ -381,8 +381,8 @@ def case_act(request, number):
     text = f"已办理「{t.name}」，办件转入「{target.name}」"
     if case.closed:
         text = f"已办理「{t.name}」，办件已办结：{OUTCOMES.get(case.outcome, case.outcome)}"
-        if case.data.get("enrollment_number"):
-            text += f"，保障编号 {case.data['enrollment_number']}"
+    for line in getattr(case, "messages", ()):  # what the effects did, e.g. 已纳入保障：…
+        text += f"；{line}"
     messages.success(request, text)
     return redirect(_detail_url(case))
 
