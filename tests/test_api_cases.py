@@ -138,9 +138,11 @@ def staff_cases(clients, household_in, household_other):
 
 
 @pytest.mark.django_db
-def test_deadline_cli(capsys):
+def test_deadline_cli(capsys, regions):
     call_command("cases", "deadline", "--from", "2025-06-03", "--working-days", "30")
     assert capsys.readouterr().out.strip() == "2025-07-15"
+    call_command("cases", "delegate", "--type", "dibao_application", "--region", "330381001000", "--from", "2026-12-01")
+    assert '"delegated": true' in capsys.readouterr().out
     call_command("cases", "deadline", "--from", "2026-09-30", "--working-days", "3")
     assert capsys.readouterr().out.strip() == "2026-10-10"  # 国庆 10-01…10-07; Sat 10-10 is a make-up workday
 

@@ -263,3 +263,24 @@ def test_acceptance_sends_the_configured_messages(staff, household_in, django_ca
     assert case.number in sms.body and "已受理" in sms.body and sms.phone_masked == "138****1111"
     note = Message.objects.get(channel="in_app", related_id=case.number)
     assert note.recipient == staff["investigator"] and "入户调查" in note.body
+
+
+def test_delegated_township_decides_within_twenty_working_days(staff, household_in, make_user, assistance_standards):
+    from django.utils import timezone
+
+    from minzheng.engines.cases.services import delegation_set
+
+    today = timezone.localdate()
+    delegation_set(user=staff["approver"], case_type="dibao_application", region_code="330381001000", delegated=True,
+                   effective_from=today - dt.timedelta(days=1), document="瑞民〔2026〕8号")  # fmt: skip
+    township_approver = make_user("sl_approver", ("approver", ANYANG))
+    case = _to_notice(staff, _open(staff, household_in), today)
+    assert case.delegated and case.due_date == add_working_days(today, 20)
+    after = add_calendar_days(case.notices.get().end_date, 1)
+    case = case_act(user=staff["reviewer"], case=case, action="notice_done", on=after)
+    assert case.tasks.get(state=TaskState.OPEN).region_code == "330381001000"
+    case = case_act(user=township_approver, case=case, action="approve", opinion="乡镇审核确认", on=after)
+    assert case.outcome == "approved"
+    with pytest.raises(PermissionDenied):
+        delegation_set(user=staff["acceptor"], case_type="dibao_application", region_code="330381001000",
+                       delegated=False, effective_from=today)  # fmt: skip

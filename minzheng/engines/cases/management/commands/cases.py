@@ -30,6 +30,12 @@ class Command(BaseCommand):
         group.add_argument("--working-days", type=int, help="工作日数")
         group.add_argument("--calendar-days", type=int, help="自然日数（如公示期）")
         sub.add_parser("types", help="列出已发布的事项及其环节、时限（JSON）")
+        g = sub.add_parser("delegate", help="县级委托乡镇审核确认（或收回）某事项")
+        g.add_argument("--type", dest="case_type", required=True, help="事项代码，如 dibao_application")
+        g.add_argument("--region", required=True, help="乡镇或县的 12 位区划代码")
+        g.add_argument("--from", dest="start", required=True, help="起始日期 YYYY-MM-DD")
+        g.add_argument("--off", action="store_true", help="收回委托，由县级审核确认")
+        g.add_argument("--document", default="", help="依据文件")
 
     def handle(self, *args, sub, **opts):
         if sub == "deadline":
@@ -43,6 +49,20 @@ class Command(BaseCommand):
                 years = "、".join(str(y) for y in missing)
                 sys.stderr.write(f"注意：{years}年的节假日安排尚未录入，期限只按周末计算\n")
             self.stdout.write(due.isoformat())
+        elif sub == "delegate":
+            from django.core.exceptions import ValidationError
+
+            from minzheng.engines.cases.services import delegation_set
+
+            try:
+                d = delegation_set(user=None, case_type=opts["case_type"], region_code=opts["region"],
+                                   delegated=not opts["off"], effective_from=_date(opts["start"]),
+                                   document=opts["document"])  # fmt: skip
+            except ValidationError as exc:
+                raise CommandError("；".join(exc.messages)) from None
+            self.stdout.write(json.dumps({"case_type": d.case_type_id, "region_code": d.region_code,
+                                          "delegated": d.delegated, "from": d.effective_from.isoformat()},
+                                         ensure_ascii=False))  # fmt: skip
         elif sub == "types":
             from minzheng.engines.cases.models import CaseType
 
