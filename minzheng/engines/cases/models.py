@@ -217,6 +217,9 @@ class Task(models.Model):
             models.Index(
                 fields=["role", "region_code", "due_date"], name="task_inbox", condition=models.Q(state="open")
             ),
+            # the first page of a large inbox (county, city, superuser): walk open tasks by deadline and stop at
+            # the 50th in the user's ranges instead of sorting all of them (docs/benchmarks.md §7)
+            models.Index(fields=["due_date", "id"], name="task_open_due", condition=models.Q(state="open")),
             models.Index(fields=["case", "state"], name="task_case"),
         ]
 
