@@ -45,6 +45,7 @@ openapi: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/assess_bench.py --write docs/benchmarks.md
+	$(BIN)/python bench/cases_bench.py --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) var

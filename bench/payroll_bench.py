@@ -31,7 +31,6 @@ import csv
 import datetime as dt
 import io
 import json
-import multiprocessing
 import os
 import resource
 import sys
@@ -39,6 +38,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from loading import copy, encrypt_all
 from page import splice_section  # bench/ is on the path of these scripts
 
 SRC = Path(os.environ.get("MINZHENG_BENCH_SRC") or Path(__file__).resolve().parent.parent)
@@ -94,37 +94,6 @@ def log(msg: str) -> None:
 
 
 # ---------------------------------------------------------------- loading (not measured)
-
-
-def _encrypt(values: list[str]) -> list[str]:
-    return [sm.encrypt(v) if v else "" for v in values]
-
-
-def encrypt_all(values: list[str]) -> list[str]:
-    sm.encrypt("warm-up")  # the key ring is loaded before forking
-    size = 20_000
-    chunks = [values[i : i + size] for i in range(0, len(values), size)]
-    out: list[str] = []
-    with multiprocessing.get_context("fork").Pool(os.cpu_count() or 1) as pool:
-        for part in pool.imap(_encrypt, chunks):
-            out.extend(part)
-    return out
-
-
-def copy(model, columns: list[str], rows) -> int:
-    """COPY ``rows`` (tuples in ``columns`` order) into ``model``'s table; every other concrete
-    column gets the field's default."""
-    fields = {f.column: f for f in model._meta.concrete_fields}
-    rest = [c for c in fields if c not in columns]
-    defaults = tuple(fields[c].get_db_prep_save(fields[c].get_default(), connection) for c in rest)
-    n = 0
-    with connection.cursor() as cur:
-        sql = f"COPY {model._meta.db_table} ({', '.join(columns + rest)}) FROM STDIN"
-        with cur.cursor.copy(sql) as cp:
-            for row in rows:
-                cp.write_row(row + defaults)
-                n += 1
-    return n
 
 
 def reset_sequences() -> None:
