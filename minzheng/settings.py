@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     # sites
     "minzheng.sites.api",
     "minzheng.sites.workbench",
+    "minzheng.sites.portal",
     "minzheng.sites.demo",
 ]
 

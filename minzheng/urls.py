@@ -9,6 +9,7 @@ admin.site.site_title = "minzheng"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("portal/", include("minzheng.sites.portal.urls")),
     path("", include("minzheng.sites.workbench.urls")),
 ]
 

@@ -98,6 +98,8 @@ def _walk(h, last, staff, approver, pdfs, today, r) -> None:
             on = add_working_days(on, r.randint(1, 3))
         elif action == "investigate_done":
             on = min(add_working_days(on, r.randint(1, 4)), today - dt.timedelta(days=8))
+            if last == "first_review_pass":  # these notices are showing on the board now
+                on = today - dt.timedelta(days=r.randint(0, 5))
     if last == "approve" and case.data.get("assessment", {}).get("classification") in ("dibao", "dibao_single_person"):
         case_act(user=approver, case=case, action="approve", opinion="经审核确认，同意纳入", on=today)
     elif last in ("approve", "refuse"):
