@@ -284,3 +284,17 @@ def test_delegated_township_decides_within_twenty_working_days(staff, household_
     with pytest.raises(PermissionDenied):
         delegation_set(user=staff["acceptor"], case_type="dibao_application", region_code="330381001000",
                        delegated=False, effective_from=today)  # fmt: skip
+
+
+def test_investigation_form_messages_are_chinese(staff, household_in, assistance_standards):
+    from django.utils import timezone
+
+    case = _open(staff, household_in)
+    _materials(staff, case)
+    case_act(user=staff["acceptor"], case=case, action="accept")
+    bad = {**INVESTIGATION, "visit_date": timezone.localdate().isoformat(), "findings": "好",
+           "financial_assets": "123456789012345678"}  # fmt: skip
+    with pytest.raises(ValidationError) as exc:
+        case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="已调查", data=bad)
+    errors = exc.value.message_dict
+    assert errors["data.findings"] == ["至少 4 个字"] and errors["data.financial_assets"] == ["数值过大"]

@@ -50,6 +50,12 @@ def _message(err: dict) -> str:
         return f"最多 {ctx.get('max_length', '')} 项"
     if kind in ("string_too_long",):
         return f"不能超过 {ctx.get('max_length', '')} 个字"
+    if kind in ("string_too_short",):
+        return f"至少 {ctx.get('min_length', 1)} 个字"
+    if kind in ("decimal_max_digits",):
+        return "数值过大"
+    if kind in ("finite_number",):
+        return "须为有限的数字"
     if kind in ("string_type", "str_type"):
         return "须为文本"
     if kind in ("list_type",):
