@@ -298,3 +298,34 @@ def test_investigation_form_messages_are_chinese(staff, household_in, assistance
         case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="已调查", data=bad)
     errors = exc.value.message_dict
     assert errors["data.findings"] == ["至少 4 个字"] and errors["data.financial_assets"] == ["数值过大"]
+
+
+def test_a_new_version_does_not_change_running_cases(staff, household_in, household_other):
+    import copy
+
+    from minzheng.business.assistance.case_types import CASE_TYPES
+    from minzheng.engines.cases.models import CaseType, VersionState
+    from minzheng.engines.cases.services import case_type_draft, case_type_version_publish
+
+    running = _open(staff, household_in)
+    v1 = running.version
+    definition = copy.deepcopy(next(d for d in CASE_TYPES if d["code"] == "dibao_application"))
+    definition["steps"][0]["name"] = "窗口受理审查"
+    with pytest.raises(ValidationError, match="未注册"):
+        case_type_draft(definition={**definition, "transitions": [
+            {**definition["transitions"][0], "guards": ["no_such_guard"]}, *definition["transitions"][1:]]})  # fmt: skip
+    draft = case_type_draft(definition=definition, note="受理环节更名")
+    assert draft.state == VersionState.DRAFT and CaseType.objects.get(pk="dibao_application").published == v1
+    case_type_version_publish(version=draft)
+    with pytest.raises(Refused, match="不是草稿"):
+        case_type_version_publish(version=draft)
+    v1.refresh_from_db()
+    assert v1.state == VersionState.RETIRED
+    running = Case.objects.get(pk=running.pk)
+    assert running.version == v1 and running.spec.step("apply").name == "受理审查"
+    other = case_open(user=staff["other"], case_type="dibao_application", region_code="",
+                      household=household_other[0], applicant=household_other[1])  # fmt: skip
+    assert other.version == draft and other.spec.step("apply").name == "窗口受理审查"
+    # the running case still moves under its own version
+    _materials(staff, running)
+    assert case_act(user=staff["acceptor"], case=running, action="accept").step == "investigate"

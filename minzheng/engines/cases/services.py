@@ -97,6 +97,53 @@ def case_type_publish(*, definition: dict, note: str = "", audited: bool = True)
     return version
 
 
+def case_type_draft(*, definition: dict, note: str = "") -> CaseTypeVersion:
+    """Keep a validated definition as the next version in draft: nothing changes for anyone until
+    :func:`case_type_version_publish`; it can be corrected by drafting again."""
+    try:
+        spec = Definition.model_validate(definition)
+    except PydanticError as exc:
+        raise ValidationError(f"事项定义不正确：{exc}") from exc
+    missing = hooks.unregistered(spec)
+    if missing:
+        raise ValidationError(f"事项定义引用了未注册的处理：{', '.join(missing)}")
+    with transaction.atomic():
+        ct = CaseType.objects.select_for_update().filter(code=spec.code).first()
+        if ct is None:
+            ct = CaseType.objects.create(code=spec.code, name=spec.name, number_prefix=spec.number_prefix,
+                                         category=spec.category)  # fmt: skip
+        canonical = spec.model_dump(mode="json", by_alias=True)
+        draft = ct.versions.filter(state=VersionState.DRAFT).first()
+        if draft is not None:
+            draft.definition, draft.note = canonical, note
+            draft.save(update_fields=["definition", "note"])
+        else:
+            number = (ct.versions.aggregate(m=Max("version"))["m"] or 0) + 1
+            draft = CaseTypeVersion.objects.create(case_type=ct, version=number, definition=canonical, note=note)
+        audit_record(action="update", object_type="cases.casetype", object_id=ct.code,
+                     summary=f"事项「{spec.name}」第 {draft.version} 版（草稿）")  # fmt: skip
+    return draft
+
+
+def case_type_version_publish(*, version: CaseTypeVersion) -> CaseTypeVersion:
+    """Publish a draft: new cases use it from now on; cases already opened keep their version."""
+    with transaction.atomic():
+        version = CaseTypeVersion.objects.select_for_update().select_related("case_type").get(pk=version.pk)
+        if version.state != VersionState.DRAFT:
+            raise Refused(f"第 {version.version} 版不是草稿（{version.get_state_display()}），不能发布")
+        ct = CaseType.objects.select_for_update().get(pk=version.case_type_id)
+        if ct.published_id:
+            CaseTypeVersion.objects.filter(pk=ct.published_id).update(state=VersionState.RETIRED)
+        version.state, version.published_at = VersionState.PUBLISHED, timezone.now()
+        version.save(update_fields=["state", "published_at"])
+        spec = version.spec
+        ct.published, ct.name, ct.number_prefix, ct.category = version, spec.name, spec.number_prefix, spec.category
+        ct.save()
+        audit_record(action="publish", object_type="cases.casetype", object_id=ct.code,
+                     summary=f"发布事项「{spec.name}」第 {version.version} 版")  # fmt: skip
+    return version
+
+
 def delegation_set(
     *, user, case_type: str, region_code: str, delegated: bool, effective_from: dt.date, document: str = ""
 ) -> Delegation:
