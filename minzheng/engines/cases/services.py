@@ -54,12 +54,9 @@ def office_code(region_code: str, level: str) -> str:
 # ---------------------------------------------------------------- case types
 
 
-def case_type_publish(*, definition: dict, note: str = "", audited: bool = True) -> CaseTypeVersion:
-    """Validate a definition and publish it as the next version of its case type; the previous
-    version is retired but cases opened under it keep it. Publishing an unchanged definition is a
-    no-op, so a business line can call this on every migrate (``audited=False`` there: the
-    definitions ship with the code, and the version rows with their publication time are the
-    record of an upgrade, as the seeded roles and nationwide standards are)."""
+def _definition_checked(definition: dict) -> tuple[Definition, dict]:
+    """The validated definition and its canonical JSON; a definition naming a guard, effect, form
+    or document nobody registered is refused."""
     try:
         spec = Definition.model_validate(definition)
     except PydanticError as exc:
@@ -67,7 +64,16 @@ def case_type_publish(*, definition: dict, note: str = "", audited: bool = True)
     missing = hooks.unregistered(spec)
     if missing:
         raise ValidationError(f"事项定义引用了未注册的处理：{', '.join(missing)}")
-    canonical = spec.model_dump(mode="json", by_alias=True)
+    return spec, spec.model_dump(mode="json", by_alias=True)
+
+
+def case_type_publish(*, definition: dict, note: str = "", audited: bool = True) -> CaseTypeVersion:
+    """Validate a definition and publish it as the next version of its case type; the previous
+    version is retired but cases opened under it keep it. Publishing an unchanged definition is a
+    no-op, so a business line can call this on every migrate (``audited=False`` there: the
+    definitions ship with the code, and the version rows with their publication time are the
+    record of an upgrade, as the seeded roles and nationwide standards are)."""
+    spec, canonical = _definition_checked(definition)
     with transaction.atomic():
         ct, _ = CaseType.objects.select_for_update().get_or_create(
             code=spec.code, defaults={"name": spec.name, "number_prefix": spec.number_prefix, "category": spec.category}
@@ -100,19 +106,12 @@ def case_type_publish(*, definition: dict, note: str = "", audited: bool = True)
 def case_type_draft(*, definition: dict, note: str = "") -> CaseTypeVersion:
     """Keep a validated definition as the next version in draft: nothing changes for anyone until
     :func:`case_type_version_publish`; it can be corrected by drafting again."""
-    try:
-        spec = Definition.model_validate(definition)
-    except PydanticError as exc:
-        raise ValidationError(f"事项定义不正确：{exc}") from exc
-    missing = hooks.unregistered(spec)
-    if missing:
-        raise ValidationError(f"事项定义引用了未注册的处理：{', '.join(missing)}")
+    spec, canonical = _definition_checked(definition)
     with transaction.atomic():
         ct = CaseType.objects.select_for_update().filter(code=spec.code).first()
         if ct is None:
             ct = CaseType.objects.create(code=spec.code, name=spec.name, number_prefix=spec.number_prefix,
                                          category=spec.category)  # fmt: skip
-        canonical = spec.model_dump(mode="json", by_alias=True)
         draft = ct.versions.filter(state=VersionState.DRAFT).first()
         if draft is not None:
             draft.definition, draft.note = canonical, note
@@ -170,15 +169,18 @@ def delegation_set(
     return d
 
 
+def office_codes(region_code: str) -> list[str]:
+    """The offices above (and including) a region, most specific first: village … province."""
+    return [office_code(region_code, level) for level in ("village", "township", "county", "city")] + [
+        region_code[:2].ljust(12, "0")
+    ]
+
+
 def delegated_for(case_type: CaseType, region_code: str, on: dt.date) -> bool:
-    """Most specific region first, then the latest start date on or before ``on``."""
-    rows = Delegation.objects.filter(case_type=case_type, effective_from__lte=on).order_by("-effective_from")
-    best = None
-    for d in rows:
-        if region_code.startswith(d.region_code.rstrip("0") or d.region_code) and (
-            best is None or len(d.region_code.rstrip("0")) > len(best.region_code.rstrip("0"))
-        ):
-            best = d
+    """The row of the most specific office above the case's region, latest start on or before ``on``."""
+    codes = office_codes(region_code)
+    rows = Delegation.objects.filter(case_type=case_type, effective_from__lte=on, region_code__in=codes)
+    best = min(rows, key=lambda d: (codes.index(d.region_code), -d.effective_from.toordinal()), default=None)
     return bool(best and best.delegated)
 
 
@@ -625,8 +627,6 @@ def _notify(case_id: int, action: str) -> None:
     undoes the transition; it is recorded by the notify engine and retried there."""
     from django.conf import settings
 
-    from minzheng.foundation.notify.services import notify_send
-
     case = Case.objects.select_related("version", "applicant", "opened_by", "case_type").get(pk=case_id)
     spec = case.spec
     t = next((t for t in spec.transitions if t.action == action), None)
@@ -639,10 +639,12 @@ def _notify(case_id: int, action: str) -> None:
         "bureau": settings.MINZHENG_BUREAU_NAME,
     }  # fmt: skip
     with transaction.atomic():  # one delivery job for all the messages of this transition
-        _notify_each(case, t, task, values, notify_send)
+        _notify_each(case, t, task, values)
 
 
-def _notify_each(case, t, task, values, notify_send) -> None:
+def _notify_each(case, t, task, values) -> None:
+    from minzheng.foundation.notify.services import notify_many, notify_send
+
     for n in t.notify:
         text = n.text.format(**values)
         common = {"subject": f"{case.spec.name} {case.number}", "body": text, "related_type": "cases.case",
@@ -653,8 +655,7 @@ def _notify_each(case, t, task, values, notify_send) -> None:
             elif n.to == "opener" and case.opened_by_id:
                 notify_send(channel="in_app", user=case.opened_by, **common)
             elif n.to == "next" and task is not None:
-                for u in _users_for(task):
-                    notify_send(channel="in_app", user=u, **common)
+                notify_many(channel="in_app", recipients=[{"user": u} for u in _users_for(task)], **common)
         except Exception:  # a message must never break the case; the notify outbox shows failures
             logger.exception("通知发送失败：%s %s", case.number, t.action)
 
@@ -662,9 +663,9 @@ def _notify_each(case, t, task, values, notify_send) -> None:
 def _users_for(task: Task):
     from minzheng.foundation.accounts.models import User
 
-    grants = Grant.objects.filter(role_id=task.role).values_list("user_id", "prefix")
-    ids = {uid for uid, prefix in grants if task.region_code.startswith(prefix)}
-    return User.objects.filter(pk__in=ids, is_active=True)
+    # a grant covers the office when its prefix is one of the office code's prefixes
+    prefixes = {task.region_code[:n] for n in range(2, 13)}
+    return User.objects.filter(grants__role_id=task.role, grants__prefix__in=prefixes, is_active=True).distinct()
 
 
 # ---------------------------------------------------------------- materials

@@ -31,3 +31,17 @@ def roles_ensure(Role) -> None:
     """Create any standard role that is missing; never overwrite what an administrator changed."""
     for sort, (code, name, permissions) in enumerate(ROLES):
         Role.objects.get_or_create(code=code, defaults={"name": name, "permissions": permissions, "sort": sort})
+
+
+def roles_add_permissions(Role, new: set[str]) -> None:
+    """For a data migration: give the standard roles those permissions of ``new`` that they hold in
+    :data:`ROLES` but not yet in the database (installs seeded before an engine existed). Nothing
+    outside ``new`` is touched, and roles an administrator created are left alone."""
+    for code, _name, permissions in ROLES:
+        role = Role.objects.filter(code=code).first()
+        if role is None:
+            continue
+        added = [p for p in permissions if p in new and p not in role.permissions]
+        if added:
+            role.permissions = [*role.permissions, *added]
+            role.save(update_fields=["permissions"])

@@ -71,5 +71,4 @@ def objection(request, pk):
             form.add_error(field if field in form.fields else None, messages)
         return notices(request, form=form, status=409 if isinstance(exc, Refused) else 422, active=notice.pk)
     cache.set(key, cache.get(key, 0) + 1, 3600)
-    url = reverse("portal:notices") + (f"?region={notice.region_code}" if notice.region_code else "")
-    return redirect(url + "&sent=1" if "?" in url else url + "?sent=1")
+    return redirect(reverse("portal:notices") + f"?region={notice.region_code}&sent=1#n{notice.pk}")

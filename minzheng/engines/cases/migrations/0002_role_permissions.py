@@ -3,21 +3,13 @@ were seeded before it existed); roles an administrator created are left alone.""
 
 from django.db import migrations
 
-from minzheng.foundation.accounts.roles import ROLES
+from minzheng.foundation.accounts.roles import roles_add_permissions
 
 NEW = {"cases.view", "cases.act", "cases.open", "cases.supervise", "cases.configure"}
 
 
 def forwards(apps, schema_editor):
-    Role = apps.get_model("accounts", "Role")
-    for code, _name, permissions in ROLES:
-        role = Role.objects.filter(code=code).first()
-        if role is None:
-            continue
-        added = [p for p in permissions if p in NEW and p not in role.permissions]
-        if added:
-            role.permissions = [*role.permissions, *added]
-            role.save(update_fields=["permissions"])
+    roles_add_permissions(apps.get_model("accounts", "Role"), NEW)
 
 
 class Migration(migrations.Migration):
