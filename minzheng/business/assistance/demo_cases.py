@@ -10,7 +10,7 @@ import random
 from django.utils import timezone
 
 from minzheng.engines.benefits.models import Enrollment
-from minzheng.engines.cases.models import Case
+from minzheng.engines.cases.models import Case, CaseStatus
 from minzheng.engines.cases.services import case_act, case_open, material_add
 from minzheng.foundation.accounts.models import User
 from minzheng.foundation.calendar.services import add_working_days
@@ -62,6 +62,16 @@ def demo_cases(*, townships: dict[str, str], county_user: str, seed: int = 2026,
     return made
 
 
+def _backdate(case, day: dt.date, r, *, opened: bool = False) -> None:
+    """The demo acts on past dates: the history shows them at an office hour of that day (the
+    application itself on the day it was accepted), as a real case's history would."""
+    at = timezone.make_aware(dt.datetime.combine(day, dt.time(8 + r.randint(0, 8), r.randint(0, 59))))
+    CaseStatus.objects.filter(pk=case.status_id).update(at=at)
+    if opened:
+        CaseStatus.objects.filter(case=case, action="open").update(at=at - dt.timedelta(minutes=20))
+        Case.objects.filter(pk=case.pk).update(opened_at=at - dt.timedelta(minutes=20))
+
+
 def _walk(h, last, staff, approver, pdfs, today, r) -> None:
     case = case_open(user=staff["acceptor"], case_type="dibao_application", region_code="", household=h,
                      applicant=h.head, channel=r.choice(["window", "window", "assisted"]))  # fmt: skip
@@ -94,6 +104,7 @@ def _walk(h, last, staff, approver, pdfs, today, r) -> None:
                 return  # the notice is still showing
         opinion = {"investigate_done": "已入户调查，情况属实", "first_review_pass": "初审符合条件"}.get(action, "")
         case = case_act(user=actors[action], case=case, action=action, opinion=opinion, data=forms[action], on=on)
+        _backdate(case, on, r, opened=action == "accept")
         if action == "accept":
             on = add_working_days(on, r.randint(1, 3))
         elif action == "investigate_done":
