@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     # engines
     "minzheng.engines.benefits",
     "minzheng.engines.cases",
+    "minzheng.engines.verification",
+    "minzheng.engines.monitoring",
     # business lines
     "minzheng.business.assistance",
     # sites

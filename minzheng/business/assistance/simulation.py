@@ -37,18 +37,14 @@ and is reported with the missing standard, never guessed.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import os
 import shutil
 import tempfile
-import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -57,8 +53,8 @@ from django.db import connection
 from minzheng.engines.benefits.models import Standard
 from minzheng.engines.benefits.standards import TYPES, MissingStandard, Standards, ancestor_codes, standards_for
 from minzheng.foundation.accounts.scoping import ALL, user_prefixes
+from minzheng.foundation.olap import cents_sql, duck_connect, insert_rows, range_sql, tables_into
 from minzheng.foundation.regions.models import Region
-from minzheng.foundation.regions.prefixes import prefix_upper
 
 from .assessment import CENT, _round
 from .schemas import AssessmentIn, ExpenseIn, IncomeIn, MemberIn, PropertyIn
@@ -478,14 +474,7 @@ MEMBER_COLUMNS = {
 # ---------------------------------------------------------------- export from the database
 
 
-def _range_sql(column: str, prefix: str) -> str:
-    """``column`` under ``prefix`` as a half-open range (digits only, so inlined as literals)."""
-    if not prefix:
-        return ""
-    if not prefix.isdigit():
-        raise ValueError(f"区划代码前缀须为数字：{prefix}")
-    upper = prefix_upper(prefix)
-    return f" AND {column} >= '{prefix}'" + (f" AND {column} < '{upper}'" if upper else "")
+_range_sql = range_sql
 
 
 # Money leaves the database as integer fen (exact for two decimals; a NUMERIC would travel as
@@ -493,8 +482,7 @@ def _range_sql(column: str, prefix: str) -> str:
 CENTS = {"wages": "CENTS", "other": "CENTS", "rigid": "CENTS", "fa": "CENTS"}
 
 
-def _cents(column: str, alias: str) -> str:
-    return f"CAST(ROUND({column} * 100) AS BIGINT) AS {alias}"
+_cents = cents_sql
 
 
 def _joined_queries(prefix: str) -> dict[str, tuple[str, dict]]:
@@ -559,104 +547,13 @@ PLAIN_QUERIES = {
 }  # fmt: skip
 
 
-def _pg_copy(conn, sql: str, path: Path) -> None:
-    with conn.cursor() as cur:
-        with open(path, "wb") as fh, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
-            for chunk in copy:
-                fh.write(chunk)
-
-
-def _sqlite_dump(sql: str, path: Path) -> None:
-    with connection.cursor() as cur, open(path, "w", newline="", encoding="utf-8") as fh:
-        cur.execute(sql)
-        writer = csv.writer(fh)
-        while rows := cur.fetchmany(20000):
-            writer.writerows(rows)
-
-
-def _typed(source: str, columns: dict) -> str:
-    casts = ", ".join(
-        f"CAST(CAST({c} AS DECIMAL(18,0)) * 0.01 AS DECIMAL(16,2)) AS {c}"
-        if t == "CENTS"
-        else f"CAST({c} AS {t}) AS {c}"
-        for c, t in columns.items()
-    )
-    return f"SELECT {casts} FROM {source}"  # noqa: S608 — fixed column names
-
-
-def _csv(path: Path, columns: dict) -> str:
-    spec = "{" + ", ".join(f"'{c}': '{'BIGINT' if t == 'CENTS' else t}'" for c, t in columns.items()) + "}"
-    return f"read_csv('{path}', header = false, columns = {spec}, quote = '\"', escape = '\"', auto_detect = false)"
-
-
-def _adbc_uri() -> str:
-    p = connection.get_connection_params()
-    user, password = quote(str(p.get("user") or ""), safe=""), quote(str(p.get("password") or ""), safe="")
-    auth = f"{user}{':' + password if password else ''}@" if user else ""
-    host, port, name = str(p.get("host") or ""), p.get("port") or 5432, quote(str(p["dbname"]), safe="")
-    if not host or host.startswith("/"):  # a Unix socket
-        return f"postgresql://{auth}/{name}" + (f"?host={quote(host, safe='')}&port={port}" if host else "")
-    return f"postgresql://{auth}{host}:{port}/{name}"
-
-
-def _adbc() -> bool:
-    try:
-        import adbc_driver_postgresql.dbapi  # noqa: F401
-    except ImportError:  # pragma: no cover — a dependency; the CSV path still works
-        return False
-    return True
-
-
 def export_into(con, workdir: Path, prefix: str = "") -> None:
-    """Copy what the simulation reads into DuckDB tables ``raw_<name>`` (see :data:`PLAIN_QUERIES`,
-    or ``raw_means`` / ``raw_mem`` from :func:`_joined_queries` for a region and on SQLite).
-
-    PostgreSQL, outside a transaction: each query's rows stream as Arrow (``adbc-driver-postgresql``,
-    binary ``COPY`` in C) straight into DuckDB, two connections at once, nothing written to disk.
-    Otherwise (SQLite; PostgreSQL inside a transaction, whose rows another connection would not see):
-    CSV files in ``workdir`` through this connection (``COPY … TO STDOUT`` on PostgreSQL)."""
+    """Copy what the simulation reads into DuckDB tables ``raw_<name>`` (see :data:`PLAIN_QUERIES`
+    for the whole registry on PostgreSQL, or ``raw_means`` / ``raw_mem`` from :func:`_joined_queries`
+    for a region and on SQLite) through :func:`~minzheng.foundation.olap.tables_into`."""
     pg = connection.vendor == "postgresql"
     queries = PLAIN_QUERIES if pg and not prefix else _joined_queries(prefix)
-    if pg and not connection.in_atomic_block and _adbc():
-        import adbc_driver_postgresql.dbapi as adbc
-
-        uri, pending, lock, errors = _adbc_uri(), list(queries), threading.Lock(), []
-
-        def work():
-            try:
-                with adbc.connect(uri) as pg_conn, pg_conn.cursor() as cur:
-                    cur.execute("SET work_mem = '256MB'")  # a region's joins run in memory
-                    duck = con.cursor()
-                    while True:
-                        with lock:
-                            if not pending or errors:
-                                return
-                            name = pending.pop(0)
-                        sql, columns = queries[name]
-                        cur.execute(sql)
-                        duck.register("src", cur.fetch_arrow())
-                        duck.execute(f"CREATE OR REPLACE TABLE raw_{name} AS {_typed('src', columns)}")
-                        duck.unregister("src")
-            except Exception as exc:  # re-raised in the caller's thread
-                errors.append(exc)
-
-        threads = [threading.Thread(target=work) for _ in range(min(2, len(queries)))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
-        return
-    for name, (sql, columns) in queries.items():
-        path = workdir / f"{name}.csv"
-        if pg:
-            connection.ensure_connection()
-            _pg_copy(connection.connection, sql, path)
-        else:
-            _sqlite_dump(sql, path)
-        con.execute(f"CREATE OR REPLACE TABLE raw_{name} AS {_typed(_csv(path, columns), columns)}")
-        path.unlink()
+    tables_into(con, queries, workdir, table_prefix="raw_")
 
 
 def assemble(con) -> None:
@@ -715,18 +612,7 @@ class Outcome:
 
 
 def duckdb_connect(workdir: Path):
-    import duckdb
-
-    con = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1), "temp_directory": str(workdir / "spill")})
-    return con
-
-
-def insert_rows(con, table: str, rows: list, batch: int = 500) -> None:
-    """Small inserts into DuckDB as multi-row VALUES (``executemany`` costs ~2 ms a row there)."""
-    for i in range(0, len(rows), batch):
-        part = rows[i : i + batch]
-        marks = "(" + ", ".join(["?"] * len(part[0])) + ")"
-        con.execute(f"INSERT INTO {table} VALUES " + ", ".join([marks] * len(part)), [v for r in part for v in r])  # noqa: S608
+    return duck_connect(workdir)
 
 
 def load_standards(con, combos: list[Combo]) -> None:

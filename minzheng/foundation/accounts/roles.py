@@ -3,25 +3,38 @@
 REGISTRY_ALL = ["registry.view", "registry.change", "registry.reveal", "registry.export"]
 BENEFITS_CASEWORK = ["benefits.view", "benefits.change", "benefits.assess"]
 CASES = ["cases.view", "cases.act"]
+VERIFY = ["verification.view", "verification.request"]  # ask for a 核对 and read its report
+MONITOR = ["monitoring.view", "monitoring.handle"]  # see and handle the township's alerts
+# the county's 核对机构 / 监测 office: partner data, reports, batch runs, rules
+VERIFY_OFFICE = [
+    "sources.view",
+    "sources.load",
+    "verification.issue",
+    "verification.batch",
+    "monitoring.run",
+    "monitoring.configure",
+]
 
 ROLES = [
     # code, 名称, permissions
-    ("acceptor", "受理员", [*REGISTRY_ALL, "registry.import", *BENEFITS_CASEWORK, *CASES, "cases.open"]),
-    ("investigator", "调查员", [*REGISTRY_ALL, *BENEFITS_CASEWORK, *CASES]),
-    ("reviewer", "审核员", [*REGISTRY_ALL, *BENEFITS_CASEWORK, *CASES, "cases.open"]),
+    ("acceptor", "受理员", [*REGISTRY_ALL, "registry.import", *BENEFITS_CASEWORK, *CASES, "cases.open", *VERIFY,
+                          *MONITOR]),
+    ("investigator", "调查员", [*REGISTRY_ALL, *BENEFITS_CASEWORK, *CASES, *VERIFY, *MONITOR]),
+    ("reviewer", "审核员", [*REGISTRY_ALL, *BENEFITS_CASEWORK, *CASES, "cases.open", *VERIFY, *MONITOR]),
     ("approver", "审批员", [*REGISTRY_ALL, *BENEFITS_CASEWORK, "standards.manage", "benefits.simulate", *CASES,
-                          "cases.supervise", "cases.configure"]),
+                          "cases.supervise", "cases.configure", *VERIFY, *MONITOR, *VERIFY_OFFICE]),
     ("finance", "财务", ["registry.view", "registry.reveal", "registry.export", "benefits.view", "benefits.assess",
                        "payroll.prepare", "payroll.approve", "benefits.simulate"]),
     ("leader", "领导", ["registry.view", "registry.export", "audit.view", "benefits.view", "benefits.assess",
-                      "benefits.simulate", "cases.view", "cases.supervise"]),
+                      "benefits.simulate", "cases.view", "cases.supervise", "verification.view", "monitoring.view",
+                      "sources.view"]),
     (
         "admin",
         "系统管理员",
         [
             *REGISTRY_ALL, "registry.import", "accounts.manage", "audit.view", "jobs.manage",
             *BENEFITS_CASEWORK, "standards.manage", "benefits.simulate", "payroll.prepare", "payroll.approve",
-            *CASES, "cases.open", "cases.supervise", "cases.configure",
+            *CASES, "cases.open", "cases.supervise", "cases.configure", *VERIFY, *MONITOR, *VERIFY_OFFICE,
         ],
     ),
 ]  # fmt: skip

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    name = "minzheng.engines.monitoring"
+    label = "monitoring"
+    verbose_name = "低收入人口动态监测"
