@@ -222,3 +222,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {"minzheng": {"level": os.environ.get("LOG_LEVEL", "INFO")}},
 }
+
+# CELERY_BEAT_SCHEDULE (production, MINZHENG_JOBS=celery, with `celery -A minzheng beat`): every
+# night at 02:00 a monitoring run of the rules whose cadence has elapsed (a `monitoring.run` job).
+# MINZHENG_MONITOR_HOUR: the hour of that run. Default 2. On the embedded default use cron instead:
+# `0 2 * * * minzheng monitor run --due`.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    "monitoring-due-rules": {
+        "task": "minzheng.monitoring.run_due",
+        "schedule": crontab(hour=int(os.environ.get("MINZHENG_MONITOR_HOUR", "2")), minute=0),
+    },
+}

@@ -14,6 +14,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from minzheng.foundation.audit.models import AuditEvent
+from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.files.models import StoredFile
 from minzheng.foundation.files.services import (
     FileCorrupted,
@@ -206,6 +207,11 @@ def test_upload_and_generate_audited(anyang_user):
     assert (ev.object_type, ev.object_id, ev.region_code) == ("files.storedfile", str(doc.pk), ANYANG_VILLAGE)
     with pytest.raises(ValueError, match="不是 PDF"):
         file_store_generated(user=anyang_user, data=PNG, name="x.pdf", region_code=ANYANG_VILLAGE)
+    sheet = file_store_generated(
+        user=anyang_user, data=xlsx_bytes(title="名单", headers=["户编号"], rows=[["H1"]]), name="超标名单",
+        region_code=ANYANG_VILLAGE,
+    )  # fmt: skip
+    assert (sheet.name, sheet.kind, sheet.content_type[-6:]) == ("超标名单.xlsx", "xlsx", ".sheet")
 
 
 @pytest.mark.django_db

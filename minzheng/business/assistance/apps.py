@@ -3,12 +3,17 @@ from django.db.models.signals import post_migrate
 
 
 def _ensure_policy(sender, using, **kwargs):
-    """Programs and nationwide policy parameters exist after every migrate and flush."""
+    """Programs, nationwide policy parameters, case types, partner data sources and monitoring
+    rules exist after every migrate and flush."""
     from .case_types import case_types_ensure
+    from .monitoring import monitoring_rules_ensure
     from .services import policy_ensure
+    from .sources import sources_ensure
 
     policy_ensure(using=using)
     case_types_ensure()
+    sources_ensure(using=using)
+    monitoring_rules_ensure(using=using)
 
 
 class AssistanceConfig(AppConfig):
@@ -17,6 +22,7 @@ class AssistanceConfig(AppConfig):
     verbose_name = "社会救助"
 
     def ready(self):
-        from . import casework, jobs, policy  # noqa: F401  (standard types, job kinds, case hooks)
+        # standard types, job kinds, case hooks, partner sources, verification findings, monitoring detectors
+        from . import casework, jobs, monitoring, policy, sources, verification  # noqa: F401
 
         post_migrate.connect(_ensure_policy, sender=self, dispatch_uid="assistance-policy")

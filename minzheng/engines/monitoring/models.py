@@ -53,6 +53,8 @@ class MonitoringRule(models.Model):
     cadence = models.CharField("运行周期", max_length=10, choices=Cadence.choices, default=Cadence.DAILY)
     due_days = models.PositiveSmallIntegerField("处置时限（工作日）", default=10)
     enabled = models.BooleanField("启用", default=True)
+    discovery = models.BooleanField("主动发现", default=False)  # subjects are people on no roll
+    params = models.JSONField("参数", default=dict, blank=True)  # non-numeric settings, e.g. program codes
     sort = models.PositiveSmallIntegerField(default=0)
     last_run_at = models.DateTimeField("上次运行", null=True, blank=True)
 
@@ -79,7 +81,9 @@ class Alert(models.Model):
     household = models.ForeignKey(
         Household, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="家庭"
     )
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="人员")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="人员"
+    )
     subject_key = models.CharField("对象标识", max_length=70)  # "h:<household id>" or "p:<id blind index>"
     subject_name = models.CharField("对象姓名", max_length=50, blank=True, default="")
     subject_masked = models.CharField("身份证号（脱敏）", max_length=18, blank=True, default="")
@@ -123,7 +127,12 @@ class AlertHandling(models.Model):
     case_number = models.CharField("关联办件", max_length=40, blank=True, default="")
     closes = models.BooleanField("办结", default=False)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="处置人"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="处置人",
     )
     handled_at = models.DateTimeField("处置时间", auto_now_add=True)
 

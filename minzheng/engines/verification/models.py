@@ -79,7 +79,12 @@ class SourceBatch(models.Model):
     path = models.CharField("存储路径", max_length=255, blank=True, default="")  # relative to VAR_DIR
     seconds = models.FloatField("耗时（秒）", default=0)
     loaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="提交人"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="提交人",
     )
     loaded_at = models.DateTimeField("提交时间", auto_now_add=True)
 
@@ -113,7 +118,12 @@ class VerificationRequest(models.Model):
     sources = models.JSONField("核对项目", default=list)  # DataSource codes
     state = models.CharField("状态", max_length=10, choices=RequestState.choices, default=RequestState.REQUESTED)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="申请人",
     )
     requested_at = models.DateTimeField("申请时间", auto_now_add=True)
     due = models.DateField("应办结日期", null=True, blank=True)
@@ -176,7 +186,12 @@ class VerificationReport(models.Model):
         StoredFile, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="报告文件"
     )
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="出具人"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="出具人",
     )
     issued_at = models.DateTimeField("出具时间", auto_now_add=True)
 
@@ -203,21 +218,38 @@ class AppealState(models.TextChoices):
 class ReportAppeal(models.Model):
     """A 复议 of a report: the grounds, and the decision — upheld, or a corrected report version."""
 
-    report = models.ForeignKey(VerificationReport, on_delete=models.PROTECT, related_name="appeals", verbose_name="核对报告")
+    report = models.ForeignKey(
+        VerificationReport, on_delete=models.PROTECT, related_name="appeals", verbose_name="核对报告"
+    )
     grounds = models.TextField("复议理由")
     filed_by_name = models.CharField("申请人", max_length=50)
     filed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="登记人"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="登记人",
     )
     filed_at = models.DateTimeField("申请时间", auto_now_add=True)
     state = models.CharField("状态", max_length=10, choices=AppealState.choices, default=AppealState.OPEN)
     decision = models.TextField("复议意见", blank=True, default="")
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="决定人"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="决定人",
     )
     decided_at = models.DateTimeField("决定时间", null=True, blank=True)
     corrected_report = models.ForeignKey(
-        VerificationReport, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="更正后的报告"
+        VerificationReport,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="更正后的报告",
     )
 
     class Meta:

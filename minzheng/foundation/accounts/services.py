@@ -74,20 +74,37 @@ def user_create(
 TOKEN_HOURS = 8
 
 
-def token_issue(*, user: User, name: str = "", hours: int = TOKEN_HOURS) -> str:
-    """A new bearer token; the plain value is returned once and only its hash is kept."""
+def token_issue(
+    *, user: User, name: str = "", hours: int = TOKEN_HOURS, scopes: list[str] | None = None, audited: bool = False
+) -> str:
+    """A new bearer token; the plain value is returned once and only its hash is kept.
+
+    ``scopes`` (e.g. ``["sources:death"]``, ``["hardship:report"]``) makes a partner token: it is
+    accepted only by the endpoints that require one of its scopes (``sites/api/auth.ScopedToken``)
+    and refused by every other one, whatever the user's grants (ADR 0008)."""
 
     plain = "mz_" + secrets.token_urlsafe(32)
-    ApiToken.objects.create(
+    scopes = sorted(set(scopes or []))
+    token = ApiToken.objects.create(
         user=user,
         key_hash=sm3_hex(plain.encode()),
         name=name,
+        scopes=scopes,
         expires_at=timezone.now() + dt.timedelta(hours=hours),
     )
+    if audited:
+        audit_record(
+            action="create",
+            object_type="accounts.apitoken",
+            object_id=token.pk,
+            summary=f"为 {user.username} 签发接口令牌{('（' + '、'.join(scopes) + '）') if scopes else ''}",
+            changes={"user": user.username, "name": name, "scopes": scopes, "expires_at": token.expires_at.isoformat()},
+        )
     return plain
 
 
-def token_user(plain: str) -> User | None:
+def token_lookup(plain: str) -> ApiToken | None:
+    """The live token (not expired, its user active) with this plain value, or None; marks it used."""
     token = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=sm3_hex(plain.encode()), expires_at__gt=timezone.now())
@@ -96,4 +113,24 @@ def token_user(plain: str) -> User | None:
     if token is None or not token.user.is_active:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token
+
+
+def token_user(plain: str) -> User | None:
+    """The user of an unscoped (staff) token; a scoped partner token gives None here."""
+    token = token_lookup(plain)
+    if token is None or token.scopes:
+        return None
     return token.user
+
+
+def token_revoke(*, token: ApiToken) -> None:
+    """End a token now (it stays listed, expired)."""
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now())
+    audit_record(
+        action="update",
+        object_type="accounts.apitoken",
+        object_id=token.pk,
+        summary=f"吊销 {token.user.username} 的接口令牌 {token.name or token.pk}",
+        changes={"scopes": token.scopes},
+    )

@@ -238,20 +238,26 @@ def file_store(
     return stored
 
 
+GENERATED_KINDS = (FileKind.PDF, FileKind.XLSX)
+
+
 def file_store_generated(*, user, data: bytes, name: str, region_code: str) -> StoredFile:
-    """Store a PDF the system generated (notice, certificate, form) for ``user``, the acting user.
-    Not size-limited and never merged with an earlier record. Audited as ``generate``."""
-    if file_sniff(data) != FileKind.PDF:
-        raise ValueError("生成的文件不是 PDF")
-    name = _clean_name(name) or "document.pdf"
-    if not name.lower().endswith(".pdf"):
-        name += ".pdf"
+    """Store a file the system generated (a PDF notice, certificate or report; an Excel list) for
+    ``user``, the acting user. Not size-limited and never merged with an earlier record. Audited as
+    ``generate``."""
+    kind = file_sniff(data)
+    if kind not in GENERATED_KINDS:
+        raise ValueError("生成的文件不是 PDF 或 Excel")
+    suffix = "." + kind
+    name = _clean_name(name) or f"document{suffix}"
+    if not name.lower().endswith(suffix):
+        name += suffix
     sha = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         stored = StoredFile.objects.create(
             name=name,
-            kind=FileKind.PDF,
-            content_type=CONTENT_TYPES[FileKind.PDF],
+            kind=kind,
+            content_type=CONTENT_TYPES[kind],
             size=len(data),
             sha256=sha,
             path=_save_blob(data, sha),

@@ -26,6 +26,7 @@ from minzheng.foundation.validation import Refused, errors_zh
 
 from .auth import BearerToken
 from .cases import router as cases_router
+from .monitoring import router as monitoring_router
 from .schemas import (
     EnrollmentOut,
     EnrollmentPage,
@@ -44,6 +45,8 @@ from .schemas import (
     TokenIn,
     TokenOut,
 )
+from .sources import router as sources_router
+from .verification import router as verification_router
 
 api = NinjaAPI(
     title="minzheng 民政综合业务平台 API",
@@ -318,3 +321,6 @@ api.add_router("/auth", auth_router)
 api.add_router("/", registry)
 api.add_router("/assistance", assistance)
 api.add_router("/", cases_router)
+api.add_router("/", sources_router)
+api.add_router("/", monitoring_router)
+api.add_router("/", verification_router)

@@ -1,16 +1,68 @@
+"""Bearer-token authentication of the API.
+
+Two kinds of token (ADR 0008): a staff token without scopes acts with its user's grants and is
+accepted by :class:`BearerToken`; a partner token with scopes (``sources:death``,
+``hardship:report``) is accepted only by a :class:`ScopedToken` endpoint requiring one of them and
+refused (401) everywhere else, so a partner can push its own data and read nothing.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
 from ninja.security import HttpBearer
 
-from minzheng.foundation.accounts.services import token_user
+from minzheng.foundation.accounts.services import token_lookup
 from minzheng.foundation.audit.context import _current, actor_for_user
 from minzheng.foundation.audit.middleware import client_ip
 
 
+def _act_as(request, token) -> None:
+    request.user = token.user
+    request.api_token = token
+    request.token_scopes = list(token.scopes or [])
+    # audit records made by this API call carry the token's user
+    _current.set(actor_for_user(token.user, ip=client_ip(request), channel="api"))
+
+
 class BearerToken(HttpBearer):
+    """A staff token: its user's own permissions. Tokens with scopes are refused."""
+
     def authenticate(self, request, token):
-        user = token_user(token)
-        if user is None:
+        found = token_lookup(token)
+        if found is None or found.scopes:
             return None
-        request.user = user
-        # audit records made by this API call carry the token's user
-        _current.set(actor_for_user(user, ip=client_ip(request), channel="api"))
-        return user
+        _act_as(request, found)
+        return found.user
+
+
+class ScopedToken(HttpBearer):
+    """A partner token holding ``scope`` itself or a scope under it (``ScopedToken("sources")``
+    accepts ``sources:death``; ``ScopedToken("hardship:report")`` accepts exactly that). The
+    handler checks the exact scope it needs with :func:`require_scope`; the user's grants play no
+    part (a partner user has none)."""
+
+    def __init__(self, scope: str):
+        super().__init__()
+        self.scope = scope
+
+    def covers(self, scopes) -> bool:
+        return any(s == self.scope or s.startswith(self.scope + ":") for s in scopes or [])
+
+    def authenticate(self, request, token):
+        found = token_lookup(token)
+        if found is None or not self.covers(found.scopes):
+            return None
+        _act_as(request, found)
+        return found.user
+
+
+def token_scopes(request) -> list[str] | None:
+    """The scopes of the calling token; None for a staff (unscoped) token or a session."""
+    scopes = getattr(request, "token_scopes", None)
+    return scopes or None
+
+
+def require_scope(request, scope: str, message: str = "") -> None:
+    """403 unless the calling token holds exactly ``scope``."""
+    if scope not in (token_scopes(request) or []):
+        raise PermissionDenied(message or f"令牌无权访问此接口（需要范围 {scope}）")

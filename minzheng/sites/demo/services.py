@@ -8,6 +8,8 @@ from pypinyin import lazy_pinyin
 
 from minzheng.business.assistance.demo import demo_roll
 from minzheng.business.assistance.demo_cases import demo_cases
+from minzheng.business.assistance.demo_sources import demo_sources
+from minzheng.engines.verification.models import BatchState, SourceBatch
 from minzheng.foundation.accounts.models import User
 from minzheng.foundation.accounts.services import user_create
 from minzheng.foundation.audit.services import audit_record
@@ -98,10 +100,14 @@ def demo_build(*, persons: int, seed: int = 2026, log=print, progress=None) -> d
         )
     townships = {code: "".join(lazy_pinyin(Region.objects.get(code=code).name[:2])) for code in DEMO_TOWNSHIPS}
     cases = demo_cases(townships=townships, county_user="ra", seed=seed, log=log)
+    sources = None
+    if not SourceBatch.objects.filter(state=BatchState.ACCEPTED).exists():  # once: a re-run adds no versions
+        sources = demo_sources(region_prefix=COUNTY[:6], seed=seed, log=log)
     return {
         "users_created": created_users,
         "persons_added": added,
         "persons_total": existing + added,
         "roll": roll,
         "cases": cases,
+        "sources": sources,
     }

@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import urls_calendar, urls_cases, urls_notify, views, views_benefits
+from . import (
+    urls_calendar,
+    urls_cases,
+    urls_monitoring,
+    urls_notify,
+    urls_sources,
+    urls_verification,
+    views,
+    views_benefits,
+)
 
 app_name = "workbench"
 urlpatterns = [
@@ -55,3 +64,4 @@ urlpatterns = [
     path("benefits/simulation/<int:pk>/", views_benefits.simulation_detail, name="simulation_detail"),
 ]
 urlpatterns += urls_cases.urlpatterns + urls_calendar.urlpatterns + urls_notify.urlpatterns
+urlpatterns += urls_sources.urlpatterns + urls_verification.urlpatterns + urls_monitoring.urlpatterns

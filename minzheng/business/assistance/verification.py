@@ -1,0 +1,571 @@
+"""What partner data means for social assistance (家庭经济状况核对): the finding SQL of every source
+of the catalog (:mod:`.sources`), the comparison of a household's findings with its standards
+(低保标准, 财产限额), and taking a report into the assessment and the household's means.
+
+Findings (see :mod:`minzheng.engines.verification.findings` for the columns and the placeholders):
+
+===========================  ===============================================================
+source                       finding
+===========================  ===============================================================
+social_insurance             wage base × months paid in the last 12 months → ``wages``;
+                             pension received: 城乡居民养老保险 → ``basic_pension`` (not
+                             counted, 民发〔2021〕57号 第十三条), 职工/机关事业 → ``transfer``
+tax                          the latest tax year's income by item: 工资薪金/劳务 → ``wages``,
+                             经营 → ``business``, 财产/利息股息 → ``property``, 其他 → ``transfer``
+housing_fund                 an account paying in: deposit wage base × 12 → ``wages`` (evidence)
+bank                         balances → ``financial_assets`` (存款, 证券, 商业保险 by item)
+vehicle                      vehicles registered to the person → ``vehicles`` (count, price)
+real_estate                  houses held → ``houses`` / ``non_residential_houses`` (count, area)
+business_registration        active market entities → ``business_registrations``
+medical_expense              out-of-pocket costs of the last 12 months → rigid expense ``medical``
+unemployment                 status: registered unemployed (and the benefit, if paid)
+disability_certificate       status: kind (``item``) and grade (``count``) of a valid certificate
+student_aid                  status: aided student, school and expected graduation
+death, cremation             status: deceased
+===========================  ===============================================================
+
+The same wage shown by 社保, 个税 and 公积金 counts once, at the highest amount (the engine's rule).
+The property test and the income test follow :func:`~.assessment.assess`: counted income = counted
+kinds − employment cost (rate × wages) − rigid expenses where deductible (第十三条); per-capita
+income against the program's line (低保标准; 低保边缘: edge multiple × 标准; 刚性支出: the annual
+income line); financial assets against months × 标准 × members, and the counts against the limits
+(第十四条).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import PermissionDenied
+
+from minzheng.engines.benefits.standards import Standards, standards_for
+from minzheng.engines.verification import batch as _batch  # noqa: F401  (registers the verification.batch job)
+from minzheng.engines.verification.findings import Judge, finding, judge_register
+from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.regions.selectors import region_names
+from minzheng.foundation.validation import Refused
+
+from .assessment import EXCLUDED_INCOME, INCOME_LABELS
+from .models import MeansSource
+
+TWELVE_MONTHS_AGO = "CAST({as_of} - INTERVAL 12 MONTH AS DATE)"
+
+
+def _choice(source: str, column: str, expr: str | None = None) -> str:
+    """``CASE`` mapping a choice column's values to their Chinese labels, from the catalog."""
+    from .sources import SOURCES
+
+    expr = expr or column
+    spec = next(s for s in SOURCES if s["code"] == source)
+    col = next(c for c in spec["columns"] if c["name"] == column)
+    whens = " ".join(f"WHEN '{v}' THEN '{label}'" for v, label in col["choices"])
+    return f"(CASE {expr} {whens} ELSE {expr} END)"
+
+
+def _day(expr: str) -> str:
+    return f"strftime({expr}, '%Y-%m-%d')"
+
+
+def _since(column: str) -> str:
+    return f"{column} > {TWELVE_MONTHS_AGO} AND {column} <= {{as_of}}"
+
+
+# ---------------------------------------------------------------- findings: income
+
+
+@finding("social_insurance", title="社会保险缴费工资与养老金")
+def social_insurance():
+    """Wages: per month the highest wage base of the employee schemes (the same wage is the base
+    of every scheme), summed over the months of the last 12; pensions received likewise."""
+    return f"""
+WITH m AS (
+  SELECT id_index, month, max(monthly_wage_base) AS base, arg_max(employer, monthly_wage_base) AS employer
+  FROM {{src}}
+  WHERE insurance_type <> 'resident_pension' AND monthly_wage_base > 0 AND {_since("month")}
+  GROUP BY id_index, month
+), p AS (
+  SELECT id_index, insurance_type, month, monthly_pension FROM {{src}}
+  WHERE monthly_pension > 0 AND {_since("month")}
+)
+SELECT id_index, 'insured_wages' AS item, '社保缴费工资' AS label, 'income' AS category, 'wages' AS income_kind,
+       NULL AS property_kind, sum(base) AS annual_amount, NULL AS value, count(*) AS count,
+       '近12个月缴费 ' || count(*) || ' 个月，月缴费基数 ' || CASE WHEN min(base) = max(base) THEN CAST(max(base) AS VARCHAR)
+         ELSE min(base) || '–' || max(base) END || ' 元' || coalesce('，' || arg_max(employer, month), '') AS detail,
+       max(month) AS on_date
+FROM m GROUP BY id_index
+UNION ALL
+SELECT id_index, 'pension', CASE WHEN insurance_type = 'resident_pension' THEN '城乡居民基础养老金' ELSE '基本养老金' END,
+       'income', CASE WHEN insurance_type = 'resident_pension' THEN 'basic_pension' ELSE 'transfer' END, NULL,
+       sum(monthly_pension), NULL, count(*),
+       {_choice("social_insurance", "insurance_type")} || '，近12个月领取 ' || count(*) || ' 个月，月养老金 '
+         || arg_max(monthly_pension, month) || ' 元',
+       max(month)
+FROM p GROUP BY id_index, insurance_type
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+
+@finding("tax", title="个人所得税收入")
+def tax():
+    """The latest tax year up to the verification date, per income item."""
+    return f"""
+WITH y AS (SELECT id_index, max(tax_year) AS tax_year FROM {{src}} WHERE tax_year <= year({{as_of}}) GROUP BY id_index)
+SELECT t.id_index, 'tax_' || t.income_type AS item, '纳税申报：' || {_choice("tax", "income_type", "t.income_type")} AS label,
+       'income' AS category,
+       CASE t.income_type WHEN 'wages' THEN 'wages' WHEN 'labour' THEN 'wages' WHEN 'business' THEN 'business'
+         WHEN 'property' THEN 'property' WHEN 'interest' THEN 'property' ELSE 'transfer' END AS income_kind,
+       NULL AS property_kind, sum(t.annual_income) AS annual_amount, NULL AS value, NULL AS count,
+       t.tax_year || ' 年度' || coalesce('，' || string_agg(DISTINCT t.withholder, '、'), '') AS detail,
+       make_date(CAST(t.tax_year AS BIGINT), 12, 31) AS on_date
+FROM {{src}} t JOIN y ON y.id_index = t.id_index AND y.tax_year = t.tax_year
+GROUP BY t.id_index, t.income_type, t.tax_year
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+
+@finding("housing_fund", title="住房公积金缴存")
+def housing_fund():
+    """An account paying in: the deposit wage base × 12 is evidence of the wage."""
+    return f"""
+SELECT id_index, 'housing_fund_wages' AS item, '公积金缴存工资' AS label, 'income' AS category, 'wages' AS income_kind,
+       NULL AS property_kind, wage_base * 12 AS annual_amount, NULL AS value, NULL AS count,
+       '正常缴存，月缴存基数 ' || wage_base || ' 元' || coalesce('，月缴存额 ' || monthly_deposit || ' 元', '')
+         || coalesce('，' || employer, '') AS detail,
+       last_paid_month AS on_date
+FROM {{src}}
+WHERE status = 'paying' AND wage_base > 0 AND (last_paid_month IS NULL OR {_since("last_paid_month")})
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+
+# ---------------------------------------------------------------- findings: property and expenses
+
+
+@finding("bank", title="金融资产")
+def bank():
+    return f"""
+SELECT id_index, product_type AS item, {_choice("bank", "product_type")} AS label, 'property' AS category,
+       NULL AS income_kind, 'financial_assets' AS property_kind, NULL AS annual_amount, balance AS value, 1 AS count,
+       institution || coalesce(' ' || account_no_masked, '') AS detail, NULL AS on_date
+FROM {{src}}
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+
+@finding("vehicle", title="机动车")
+def vehicle():
+    return f"""
+SELECT id_index, 'vehicle' AS item, '机动车' AS label, 'property' AS category, NULL AS income_kind,
+       'vehicles' AS property_kind, NULL AS annual_amount, purchase_price AS value, 1 AS count,
+       plate_no || '（' || {_choice("vehicle", "vehicle_type")} || '）' AS detail, registered_on AS on_date
+FROM {{src}}
+WHERE status = 'normal' AND registered_on <= {{as_of}} AND (cancelled_on IS NULL OR cancelled_on > {{as_of}})
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+
+@finding("real_estate", title="房产")
+def real_estate():
+    return """
+SELECT id_index, property_type AS item,
+       CASE property_type WHEN 'residential' THEN '住宅' ELSE '非住宅房产' END AS label, 'property' AS category,
+       NULL AS income_kind,
+       CASE property_type WHEN 'residential' THEN 'houses' ELSE 'non_residential_houses' END AS property_kind,
+       NULL AS annual_amount, NULL AS value, 1 AS count,
+       coalesce(location || '，', '') || area || '㎡'
+         || CASE WHEN share IS NOT NULL AND share < 100 THEN '，份额 ' || share || '%' ELSE '' END
+         || '，' || certificate_no AS detail,
+       registered_on AS on_date
+FROM {src}
+WHERE registered_on <= {as_of} AND (cancelled_on IS NULL OR cancelled_on > {as_of})
+"""
+
+
+@finding("business_registration", title="市场主体登记")
+def business_registration():
+    return f"""
+SELECT id_index, 'business' AS item, '市场主体' AS label, 'property' AS category, NULL AS income_kind,
+       'business_registrations' AS property_kind, NULL AS annual_amount, registered_capital AS value, 1 AS count,
+       entity_name || '（' || {_choice("business_registration", "entity_type")} || '，'
+         || {_choice("business_registration", "role")} || '，' || uscc || '）' AS detail,
+       registered_on AS on_date
+FROM {{src}}
+WHERE status = 'active' AND registered_on <= {{as_of}} AND (cancelled_on IS NULL OR cancelled_on > {{as_of}})
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+
+@finding("medical_expense", title="医疗费用个人自付")
+def medical_expense():
+    """Out-of-pocket costs of the last 12 months: a rigid expense (2025 刚性支出办法)."""
+    return f"""
+SELECT id_index, 'medical' AS item, '医疗费用个人自付' AS label, 'expense' AS category, NULL AS income_kind,
+       NULL AS property_kind, sum(out_of_pocket) AS annual_amount, NULL AS value, count(*) AS count,
+       '近12个月结算 ' || count(*) || ' 次，医疗总费用 ' || sum(total_cost) || ' 元，个人自付 '
+         || sum(out_of_pocket) || ' 元' AS detail,
+       max(settled_on) AS on_date
+FROM {{src}} WHERE {_since("settled_on")}
+GROUP BY id_index
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+
+# ---------------------------------------------------------------- findings: status
+
+
+@finding("unemployment", title="登记失业")
+def unemployment():
+    return f"""
+SELECT id_index, 'unemployed' AS item, '登记失业' AS label, 'status' AS category, NULL AS income_kind,
+       NULL AS property_kind, NULL AS annual_amount, NULL AS value, NULL AS count,
+       '失业登记 ' || {_day("registered_on")}
+         || CASE WHEN benefit_until >= {{as_of}} THEN '，领取失业保险金至 ' || {_day("benefit_until")}
+              || coalesce('，每月 ' || monthly_benefit || ' 元', '') ELSE '' END AS detail,
+       registered_on AS on_date
+FROM {{src}}
+WHERE registered_on <= {{as_of}} AND (cancelled_on IS NULL OR cancelled_on > {{as_of}})
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+
+@finding("disability_certificate", title="残疾人证")
+def disability_certificate():
+    """A valid certificate: ``item`` is the kind, ``count`` the grade."""
+    return f"""
+SELECT id_index, kind AS item, '残疾人证' AS label, 'status' AS category, NULL AS income_kind, NULL AS property_kind,
+       NULL AS annual_amount, NULL AS value, grade AS count,
+       {_choice("disability_certificate", "kind")} || grade || '级（发证 ' || {_day("issued_on")}
+         || coalesce('，有效期至 ' || {_day("valid_until")}, '') || '）' AS detail,
+       issued_on AS on_date
+FROM {{src}}
+WHERE issued_on <= {{as_of}} AND (valid_until IS NULL OR valid_until >= {{as_of}})
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+
+@finding("student_aid", title="家庭经济困难学生资助")
+def student_aid():
+    return f"""
+SELECT id_index, 'student_aid' AS item, '家庭经济困难学生资助' AS label, 'status' AS category, NULL AS income_kind,
+       NULL AS property_kind, NULL AS annual_amount, NULL AS value, NULL AS count,
+       school || '，' || {_choice("student_aid", "stage")} || '，' || {_choice("student_aid", "aid_type")}
+         || coalesce('，' || annual_amount || ' 元/年', '') || '，' || school_year || ' 学年'
+         || coalesce('，预计 ' || graduation_year || ' 年毕业', '') AS detail,
+       make_date(CAST(school_year AS BIGINT), 9, 1) AS on_date
+FROM {{src}}
+WHERE school_year >= year({{as_of}}) - 1
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+
+@finding("death", title="死亡登记")
+def death():
+    return f"""
+SELECT id_index, 'deceased' AS item, '死亡登记' AS label, 'status' AS category, NULL AS income_kind,
+       NULL AS property_kind, NULL AS annual_amount, NULL AS value, NULL AS count,
+       '死亡日期 ' || {_day("death_date")} || coalesce('，户口注销 ' || {_day("cancelled_on")}, '') AS detail,
+       death_date AS on_date
+FROM {{src}} WHERE death_date <= {{as_of}}
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+
+@finding("cremation", title="火化记录")
+def cremation():
+    return f"""
+SELECT id_index, 'deceased' AS item, '火化记录' AS label, 'status' AS category, NULL AS income_kind,
+       NULL AS property_kind, NULL AS annual_amount, NULL AS value, NULL AS count,
+       '死亡日期 ' || {_day("death_date")} || '，火化日期 ' || {_day("cremated_on")}
+         || coalesce('，' || funeral_home, '') AS detail,
+       death_date AS on_date
+FROM {{src}} WHERE death_date <= {{as_of}}
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+
+# ---------------------------------------------------------------- the comparison with the standards
+
+PROPERTY_LABELS = {
+    "financial_assets": "金融资产",
+    "houses": "住房",
+    "non_residential_houses": "非住宅房产",
+    "vehicles": "机动车",
+    "business_registrations": "市场主体登记",
+}
+EXPENSE_LABELS = {"medical": "医疗费用个人自付"}
+LINE_LABELS = {
+    "": "低保标准",
+    "dibao": "低保标准",
+    "tekun": "低保标准",
+    "dibao_edge": "低保边缘收入线",
+    "rigid_expense": "刚性支出困难家庭收入线",
+}
+
+JUDGE_COLUMNS = [
+    ("dibao", "DECIMAL(14,4)"),
+    ("line_annual", "DECIMAL(16,4)"),  # per-capita annual income line of the program
+    ("rate", "DECIMAL(14,4)"),
+    ("deductible", "BOOLEAN"),
+    ("months", "DECIMAL(14,4)"),
+    ("houses_ok", "INTEGER"),
+    ("nonres_ok", "INTEGER"),
+    ("vehicles_ok", "INTEGER"),
+    ("biz_ok", "INTEGER"),
+    ("line_text", "VARCHAR"),
+    ("fa_text", "VARCHAR"),
+    ("houses_text", "VARCHAR"),
+    ("nonres_text", "VARCHAR"),
+    ("vehicles_text", "VARCHAR"),
+    ("biz_text", "VARCHAR"),
+]
+
+
+def _yuan(v: Decimal) -> str:
+    return f"{v.quantize(Decimal('0.01'), ROUND_HALF_UP):,.2f}"
+
+
+def _num(v: Decimal) -> str:
+    return f"{v.normalize():f}"
+
+
+def _where(std: Standards, key: str) -> str:
+    used = std.used.get((key, ""))
+    if not used or used[0] == "override":
+        return ""
+    row = used[0]
+    where = region_names([row.region_code]).get(row.region_code, row.region_code) if row.region_code else "全国"
+    return f"（{where} 自 {row.effective_from.isoformat()} 起）"
+
+
+def judge_params(*, region_code: str, hukou_type: str, as_of: dt.date, program: str = "") -> dict:
+    """The standard values of one (region, hukou type, program) the checks read, with the text
+    shown beside each limit. Raises :class:`~minzheng.engines.benefits.standards.MissingStandard`."""
+    std = standards_for(region_code=region_code, hukou_type=hukou_type, as_of=as_of)
+    d = std.decimal
+    dibao = d("dibao_monthly")
+    dibao_text = f"低保标准 {_yuan(dibao)} 元/人·月{_where(std, 'dibao_monthly')}"
+    if program == "dibao_edge":
+        edge = d("edge_multiple")
+        line_annual = 12 * edge * dibao
+        line_text = f"低保边缘收入线 {_num(edge)} × {_yuan(dibao)} = {_yuan(edge * dibao)} 元/人·月（{dibao_text}）"
+    elif program == "rigid_expense":
+        line_annual = d("rigid_expense_income_line_annual")
+        line_text = (
+            f"刚性支出困难家庭收入线 {_yuan(line_annual)} 元/人·年 = {_yuan(line_annual / 12)} 元/人·月"
+            f"{_where(std, 'rigid_expense_income_line_annual')}"
+        )
+    else:
+        line_annual = 12 * dibao
+        line_text = dibao_text
+    months = d("financial_assets_months")
+    limits = {k: int(std.get(k)) for k in ("houses_allowed", "non_residential_houses_allowed", "vehicles_allowed",
+                                           "business_registrations_allowed")}  # fmt: skip
+    return {
+        "dibao": dibao,
+        "line_annual": line_annual.quantize(Decimal("0.0001"), ROUND_HALF_UP),
+        "rate": d("employment_cost_rate"),
+        "deductible": bool(std.get("rigid_expense_deductible")),
+        "months": months,
+        "houses_ok": limits["houses_allowed"],
+        "nonres_ok": limits["non_residential_houses_allowed"],
+        "vehicles_ok": limits["vehicles_allowed"],
+        "biz_ok": limits["business_registrations_allowed"],
+        "line_text": line_text,
+        "fa_text": f"{_num(months)} 个月 × {dibao_text} × 家庭人数{_where(std, 'financial_assets_months')}",
+        "houses_text": f"住房不超过 {limits['houses_allowed']} 套{_where(std, 'houses_allowed')}",
+        "nonres_text": f"非住宅房产不超过 {limits['non_residential_houses_allowed']} 套"
+        f"{_where(std, 'non_residential_houses_allowed')}",
+        "vehicles_text": f"机动车不超过 {limits['vehicles_allowed']} 辆{_where(std, 'vehicles_allowed')}",
+        "biz_text": f"市场主体登记不超过 {limits['business_registrations_allowed']} 户"
+        f"{_where(std, 'business_registrations_allowed')}",
+    }
+
+
+_EXCLUDED_SQL = ", ".join(f"'{k}'" for k in EXCLUDED_INCOME)
+
+# One row per unit and limit. The income test is exact: per-capita < line ⇔ counted < n × line
+# (no division); the per-capita figure is for display.
+JUDGE_SQL = f"""
+WITH a AS (
+  SELECT unit_id,
+    coalesce(sum(amount) FILTER (WHERE category = 'income' AND kind NOT IN ({_EXCLUDED_SQL})), 0) AS gross,
+    coalesce(sum(amount) FILTER (WHERE category = 'income' AND kind = 'wages'), 0) AS wages,
+    coalesce(sum(amount) FILTER (WHERE category = 'expense'), 0) AS rigid,
+    coalesce(sum(amount) FILTER (WHERE category = 'property' AND kind = 'financial_assets'), 0) AS fa,
+    coalesce(sum(count) FILTER (WHERE category = 'property' AND kind = 'houses'), 0) AS houses,
+    coalesce(sum(count) FILTER (WHERE category = 'property' AND kind = 'non_residential_houses'), 0) AS nonres,
+    coalesce(sum(count) FILTER (WHERE category = 'property' AND kind = 'vehicles'), 0) AS vehicles,
+    coalesce(sum(count) FILTER (WHERE category = 'property' AND kind = 'business_registrations'), 0) AS biz
+  FROM amounts GROUP BY unit_id
+), b AS (
+  SELECT u.unit_id, greatest(u.n, 1) AS n, s.*,
+    coalesce(a.gross, 0) AS gross, coalesce(a.wages, 0) AS wages, coalesce(a.rigid, 0) AS rigid,
+    coalesce(a.fa, 0) AS fa, coalesce(a.houses, 0) AS houses, coalesce(a.nonres, 0) AS nonres,
+    coalesce(a.vehicles, 0) AS vehicles, coalesce(a.biz, 0) AS biz
+  FROM units u JOIN std s USING (combo) LEFT JOIN a USING (unit_id)
+), c AS (
+  -- 民发〔2021〕57号 第十三条: counted = counted kinds − employment cost − rigid expenses when deductible
+  SELECT *, CAST(greatest(0, gross - wages * rate - CASE WHEN deductible THEN rigid ELSE 0 END) AS DECIMAL(18,4))
+    AS counted FROM b
+)
+SELECT unit_id, 1 AS sort, 'income' AS code, '家庭人均月收入' AS label,
+       round(CAST(counted AS DOUBLE) / 12 / n, 2) AS actual, round(CAST(line_annual AS DOUBLE) / 12, 2) AS limit_value,
+       '元/人·月' AS unit, counted >= n * line_annual AS over, line_text AS standard,
+       '计入收入 ' || CAST(CAST(counted AS DECIMAL(18,2)) AS VARCHAR) || ' 元/年 ÷ 12 ÷ ' || n || ' 人' AS note
+FROM c
+UNION ALL
+SELECT unit_id, 2, 'financial_assets', '金融资产', fa, months * dibao * n, '元', fa > months * dibao * n, fa_text,
+       '限额 ' || CAST(CAST(months * dibao * n AS DECIMAL(18,2)) AS VARCHAR) || ' 元（' || n || ' 人）'
+FROM c
+UNION ALL
+SELECT unit_id, 3, 'houses', '住房', houses, houses_ok, '套', houses > houses_ok, houses_text, NULL FROM c
+UNION ALL
+SELECT unit_id, 4, 'non_residential_houses', '非住宅房产', nonres, nonres_ok, '套', nonres > nonres_ok, nonres_text, NULL
+FROM c
+UNION ALL
+SELECT unit_id, 5, 'vehicles', '机动车', vehicles, vehicles_ok, '辆', vehicles > vehicles_ok, vehicles_text, NULL FROM c
+UNION ALL
+SELECT unit_id, 6, 'business_registrations', '市场主体登记', biz, biz_ok, '户', biz > biz_ok, biz_text, NULL FROM c
+"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+
+judge_register(
+    Judge(
+        columns=JUDGE_COLUMNS,
+        params=judge_params,
+        sql=JUDGE_SQL,
+        labels={**INCOME_LABELS, **EXPENSE_LABELS, **PROPERTY_LABELS},
+        excluded=frozenset(EXCLUDED_INCOME),
+    )
+)
+
+
+# ---------------------------------------------------------------- into the assessment and the means
+
+
+def _d(v) -> Decimal:
+    return Decimal(str(v)) if v not in (None, "") else Decimal(0)
+
+
+def report_assessment_input(report) -> dict:
+    """The report's incomes, rigid expenses and property as an assessment request
+    (:class:`~.schemas.AssessmentIn`, as JSON): every current member of the household (from the
+    registry; a valid 残疾人证 fills a missing disability; a deceased member is not counted), each
+    member's income per kind at the highest amount one source shows, medical costs as the rigid
+    expense, the property totals; the region and hukou type of the household, the report date."""
+    from minzheng.foundation.registry.models import Membership
+
+    from .schemas import AssessmentIn
+
+    household = report.request.household
+    as_of = report.issued_at.date() if report.issued_at else dt.date.today()
+    memberships = list(
+        Membership.objects.filter(household=household, valid_to__isnull=True)
+        .select_related("person")
+        .order_by("person_id")
+    )
+    memberships.sort(key=lambda m: (m.relation != "head", m.person_id))
+    index = {m.person_id: i for i, m in enumerate(memberships)}
+    certificates: dict[int, tuple[str, int]] = {}
+    deceased: set[int] = set()
+    per_source: dict[tuple[int, str, str], Decimal] = {}
+    expenses: dict[str, Decimal] = {}
+    for block in report.findings:
+        pid = block.get("person_id")
+        for row in block.get("rows", []):
+            if row["category"] == "income" and row.get("income_kind") and pid in index:
+                key = (pid, row["income_kind"], block["source"])
+                per_source[key] = per_source.get(key, Decimal(0)) + _d(row.get("annual_amount"))
+            elif row["category"] == "expense":
+                expenses[row["item"]] = expenses.get(row["item"], Decimal(0)) + _d(row.get("annual_amount"))
+            elif row["category"] == "status" and row["item"] == "deceased":
+                deceased.add(pid)
+            elif row["category"] == "status" and block["source"] == "disability_certificate" and row.get("count"):
+                certificates[pid] = (row["item"], int(row["count"]))
+    incomes: dict[tuple[int, str], Decimal] = {}
+    for (pid, kind, _source), amount in per_source.items():
+        incomes[(pid, kind)] = max(incomes.get((pid, kind), Decimal(0)), amount)
+    members = []
+    for m in memberships:
+        p = m.person
+        kind, grade = (p.disability_kind or None), p.disability_grade
+        if not (kind and grade) and p.pk in certificates:
+            kind, grade = certificates[p.pk]
+        if not (kind and grade):
+            kind = grade = None
+        members.append(
+            {
+                "name": p.name,
+                "birth_date": p.birth_date.isoformat(),
+                "relation": "head" if m is memberships[0] else (m.relation if m.relation != "head" else "other"),
+                "counted": p.death_date is None and p.pk not in deceased,
+                "disability_kind": kind,
+                "disability_grade": grade,
+                "serious_illness": bool(p.serious_illness),
+                "self_care": p.self_care or "full",
+            }
+        )
+    prop = {p["kind"]: p for p in report.summary.get("property", [])}
+    data = {
+        "region_code": household.region_code,
+        "hukou_type": household.hukou_type,
+        "as_of": as_of.isoformat(),
+        "members": members,
+        "incomes": [
+            {"member": index[pid], "kind": kind, "annual_amount": str(amount)}
+            for (pid, kind), amount in sorted(incomes.items(), key=lambda kv: (index[kv[0][0]], kv[0][1]))
+            if amount > 0
+        ],
+        "expenses": [
+            {
+                "kind": kind if kind in ("medical", "education", "rehabilitation") else "other_rigid",
+                "annual_amount": str(amount),
+            }
+            for kind, amount in expenses.items()
+            if amount > 0
+        ],
+        "property": {
+            "financial_assets": str(_d(prop.get("financial_assets", {}).get("value"))),
+            "houses": int(prop.get("houses", {}).get("count") or 0),
+            "non_residential_houses": int(prop.get("non_residential_houses", {}).get("count") or 0),
+            "vehicles": int(prop.get("vehicles", {}).get("count") or 0),
+            "business_registrations": int(prop.get("business_registrations", {}).get("count") or 0),
+        },
+    }
+    return AssessmentIn.model_validate(data).model_dump(mode="json")
+
+
+def report_adopt(*, user, report):
+    """采用核对结果: write the report's figures into the household's means (source 核对), keeping
+    what a report cannot know (whether a sole member has an able supporter). Only the latest
+    version of a report can be adopted; needs ``verification.view`` and ``benefits.change`` in the
+    household's region. Audited (the means change, and the adoption with the report number)."""
+    from minzheng.engines.verification.models import VerificationReport
+
+    from .models import HouseholdMeans
+    from .schemas import AssessmentIn
+    from .services import household_means_write
+
+    region = report.region_code
+    if not has_permission(user, "verification.view", region):
+        raise PermissionDenied("无权采用该核对报告")
+    latest = VerificationReport.objects.filter(request_id=report.request_id).order_by("-version").first()
+    if latest is not None and latest.pk != report.pk:
+        raise Refused(f"该报告已被第 {latest.version} 版（{latest.number}）更正，只能采用最新版本")
+    request = AssessmentIn.model_validate(report_assessment_input(report))
+    counted = {i for i, m in enumerate(request.members) if m.counted}
+    incomes = [i for i in request.incomes if i.member in counted]
+    household = report.request.household
+    current = HouseholdMeans.objects.filter(household=household).first()
+    values = {
+        "wages_annual": sum((i.annual_amount for i in incomes if i.kind == "wages"), Decimal(0)),
+        "other_income_annual": sum(
+            (i.annual_amount for i in incomes if i.kind != "wages" and i.kind not in EXCLUDED_INCOME), Decimal(0)
+        ),
+        "excluded_income_annual": sum((i.annual_amount for i in incomes if i.kind in EXCLUDED_INCOME), Decimal(0)),
+        "rigid_expense_annual": sum((e.annual_amount for e in request.expenses), Decimal(0)),
+        "financial_assets": request.property.financial_assets,
+        "houses": request.property.houses,
+        "non_residential_houses": request.property.non_residential_houses,
+        "vehicles": request.property.vehicles,
+        "business_registrations": request.property.business_registrations,
+        "has_able_supporter": current.has_able_supporter if current else None,
+    }
+    means = household_means_write(
+        user=user, household=household, values=values, as_of=request.as_of, source=MeansSource.VERIFICATION
+    )
+    audit_record(
+        action="update", object_type="verification.verificationreport", object_id=report.pk, region_code=region,
+        summary=f"采用核对报告 {report.number} 的结果作为家庭 {household.number} 的经济状况",
+        changes={"report": report.number, "version": report.version},
+    )  # fmt: skip
+    return means

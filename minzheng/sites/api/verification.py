@@ -1,0 +1,59 @@
+"""``/api/v1/verification``: a 核对报告 with what the assessment takes in. Staff tokens only (a
+partner token with scopes is refused); a report of another region is 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from ninja import Router, Schema, Status
+
+from minzheng.business.assistance.verification import report_assessment_input
+from minzheng.engines.verification import selectors
+from minzheng.foundation.accounts.scoping import has_permission
+
+from .auth import BearerToken
+from .schemas import ErrorOut
+
+router = Router(tags=["家庭经济状况核对"], auth=BearerToken())
+
+
+class AppealOut(Schema):
+    state: str
+    grounds: str
+    filed_by_name: str
+    filed_at: str
+    decision: str
+    corrected_report: str | None
+
+
+class ReportOut(Schema):
+    number: str
+    version: int
+    latest: bool
+    request: str
+    case_number: str
+    household: str
+    region_code: str
+    issued_at: str | None
+    issued_by: str | None
+    batches: dict[str, int | None]
+    findings: list[dict[str, Any]]
+    summary: dict[str, Any]
+    appeals: list[AppealOut]
+    assessment_input: dict[str, Any]
+
+
+@router.get(
+    "/verification/reports/{number}",
+    response={200: ReportOut, 403: ErrorOut, 404: ErrorOut},
+    summary="核对报告（含测算输入）",
+)
+def report_detail(request, number: str):
+    """The report as issued: per member and source what was found (masked ID numbers only), the
+    batch of every source read, the summary against the standards, the appeals, and
+    ``assessment_input`` in the shape of `POST /assistance/assessments`."""
+    if not has_permission(request.user, "verification.view"):
+        raise PermissionDenied("您没有查看核对报告的权限")
+    report = selectors.report_get(user=request.user, number=number)
+    return Status(200, {**selectors.report_data(report), "assessment_input": report_assessment_input(report)})
