@@ -46,6 +46,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/assess_bench.py --write docs/benchmarks.md
 	$(BIN)/python bench/cases_bench.py --write docs/benchmarks.md
+	$(BIN)/python bench/sources_bench.py --write docs/benchmarks.md
+	$(BIN)/python bench/province_bench.py --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) var

@@ -106,7 +106,7 @@ def assistance_chain(*, user, household, kinds=None) -> list[Entry]:
                 )
         if "handling" in wanted:
             for h in AlertHandling.objects.filter(alert__household=household).select_related("alert", "handled_by"):
-                detail = h.note
+                detail = h.note.rstrip("。；;. ")  # the parts below are joined with "；"
                 if h.department:
                     detail += f"；转 {h.department}" + (f"，反馈：{h.answer}" if h.answer else "")
                 if h.case_number:
