@@ -77,14 +77,13 @@ MEANS_FIELDS = [
 ]  # fmt: skip
 
 
-def household_means_save(*, user, household, request, source: str = MeansSource.ASSESSMENT) -> HouseholdMeans:
-    """Keep what an assessment established about a household's means (counted members' incomes
-    split as the assessment counts them, rigid expenses, property), replacing the previous
-    record; audited with before and after. ``request`` is a validated ``AssessmentIn``."""
+def means_values(request, *, has_able_supporter) -> dict:
+    """The :class:`HouseholdMeans` figures of a validated ``AssessmentIn``: the counted members'
+    incomes split as the assessment counts them (wages, other counted, excluded), rigid expenses,
+    property."""
     counted = {i for i, m in enumerate(request.members) if m.counted}
     incomes = [inc for inc in request.incomes if inc.member in counted]
-    sole = request.members[0] if len(request.members) == 1 else None
-    values = {
+    return {
         "wages_annual": sum((i.annual_amount for i in incomes if i.kind == "wages"), Decimal(0)),
         "other_income_annual": sum(
             (i.annual_amount for i in incomes if i.kind != "wages" and i.kind not in EXCLUDED_INCOME), Decimal(0)
@@ -96,8 +95,16 @@ def household_means_save(*, user, household, request, source: str = MeansSource.
         "non_residential_houses": request.property.non_residential_houses,
         "vehicles": request.property.vehicles,
         "business_registrations": request.property.business_registrations,
-        "has_able_supporter": sole.has_able_supporter if sole else None,
+        "has_able_supporter": has_able_supporter,
     }
+
+
+def household_means_save(*, user, household, request, source: str = MeansSource.ASSESSMENT) -> HouseholdMeans:
+    """Keep what an assessment established about a household's means (counted members' incomes
+    split as the assessment counts them, rigid expenses, property), replacing the previous
+    record; audited with before and after. ``request`` is a validated ``AssessmentIn``."""
+    sole = request.members[0] if len(request.members) == 1 else None
+    values = means_values(request, has_able_supporter=sole.has_able_supporter if sole else None)
     return household_means_write(user=user, household=household, values=values, as_of=request.as_of, source=source)
 
 

@@ -533,7 +533,7 @@ def report_adopt(*, user, report):
 
     from .models import HouseholdMeans
     from .schemas import AssessmentIn
-    from .services import household_means_write
+    from .services import household_means_write, means_values
 
     region = report.region_code
     if not has_permission(user, "verification.view", region):
@@ -542,24 +542,9 @@ def report_adopt(*, user, report):
     if latest is not None and latest.pk != report.pk:
         raise Refused(f"该报告已被第 {latest.version} 版（{latest.number}）更正，只能采用最新版本")
     request = AssessmentIn.model_validate(report_assessment_input(report))
-    counted = {i for i, m in enumerate(request.members) if m.counted}
-    incomes = [i for i in request.incomes if i.member in counted]
     household = report.request.household
     current = HouseholdMeans.objects.filter(household=household).first()
-    values = {
-        "wages_annual": sum((i.annual_amount for i in incomes if i.kind == "wages"), Decimal(0)),
-        "other_income_annual": sum(
-            (i.annual_amount for i in incomes if i.kind != "wages" and i.kind not in EXCLUDED_INCOME), Decimal(0)
-        ),
-        "excluded_income_annual": sum((i.annual_amount for i in incomes if i.kind in EXCLUDED_INCOME), Decimal(0)),
-        "rigid_expense_annual": sum((e.annual_amount for e in request.expenses), Decimal(0)),
-        "financial_assets": request.property.financial_assets,
-        "houses": request.property.houses,
-        "non_residential_houses": request.property.non_residential_houses,
-        "vehicles": request.property.vehicles,
-        "business_registrations": request.property.business_registrations,
-        "has_able_supporter": current.has_able_supporter if current else None,
-    }
+    values = means_values(request, has_able_supporter=current.has_able_supporter if current else None)
     means = household_means_write(
         user=user, household=household, values=values, as_of=request.as_of, source=MeansSource.VERIFICATION
     )

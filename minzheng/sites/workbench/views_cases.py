@@ -560,12 +560,10 @@ def case_objection(request, number):
 
 
 @login_required
-def case_new(request):
-    """Window registration of an application: find the household, pick the case type and the
-    applicant among its members, then ``case_open``."""
-    user = request.user
-    if not has_permission(user, "cases.open"):
-        raise PermissionDenied("您没有受理申请的权限")
+def household_pick(request, user):
+    """The household a registration page works on (``household`` in the form or the query, in the
+    user's regions, else 404) or, before one is chosen, the first households matching ``q``:
+    ``(household | None, q, results | None)``."""
     hid = (request.POST.get("household") or request.GET.get("household") or "").strip()
     household = None
     if hid:
@@ -573,9 +571,17 @@ def case_new(request):
             raise Http404("找不到该家庭")
         household = registry_selectors.household_get(user=user, pk=int(hid))
     q = request.GET.get("q", "").strip()[:50]
-    results = None
-    if household is None and q:
-        results = list(registry_selectors.household_search(user=user, q=q)[:20])
+    results = list(registry_selectors.household_search(user=user, q=q)[:20]) if household is None and q else None
+    return household, q, results
+
+
+def case_new(request):
+    """Window registration of an application: find the household, pick the case type and the
+    applicant among its members, then ``case_open``."""
+    user = request.user
+    if not has_permission(user, "cases.open"):
+        raise PermissionDenied("您没有受理申请的权限")
+    household, q, results = household_pick(request, user)
     form, status = None, 200
     if household is not None:
         initial = {"case_type": request.GET.get("type", "")}

@@ -43,10 +43,10 @@ from minzheng.foundation.jobs.models import JobRun, JobState
 from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names
-from minzheng.foundation.registry import selectors as registry_selectors
 from minzheng.foundation.validation import Refused
 
 from .views import _require
+from .views_cases import household_pick
 
 PAGE_SIZE = 50
 STATES = {"": "全部", **dict(RequestState.choices)}
@@ -148,14 +148,7 @@ def request_new(request):
     user = request.user
     if not has_permission(user, "verification.request"):
         raise PermissionDenied("您没有申请核对的权限")
-    hid = (request.POST.get("household") or request.GET.get("household") or "").strip()
-    household = None
-    if hid:
-        if not hid.isdigit():
-            raise Http404("找不到该家庭")
-        household = registry_selectors.household_get(user=user, pk=int(hid))
-    q = request.GET.get("q", "").strip()[:50]
-    results = list(registry_selectors.household_search(user=user, q=q)[:20]) if household is None and q else None
+    household, q, results = household_pick(request, user)
     if household is None and request.method == "POST":
         raise Http404("请先选择家庭")
     sources = _sources()
