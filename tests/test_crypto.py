@@ -3,6 +3,9 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from minzheng.foundation.crypto import sm
 from minzheng.foundation.crypto.keys import KeyError_, parse_keys, reset_keyring
@@ -105,3 +108,25 @@ def test_bulk_helpers_match_the_single_value_ones():
     assert len(set(nonces)) == len(nonces)
     assert sm.blind_indexes(values, purpose="id_number") == [sm.blind_index(v, purpose="id_number") for v in values]
     assert sm.blind_index("x", purpose="a") != sm.blind_index("x", purpose="b")
+
+
+@given(st.lists(st.text(max_size=40), max_size=30))
+@settings_(max_examples=50, deadline=None)
+def test_decrypt_many_is_decrypt_of_each(values):
+    tokens = [sm.encrypt(v) if v else "" for v in values]
+    assert sm.decrypt_many(tokens) == values
+
+
+def test_decrypt_many_reads_every_key_and_refuses_tampering(settings):
+    old = sm.encrypt("330381197106147493")  # under k2
+    settings.MINZHENG_KEYS = "k3=0f0e0d0c0b0a09080706050403020100," + settings.MINZHENG_KEYS
+    reset_keyring()
+    new = sm.encrypt("13800001111")
+    assert new.startswith("sm4g:k3:")
+    assert sm.decrypt_many([old, "", new]) == ["330381197106147493", "", "13800001111"]
+    prefix, kid, body = new.split(":")
+    flipped = body[:-3] + ("A" if body[-3] != "A" else "B") + body[-2:]
+    with pytest.raises(sm.DecryptionError, match="密文校验失败"):
+        sm.decrypt_many([old, f"{prefix}:{kid}:{flipped}"])
+    with pytest.raises(sm.DecryptionError, match="不是加密值"):
+        sm.decrypt_many(["plain text"])

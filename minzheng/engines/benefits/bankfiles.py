@@ -285,10 +285,6 @@ CHUNK_BYTES = 2_000_000  # bytes of COPY text per task (~10,000 lines)
 CENT = Decimal("0.01")
 
 
-def _plain(token: str) -> str:
-    return sm.decrypt(token) if token else ""
-
-
 def _copy_unescape(field: str) -> str:
     """PostgreSQL COPY text format: backslash escapes (names and ciphertexts never have any;
     a bank name might)."""
@@ -323,22 +319,22 @@ def _render_chunk(task: tuple[str, Memo, list[tuple] | bytes]) -> bytes:
     code, memo, rows = task
     if isinstance(rows, bytes | bytearray | memoryview):
         rows = _copy_rows(bytes(rows))
+    rows = list(rows)
+    ids = sm.decrypt_many([r[3] for r in rows])
+    accounts = sm.decrypt_many([r[5] for r in rows])
     lines = [
         BankLine(
-            memo.memo(line_no, reissues),
-            name,
-            _plain(id_c),
-            bank_name,
-            _plain(acct_c),
-            Decimal(str(amount)).quantize(CENT),
+            memo.memo(line_no, reissues), name, id_plain, bank_name, acct_plain, Decimal(str(amount)).quantize(CENT)
         )
-        for line_no, reissues, name, id_c, bank_name, acct_c, amount in rows
+        for (line_no, reissues, name, _, bank_name, _, amount), id_plain, acct_plain in zip(
+            rows, ids, accounts, strict=True
+        )
     ]
     return FORMATS[code].render_lines(lines)
 
 
 def _decrypt_chunk(tokens: list[str]) -> list[str]:
-    return [_plain(t) for t in tokens]
+    return sm.decrypt_many(tokens)
 
 
 def _workers(workers: int | None) -> int:

@@ -27,9 +27,7 @@ business line.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
 import io
 import multiprocessing
@@ -563,23 +561,10 @@ def _crypto_chunk(values: pa.Array, index: bool) -> tuple[pa.Array | None, pa.Ar
     """Blind indexes (purpose ``id_number``, as the registry) and SM4 tokens of distinct values;
     runs in worker processes too (forked: they inherit the key ring loaded before the fork). Arrow
     arrays in and out: they cross the process boundary as flat buffers, not millions of objects."""
-    with _gc_paused():
+    with sm.gc_paused():
         plain = values.to_pylist()
         indexes = pa.array(sm.blind_indexes(plain, purpose="id_number"), pa.string()) if index else None
         return indexes, pa.array(sm.encrypt_many(plain), pa.string())
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """No cyclic garbage collection while millions of short-lived objects are made (a cipher
-    context per value): the collector's passes over a large process cost as much as the crypto."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _crypto(values: pa.Array, *, index: bool, workers: int | None = None) -> tuple[pa.Array | None, pa.Array]:

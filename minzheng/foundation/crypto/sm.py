@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
+import gc
 import os
-from binascii import b2a_base64
+from binascii import a2b_base64, b2a_base64
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
@@ -18,8 +20,9 @@ try:  # what Cipher(...).encryptor() calls once its argument checks pass; the ch
     from cryptography.hazmat.bindings._rust import openssl as _rust_openssl
 
     _create_encryption_ctx = _rust_openssl.ciphers.create_encryption_ctx
+    _create_decryption_ctx = _rust_openssl.ciphers.create_decryption_ctx
 except (ImportError, AttributeError):  # pragma: no cover - another cryptography layout
-    _create_encryption_ctx = None
+    _create_encryption_ctx = _create_decryption_ctx = None
 
 PREFIX = "sm4g"
 NONCE = 12
@@ -67,6 +70,50 @@ def encrypt_many(plaintexts: list[str]) -> list[str]:
         enc = create(alg, gcm(nonce))
         body = enc.update(plaintext.encode()) + enc.finalize()
         out.append(head + b2a_base64(nonce + body + enc.tag, newline=False).decode())
+    return out
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """No cyclic garbage collection while a bulk loop makes millions of short-lived objects (a
+    cipher context per value): the collector's passes over a large process cost as much as the
+    crypto itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def decrypt_many(tokens: list[str]) -> list[str]:
+    """``[decrypt(t) if t else "" for t in tokens]`` for exports, the same values in less time: one
+    key lookup per key id and the GCM context built directly (``cryptography``'s ``Cipher`` checks
+    its arguments on every call, which costs as much as decrypting a short value); each value is
+    still authenticated by its own tag."""
+    ring = keyring()
+    algs: dict[str, algorithms.SM4] = {}
+    gcm = modes.GCM
+    create = _create_decryption_ctx or (lambda alg, mode: Cipher(alg, mode).decryptor())
+    out = []
+    with gc_paused():
+        for token in tokens:
+            if not token:
+                out.append("")
+                continue
+            parts = token.split(":", 2)
+            if len(parts) != 3 or parts[0] != PREFIX:
+                raise DecryptionError("不是加密值")
+            alg = algs.get(parts[1])
+            if alg is None:
+                alg = algs[parts[1]] = _sm4(ring.get(parts[1]))
+            raw = a2b_base64(parts[2])
+            dec = create(alg, gcm(raw[:NONCE], raw[-TAG:]))
+            try:
+                out.append((dec.update(raw[NONCE:-TAG]) + dec.finalize()).decode())
+            except InvalidTag:
+                raise DecryptionError("密文校验失败（密钥不符或数据被篡改）") from None
     return out
 
 
