@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "minzheng.foundation.audit.middleware.RequestContextMiddleware",
+    # /portal/ only: CSP and other security headers, no staff login there, audit actor = visitor
+    "minzheng.sites.portal.middleware.PortalSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -107,6 +109,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "minzheng.sites.workbench.context.workbench",
+                # /portal/ pages only: the signed-in citizen, large-text mode, links of built pages
+                "minzheng.sites.portal.context.portal",
             ],
         },
     },
@@ -214,6 +218,26 @@ MINZHENG_NOTIFY_BACKENDS = {
 MINZHENG_SMS_URL = os.environ.get("MINZHENG_SMS_URL", "")
 # MINZHENG_SMS_SIGN: the SMS signature (短信签名) sent with every text. Default 【民政】.
 MINZHENG_SMS_SIGN = os.environ.get("MINZHENG_SMS_SIGN", "【民政】")
+
+# Citizen portal (/portal/) sign-in by SMS code:
+# MINZHENG_PORTAL_CODE_TTL_MINUTES: how long a sign-in code is valid. Default 10.
+MINZHENG_PORTAL_CODE_TTL_MINUTES = int(os.environ.get("MINZHENG_PORTAL_CODE_TTL_MINUTES", "10"))
+# MINZHENG_PORTAL_CODE_MAX_ATTEMPTS: wrong entries that void a code. Default 5.
+MINZHENG_PORTAL_CODE_MAX_ATTEMPTS = int(os.environ.get("MINZHENG_PORTAL_CODE_MAX_ATTEMPTS", "5"))
+# MINZHENG_PORTAL_CODES_PER_PHONE_MINUTE / _PER_PHONE_HOUR / _PER_IP_HOUR: codes sent at most, per
+# phone in a minute (default 1) and an hour (default 5), per client address in an hour (default
+# 20; counted from the stored codes, so the limits hold across processes).
+MINZHENG_PORTAL_CODES_PER_PHONE_MINUTE = int(os.environ.get("MINZHENG_PORTAL_CODES_PER_PHONE_MINUTE", "1"))
+MINZHENG_PORTAL_CODES_PER_PHONE_HOUR = int(os.environ.get("MINZHENG_PORTAL_CODES_PER_PHONE_HOUR", "5"))
+MINZHENG_PORTAL_CODES_PER_IP_HOUR = int(os.environ.get("MINZHENG_PORTAL_CODES_PER_IP_HOUR", "20"))
+# MINZHENG_PORTAL_REGION: the region code of the bureau the portal serves; sign-in SMS are filed
+# under it, so that region's administrators (jobs.manage) find them in the workbench's message list
+# (the offline demo reads the code there), and the online application's region picker lists its
+# townships for applicants the registry does not know. Default 330381000000 (瑞安市, like the bureau name).
+MINZHENG_PORTAL_REGION = os.environ.get("MINZHENG_PORTAL_REGION", "330381000000")
+# MINZHENG_PORTAL_CSP: the Content-Security-Policy of portal pages. Default (empty): only this
+# site's own scripts, styles and images (and data: images), no framing — see portal/middleware.py.
+MINZHENG_PORTAL_CSP = os.environ.get("MINZHENG_PORTAL_CSP", "")
 
 LOGGING = {
     "version": 1,

@@ -55,3 +55,19 @@ def test_objections_are_throttled(noticed):
     codes = [c.post(f"/portal/notices/{notice.pk}/objection/", {"content": f"异议{i}"}).status_code for i in range(6)]
     assert codes == [302] * 5 + [429]
     assert Objection.objects.filter(notice=notice).count() == 5
+
+
+def test_a_signed_in_citizen_sees_their_own_village_first(noticed, household_in):
+    from minzheng.sites.portal.models import Citizen
+    from minzheng.sites.portal.session import SESSION_KEY
+
+    _, head, _ = household_in
+    citizen = Citizen.objects.create(phone="13800001111", phone_index="x" * 64, phone_masked="138****1111",
+                                     name=head.name, person=head)  # fmt: skip
+    c = Client()
+    session = c.session
+    session[SESSION_KEY] = citizen.pk
+    session.save()
+    r = c.get("/portal/notices/")
+    assert r.context["region"].code == head.region_code and "王*国" in r.content.decode()
+    assert Client().get("/portal/notices/").context["region"] is None  # anonymous: every notice, no region

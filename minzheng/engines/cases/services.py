@@ -671,8 +671,12 @@ def _users_for(task: Task):
 # ---------------------------------------------------------------- materials
 
 
-def material_add(*, user, case: Case, code: str, data, name: str, note: str = ""):
-    """Upload one material of the case (type and size checked by the files foundation)."""
+def material_add(*, user, case: Case, code: str, data, name: str, note: str = "", citizen_name: str = ""):
+    """Upload one material of the case (type and size checked by the files foundation).
+
+    ``user=None``: a citizen uploading on the portal — the caller has checked that the citizen may
+    act on this case (applicant, household member or registered 代办) and passes ``citizen_name``
+    for the record; a staff user must hold ``cases.act`` over the case's region."""
     from minzheng.foundation.files.services import file_store
 
     from .models import Material
@@ -683,7 +687,9 @@ def material_add(*, user, case: Case, code: str, data, name: str, note: str = ""
         raise ValidationError({"code": f"「{spec.name}」没有这种申请材料：{code}"})
     if case.closed:
         raise Refused("办件已办结，不能再上传材料")
-    if not has_permission(user, "cases.act", case.region_code):
+    if user is None and not citizen_name:
+        raise PermissionDenied("无权为该办件上传材料")
+    if user is not None and not has_permission(user, "cases.act", case.region_code):
         raise PermissionDenied("无权为该办件上传材料")
     with transaction.atomic():
         stored = file_store(user=user, data=data, name=name, region_code=case.region_code)
@@ -691,6 +697,7 @@ def material_add(*, user, case: Case, code: str, data, name: str, note: str = ""
                                     uploaded_by=user if getattr(user, "pk", None) else None, note=note[:200])  # fmt: skip
         audit_record(
             action="upload", object_type="cases.material", object_id=m.pk, region_code=case.region_code,
-            summary=f"{case.number} 上传材料「{kind.name}」（{stored.name}）",
+            summary=f"{case.number} 上传材料「{kind.name}」（{stored.name}）"
+            + (f"，群众 {citizen_name} 网上提交" if citizen_name else ""),
         )  # fmt: skip
     return m

@@ -37,6 +37,9 @@ class Message(models.Model):
     )  # empty for an SMS to a citizen's phone
     phone = EncryptedTextField("手机号", blank=True, default="")
     phone_masked = models.CharField("手机号（脱敏）", max_length=20, blank=True, default="", editable=False)
+    # blind index of the normalised phone (``phone_index_of``): a citizen's inbox on the portal finds
+    # the messages sent to their phone with one index range, without decrypting any phone
+    phone_index = models.CharField("手机号盲索引", max_length=64, blank=True, default="", editable=False)
     email = models.EmailField("电子邮箱", blank=True, default="")
     subject = models.CharField("标题", max_length=200, blank=True, default="")
     body = models.TextField("内容")
@@ -61,6 +64,9 @@ class Message(models.Model):
             models.Index(fields=["recipient", "channel", "created_at"], name="message_inbox"),
             models.Index(fields=["status", "id"], name="message_status"),
             models.Index(fields=["region_code", "created_at"], name="message_region_created"),
+            models.Index(
+                fields=["phone_index", "created_at"], name="message_phone", condition=~models.Q(phone_index="")
+            ),
         ]
 
     def __str__(self):

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.crypto.sm import blind_index
 from minzheng.foundation.jobs.services import job_enqueue
 from minzheng.foundation.registry.normalise import mask_phone
 
@@ -45,6 +46,19 @@ def _normalise_phone(phone: str) -> str:
     if phone.startswith("+86"):
         phone = phone[3:]
     return phone
+
+
+def phone_normalise(phone: str) -> str:
+    """The phone as stored and indexed: spaces and dashes removed, a leading +86 dropped."""
+    return _normalise_phone(phone)
+
+
+def phone_index_of(phone: str) -> str:
+    """Blind index (HMAC-SM3, purpose ``phone``) of the normalised phone; "" for no phone. The
+    portal keys citizens and their sign-in codes by the same index, so a citizen's inbox is the
+    messages with their index (``Message.phone_index``)."""
+    phone = _normalise_phone(phone)
+    return blind_index(phone, purpose="phone") if phone else ""
 
 
 def _build(
@@ -72,6 +86,7 @@ def _build(
         recipient=user,
         phone=phone,
         phone_masked=mask_phone(phone) if phone else "",
+        phone_index=phone_index_of(phone),
         email=email,
         subject=(subject or "")[:200],
         body=body,
@@ -256,6 +271,18 @@ def notify_mark_read(*, user, message: Message) -> Message:
         Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now)
         message.refresh_from_db(fields=["read_at"])
     return message
+
+
+def notify_mark_read_by_phone(*, phone_index: str, message_ids: Iterable[int] | None = None) -> int:
+    """Mark messages sent to the phone with this blind index read (the portal's 我的消息): the
+    given ones, or all when ``message_ids`` is None. Another phone's messages are never touched;
+    returns how many were marked."""
+    if not phone_index:
+        return 0
+    qs = Message.objects.filter(phone_index=phone_index, read_at__isnull=True)
+    if message_ids is not None:
+        qs = qs.filter(pk__in=list(message_ids))
+    return qs.update(read_at=timezone.now())
 
 
 def notify_mark_all_read(*, user) -> int:

@@ -20,6 +20,8 @@ from minzheng.foundation.audit.middleware import client_ip
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.validation import Refused
 
+from .session import citizen_of
+
 OBJECTIONS_PER_HOUR = 5
 
 
@@ -43,7 +45,11 @@ def _prefix(region: Region | None) -> str:
 
 
 def notices(request, form=None, status=200, active=None):
-    region = _region(request.GET.get("region", ""))
+    code = request.GET.get("region", "")
+    if not code:  # a signed-in citizen known to the registry sees their own village first
+        citizen = citizen_of(request)
+        code = citizen.person.region_code if citizen is not None and citizen.person_id else ""
+    region = _region(code)
     qs = notices_showing(region_prefix=_prefix(region)) if region else notices_showing(region_prefix="")
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     names = dict(Region.objects.filter(code__in={n.region_code for n in page}).values_list("code", "name"))

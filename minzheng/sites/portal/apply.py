@@ -1,0 +1,683 @@
+"""Applying on the portal (网上申请): a draft the citizen fills in step by step on the server, then
+one submission that opens a case with channel ``portal``.
+
+The draft (``Draft.data``, SM4-encrypted JSON) holds::
+
+    {"acting_as": "self", "agent_name": "", "person_id": 12 | None, "household_id": 7 | None,
+     "region_code": "330381001001", "hukou_type": "urban", "address": "",
+     "members": [{"person_id": 12 | None, "name": "王建国", "id_number": "…", "relation": "head"}],
+     "incomes": {"0": {"wages": "6000", …}}, "expenses": {"medical": "…"}, "property": {…},
+     "signatures": {"0": {"file_id": 5, "signer": "王建国", "role": "self", "at": "…"}}}
+
+Full ID numbers of members live only in the encrypted draft and the registry; the case's
+``data["declared"]`` keeps masked numbers and person ids. Materials uploaded to a draft are
+stored (sniffed and size-limited) at once and attached to the case on submission; the 授权书 of
+each adult member (or of the guardian for a minor) is rendered as a PDF when signed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from minzheng.business.assistance.assessment import assessment_run
+from minzheng.engines.cases.models import Case, CaseType
+from minzheng.engines.cases.services import case_open, material_add
+from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.codes import IdNumberError, mask_id_number, parse_id_number
+from minzheng.foundation.documents.render import Document, Fields, Note, Paragraph, Table, render_pdf
+from minzheng.foundation.files.models import StoredFile
+from minzheng.foundation.files.services import file_open, file_store, file_store_generated
+from minzheng.foundation.regions.models import Region
+from minzheng.foundation.registry.models import Household, Membership, Person, Relation
+from minzheng.foundation.registry.normalise import id_index
+from minzheng.foundation.registry.services import household_create, person_create
+from minzheng.foundation.validation import Refused
+
+from .models import ActingAs, Citizen, Draft, Submission
+
+STEPS = [
+    ("household", "家庭成员"),
+    ("income", "收入"),
+    ("property", "支出和财产"),
+    ("check", "自助测算"),
+    ("materials", "上传材料"),
+    ("sign", "签署授权书"),
+    ("confirm", "确认提交"),
+]
+STEP_CODES = [code for code, _ in STEPS]
+ADULT_AGE = 18
+RELATIONS = dict(Relation.choices)
+INCOME_KINDS = [
+    ("wages", "工资性收入"),
+    ("business", "经营净收入"),
+    ("property", "财产净收入（租金、利息等）"),
+    ("transfer", "转移净收入（赡养费等）"),
+    ("basic_pension", "城乡居民基础养老金（不计入）"),
+]
+EXPENSE_KINDS = [
+    ("medical", "医疗"),
+    ("education", "教育"),
+    ("rehabilitation", "康复"),
+    ("other_rigid", "其他刚性支出"),
+]
+PROPERTY_FIELDS = [
+    ("financial_assets", "存款、理财等金融资产（元）", "money"),
+    ("houses", "住房（套）", "count"),
+    ("non_residential_houses", "非居住类房屋（套）", "count"),
+    ("vehicles", "机动车辆（辆）", "count"),
+    ("business_registrations", "经营主体登记（个）", "count"),
+]
+CLASSIFICATIONS = {
+    "dibao": "可能符合最低生活保障条件",
+    "dibao_single_person": "可能符合单人户纳入低保条件",
+    "dibao_edge": "可能符合低保边缘家庭条件",
+    "tekun": "可能符合特困人员条件",
+    "rigid_expense": "可能符合刚性支出困难家庭条件",
+    "not_eligible": "按所填情况暂不符合条件",
+}
+ESTIMATE_NOTE = "仅供参考，以审核确认结果为准"
+
+
+# ---------------------------------------------------------------- the items offered online
+
+
+def online_types() -> list[CaseType]:
+    """Published case types a citizen may apply for here: ``online`` and starting with an
+    acceptance step (受理审查) — a 变更 opened by the office itself is not an application."""
+    out = []
+    for ct in CaseType.objects.select_related("published").filter(published__isnull=False):
+        spec = ct.published.spec
+        if spec.online and spec.steps[0].role == "acceptor":
+            out.append(ct)
+    return out
+
+
+def online_type(code: str) -> CaseType:
+    for ct in online_types():
+        if ct.code == code:
+            return ct
+    raise ValidationError({"case_type": "该事项暂不支持网上申请，请到乡镇（街道）窗口办理"})
+
+
+# ---------------------------------------------------------------- who the citizen may act for
+
+
+def acting_choices(citizen: Citizen) -> list[dict]:
+    """``[{"key", "acting_as", "person", "label"}]`` from the account module's ``acting_options``
+    (本人, family members, 协理员代办); only 本人 while that module is not there."""
+    try:
+        from . import services as account
+
+        options = list(account.acting_options(citizen))
+    except (ImportError, AttributeError):
+        options = None
+    out = []
+    if options is None:
+        out.append({"acting_as": ActingAs.SELF, "person": citizen.person, "label": f"本人（{citizen.name}）"})
+    else:
+        for o in options:
+            get = o.get if isinstance(o, dict) else (lambda k, d=None, o=o: getattr(o, k, d))
+            if isinstance(o, tuple | list):
+                acting, person, label = [*o, None, None, None][:3]
+            else:
+                acting, person, label = get("acting_as"), get("person"), get("label")
+            acting = str(acting or ActingAs.SELF)
+            name = person.name if person else citizen.name
+            out.append({"acting_as": acting, "person": person, "label": label or f"{name}"})
+    for o in out:
+        o["key"] = f"{o['acting_as']}:{o['person'].pk if o['person'] else 0}"
+    return out
+
+
+def _may_act_for(citizen: Citizen, person: Person | None) -> bool:
+    if person is None or (citizen.person_id and person.pk == citizen.person_id):
+        return True
+    try:
+        from . import services as account
+
+        return bool(account.may_act_for(citizen, person))
+    except (ImportError, AttributeError):
+        return False
+
+
+def is_bound(citizen: Citizen) -> bool:
+    return bool(citizen.verified_at and citizen.id_number and citizen.name)
+
+
+# ---------------------------------------------------------------- drafts
+
+
+def draft_data(draft: Draft) -> dict:
+    try:
+        return json.loads(draft.data or "{}")
+    except ValueError:
+        return {}
+
+
+def _draft_write(draft: Draft, data: dict, step: str | None = None) -> None:
+    draft.data = json.dumps(data, ensure_ascii=False)
+    fields = ["data", "updated_at"]
+    if step is not None:
+        draft.step = step
+        fields.append("step")
+    draft.save(update_fields=fields)
+
+
+def draft_get(*, citizen: Citizen, pk: int) -> Draft:
+    """The citizen's own draft, or 404 (never someone else's)."""
+    draft = Draft.objects.filter(citizen=citizen, pk=pk).first()
+    if draft is None:
+        raise Http404("草稿不存在")
+    return draft
+
+
+def drafts_of(citizen: Citizen):
+    return Draft.objects.filter(citizen=citizen).order_by("-updated_at")
+
+
+def _members_of_household(household: Household) -> list[dict]:
+    rows = Membership.objects.filter(household=household, valid_to__isnull=True).select_related("person")
+    rows = sorted(rows, key=lambda m: (m.relation != "head", m.pk))  # the head first: index 0 signs for minors
+    return [
+        {"person_id": m.person_id, "name": m.person.name, "relation": m.relation, "id_number": m.person.id_number}
+        for m in rows
+    ]
+
+
+def draft_start(*, citizen: Citizen, case_type: str, choice: str) -> Draft:
+    """Start a draft for an item and a person the citizen may act for; prefilled from the registry
+    household of that person when the registry knows it."""
+    if not is_bound(citizen):
+        raise PermissionDenied("请先完成实名认证")
+    ct = online_type(case_type)
+    option = next((o for o in acting_choices(citizen) if o["key"] == choice), None)
+    if option is None:
+        raise ValidationError({"choice": "请选择为谁申请"})
+    person = option["person"]
+    if person is None and option["acting_as"] == ActingAs.SELF:
+        person = _person_by_id(citizen.id_number)  # bound but not linked yet
+    data = {
+        "acting_as": option["acting_as"],
+        "agent_name": citizen.name if option["acting_as"] != ActingAs.SELF else "",
+        "person_id": person.pk if person else None,
+        "household_id": None,
+        "region_code": "",
+        "hukou_type": "",
+        "address": "",
+        "members": [],
+        "incomes": {},
+        "expenses": {},
+        "property": {},
+        "signatures": {},
+    }
+    if person is not None:
+        m = Membership.objects.filter(person=person, valid_to__isnull=True).select_related("household").first()
+        if m is not None:
+            h = m.household
+            data.update(household_id=h.pk, region_code=h.region_code, hukou_type=h.hukou_type, address=h.address)
+            data["members"] = _members_of_household(h)
+        else:
+            data.update(region_code=person.region_code, hukou_type=person.hukou_type)
+            data["members"] = [{"person_id": person.pk, "name": person.name, "relation": "head",
+                                "id_number": person.id_number}]  # fmt: skip
+    elif option["acting_as"] == ActingAs.SELF:
+        data["members"] = [{"person_id": None, "name": citizen.name, "relation": "head",
+                            "id_number": citizen.id_number}]  # fmt: skip
+        if citizen.assistant_region_code:
+            data["region_code"] = citizen.assistant_region_code
+    draft = Draft.objects.create(citizen=citizen, case_type=ct.code, step="household",
+                                 data=json.dumps(data, ensure_ascii=False))  # fmt: skip
+    audit_record(action="create", object_type="portal.draft", object_id=draft.pk,
+                 summary=f"开始网上申请「{ct.name}」（草稿）")  # fmt: skip
+    return draft
+
+
+def draft_discard(*, draft: Draft) -> None:
+    audit_record(action="delete", object_type="portal.draft", object_id=draft.pk, summary="删除网上申请草稿")
+    draft.delete()
+
+
+def _person_by_id(id_number: str) -> Person | None:
+    if not id_number:
+        return None
+    return Person.objects.filter(id_number_index=id_index(id_number)).first()
+
+
+def member_rows(data: dict, on: dt.date | None = None) -> list[dict]:
+    """The members for display: masked ID numbers and ages computed from them (never stored)."""
+    on = on or timezone.localdate()
+    out = []
+    for i, m in enumerate(data.get("members", [])):
+        try:
+            rid = parse_id_number(m.get("id_number", ""))
+            age, masked = rid.age_on(on), rid.masked
+        except IdNumberError:
+            age, masked = None, ""
+        out.append({**m, "index": i, "age": age, "masked": masked, "adult": age is not None and age >= ADULT_AGE,
+                    "known": bool(m.get("person_id")), "id_number": None,
+                    "relation_label": RELATIONS.get(m.get("relation"), "")})  # fmt: skip
+    return out
+
+
+def draft_household_save(*, draft: Draft, region_code: str, hukou_type: str, address: str) -> Draft:
+    data = draft_data(draft)
+    errors = {}
+    if not data.get("household_id"):
+        region = Region.objects.filter(code=region_code, level="village").first()
+        if region is None:
+            errors["village"] = "请选择所在的村（社区）"
+        if hukou_type not in ("urban", "rural"):
+            errors["hukou_type"] = "请选择户籍类型"
+        if errors:
+            raise ValidationError(errors)
+        data.update(region_code=region_code, hukou_type=hukou_type, address=address.strip()[:200])
+    if not data.get("members"):
+        raise ValidationError({"members": "请至少填写申请人本人"})
+    _draft_write(draft, data, "income")
+    return draft
+
+
+def draft_member_add(*, draft: Draft, name: str, id_number: str, relation: str) -> Draft:
+    """Add a member of the household not in the registry household (name, ID number, relation)."""
+    from minzheng.foundation.registry.normalise import check_name
+
+    data = draft_data(draft)
+    errors = {}
+    name = (name or "").strip()
+    if msg := check_name(name):
+        errors["name"] = msg
+    try:
+        rid = parse_id_number(id_number)
+    except IdNumberError as exc:
+        errors["id_number"] = str(exc)
+        rid = None
+    if relation not in Relation.values or relation == "head":
+        errors["relation"] = "请选择与户主（申请人）的关系"
+    if rid and any(m.get("id_number") == rid.number for m in data.get("members", [])):
+        errors["id_number"] = "该成员已在名单中"
+    if len(data.get("members", [])) >= 30:
+        errors["name"] = "家庭成员最多 30 人"
+    if errors:
+        raise ValidationError(errors)
+    data.setdefault("members", []).append(
+        {"person_id": None, "name": name, "relation": relation, "id_number": rid.number}
+    )
+    _draft_write(draft, data)
+    return draft
+
+
+def draft_member_remove(*, draft: Draft, index: int) -> Draft:
+    data = draft_data(draft)
+    members = data.get("members", [])
+    if not (0 <= index < len(members)) or members[index].get("person_id") or members[index]["relation"] == "head":
+        raise ValidationError("只能删除新增的成员；登记在册的成员如有变动，请到乡镇（街道）办理")
+    members.pop(index)
+    data["incomes"], data["signatures"] = {}, {}  # indexes shifted: incomes and signatures are re-entered
+    _draft_write(draft, data)
+    return draft
+
+
+def _money(value, field: str, errors: dict) -> str:
+    value = (str(value or "")).strip().replace(",", "")
+    if not value:
+        return "0"
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        errors[field] = "请填写金额（元），如 12000 或 12000.50"
+        return "0"
+    if amount < 0 or amount > Decimal("99999999") or amount.as_tuple().exponent < -2:
+        errors[field] = "金额应为 0 到 1 亿元之间、最多两位小数"
+        return "0"
+    return str(amount)
+
+
+def draft_incomes_save(*, draft: Draft, post) -> Draft:
+    data = draft_data(draft)
+    errors, incomes = {}, {}
+    for i, _m in enumerate(data.get("members", [])):
+        incomes[str(i)] = {k: _money(post.get(f"m{i}_{k}"), f"m{i}_{k}", errors) for k, _ in INCOME_KINDS}
+    if errors:
+        raise ValidationError(errors)
+    data["incomes"] = incomes
+    _draft_write(draft, data, "property")
+    return draft
+
+
+def draft_property_save(*, draft: Draft, post) -> Draft:
+    data = draft_data(draft)
+    errors = {}
+    data["expenses"] = {k: _money(post.get(f"e_{k}"), f"e_{k}", errors) for k, _ in EXPENSE_KINDS}
+    prop = {}
+    for key, _label, kind in PROPERTY_FIELDS:
+        raw = (post.get(f"p_{key}") or "").strip()
+        if kind == "money":
+            prop[key] = _money(raw, f"p_{key}", errors)
+        elif not raw:
+            prop[key] = 0
+        elif raw.isdigit() and int(raw) <= 99:
+            prop[key] = int(raw)
+        else:
+            errors[f"p_{key}"] = "请填写 0 到 99 的整数"
+    if errors:
+        raise ValidationError(errors)
+    data["property"] = prop
+    _draft_write(draft, data, "check")
+    return draft
+
+
+def assessment_input(draft: Draft, data: dict | None = None) -> dict:
+    data = data if data is not None else draft_data(draft)
+    members = [{"name": m["name"], "id_number": m["id_number"], "relation": m["relation"]}
+               for m in data.get("members", [])]  # fmt: skip
+    incomes = []
+    for i, row in (data.get("incomes") or {}).items():
+        for kind, amount in row.items():
+            if Decimal(amount):
+                incomes.append({"member": int(i), "kind": kind, "annual_amount": amount})
+    expenses = [{"kind": k, "annual_amount": v} for k, v in (data.get("expenses") or {}).items() if Decimal(v)]
+    out = {
+        "region_code": data.get("region_code") or "",
+        "hukou_type": data.get("hukou_type") or "urban",
+        "members": members,
+        "incomes": incomes,
+        "expenses": expenses,
+        "property": data.get("property") or {},
+    }
+    if draft.case_type.startswith("temp_"):
+        out["temp_assistance"] = {"kind": "emergency" if draft.case_type == "temp_emergency" else "expenditure"}
+    return out
+
+
+def draft_estimate(draft: Draft) -> dict:
+    """The assessment of the benefits engine on what was declared, as an estimate (仅供参考):
+    ``{"ok": True, "result": …, "label": …}`` or ``{"ok": False, "error": 中文}``."""
+    try:
+        result = assessment_run(assessment_input(draft))
+    except ValidationError as exc:
+        return {"ok": False, "error": "；".join(exc.messages), "note": ESTIMATE_NOTE}
+    return {"ok": True, "result": result, "label": CLASSIFICATIONS.get(result["classification"], ""),
+            "note": ESTIMATE_NOTE}  # fmt: skip
+
+
+def materials_of(draft: Draft) -> list:
+    return CaseType.objects.select_related("published").get(code=draft.case_type).published.spec.materials
+
+
+# Materials the portal writes itself from what was entered (申请书, 收入财产申报表, 授权书)
+GENERATED = {"application", "means_declaration", "authorisation"}
+
+
+def draft_file_add(*, draft: Draft, code: str, upload) -> Draft:
+    """Store one material for the draft: the type is sniffed from the bytes, the size limited."""
+    data = draft_data(draft)
+    if not any(m.code == code for m in materials_of(draft)):
+        raise ValidationError({"code": "请选择材料类型"})
+    if upload is None:
+        raise ValidationError({"file": "请选择要上传的文件或拍照"})
+    if len(draft.files or []) >= 30:
+        raise ValidationError({"file": "每份申请最多上传 30 个文件"})
+    region = data.get("region_code") or "000000000000"
+    try:
+        stored = file_store(user=None, data=upload, name=getattr(upload, "name", "") or "upload", region_code=region)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from None
+    draft.files = [*(draft.files or []), {"code": code, "file_id": stored.pk, "name": stored.name}]
+    draft.save(update_fields=["files", "updated_at"])
+    return draft
+
+
+def draft_file_remove(*, draft: Draft, index: int) -> Draft:
+    files = list(draft.files or [])
+    if 0 <= index < len(files):
+        files.pop(index)
+        draft.files = files
+        draft.save(update_fields=["files", "updated_at"])
+    return draft
+
+
+# ---------------------------------------------------------------- 授权书
+
+
+def _signer_for(data: dict, index: int) -> tuple[dict, dict, str]:
+    """(member, signer, role): an adult signs for themself; the applicant signs for a minor as
+    guardian (监护人)."""
+    members = member_rows(data)
+    if not (0 <= index < len(members)):
+        raise ValidationError("成员不存在")
+    member = members[index]
+    if member["adult"] or member["age"] is None:
+        return member, data["members"][index], "self"
+    applicant = next((m for m in data["members"] if data.get("person_id") and m.get("person_id") == data["person_id"]),
+                     data["members"][0])  # fmt: skip
+    return member, applicant, "guardian"
+
+
+def authorization_pdf(*, member: dict, signer: dict, role: str, case_name: str, at: dt.datetime) -> bytes:
+    """家庭经济状况核对授权书 of one member, signed online: the typed name and the last six
+    characters of the ID number stand for the signature, with the time of signing."""
+    local = timezone.localtime(at)
+    blocks = [
+        Paragraph(
+            f"本人自愿申请{case_name}，现授权民政部门及其委托的家庭经济状况核对机构，依法查询、核对本人"
+            "（或被监护人）的户籍、收入、财产（存款、理财、证券、保险、住房、车辆、经营主体等）信息，"
+            "核对结果仅用于社会救助审核确认。本人承诺所申报的家庭情况真实、完整，如有虚报、隐瞒，愿承担相应责任。"
+        ),
+        Fields(
+            [
+                ("被核对人", member["name"]),
+                ("身份证号", member["masked"]),
+                ("签署人", signer["name"]),
+                ("签署身份", "本人" if role == "self" else "监护人（代未成年人签署）"),
+                ("签署方式", "网上办事大厅电子签署（姓名 + 身份证号后六位）"),
+                ("签署时间", f"{local:%Y年%m月%d日 %H:%M:%S}"),
+            ],
+            columns=1,
+        ),
+        Note("本授权书由网上办事大厅根据签署人的确认生成，与书面签字具有同等效力；授权有效期至本次申请办结。"),
+    ]
+    return render_pdf(Document(title="家庭经济状况核对授权书", blocks=blocks, issued_on=local.date()))
+
+
+def draft_sign(*, draft: Draft, index: int, name: str, id6: str, agree: bool) -> Draft:
+    """One member's declaration: the signer types their name and the last six characters of their
+    ID number and ticks the box; the 授权书 PDF is rendered and stored with the draft."""
+    data = draft_data(draft)
+    member, signer, role = _signer_for(data, index)
+    errors = {}
+    if not agree:
+        errors["agree"] = "请勾选“本人已阅读并同意授权”"
+    ok_name = hmac.compare_digest((name or "").strip().encode(), signer["name"].encode())
+    ok_id = hmac.compare_digest((id6 or "").strip().upper().encode(), signer["id_number"][-6:].upper().encode())
+    if not (ok_name and ok_id):
+        errors["id6"] = "签署人姓名或身份证号后六位不正确"
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    ct = CaseType.objects.get(code=draft.case_type)
+    pdf = authorization_pdf(member=member, signer=signer, role=role, case_name=ct.name, at=now)
+    stored = file_store_generated(user=None, data=pdf, name=f"授权书-{member['name']}.pdf",
+                                  region_code=data.get("region_code") or "")  # fmt: skip
+    data.setdefault("signatures", {})[str(index)] = {
+        "file_id": stored.pk, "signer": signer["name"], "role": role, "at": now.isoformat(),
+    }  # fmt: skip
+    _draft_write(draft, data)
+    audit_record(action="sign", object_type="portal.draft", object_id=draft.pk,
+                 summary=f"网上签署授权书：{member['name']}（{'本人' if role == 'self' else '监护人'}签署）")  # fmt: skip
+    return draft
+
+
+def unsigned(data: dict) -> list[dict]:
+    signed = data.get("signatures") or {}
+    return [m for m in member_rows(data) if str(m["index"]) not in signed]
+
+
+# ---------------------------------------------------------------- submission
+
+
+def _declared(draft: Draft, data: dict, estimate: dict) -> dict:
+    return {
+        "members": [
+            {
+                "name": m["name"],
+                "relation": m["relation"],
+                "id_number_masked": m["masked"],
+                "person_id": m.get("person_id"),
+                "age": m["age"],
+            }
+            for m in member_rows(data)
+        ],
+        "incomes": data.get("incomes") or {},
+        "expenses": data.get("expenses") or {},
+        "property": data.get("property") or {},
+        "address": data.get("address") or "",
+        "estimate": estimate["result"]["classification"] if estimate.get("ok") else "",
+        "authorizations": [],
+    }
+
+
+def _application_pdf(ct: CaseType, data: dict, citizen: Citizen, at: dt.datetime) -> bytes:
+    members = member_rows(data)
+    blocks = [
+        Paragraph(f"本人（家庭）因生活困难，申请{ct.name}。以下情况由申请人在网上办事大厅填报，承诺真实有效。"),
+        Table(["姓名", "与户主关系", "身份证号", "年龄"],
+              [[m["name"], m["relation_label"], m["masked"], m["age"]] for m in members]),
+        Fields([("居住地址", data.get("address") or "—"), ("提交人", f"{citizen.name}（{citizen.phone_masked}）"),
+                ("提交时间", f"{timezone.localtime(at):%Y年%m月%d日 %H:%M}")], columns=1),
+    ]  # fmt: skip
+    return render_pdf(Document(title=f"{ct.name}书（网上申请）", blocks=blocks, issued_on=timezone.localdate()))
+
+
+def _means_pdf(ct: CaseType, data: dict) -> bytes:
+    members = member_rows(data)
+    rows = []
+    for m in members:
+        row = (data.get("incomes") or {}).get(str(m["index"]), {})
+        rows.append([m["name"], *[row.get(k, "0") for k, _ in INCOME_KINDS]])
+    exp = data.get("expenses") or {}
+    prop = data.get("property") or {}
+    blocks = [
+        Paragraph("一、家庭成员年收入（元）"),
+        Table(["姓名", *[label for _, label in INCOME_KINDS]], rows),
+        Paragraph("二、家庭年刚性支出（元）"),
+        Fields([(label, exp.get(k, "0")) for k, label in EXPENSE_KINDS]),
+        Paragraph("三、家庭财产"),
+        Fields([(label, prop.get(k, 0)) for k, label, _ in PROPERTY_FIELDS]),
+        Note("申报人承诺以上情况真实完整；民政部门将通过家庭经济状况核对和入户调查核实。"),
+    ]
+    return render_pdf(Document(title="家庭收入和财产申报表", blocks=blocks, issued_on=timezone.localdate()))
+
+
+def _household_for(data: dict, citizen: Citizen) -> tuple[Household, Person]:
+    """The registry household and applicant: the known household, or a new one with its persons
+    created (a person already in the registry without a household is used as found)."""
+    if data.get("household_id"):
+        household = Household.objects.get(pk=data["household_id"])
+        applicant_id = data.get("person_id") or data["members"][0].get("person_id")
+        applicant = Person.objects.get(pk=applicant_id)
+        return household, applicant
+    persons = []
+    for m in data["members"]:
+        person = Person.objects.filter(pk=m["person_id"]).first() if m.get("person_id") else None
+        person = person or _person_by_id(m["id_number"])
+        if person is None:
+            person = person_create(user=None, data={"name": m["name"], "id_number": m["id_number"],
+                                                    "hukou_type": data["hukou_type"],
+                                                    "region_code": data["region_code"]})  # fmt: skip
+        persons.append((person, m["relation"]))
+    head = persons[0][0]
+    household = household_create(
+        user=None, data={"region_code": data["region_code"], "hukou_type": data["hukou_type"],
+                         "address": data.get("address", "")},
+        head=head, members=persons[1:],
+    )  # fmt: skip
+    return household, head
+
+
+def draft_submit(*, citizen: Citizen, draft: Draft) -> Case:
+    """One transaction: household and persons (when unknown), the case (channel portal), the
+    materials (uploads, 申请书, 申报表, 授权书), the ``Submission`` row; the draft deleted."""
+    if not is_bound(citizen):
+        raise PermissionDenied("请先完成实名认证")
+    data = draft_data(draft)
+    ct = online_type(draft.case_type)
+    if not data.get("members") or not data.get("region_code"):
+        raise ValidationError("请先填写家庭成员和所在村（社区）")
+    if missing := unsigned(data):
+        raise ValidationError("以下成员尚未签署授权书：" + "、".join(m["name"] for m in missing))
+    person = Person.objects.filter(pk=data["person_id"]).first() if data.get("person_id") else None
+    if not _may_act_for(citizen, person):
+        raise PermissionDenied("您不能为该人员代办申请")
+    if data.get("household_id"):
+        running = Case.objects.filter(case_type=ct, household_id=data["household_id"], closed_at__isnull=True).first()
+        if running is not None:
+            raise Refused(f"该家庭已有在办的「{ct.name}」办件 {running.number}，不能重复申请；可在“我的办件”查看进度")
+    estimate = draft_estimate(draft)
+    now = timezone.now()
+    uploads = [(f, StoredFile.objects.filter(pk=f["file_id"]).first()) for f in draft.files or []]
+    signed = {int(i): (s, StoredFile.objects.filter(pk=s["file_id"]).first())
+              for i, s in (data.get("signatures") or {}).items()}  # fmt: skip
+    members = member_rows(data)
+    who = citizen.name or citizen.phone_masked
+    with transaction.atomic():
+        household, applicant = _household_for(data, citizen)
+        declared = _declared(draft, data, estimate)
+        case = case_open(user=None, case_type=ct.code, region_code=household.region_code, household=household,
+                         applicant=applicant, channel="portal", data={"declared": declared})  # fmt: skip
+        have = {f["code"] for f in draft.files or []}
+        if "application" not in have:
+            material_add(user=None, case=case, code="application", data=_application_pdf(ct, data, citizen, now),
+                         name=f"{case.number}-申请书.pdf", note="网上申请生成", citizen_name=who)  # fmt: skip
+        if "means_declaration" not in have and any(m.code == "means_declaration" for m in case.spec.materials):
+            material_add(user=None, case=case, code="means_declaration", data=_means_pdf(ct, data),
+                         name=f"{case.number}-收入财产申报表.pdf", note="网上申报生成", citizen_name=who)  # fmt: skip
+        for f, stored in uploads:
+            if stored is not None:
+                material_add(user=None, case=case, code=f["code"], data=file_open(stored), name=stored.name,
+                             note="网上申请上传", citizen_name=who)  # fmt: skip
+        ids = {m.pk: m for m in household.memberships.filter(valid_to__isnull=True).select_related("person")}
+        by_index = _persons_by_index(data, ids.values())
+        for i, (sig, stored) in sorted(signed.items()):
+            if stored is None:
+                continue
+            m = material_add(user=None, case=case, code="authorisation", data=file_open(stored), name=stored.name,
+                             note=f"{members[i]['name']} 授权书（{'本人' if sig['role'] == 'self' else '监护人'}签署）",
+                             citizen_name=who)  # fmt: skip
+            declared["authorizations"].append({
+                "person_id": by_index.get(i), "signer_name": sig["signer"], "signer_role": sig["role"],
+                "signed_at": sig["at"], "file_id": m.file_id, "material_id": m.pk,
+            })  # fmt: skip
+        case.data = {**case.data, "declared": declared}
+        case.save(update_fields=["data"])
+        Submission.objects.create(case=case, citizen=citizen, acting_as=data.get("acting_as") or ActingAs.SELF,
+                                  agent_name=data.get("agent_name") or "")  # fmt: skip
+        audit_record(action="submit", object_type="cases.case", object_id=case.number, region_code=case.region_code,
+                     summary=f"网上申请「{ct.name}」{case.number}（{ActingAs(data.get('acting_as') or 'self').label}，"
+                             f"群众 {who}）")  # fmt: skip
+        draft.delete()
+    return case
+
+
+def _persons_by_index(data: dict, memberships) -> dict[int, int]:
+    """Member index in the draft → registry person id (by person id, else by ID number)."""
+    by_index = {}
+    for i, m in enumerate(data["members"]):
+        if m.get("person_id"):
+            by_index[i] = m["person_id"]
+            continue
+        for ms in memberships:
+            if ms.person.id_number_index == id_index(m["id_number"]):
+                by_index[i] = ms.person_id
+    return by_index
+
+
+def mask(value: str) -> str:
+    return mask_id_number(value)
