@@ -192,6 +192,11 @@ MINZHENG_JOBS = os.environ.get("MINZHENG_JOBS", "thread")
 # REDIS_URL / CELERY_BROKER_URL: the Celery broker (Redis or RabbitMQ amqp://) for MINZHENG_JOBS=celery.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+# MINZHENG_CACHE: "local" (default: each process its own memory; fine for one process) or "redis"
+# (REDIS_URL; needed with several gunicorn workers so that cache-held throttles, e.g. portal
+# objections, count across them).
+if os.environ.get("MINZHENG_CACHE", "local") == "redis":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
