@@ -57,7 +57,7 @@ def test_objections_are_throttled(noticed):
     assert Objection.objects.filter(notice=notice).count() == 5
 
 
-def test_a_signed_in_citizen_sees_their_own_village_first(noticed, household_in):
+def test_a_signed_in_citizen_sees_their_own_village_first(noticed, household_in, settings):
     from minzheng.sites.portal.models import Citizen
     from minzheng.sites.portal.session import SESSION_KEY
 
@@ -70,4 +70,12 @@ def test_a_signed_in_citizen_sees_their_own_village_first(noticed, household_in)
     session.save()
     r = c.get("/portal/notices/")
     assert r.context["region"].code == head.region_code and "王*国" in r.content.decode()
-    assert Client().get("/portal/notices/").context["region"] is None  # anonymous: every notice, no region
+    # anyone else starts at the bureau's region and picks down to a village without JavaScript
+    anonymous = Client().get("/portal/notices/")
+    assert anonymous.context["region"].code == settings.MINZHENG_PORTAL_REGION
+    township = ANYANG_VILLAGE[:9] + "000"
+    r = Client().get("/portal/notices/", {"county": "330381000000", "township": township})
+    assert r.context["region"].code == township and "王*国" in r.content.decode()
+    assert [row["level"] for row in r.context["rows"]][-1] == "village"  # the next level is listed
+    r = Client().get("/portal/notices/", {"county": "330381000000", "township": township, "village": TANGXIA_VILLAGE})
+    assert r.context["region"].code == township  # a village of another township is dropped

@@ -6,6 +6,7 @@ address), and an objection form that anyone may use, anonymously if they wish (å
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -20,6 +21,7 @@ from minzheng.foundation.audit.middleware import client_ip
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.validation import Refused
 
+from .regions import LEVEL_LABELS, region_chosen_from, region_picker
 from .session import citizen_of
 
 OBJECTIONS_PER_HOUR = 5
@@ -45,17 +47,25 @@ def _prefix(region: Region | None) -> str:
 
 
 def notices(request, form=None, status=200, active=None):
+    """The board for the region chosen in the picker (or ``?region=<12-digit code>``); before any
+    choice, the signed-in citizen's own village, else the bureau's region."""
     code = request.GET.get("region", "")
-    if not code:  # a signed-in citizen known to the registry sees their own village first
-        citizen = citizen_of(request)
-        code = citizen.person.region_code if citizen is not None and citizen.person_id else ""
+    if not code:
+        chosen = {level: request.GET.get(level, "") for level in LEVEL_LABELS}
+        if not any(chosen.values()):
+            citizen = citizen_of(request)
+            start = citizen.person.region_code if citizen is not None and citizen.person_id else ""
+            chosen = region_chosen_from(start or settings.MINZHENG_PORTAL_REGION)
+        _, code = region_picker(chosen)
     region = _region(code)
+    rows_picker, _ = region_picker(region_chosen_from(region.code) if region else {})
     qs = notices_showing(region_prefix=_prefix(region)) if region else notices_showing(region_prefix="")
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     names = dict(Region.objects.filter(code__in={n.region_code for n in page}).values_list("code", "name"))
     rows = [(n, names.get(n.region_code, "")) for n in page]
     return render(request, "portal/notices.html", {
-        "page": page, "rows": rows, "region": region, "form": form or ObjectionForm(), "active": active,
+        "page": page, "notices": rows, "rows": rows_picker, "region": region, "form": form or ObjectionForm(),
+        "active": active,
     }, status=status)  # fmt: skip
 
 

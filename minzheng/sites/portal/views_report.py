@@ -33,21 +33,15 @@ from minzheng.engines.monitoring.services import LANDLINE, MOBILE, hardship_repo
 from minzheng.foundation.audit.context import Actor, _current
 from minzheng.foundation.audit.middleware import client_ip
 from minzheng.foundation.audit.models import AuditEvent
-from minzheng.foundation.regions.models import Level, Region
+from minzheng.foundation.regions.models import Level
 from minzheng.foundation.regions.selectors import region_names
 
+from .regions import LEVEL_LABELS, region_children, region_chosen_from, region_picker
 from .session import citizen_of
 
 REPORTS_PER_HOUR = 5  # new reports per client IP (counted in the audit log)
 LOOKUPS_PER_HOUR = 20  # wrong number/phone-tail answers per client IP (cache)
 DONE_KEY = "portal_report_done"
-LEVEL_LABELS = {
-    Level.PROVINCE: "省（自治区、直辖市）",
-    Level.CITY: "市（地区、州）",
-    Level.COUNTY: "县（市、区）",
-    Level.TOWNSHIP: "乡镇（街道）",
-    Level.VILLAGE: "村（社区）",
-}
 STATUS_TEXT = {
     AlertState.OPEN: "已登记，等待乡镇（街道）核实",
     AlertState.HANDLING: "乡镇（街道）正在核实处理",
@@ -98,54 +92,13 @@ def _as_visitor(request) -> None:
 # ---------------------------------------------------------------- the region picker
 
 
-def _children(parent: str | None) -> list[tuple[str, str, str]]:
-    qs = Region.objects.filter(parent_id=parent) if parent else Region.objects.filter(parent__isnull=True)
-    return list(qs.order_by("code").values_list("code", "name", "level"))
-
-
-def _picker(chosen: dict[str, str]) -> tuple[list[dict], str]:
-    """The picker's rows from the top down: each level's options under the choice above it, with
-    the choice kept only when it is one of them (a changed township drops its old village); a level
-    with one option is chosen by itself. Returns the rows and the deepest code chosen."""
-    rows: list[dict] = []
-    parent = None
-    deepest = ""
-    for _ in range(len(LEVEL_LABELS)):
-        options = _children(parent)
-        if not options:
-            break
-        level = options[0][2]
-        codes = {c for c, _, _ in options}
-        selected = chosen.get(level, "")
-        if selected not in codes:
-            selected = options[0][0] if len(options) == 1 else ""
-        rows.append({"level": level, "label": LEVEL_LABELS.get(level, "区划"), "selected": selected,
-                     "options": [(c, n) for c, n, _ in options]})  # fmt: skip
-        if not selected:
-            break
-        deepest = parent = selected
-    return rows, deepest
-
-
-def _chosen_from(code: str) -> dict[str, str]:
-    """The picker's choices leading to ``code`` (e.g. the signed-in citizen's village)."""
-    out: dict[str, str] = {}
-    region = Region.objects.filter(code=code).first() if code else None
-    for _ in range(len(LEVEL_LABELS)):
-        if region is None:
-            break
-        out[region.level] = region.code
-        region = Region.objects.filter(code=region.parent_id).first() if region.parent_id else None
-    return out
-
-
 @require_GET
 def regions(request):
     """The regions under ``parent`` as JSON for ``report.js`` (the page works without it)."""
     parent = (request.GET.get("parent") or "").strip()
     if not (parent.isdigit() and len(parent) == 12):
         return JsonResponse({"error": "区划代码应为12位数字"}, status=400)
-    options = _children(parent)
+    options = region_children(parent)
     level = options[0][2] if options else ""
     return JsonResponse({"level": level, "label": LEVEL_LABELS.get(level, ""),
                          "options": [{"code": c, "name": n} for c, n, _ in options]})  # fmt: skip
@@ -179,7 +132,7 @@ def report(request):
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES)
         chosen = {level: request.POST.get(level, "") for level in LEVEL_LABELS}
-        rows, deepest = _picker(chosen)
+        rows, deepest = region_picker(chosen)
         if "pick" not in request.POST:
             ip = client_ip(request)
             if _throttled(ip):
@@ -215,9 +168,9 @@ def report(request):
         start = (request.GET.get("region") or "").strip()
         if not start and citizen is not None and citizen.person_id:
             start = citizen.person.region_code
-        chosen = _chosen_from(start) if start.isdigit() and len(start) == 12 else {}
+        chosen = region_chosen_from(start) if start.isdigit() and len(start) == 12 else {}
         chosen.update({level: request.GET[level] for level in LEVEL_LABELS if request.GET.get(level)})
-        rows, deepest = _picker(chosen)
+        rows, deepest = region_picker(chosen)
     context = {"form": form, "rows": rows, "deepest": deepest, "citizen": citizen,
                "can_pick_more": bool(rows) and bool(rows[-1]["selected"]) and rows[-1]["level"] != Level.VILLAGE}  # fmt: skip
     return render(request, "portal/report/form.html", context, status=status)
