@@ -125,6 +125,12 @@ def test_region_prefix_and_run_permission(world, car_family, county_user, anyang
     with pytest.raises(PermissionDenied):
         monitoring_run(user=other, region_prefix="330381", rules=["new_vehicle"])
     assert monitoring_run(user=county_user, rules=["new_vehicle"])["alerts_new"] == 1  # the county's own prefix
+
+    def open_alerts(**kw):
+        return next(r["open"] for r in selectors.rules_with_thresholds(**kw) if r["rule"].code == "new_vehicle")
+
+    assert open_alerts() == 2 and open_alerts(user=county_user) == 2
+    assert open_alerts(user=anyang_user) == 1  # the rules page counts only the user's own alerts
     with pytest.raises(ValidationError, match="不认识的监测规则"):
         monitoring_run(rules=["nope"])
 
@@ -217,7 +223,7 @@ def test_job_and_due_rules(world, car_family, county_user):
 
     MonitoringRule.objects.update(last_run_at=None)
     assert "new_vehicle" in rules_due() and "hardship_report" not in rules_due()
-    job = run_enqueue(user=county_user, rules=["new_vehicle"])
+    job = run_enqueue(user=county_user, rules=["new_vehicle"], run=False)  # not also on the worker thread
     job = job_run(job.pk)
     assert job.state == JobState.SUCCEEDED, job.error
     assert job.result["by_rule"] == {"new_vehicle": 1}

@@ -190,6 +190,8 @@ def test_reply_needs_the_number_and_the_phone_tail(regions):
     assert r.status_code == 200 and "临时救助条件" in body and "独居老人" in body
     # the number is looked up case-insensitively; an unknown number is a plain 404 in Chinese
     assert Client().get(f"/portal/report/find/?number={report.number.lower()}").status_code == 302
+    r = Client().get("/portal/report/find/?number=BP1/2")
+    assert r.status_code == 404 and "没有找到受理编号" in r.content.decode()
     r = Client().get("/portal/report/BP0000000000/")
     assert r.status_code == 404 and "没有找到受理编号" in r.content.decode()
 

@@ -95,29 +95,25 @@ def assistance_chain(*, user, household, kinds=None) -> list[Entry]:
         for rep in VerificationReport.objects.filter(request__household=household).select_related("request"):
             link = _link("verification_detail", rep.request.number)
             out.append(Entry(rep.issued_at, "verification", f"出具核对报告（第 {rep.version} 版）", rep.number, link))
-    if wanted & {"alert", "handling", "hardship"}:
-        alerts = Alert.objects.filter(household=household).select_related("rule")
-        for a in alerts:
-            link = _link("monitoring_alert", a.number)
-            if "alert" in wanted:
-                state = AlertState(a.state).label
-                out.append(
-                    Entry(a.raised_at, "alert", f"预警：{a.rule.name}", f"{a.number}，{a.subject_name}，{state}", link)
-                )
-        if "handling" in wanted:
-            for h in AlertHandling.objects.filter(alert__household=household).select_related("alert", "handled_by"):
-                detail = h.note.rstrip("。；;. ")  # the parts below are joined with "；"
-                if h.department:
-                    detail += f"；转 {h.department}" + (f"，反馈：{h.answer}" if h.answer else "")
-                if h.case_number:
-                    detail += f"；办件 {h.case_number}"
-                title = f"{Handling(h.way).label}" + ("（办结）" if h.closes else "")
-                out.append(Entry(h.handled_at, "handling", f"处置预警 {h.alert.number}：{title}", detail,
-                                 _link("monitoring_alert", h.alert.number)))  # fmt: skip
-        if "hardship" in wanted:
-            for r in HardshipReport.objects.filter(alert__household=household):
-                detail = r.description[:80] + (f"；答复：{r.reply}" if r.reply else "")
-                out.append(Entry(r.created_at, "hardship", f"困难报告 {r.number}", detail,
-                                 _link("monitoring_report", r.number)))  # fmt: skip
+    if "alert" in wanted:
+        for a in Alert.objects.filter(household=household).select_related("rule"):
+            state = AlertState(a.state).label
+            out.append(Entry(a.raised_at, "alert", f"预警：{a.rule.name}", f"{a.number}，{a.subject_name}，{state}",
+                             _link("monitoring_alert", a.number)))  # fmt: skip
+    if "handling" in wanted:
+        for h in AlertHandling.objects.filter(alert__household=household).select_related("alert"):
+            detail = h.note.rstrip("。；;. ")  # the parts below are joined with "；"
+            if h.department:
+                detail += f"；转 {h.department}" + (f"，反馈：{h.answer}" if h.answer else "")
+            if h.case_number:
+                detail += f"；办件 {h.case_number}"
+            title = f"{Handling(h.way).label}" + ("（办结）" if h.closes else "")
+            out.append(Entry(h.handled_at, "handling", f"处置预警 {h.alert.number}：{title}", detail,
+                             _link("monitoring_alert", h.alert.number)))  # fmt: skip
+    if "hardship" in wanted:
+        for r in HardshipReport.objects.filter(alert__household=household):
+            detail = r.description[:80] + (f"；答复：{r.reply}" if r.reply else "")
+            out.append(Entry(r.created_at, "hardship", f"困难报告 {r.number}", detail,
+                             _link("monitoring_report", r.number)))  # fmt: skip
     out.sort(key=lambda e: e.at, reverse=True)
     return out

@@ -26,6 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Max
 from django.utils import timezone
 
 from minzheng.engines.benefits.models import Enrollment, EnrollmentState
@@ -76,13 +77,10 @@ def demo_sources(*, region_prefix: str, seed: int = 2026, log=print) -> dict:
     # the roll: households and their current members, with the date of the last decision
     enrollments = list(
         Enrollment.objects.filter(region_code__startswith=region_prefix, state__in=ROLL_STATES)
+        .annotate(last_review=Max("reviews__reviewed_on"))
         .order_by("pk")
-        .values("pk", "household_id", "program_id", "start_month", "person_id")
+        .values("pk", "household_id", "program_id", "start_month", "person_id", "last_review")
     )
-    last_review = {}
-    for e in Enrollment.objects.filter(pk__in=[e["pk"] for e in enrollments]).prefetch_related("reviews"):
-        dates = [rv.reviewed_on for rv in e.reviews.all()]
-        last_review[e.pk] = max(dates) if dates else None
     members: dict[int, list[Person]] = defaultdict(list)
     ms = Membership.objects.filter(household_id__in={e["household_id"] for e in enrollments}, valid_to__isnull=True)
     for m in ms.select_related("person").order_by("household_id", "person_id"):
@@ -94,7 +92,7 @@ def demo_sources(*, region_prefix: str, seed: int = 2026, log=print) -> dict:
         if e["person_id"]:
             people = [p for p in people if p.pk == e["person_id"]]
         if people:
-            since = max(e["start_month"], last_review.get(e["pk"]) or e["start_month"])
+            since = max(e["start_month"], e["last_review"] or e["start_month"])
             roll.append((e, people, since))
     r.shuffle(roll)
     on_roll = {p.pk for _, people, _ in roll for p in people}

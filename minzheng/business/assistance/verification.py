@@ -38,6 +38,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from minzheng.engines.benefits.standards import Standards, standards_for
 from minzheng.engines.verification import batch as _batch  # noqa: F401  (registers the verification.batch job)
@@ -442,18 +443,13 @@ def report_assessment_input(report) -> dict:
     registry; a valid 残疾人证 fills a missing disability; a deceased member is not counted), each
     member's income per kind at the highest amount one source shows, medical costs as the rigid
     expense, the property totals; the region and hukou type of the household, the report date."""
-    from minzheng.foundation.registry.models import Membership
+    from minzheng.engines.verification.report import members_of
 
     from .schemas import AssessmentIn
 
     household = report.request.household
-    as_of = report.issued_at.date() if report.issued_at else dt.date.today()
-    memberships = list(
-        Membership.objects.filter(household=household, valid_to__isnull=True)
-        .select_related("person")
-        .order_by("person_id")
-    )
-    memberships.sort(key=lambda m: (m.relation != "head", m.person_id))
+    as_of = timezone.localtime(report.issued_at).date() if report.issued_at else timezone.localdate()
+    memberships = members_of(household)
     index = {m.person_id: i for i, m in enumerate(memberships)}
     certificates: dict[int, tuple[str, int]] = {}
     deceased: set[int] = set()

@@ -34,12 +34,13 @@ def run_job(job, progress):
     )
 
 
-def run_enqueue(*, user=None, region: str = "", rules=None, due: bool = False):
-    """Queue a monitoring run (the workbench's 立即运行, the schedule)."""
+def run_enqueue(*, user=None, region: str = "", rules=None, due: bool = False, run: bool = True):
+    """Queue a monitoring run (the workbench's 立即运行, the schedule); ``run=False`` only records
+    it (for :func:`~minzheng.foundation.jobs.services.job_run` to run in this process)."""
     title = "动态监测" + ("（到期规则）" if due else "") + (f" {region}" if region else "")
     return job_enqueue(
         kind=RUN, title=title, params={"region": region, "rules": list(rules or []), "due": due}, user=user,
-        region_code=region,
+        region_code=region, run=run,
     )  # fmt: skip
 
 

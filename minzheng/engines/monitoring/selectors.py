@@ -157,14 +157,18 @@ def report_get(*, user, number: str) -> HardshipReport:
     return r
 
 
-def rules_with_thresholds(*, region_code: str = "", hukou_type: str = "urban", on: dt.date | None = None) -> list[dict]:
+def rules_with_thresholds(
+    *, user=None, region_code: str = "", hukou_type: str = "urban", on: dt.date | None = None
+) -> list[dict]:
     """Every rule with the standards its detector reads, as in force for ``region_code`` (a
-    township or any region; '' = nationwide defaults) on ``on``."""
+    township or any region; '' = nationwide defaults) on ``on``, and its open alerts (those
+    ``user`` may see; None: all)."""
     on = on or timezone.localdate()
     st = standards_for(region_code=(region_code or "").ljust(12, "0") if region_code else "0" * 12, hukou_type=hukou_type,
                        as_of=on)  # fmt: skip
+    alerts = Alert.objects.all() if user is None else alerts_for(user)
     open_counts = dict(
-        Alert.objects.exclude(state=AlertState.CLOSED).order_by().values_list("rule_id").annotate(n=Count("pk"))
+        alerts.exclude(state=AlertState.CLOSED).order_by().values_list("rule_id").annotate(n=Count("pk"))
     )
     sources = dict(DataSource.objects.values_list("code", "name"))
     out = []

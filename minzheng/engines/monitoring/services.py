@@ -49,6 +49,7 @@ from minzheng.foundation.notify.services import notify_many, notify_send
 from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.olap import duck_connect, insert_rows, range_sql, tables_into
 from minzheng.foundation.regions.models import Level, Region
+from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.registry.models import Membership, Person
 from minzheng.foundation.registry.normalise import mask_phone
 from minzheng.foundation.validation import Refused
@@ -440,7 +441,7 @@ def monitoring_run(
         if region_prefix:
             open_qs = open_qs.under(region_prefix)
         result = {"alerts_new": total, "alerts_open": open_qs.count(), "by_rule": by_rule}
-        names = _region_names(offices)
+        names = region_names(offices)
         townships_tell(
             dict(offices), subject="新的监测预警",
             body=lambda office, n: f"本次动态监测为{names.get(office, office)}新增预警 {n} 条，请在处置期限内核实处置。",
@@ -451,10 +452,6 @@ def monitoring_run(
             changes={**result, "seconds": round(time.perf_counter() - started, 2), "on": on.isoformat()},
         )  # fmt: skip
     return result
-
-
-def _region_names(codes) -> dict[str, str]:
-    return dict(Region.objects.filter(code__in=list(codes)).values_list("code", "name"))
 
 
 # ---------------------------------------------------------------- handling
@@ -638,7 +635,7 @@ def hardship_report(
             changes={"channel": channel, "anonymous": bool(anonymous), "phone": report.reporter_phone_masked,
                      "photo": stored.pk if stored else None},
         )  # fmt: skip
-        names = _region_names([office])
+        names = region_names([office])
         townships_tell(
             {office: 1}, subject="新的困难报告",
             body=lambda o, n: f"{names.get(o, o)}收到困难报告 {number}，请在 {alert.due:%Y-%m-%d} 前入户核实。"

@@ -211,7 +211,7 @@ def report_compute(*, household, codes: list[str], as_of: dt.date, corrections=N
         "missing_standard": "；".join(m["reason"] for m in missing),
         "corrections": applied,
     }
-    return {"batches": {k: v for k, v in batch_ids.items()}, "findings": blocks, "summary": summary}
+    return {"batches": dict(batch_ids), "findings": blocks, "summary": summary}
 
 
 # ---------------------------------------------------------------- the PDF

@@ -41,23 +41,16 @@ DELIVER_JOB = "notify.deliver"
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
-def _normalise_phone(phone: str) -> str:
-    phone = re.sub(r"[\s-]", "", phone or "")
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    return phone
-
-
 def phone_normalise(phone: str) -> str:
     """The phone as stored and indexed: spaces and dashes removed, a leading +86 dropped."""
-    return _normalise_phone(phone)
+    return re.sub(r"[\s-]", "", phone or "").removeprefix("+86")
 
 
 def phone_index_of(phone: str) -> str:
     """Blind index (HMAC-SM3, purpose ``phone``) of the normalised phone; "" for no phone. The
     portal keys citizens and their sign-in codes by the same index, so a citizen's inbox is the
     messages with their index (``Message.phone_index``)."""
-    phone = _normalise_phone(phone)
+    phone = phone_normalise(phone)
     return blind_index(phone, purpose="phone") if phone else ""
 
 
@@ -70,7 +63,7 @@ def _build(
     body = (body or "").strip()
     if not body:
         raise ValidationError("消息内容不能为空")
-    phone, email = _normalise_phone(phone), (email or "").strip()
+    phone, email = phone_normalise(phone), (email or "").strip()
     if channel == Channel.IN_APP and user is None:
         raise ValidationError("站内信需要接收人")
     if channel == Channel.SMS and not MOBILE.match(phone):

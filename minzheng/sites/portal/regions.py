@@ -5,6 +5,7 @@ fill the next level in place)."""
 from __future__ import annotations
 
 from minzheng.foundation.regions.models import Level, Region
+from minzheng.foundation.regions.selectors import region_chain
 
 LEVEL_LABELS = {
     Level.PROVINCE: "省（自治区、直辖市）",
@@ -46,11 +47,5 @@ def region_picker(chosen: dict[str, str]) -> tuple[list[dict], str]:
 
 def region_chosen_from(code: str) -> dict[str, str]:
     """The picker's choices leading to ``code`` (e.g. the signed-in citizen's village)."""
-    out: dict[str, str] = {}
     region = Region.objects.filter(code=code).first() if code else None
-    for _ in range(len(LEVEL_LABELS)):
-        if region is None:
-            break
-        out[region.level] = region.code
-        region = Region.objects.filter(code=region.parent_id).first() if region.parent_id else None
-    return out
+    return {r.level: r.code for r in region_chain(region)} if region else {}

@@ -33,6 +33,7 @@ from minzheng.foundation.codes import mask_id_number, validate_id_number
 from minzheng.foundation.codes.idnumbers import normalise as normalise_id
 from minzheng.foundation.notify.models import Message
 from minzheng.foundation.notify.services import (
+    MOBILE,
     notify_mark_read_by_phone,
     notify_send,
     phone_index_of,
@@ -45,7 +46,6 @@ from minzheng.foundation.validation import Refused
 
 from .models import ActingAs, Citizen, LoginCode
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
 CODE = re.compile(r"^\d{6}$")
 LOGIN_MESSAGE_TYPE = "portal.login"  # related_type of the code SMS: kept out of the citizen's inbox
 BIND_REFUSALS_PER_DAY = 5  # failed real-name checks a citizen may make in 24 hours

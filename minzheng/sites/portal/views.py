@@ -19,6 +19,7 @@ from minzheng.engines.cases.selectors import notices_showing
 from minzheng.engines.cases.services import objection_file
 from minzheng.foundation.audit.middleware import client_ip
 from minzheng.foundation.regions.models import Region
+from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.validation import Refused
 
 from .regions import LEVEL_LABELS, region_chosen_from, region_picker
@@ -39,13 +40,6 @@ def _region(code: str) -> Region | None:
     return Region.objects.filter(code=code).first() if code.isdigit() and len(code) == 12 else None
 
 
-def _prefix(region: Region | None) -> str:
-    if region is None:
-        return ""
-    digits = {"province": 2, "city": 4, "county": 6, "township": 9}.get(region.level, 12)
-    return region.code[:digits]
-
-
 def notices(request, form=None, status=200, active=None):
     """The board for the region chosen in the picker (or ``?region=<12-digit code>``); before any
     choice, the signed-in citizen's own village, else the bureau's region."""
@@ -59,9 +53,9 @@ def notices(request, form=None, status=200, active=None):
         _, code = region_picker(chosen)
     region = _region(code)
     rows_picker, _ = region_picker(region_chosen_from(region.code) if region else {})
-    qs = notices_showing(region_prefix=_prefix(region)) if region else notices_showing(region_prefix="")
+    qs = notices_showing(region_prefix=region.prefix if region else "")
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    names = dict(Region.objects.filter(code__in={n.region_code for n in page}).values_list("code", "name"))
+    names = region_names(n.region_code for n in page)
     rows = [(n, names.get(n.region_code, "")) for n in page]
     return render(request, "portal/notices.html", {
         "page": page, "notices": rows, "rows": rows_picker, "region": region, "form": form or ObjectionForm(),

@@ -239,6 +239,8 @@ def report_status(request, number):
 def report_find(request):
     """The form to look a report up by its number (redirects to its page)."""
     number = (request.GET.get("number") or "").strip().upper()
-    if number:
-        return redirect(reverse("portal:report_status", args=[number]))
-    return render(request, "portal/report/find.html", {})
+    if not number:
+        return render(request, "portal/report/find.html", {})
+    if "/" in number:  # no report number has one (and no URL could be made of it)
+        return render(request, "portal/report/find.html", {"missing": number}, status=404)
+    return redirect(reverse("portal:report_status", args=[number]))

@@ -112,8 +112,11 @@ def public_view(case: Case) -> dict:
 @citizen_required
 def cases(request):
     citizen = citizen_of(request)
+    found, versions = list(my_cases(citizen)[:100]), {}
+    for c in found:  # one version object per version: its definition is parsed once, not once a row
+        c.version = versions.setdefault(c.version_id, c.version)
     rows = [{"case": c, "item": c.case_type.name, "status": plain_status(c), "step": c.spec.step(c.step).name}
-            for c in my_cases(citizen)[:100]]  # fmt: skip
+            for c in found]  # fmt: skip
     return page(request, "portal/track/cases.html", {"rows": rows})
 
 

@@ -9,13 +9,10 @@ writes through one service each; a refusal is 409 with its Chinese reason, bad i
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -39,9 +36,9 @@ from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.registry import selectors as registry_selectors
 from minzheng.foundation.validation import Refused
 
-from .views import _apply_errors
+from .views import _apply_errors, _require
+from .views_cases import _page, _params, _townships
 
-PAGE_SIZE = 50
 STATES = {
     selectors.PENDING: "未办结",
     AlertState.OPEN: "待处置",
@@ -54,29 +51,6 @@ STAFF_CHANNELS = [
     (ReportChannel.WORKBENCH, "工作人员登记"),
     (ReportChannel.GRID, "网格员"),
 ]
-
-
-def _require(user, permission: str) -> None:
-    if not has_permission(user, permission):
-        raise PermissionDenied("您没有此项权限。")
-
-
-def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _params(request, *keys) -> str:
-    return urlencode({k: request.GET[k] for k in keys if request.GET.get(k)})
-
-
-def _townships(user, permission: str) -> list[tuple[str, str]]:
-    prefixes = user_prefixes(user, permission)
-    qs = Region.objects.filter(level=Level.TOWNSHIP)
-    if prefixes is not ALL:
-        if not prefixes:
-            return []
-        qs = qs.filter(prefix_q("code", prefixes))
-    return list(qs.order_by("code").values_list("code", "name")[:500])
 
 
 def _village_choices(user) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -363,7 +337,7 @@ def rules(request):
     prefixes = user_prefixes(user, "monitoring.view")
     region = prefixes[0] if prefixes is not ALL and prefixes else ""
     context = {
-        "rows": selectors.rules_with_thresholds(region_code=region),
+        "rows": selectors.rules_with_thresholds(user=user, region_code=region),
         "region_name": region_names([region.ljust(12, "0")]).get(region.ljust(12, "0"), "全国") if region else "全国",
         "can_configure": has_permission(user, "monitoring.configure"),
         "can_run": has_permission(user, "monitoring.run"),

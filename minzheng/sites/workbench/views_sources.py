@@ -14,7 +14,7 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,12 +27,9 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.jobs.models import JobRun, JobState
 from minzheng.foundation.jobs.services import job_enqueue
 
+from .views import _require
+
 UPLOAD_MAX_BYTES = 2 * 1024**3  # a province's snapshot; the load itself is set-based
-
-
-def _require(user, perm):
-    if not has_permission(user, perm):
-        raise PermissionDenied("您没有此项权限")
 
 
 class UploadForm(forms.Form):

@@ -21,6 +21,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from minzheng.business.assistance.verification import report_adopt
@@ -95,7 +96,7 @@ def request_list(request):
         }
         for r in page
     ]
-    params = "&".join(f"{k}={v}" for k, v in (("state", state), ("q", q), ("overdue", "1" if overdue else "")) if v)
+    params = urlencode({k: v for k, v in (("state", state), ("q", q), ("overdue", "1" if overdue else "")) if v})
     context = {
         "rows": rows,
         "page": page,

@@ -74,16 +74,7 @@ def _batch_json(b: SourceBatch) -> dict:
     }
 
 
-TYPE_DOC = {
-    "id_number": "身份证号",
-    "string": "文本",
-    "date": "日期",
-    "decimal": "金额/数值 DECIMAL(16,2)",
-    "integer": "整数",
-    "boolean": "是/否",
-    "region_code": "区划代码",
-    "choice": "选项",
-}
+TYPE_DOC = {**store.TYPE_LABELS, "decimal": "金额/数值 DECIMAL(16,2)"}
 
 
 def docs_markdown() -> str:
@@ -195,8 +186,9 @@ class Command(BaseCommand):
             )
         except Refused as exc:
             raise CommandError("；".join(exc.messages)) from None
-        self._json(store.batch_result(batch))
-        if not store.batch_result(batch)["accepted"]:
+        result = store.batch_result(batch)
+        self._json(result)
+        if not result["accepted"]:
             sys.exit(1)
 
     def do_show(self, *, code, **opts):
