@@ -282,10 +282,14 @@ class Entitlement(models.Model):
 
     # The payroll inserts a million of these in one statement, so every index counts: none of
     # their own on ``cycle`` and ``enrollment`` (the two unique constraints below lead with them),
-    # and no per-row foreign-key check on ``enrollment`` and ``household`` (the rows come from a
-    # join over those very tables, which are never deleted; a per-row RI check would also lock
-    # every parent row it touches).
-    cycle = models.ForeignKey(PaymentCycle, on_delete=models.CASCADE, related_name="entitlements", db_index=False)
+    # and no per-row foreign-key check at all. ``enrollment`` and ``household``: the rows come
+    # from a join over those very tables, which are never deleted (PROTECT). ``cycle``: every line
+    # is written by the statement that takes its id from the cycle row it holds locked FOR UPDATE,
+    # and the check PostgreSQL would run at commit (a lookup and a KEY SHARE lock of that one row,
+    # per line) was 4.7 of 18.8 s of a million-line calculation; Django still cascades deletes.
+    cycle = models.ForeignKey(
+        PaymentCycle, on_delete=models.CASCADE, related_name="entitlements", db_constraint=False, db_index=False
+    )
     line_no = models.PositiveIntegerField("序号")
     enrollment = models.ForeignKey(
         Enrollment, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
