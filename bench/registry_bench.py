@@ -180,7 +180,11 @@ def prepare_ceiling(village_codes: list[str], persons: int = 50_000) -> dict | N
     if prepare is None:
         return None
     population = Population(villages=village_codes, hukou_region6=COUNTY_PREFIX, seed=5)
-    items = [(m.id_number, m.phone, m.name) for h in population.households(persons) for m in h.members]
+    items = [
+        (m.id_number, m.phone, m.name, h.bank_account if i == 0 else "")
+        for h in population.households(persons)
+        for i, m in enumerate(h.members)
+    ]
     out = {"persons": len(items), "workers": os.cpu_count()}
     for key, workers in (("pool_per_s", None), ("one_worker_per_s", 1)):
         t = time.perf_counter()
@@ -192,7 +196,8 @@ def prepare_ceiling(village_codes: list[str], persons: int = 50_000) -> dict | N
 class CpuMeter:
     """CPU seconds of this process, of its reaped children (the loader's pool) and, on PostgreSQL
     on this machine, of the database backend serving this connection (from /proc), per phase of
-    the load: the calls of ``bulk._copy`` / ``bulk._reserve_ids`` (by table) and the rest of each
+    the load: the calls of ``bulk._copy`` / ``bulk._reserve_ids`` (by table), the drop and rebuild of
+    the indexes in a large load (``bulk._secondary_drop`` / ``_secondary_restore``) and the rest of each
     ``registry_bulk_load`` (household numbers, the deferred foreign-key checks at commit, waiting
     for the pool). Shows where a load's time goes, and what one connection can do at best."""
 
@@ -223,13 +228,14 @@ class CpuMeter:
         if original is None:
             return
 
-        def wrapped(table, *args, **kwargs):
+        def wrapped(*args, **kwargs):
             c, _, b = self.now()
             try:
-                return original(table, *args, **kwargs)
+                return original(*args, **kwargs)
             finally:
                 c2, _, b2 = self.now()
-                phase = self.phases.setdefault(f"{name.strip('_')} {table}", [0.0, 0.0])
+                table = args[0] if args and isinstance(args[0], str) else ""
+                phase = self.phases.setdefault(f"{name.strip('_')} {table}".strip(), [0.0, 0.0])
                 phase[0] += c2 - c
                 phase[1] += b2 - b
 
@@ -261,9 +267,12 @@ class CpuMeter:
         }
 
 
-def bulk_load(village_codes: list[str], persons: int, batch: int, sample_rate: float) -> tuple[dict, list]:
+def bulk_load(
+    village_codes: list[str], persons: int, batch: int, sample_rate: float, increment: int = 0
+) -> tuple[dict, list]:
     """registry_bulk_load in batches of ~``batch`` persons, then registry_analyze(); only those calls
-    are timed, not generating the synthetic rows."""
+    are timed, not generating the synthetic rows. Then, timed apart, one call of ``increment`` more
+    persons into the loaded registry (an import's steady state: indexes kept, entries row by row)."""
     population = Population(villages=village_codes, hukou_region6=COUNTY_PREFIX, seed=2026)
     pick = random.Random(7)
     sample: list[tuple[str, str, str, str]] = []  # (id_number, name, initials, region_code)
@@ -272,6 +281,8 @@ def bulk_load(village_codes: list[str], persons: int, batch: int, sample_rate: f
     meter = CpuMeter()
     meter.wrap("_copy")
     meter.wrap("_reserve_ids")
+    meter.wrap("_secondary_drop")
+    meter.wrap("_secondary_restore")
     generate_s = 0.0
     total_p = total_h = 0
     wall = time.perf_counter()
@@ -309,6 +320,19 @@ def bulk_load(village_codes: list[str], persons: int, batch: int, sample_rate: f
         log(f"registry_analyze() in {analyze_s:.1f}s")
     load_s = sum(b["seconds"] for b in batches) + (analyze_s or 0)
     rates = [b["persons"] / b["seconds"] for b in batches]
+    cpu = meter.result(total_p)
+    more = None
+    if increment:
+        chunk = list(population.households(increment))
+        t = time.perf_counter()
+        result = bulk.registry_bulk_load(households=chunk, valid_from=population.today)
+        seconds = time.perf_counter() - t
+        more = {
+            "persons": result["persons"],
+            "seconds": round(seconds, 2),
+            "persons_per_s": round(result["persons"] / seconds, 1),
+        }
+        log(f"then {result['persons']:,} more persons in one call: {seconds:.2f}s ({more['persons_per_s']:,.0f}/s)")
     return {
         "persons": total_p,
         "households": total_h,
@@ -323,7 +347,8 @@ def bulk_load(village_codes: list[str], persons: int, batch: int, sample_rate: f
         "generate_seconds": round(generate_s, 2),
         "wall_seconds": round(time.perf_counter() - wall, 2),
         "workers": os.cpu_count(),
-        "cpu": meter.result(total_p),
+        "cpu": cpu,
+        "increment": more,
     }, sample
 
 
@@ -486,7 +511,8 @@ def database_facts() -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--persons", type=int, default=1_000_000)
-    ap.add_argument("--batch", type=int, default=50_000)
+    ap.add_argument("--batch", type=int, default=1_000_000)
+    ap.add_argument("--increment", type=int, default=50_000)
     ap.add_argument("--baseline", type=int, default=5_000)
     ap.add_argument("--id-lookups", type=int, default=1000)
     ap.add_argument("--name-queries", type=int, default=300)
@@ -509,7 +535,7 @@ def main() -> None:
     ceiling = prepare_ceiling(codes)
     log(f"prepare ceiling: {ceiling}")
     sample_rate = min(1.0, 40_000 / args.persons)
-    load, sample = bulk_load(codes, args.persons, args.batch, sample_rate)
+    load, sample = bulk_load(codes, args.persons, args.batch, sample_rate, args.increment)
     counts = {
         "persons": Person.objects.count(),
         "households": Household.objects.count(),

@@ -201,11 +201,12 @@ def test_household_search_by_number_prefix(household_in, anyang_user):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("workers", [1, 2])
-def test_bulk_load_stores_what_the_services_would(monkeypatch, anyang_user, workers):
-    """Bulk-loaded rows (one process, or a pool writing while it encrypts) hold the values the
-    single-person helpers derive: decryptable tokens with their own nonces, equal blind indexes,
-    masks, initials and name grams."""
+@pytest.mark.parametrize("workers,rebuild", [(1, False), (2, False), (2, True)])
+def test_bulk_load_stores_what_the_services_would(monkeypatch, anyang_user, workers, rebuild):
+    """Bulk-loaded rows (one process, or a pool writing while it encrypts; on PostgreSQL also with
+    the indexes dropped and rebuilt, as a large load does) hold the values the single-person
+    helpers derive: decryptable tokens with their own nonces, equal blind indexes, masks,
+    initials and name grams."""
     from django.db import connection
 
     from minzheng.foundation.crypto import sm
@@ -216,6 +217,7 @@ def test_bulk_load_stores_what_the_services_would(monkeypatch, anyang_user, work
 
     monkeypatch.setattr(bulk, "POOL_MIN", 0)  # the pool path for a small load too
     monkeypatch.setattr(bulk, "_chunks", lambda items, workers: [items[i : i + 7] for i in range(0, len(items), 7)])
+    monkeypatch.setattr(bulk, "REBUILD_FROM", 1 if rebuild else 10**9)
     population = Population(villages=[ANYANG_VILLAGE, TANGXIA_VILLAGE], hukou_region6="330381", seed=3)
     rows = list(population.households(60))
     rows[0].members[0].name = "阿依古丽·买买提"  # a separator in the name

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from minzheng.foundation.codes import mask_id_number
@@ -56,24 +56,26 @@ class HouseholdRow:
     person_ids: list[int] = field(default_factory=list)
 
 
-def _prepare(chunk: list[tuple[str, str, str]]):
-    """(id_number, phone, name) → encrypted/derived values; runs in worker processes.
+def _prepare(chunk: list[tuple[str, str, str, str]]):
+    """(id_number, phone, name, bank account) → encrypted/derived values; runs in worker processes.
 
     The same values as ``nz.derive_from_id`` / ``sm.encrypt`` / ``nz.name_initials`` /
     ``nz.name_grams`` per person, computed a column at a time (one clock read, one key lookup,
-    one HMAC key setup for the chunk; initials and grams once per distinct name).
+    one HMAC key setup for the chunk; initials and grams once per distinct name). The bank
+    account is the household's, given on its first member ("" on the others).
     """
     today = dt.date.today()
-    parsed = [parse_id_fields(id_number, today=today) for id_number, _, _ in chunk]
+    parsed = [parse_id_fields(item[0], today=today) for item in chunk]
     numbers = [p[0] for p in parsed]
     enc_ids = sm.encrypt_many(numbers)
     indexes = nz.id_indexes(numbers)
-    phones = [phone for _, phone, _ in chunk]
+    phones = [item[1] for item in chunk]
     enc_phones = sm.encrypt_many(phones)
+    enc_accounts = sm.encrypt_many([item[3] for item in chunk])
     by_name: dict[str, tuple[str, tuple[str, ...]]] = {}
     out = []
-    for (number, birth, sex), enc_id, index, phone, enc_phone, (_, _, name) in zip(
-        parsed, enc_ids, indexes, phones, enc_phones, chunk, strict=True
+    for (number, birth, sex), enc_id, index, phone, enc_phone, enc_account, (_, _, name, _) in zip(
+        parsed, enc_ids, indexes, phones, enc_phones, enc_accounts, chunk, strict=True
     ):
         derived = by_name.get(name)
         if derived is None:
@@ -89,6 +91,7 @@ def _prepare(chunk: list[tuple[str, str, str]]):
                 nz.mask_phone(phone) if phone else "",
                 derived[0],
                 derived[1],
+                enc_account,
             )
         )
     return out
@@ -103,7 +106,7 @@ def _chunks(items: list, workers: int) -> list[list]:
 
 
 @contextlib.contextmanager
-def _prepared(items: list[tuple[str, str, str]], workers: int | None):
+def _prepared(items: list[tuple[str, str, str, str]], workers: int | None):
     """An iterator over ``_prepare`` of consecutive chunks of ``items``, in order.
 
     With a pool (many rows, more than one worker) the chunks are computed in worker processes from
@@ -119,7 +122,7 @@ def _prepared(items: list[tuple[str, str, str]], workers: int | None):
         yield pool.imap(_prepare, _chunks(items, workers))
 
 
-def _prepare_all(items: list[tuple[str, str, str]], workers: int | None) -> list:
+def _prepare_all(items: list[tuple[str, str, str, str]], workers: int | None) -> list:
     """``_prepare`` of every item (the CPU-bound part of a load, as the benchmark measures it)."""
     with _prepared(items, workers) as parts:
         return [row for part in parts for row in part]
@@ -182,6 +185,76 @@ def _copy(table: str, columns: list[str], rows) -> None:
                 cur.executemany(sql, batch)
 
 
+# ---------------------------------------------------------------- large loads: indexes rebuilt
+
+REBUILD_FROM = 100_000  # persons in one call from which the rebuild below is considered
+DROP_LOCK_TIMEOUT = "5s"  # how long the drop waits for other sessions' locks before loading row by row
+REGISTRY_TABLES = ("registry_person", "registry_personnamegram", "registry_household", "registry_membership")
+
+
+def _rebuild_wanted(persons: int) -> bool:
+    """A load at least as large as the registry already is (e.g. a city's first migration of its
+    population): PostgreSQL builds an index from sorted rows several times cheaper than it
+    inserts the same entries one row at a time, and checks a foreign key with one join instead of
+    a trigger per row."""
+    if connection.vendor != "postgresql" or persons < REBUILD_FROM:
+        return False
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM (SELECT 1 FROM registry_person LIMIT %s) s", [persons])
+        return cur.fetchone()[0] < persons
+
+
+def _secondary_drop() -> list[str] | None:
+    """Drop the registry tables' foreign keys, unique constraints, secondary indexes and the
+    primary keys no foreign key refers to (the name grams'; the others stay: the new ids are
+    appended at their right edge, and other tables' foreign keys use them); returns the statements that put them back, or None — nothing dropped — when the tables
+    are busy (another session's lock for more than a few seconds) or hold this transaction's own
+    pending foreign-key checks. The drop is part of the load's transaction: other sessions wait
+    for it to commit or roll back, and never see the tables without their indexes."""
+    tables = list(REGISTRY_TABLES)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype FROM pg_constraint"
+            " WHERE conrelid = ANY(%s::regclass[]) AND (contype IN ('f', 'u') OR contype = 'p' AND NOT EXISTS"
+            " (SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.confrelid = pg_constraint.conrelid))"
+            " ORDER BY contype, conname",
+            [tables],
+        )
+        constraints = cur.fetchall()  # foreign keys first ('f' < 'p' < 'u'): dropped first, added last
+        cur.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i"
+            " WHERE indrelid = ANY(%s::regclass[]) AND NOT indisprimary AND NOT EXISTS"
+            " (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))"
+            " ORDER BY 1",
+            [tables],
+        )
+        indexes = cur.fetchall()
+        try:
+            with transaction.atomic():  # a savepoint: a refused drop leaves the transaction usable
+                cur.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
+                for table, name, _, _ in constraints:
+                    cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+                for name, _ in indexes:
+                    cur.execute(f"DROP INDEX {name}")
+                cur.execute("SET LOCAL lock_timeout TO DEFAULT")
+        except OperationalError:
+            return None
+    restore = [definition for _, definition in indexes]
+    restore += [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}' for t, n, d, kind in reversed(constraints)]
+    return restore
+
+
+def _secondary_restore(statements: list[str]) -> None:
+    """Build the indexes back from the loaded rows (sorted builds, in parallel workers where the
+    server allows) and add the constraints back (a unique index each; one validating join per
+    foreign key): a duplicate ID number fails here, and the whole load rolls back."""
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for statement in statements:
+            cur.execute(statement)
+        cur.execute("SET LOCAL maintenance_work_mem TO DEFAULT")
+
+
 PERSON_COLUMNS = [
     "id", "name", "name_initials", "id_number", "id_number_index", "id_number_masked", "sex", "birth_date",
     "ethnicity", "phone", "phone_masked", "hukou_type", "hukou_region_code", "region_code", "disability_kind",
@@ -206,9 +279,10 @@ def registry_bulk_load(
     now = timezone.now()
     valid_from = valid_from or timezone.localdate()
     members = [(h, m) for h in households for m in h.members]
-    items = [(m.id_number, m.phone, m.name) for _, m in members]
+    items = [(m.id_number, m.phone, m.name, h.bank_account if m is h.members[0] else "") for h, m in members]
     # the pool starts encrypting now; the rows are written as its chunks come back
     with _prepared(items, workers) as prepared, transaction.atomic():
+        rebuild = _secondary_drop() if _rebuild_wanted(len(members)) else None
         person_ids = _reserve_ids("registry_person", len(members))
         household_ids = _reserve_ids("registry_household", len(households))
         membership_ids = _reserve_ids("registry_membership", len(members))
@@ -223,21 +297,28 @@ def registry_bulk_load(
             h.person_ids.append(pid)
 
         by_gram: dict[str, list[tuple[str, int]]] = {}  # gram → (region_code, person_id), in person order
+        gram_rows: list[tuple[str, str, int]] = []  # when rebuilding: (gram, region_code, person_id)
+        bank_accounts: list[str] = []  # encrypted, one per household, in order
 
         def person_rows():
             done = 0
             for part in prepared:
-                for pid, (_, m), p in zip(
+                for pid, (h, m), p in zip(
                     person_ids[done : done + len(part)], members[done : done + len(part)], part, strict=True
                 ):
-                    enc_id, index, masked, sex, birth, enc_phone, phone_masked, initials, name_grams = p
+                    enc_id, index, masked, sex, birth, enc_phone, phone_masked, initials, name_grams, account = p
+                    if m is h.members[0]:
+                        bank_accounts.append(account)
                     region = m.region_code
-                    for gram in name_grams:
-                        bucket = by_gram.get(gram)
-                        if bucket is None:
-                            by_gram[gram] = [(region, pid)]
-                        else:
-                            bucket.append((region, pid))
+                    if rebuild is not None:
+                        gram_rows.extend((gram, region, pid) for gram in name_grams)
+                    else:
+                        for gram in name_grams:
+                            bucket = by_gram.get(gram)
+                            if bucket is None:
+                                by_gram[gram] = [(region, pid)]
+                            else:
+                                bucket.append((region, pid))
                     yield (
                         pid, m.name, initials, enc_id, index, masked, sex, birth, m.ethnicity, enc_phone,
                         phone_masked, m.hukou_type, m.hukou_region_code, region, m.disability_kind,
@@ -249,17 +330,16 @@ def registry_bulk_load(
                 raise RuntimeError("registry_bulk_load: prepared rows do not match the members")
 
         _copy("registry_person", PERSON_COLUMNS, person_rows())
+        # Rebuilding: in person order, so the key (person, gram) grows at its right edge. Else
         # grouped by gram, the leading column of namegram_lookup: on a large table the rows of one
         # gram then go to the same few index pages while they are in the buffer cache, rather than
         # to random pages of an index larger than the cache (a full sort costs the loader more than
-        # it saves the database, which would wait for it)
+        # it saves the database, which would wait for it).
         _copy(
             "registry_personnamegram",
             ["gram", "region_code", "person_id"],
-            ((gram, region, pid) for gram in sorted(by_gram) for region, pid in by_gram[gram]),
+            gram_rows or ((gram, region, pid) for gram in sorted(by_gram) for region, pid in by_gram[gram]),
         )
-
-        bank_accounts = sm.encrypt_many([h.bank_account for h in households])
 
         def household_rows():
             for hid, h, enc_account in zip(household_ids, households, bank_accounts, strict=True):
@@ -278,4 +358,6 @@ def registry_bulk_load(
                     yield (next(ids), hid, pid, m.relation, valid_from, None, "")
 
         _copy("registry_membership", MEMBERSHIP_COLUMNS, membership_rows())
+        if rebuild is not None:
+            _secondary_restore(rebuild)
     return {"households": len(households), "persons": len(members), "household_ids": household_ids}

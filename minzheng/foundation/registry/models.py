@@ -9,6 +9,8 @@ from django.db import models
 from minzheng.foundation.accounts.scoping import ScopedQuerySet
 from minzheng.foundation.crypto.fields import EncryptedTextField
 
+from .fields import BytewiseCharField
+
 
 class HukouType(models.TextChoices):
     URBAN = "urban", "城镇"
@@ -50,9 +52,9 @@ class Relation(models.TextChoices):
 
 class Person(models.Model):
     name = models.CharField("姓名", max_length=50)  # searched through PersonNameGram
-    name_initials = models.CharField("姓名拼音首字母", max_length=50, editable=False)
+    name_initials = BytewiseCharField("姓名拼音首字母", max_length=50, editable=False)
     id_number = EncryptedTextField("身份证号")
-    id_number_index = models.CharField("身份证号盲索引", max_length=64, editable=False)  # unique: see Meta
+    id_number_index = BytewiseCharField("身份证号盲索引", max_length=64, editable=False)  # unique: see Meta
     id_number_masked = models.CharField("身份证号（脱敏）", max_length=18, editable=False)
     sex = models.CharField("性别", max_length=6, choices=Sex.choices)
     birth_date = models.DateField("出生日期")
@@ -102,8 +104,8 @@ class PersonNameGram(models.Model):
     # check would cost more than the five rows it guards (Django still cascades deletes).
     pk = models.CompositePrimaryKey("person", "gram")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
-    gram = models.CharField(max_length=2)
-    region_code = models.CharField(max_length=12)
+    gram = BytewiseCharField(max_length=2)
+    region_code = BytewiseCharField(max_length=12)
 
     objects = ScopedQuerySet.as_manager()
 
