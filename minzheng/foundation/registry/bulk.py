@@ -4,8 +4,10 @@ Rows arrive validated. Encryption and blind indexes are computed in chunks (in w
 when there are many rows), ids are reserved in one statement, and the rows go in with a binary
 ``COPY`` on PostgreSQL or ``executemany`` on SQLite, instead of one ORM ``save()`` per row. The
 persons are written as the pool hands back its chunks, so encryption and the database's work
-overlap; on PostgreSQL the database's own work (index entries, the deferred foreign-key checks at
-commit) is most of a load's time.
+overlap. On PostgreSQL the database's own work (index entries, the deferred foreign-key checks at
+commit) is most of a row-by-row load's time, so a load at least as large as the registry drops the
+indexes and constraints and builds them back from the loaded rows, in the same transaction
+(ADR 0010).
 """
 
 from __future__ import annotations
@@ -206,11 +208,13 @@ def _rebuild_wanted(persons: int) -> bool:
 
 def _secondary_drop() -> list[str] | None:
     """Drop the registry tables' foreign keys, unique constraints, secondary indexes and the
-    primary keys no foreign key refers to (the name grams'; the others stay: the new ids are
-    appended at their right edge, and other tables' foreign keys use them); returns the statements that put them back, or None — nothing dropped — when the tables
-    are busy (another session's lock for more than a few seconds) or hold this transaction's own
-    pending foreign-key checks. The drop is part of the load's transaction: other sessions wait
-    for it to commit or roll back, and never see the tables without their indexes."""
+    primary keys no foreign key refers to (the name grams', the memberships'; the others stay:
+    the new ids are appended at their right edge, and other tables' foreign keys use them).
+    Returns the statements that put them back, or None — nothing dropped — when the tables are
+    busy (another session's lock for longer than ``DROP_LOCK_TIMEOUT``) or hold this
+    transaction's own pending foreign-key checks. The drop is part of the load's transaction:
+    other sessions wait for it to commit or roll back, and never see the tables without their
+    indexes (ADR 0010)."""
     tables = list(REGISTRY_TABLES)
     with connection.cursor() as cur:
         cur.execute(
@@ -240,7 +244,7 @@ def _secondary_drop() -> list[str] | None:
         except OperationalError:
             return None
     restore = [definition for _, definition in indexes]
-    restore += [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}' for t, n, d, kind in reversed(constraints)]
+    restore += [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}' for t, n, d, _ in reversed(constraints)]
     return restore
 
 
@@ -276,6 +280,8 @@ def registry_bulk_load(
     """
     from .services import household_number_new
 
+    if any(not h.members for h in households):
+        raise ValueError("registry_bulk_load: a household without members")
     now = timezone.now()
     valid_from = valid_from or timezone.localdate()
     members = [(h, m) for h in households for m in h.members]
@@ -330,8 +336,8 @@ def registry_bulk_load(
                 raise RuntimeError("registry_bulk_load: prepared rows do not match the members")
 
         _copy("registry_person", PERSON_COLUMNS, person_rows())
-        # Rebuilding: in person order, so the key (person, gram) grows at its right edge. Else
-        # grouped by gram, the leading column of namegram_lookup: on a large table the rows of one
+        # Rebuilding: as they come (every index of the table is built afterwards). Else grouped
+        # by gram, the leading column of namegram_lookup: on a large table the rows of one
         # gram then go to the same few index pages while they are in the buffer cache, rather than
         # to random pages of an index larger than the cache (a full sort costs the loader more than
         # it saves the database, which would wait for it).
