@@ -779,3 +779,28 @@ def test_concurrent_generation_of_overlapping_regions_yields_one_cycle(roll, fin
         t.join()
     assert sorted(outcomes) == ["ok", "refused"]
     assert PaymentCycle.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.timeout(120)  # before the fix, PostgreSQL's COPY was left open and the rollback hung
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_line_that_does_not_decrypt_stops_the_export_with_a_message(roll, finance, monkeypatch, workers):
+    """A ciphertext altered in the database (or a key missing): the export is refused naming the
+    line, nothing changes, and the connection is usable again."""
+    cycle = approved(finance)
+    line = Entitlement.objects.get(cycle=cycle, line_no=1)
+    good = line.bank_account
+    with connection.cursor() as cur:  # one character of the token changed, as tampering would
+        cur.execute(
+            "UPDATE benefits_entitlement SET bank_account = %s WHERE id = %s",
+            [good[:-6] + ("A" if good[-6] != "A" else "B") + good[-5:], line.pk],
+        )
+    if workers > 1:
+        monkeypatch.setattr(bankfiles, "PARALLEL_FROM", 1)
+    with pytest.raises(svc.Refused, match="第 1 行.*无法解密"):
+        payroll.payroll_export(user=finance[0], cycle=cycle, workers=workers)
+    cycle.refresh_from_db()
+    assert cycle.state == "approved"
+    assert not LedgerEntry.objects.filter(kind=LedgerKind.FAILED).exists()
+    assert not AuditEvent.objects.filter(object_type="benefits.cycle", action="export").exists()
+    assert Entitlement.objects.filter(cycle=cycle, status="pending").count() == cycle.lines

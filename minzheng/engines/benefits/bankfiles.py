@@ -28,6 +28,7 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 
 from minzheng.foundation.crypto import sm
+from minzheng.foundation.crypto.keys import KeyError_
 
 SUCCESS, FAILURE = "成功", "失败"
 
@@ -320,8 +321,11 @@ def _render_chunk(task: tuple[str, Memo, list[tuple] | bytes]) -> bytes:
     if isinstance(rows, bytes | bytearray | memoryview):
         rows = _copy_rows(bytes(rows))
     rows = list(rows)
-    ids = sm.decrypt_many([r[3] for r in rows])
-    accounts = sm.decrypt_many([r[5] for r in rows])
+    try:
+        ids = sm.decrypt_many([r[3] for r in rows])
+        accounts = sm.decrypt_many([r[5] for r in rows])
+    except (sm.DecryptionError, KeyError_):
+        raise sm.DecryptionError(_undecryptable(rows)) from None
     lines = [
         BankLine(
             memo.memo(line_no, reissues), name, id_plain, bank_name, acct_plain, Decimal(str(amount)).quantize(CENT)
@@ -331,6 +335,18 @@ def _render_chunk(task: tuple[str, Memo, list[tuple] | bytes]) -> bytes:
         )
     ]
     return FORMATS[code].render_lines(lines)
+
+
+def _undecryptable(rows: list[tuple]) -> str:
+    """Which line of a chunk holds a value that does not decrypt, and why (looked for value by
+    value once the chunk has failed; the message crosses the process boundary as a string)."""
+    for row in rows:
+        for label, token in (("身份证号", row[3]), ("银行账号", row[5])):
+            try:
+                sm.decrypt_many([token])
+            except (sm.DecryptionError, KeyError_) as exc:
+                return f"第 {row[0]} 行的{label}无法解密：{exc}"
+    return "有一行无法解密"
 
 
 def _decrypt_chunk(tokens: list[str]) -> list[str]:
@@ -393,17 +409,24 @@ def render_encrypted(
     tasks = ((fmt.code, memo, chunk) for chunk in chunks)
     workers = _workers(workers)
     pool = _pool(workers) if count >= PARALLEL_FROM else None
-    if pool is None:
-        parts += [_render_chunk(t) for t in tasks]
+    try:
+        if pool is None:
+            parts += [_render_chunk(t) for t in tasks]
+            return b"".join(parts)
+        in_flight: deque = deque()
+        with pool:
+            for task in tasks:
+                in_flight.append(pool.apply_async(_render_chunk, (task,)))
+                while len(in_flight) > 2 * workers:
+                    parts.append(in_flight.popleft().get())
+            parts += [r.get() for r in in_flight]
         return b"".join(parts)
-    in_flight: deque = deque()
-    with pool:
-        for task in tasks:
-            in_flight.append(pool.apply_async(_render_chunk, (task,)))
-            while len(in_flight) > 2 * workers:
-                parts.append(in_flight.popleft().get())
-        parts += [r.get() for r in in_flight]
-    return b"".join(parts)
+    finally:
+        # a chunk that failed leaves ``chunks`` suspended: closed here, a COPY it reads from is
+        # cancelled now, not left open on the connection the caller is about to roll back
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def decrypt_many(tokens: list[str], *, workers: int | None = None) -> list[str]:

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.crypto import sm
 from minzheng.foundation.regions.prefixes import prefix_upper
 from minzheng.foundation.regions.selectors import region_get
 from minzheng.foundation.registry.models import Household
@@ -409,9 +410,14 @@ def payroll_export(*, user, cycle: PaymentCycle, format: str = "csv", workers: i
                 _ledger(c, user, LedgerKind.FAILED, money(agg[f"t{i}"]), agg[f"n{i}"], reason)
                 skipped += agg[f"n{i}"]
 
-        content = bankfiles.render_encrypted(
-            fmt, _export_chunks(c), memo=cycle_memo(c), count=count, total=total, workers=workers
-        )
+        try:
+            content = bankfiles.render_encrypted(
+                fmt, _export_chunks(c), memo=cycle_memo(c), count=count, total=total, workers=workers
+            )
+        except sm.DecryptionError as exc:
+            raise Refused(
+                f"{exc}。银行文件未导出，批次未改变：请系统管理员核对密钥（MINZHENG_KEYS）与该行数据"
+            ) from None
         c.bank_format = fmt.code
         c.save(update_fields=["state", "bank_format"])
         note = f"导出银行文件（{fmt.label}）：{count} 笔，{total:.2f} 元" + (
