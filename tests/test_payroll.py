@@ -797,7 +797,7 @@ def test_a_line_that_does_not_decrypt_stops_the_export_with_a_message(roll, fina
         )
     if workers > 1:
         monkeypatch.setattr(bankfiles, "PARALLEL_FROM", 1)
-    with pytest.raises(svc.Refused, match="第 1 行.*无法解密"):
+    with pytest.raises(svc.Refused, match=r"第 1 行.*无法解密"):
         payroll.payroll_export(user=finance[0], cycle=cycle, workers=workers)
     cycle.refresh_from_db()
     assert cycle.state == "approved"
