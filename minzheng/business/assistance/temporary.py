@@ -309,7 +309,11 @@ def _temp_grant(ctx):
             event_date=dt.date.fromisoformat(form["event_date"]) if form.get("event_date") else None,
             kind=_mode(case), decided_level="township" if first_aid or case.delegated else "county",
         )  # fmt: skip
-    except ValidationError as exc:
+    except Refused:
+        raise
+    except ValidationError as exc:  # the form field the engine's message belongs to, for the page
+        if not hasattr(exc, "error_dict"):
+            raise
         raise ValidationError({f"data.{k}": v for k, v in exc.message_dict.items()}) from None
     case.data.update(amount=str(p.amount), granted_on=ctx.today.isoformat(), payment_number=p.number,
                      pay_method=p.method, payee_name=p.payee_name)  # fmt: skip
