@@ -40,8 +40,9 @@ def staff(make_user):
         "approver": make_user("t_approver", ("approver", RUIAN)),
         "township_approver": make_user("t_tapprover", ("approver", ANYANG), ("reviewer", ANYANG)),
         "finance": make_user("t_finance", ("finance", RUIAN)),
-        "allrounder": make_user("t_all", ("acceptor", ANYANG), ("investigator", ANYANG), ("reviewer", ANYANG),
-                                ("approver", ANYANG)),  # fmt: skip
+        "allrounder": make_user(
+            "t_all", ("acceptor", ANYANG), ("investigator", ANYANG), ("reviewer", ANYANG), ("approver", ANYANG)
+        ),
     }
 
 
@@ -87,7 +88,9 @@ def test_first_aid_is_paid_into_the_ledger_statistics_and_chain(staff, household
     ledger = funds_ledger(user=None, program="temp_assistance", month=month)
     assert ledger["total"]["appropriated"] == ledger["total"]["paid"] == Decimal("2000.00")
     stats = [r for r in payroll_statistics(user=None, month=month) if r["program"] == "temp_assistance"]
-    assert [(r["times"], r["amount_due"], r["amount_paid"]) for r in stats] == [(1, Decimal("2000.00"), Decimal("2000.00"))]
+    assert [(r["times"], r["amount_due"], r["amount_paid"]) for r in stats] == [
+        (1, Decimal("2000.00"), Decimal("2000.00"))
+    ]
     chain = assistance_chain(user=staff["reviewer"], household=household, kinds=["payment"])
     assert len(chain) == 1 and "2,000.00 元" in chain[0].title and p.number in chain[0].detail
     assert AuditEvent.objects.filter(object_type="benefits.oneoffpayment", object_id=p.number).exists()
@@ -122,7 +125,6 @@ def test_bank_payment_settles_paid_or_failed_in_the_ledger(staff, household_in, 
 
 
 def test_expenditure_approval_pays(staff, household_in, assistance_standards):
-    household, head, _ = household_in
     case = _emergency(staff, household_in, type="temp_expenditure")
     case = _to_review(staff, case)
     case = _propose(staff, case, 2000, months=1)
@@ -145,11 +147,16 @@ def test_two_cases_for_the_same_fire_cannot_exceed_the_township_limit_or_cap(sta
     # the same household comes again the same day for the same fire, in a case of its own
     case2 = case_open(user=staff["acceptor"], case_type="temp_emergency", region_code="", household=household,
                       applicant=head)  # fmt: skip
-    with pytest.raises(Refused, match=r"同一事件已获临时救助 3,000\.00 元（LSF-.*），本次 1,000\.00 元，合计 4,000\.00 元，"
-                                      r"超过乡镇审批限额 3,540\.00 元.*本次先行救助最多 540\.00 元"):
+    with pytest.raises(
+        Refused,
+        match=r"同一事件已获临时救助 3,000\.00 元（LSF-.*），本次 1,000\.00 元，合计 4,000\.00 元，"
+        r"超过乡镇审批限额 3,540\.00 元.*本次先行救助最多 540\.00 元",
+    ):
         case_act(user=staff["acceptor"], case=case2, action="assist_first", opinion="火灾", data=_fire(amount="1000"))
     case2 = _to_review(staff, case2)
-    with pytest.raises(Refused, match=r"合计 5,500\.00 元，超过急难型临时救助单次上限 5,000\.00 元.*最多还可救助 2,000\.00"):
+    with pytest.raises(
+        Refused, match=r"合计 5,500\.00 元，超过急难型临时救助单次上限 5,000\.00 元.*最多还可救助 2,000\.00"
+    ):
         _propose(staff, case2, 2500, months=2, event="住房火灾")
     case2 = _propose(staff, case2, 2000, months=2, event="住房火灾")
     # a third grant for the same fire, paid meanwhile, is counted at the decision
@@ -184,7 +191,10 @@ def test_period_ceiling_and_send_back(staff, household_in, assistance_standards)
                       applicant=head)  # fmt: skip
     case2 = _to_review(staff, case2)
     earlier = (_today() - dt.timedelta(days=10)).isoformat()
-    with pytest.raises(Refused, match=r"近 12 个月.*已获临时救助 3,000\.00 元.*超过期间累计上限 4,000\.00 元；本次最多还可救助 1,000\.00 元"):
+    with pytest.raises(
+        Refused,
+        match=r"近 12 个月.*已获临时救助 3,000\.00 元.*超过期间累计上限 4,000\.00 元；本次最多还可救助 1,000\.00 元",
+    ):
         _propose(staff, case2, 1500, event_date=earlier)
     case2 = _propose(staff, case2, 900, event_date=earlier)
     # meanwhile more was paid: the county's decision sums again and is refused, then sent back
@@ -351,7 +361,7 @@ def test_a_disagreeing_recheck_blocks_approval_until_resolved(staff, tekun_at_co
     case_act(user=staff["approver"], case=case, action="recheck", opinion="复查不一致", on=after,
              data={"rechecked_by": "县民政局 郑伟", "recheck_date": after.isoformat(), "consistent": False,
                    "differences": "其子在外务工，有赡养能力"})  # fmt: skip
-    with pytest.raises(Refused, match="复查结论与乡镇调查不一致.*有赡养能力"):
+    with pytest.raises(Refused, match=r"复查结论与乡镇调查不一致.*有赡养能力"):
         case_act(user=staff["approver"], case=case, action="approve", opinion="同意", on=after)
     # resolved by a later re-check that agrees
     case_act(user=staff["approver"], case=case, action="recheck", opinion="再次复查", on=after,

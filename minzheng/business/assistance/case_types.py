@@ -238,8 +238,14 @@ def _temporary(*, code, name, prefix, mode, conditions):
     investigated or proposed it, nor a 先行救助 confirmed by whoever paid it."""
     steps = [
         {"code": "apply", "name": "受理审查", "role": "acceptor", "level": "township", "promised_days": 1},
-        {"code": "investigate", "name": "调查核实", "role": "investigator", "level": "township",
-         "promised_days": 5 if mode == "emergency" else 10, "documents": ["investigation_form"]},
+        {
+            "code": "investigate",
+            "name": "调查核实",
+            "role": "investigator",
+            "level": "township",
+            "promised_days": 5 if mode == "emergency" else 10,
+            "documents": ["investigation_form"],
+        },
         {"code": "review", "name": "乡镇审核", "role": "reviewer", "level": "township", "promised_days": 3},
         {"code": "confirm", "name": "审批", "role": "approver", "level": "county", "legal_days": 10, "delegable": True},
         {"code": "approved", "name": "已批准", "outcome": "approved"},

@@ -332,7 +332,9 @@ def _first_aid_confirmed(ctx):
 @case_effect("assistance.first_aid_refused")
 def _first_aid_refused(ctx):
     if ctx.case.data.get("first_aid"):
-        ctx.messages.append(f"已先行发放的 {ctx.case.data.get('amount', '')} 元须依法追回（{ctx.case.data.get('payment_number', '')}）")
+        ctx.messages.append(
+            f"已先行发放的 {ctx.case.data.get('amount', '')} 元须依法追回（{ctx.case.data.get('payment_number', '')}）"
+        )
 
 
 @case_document("temp_decision", "临时救助决定书")

@@ -81,7 +81,9 @@ def payment_record(
         raise ValidationError({"pay_method": "发放方式须为银行转账或现金"})
     account = household.bank_account or ""
     if method == PayMethod.BANK and not account:
-        raise Refused("该家庭未登记银行账号，不能转账发放：请先在家庭信息中登记银行账户，或改为现金发放并填写领款收据号")
+        raise Refused(
+            "该家庭未登记银行账号，不能转账发放：请先在家庭信息中登记银行账户，或改为现金发放并填写领款收据号"
+        )
     person = payee or household.head
     with transaction.atomic():
         p = OneOffPayment.objects.create(
@@ -125,7 +127,9 @@ def payment_settle(*, user, payment: OneOffPayment, paid: bool, on: dt.date, rea
         p.failure_reason = "" if paid else reason[:200]
         p.settled_by = _actor(user)
         p.save(update_fields=["status", "paid_on", "failure_reason", "settled_by"])
-        _ledger(p, user, LedgerKind.PAID if paid else LedgerKind.FAILED, "银行到账" if paid else f"发放失败（{reason}）")
+        _ledger(
+            p, user, LedgerKind.PAID if paid else LedgerKind.FAILED, "银行到账" if paid else f"发放失败（{reason}）"
+        )
         audit_record(
             action="update", object_type="benefits.oneoffpayment", object_id=p.number, region_code=p.region_code,
             summary=f"{p.number} " + ("到账" if paid else f"发放失败：{reason[:100]}"),
