@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from minzheng.business.assistance import casework
 from minzheng.business.assistance.chain import assistance_chain
@@ -377,3 +379,33 @@ def test_a_disagreeing_recheck_is_resolved_by_sending_back(staff, tekun_at_confi
     assert casework.recheck_unresolved(case)
     case = case_act(user=staff["approver"], case=case, action="send_back", opinion="请重新核实赡养人情况", on=after)
     assert case.step == "first_review" and casework.recheck_unresolved(case) is None
+
+
+# ---------------------------------------------------------------- 20: property
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amounts=st.lists(st.integers(min_value=1, max_value=400_000), min_size=1, max_size=6))
+def test_grants_for_one_event_never_sum_above_the_cap(staff, household_in, assistance_standards, amounts):
+    """Whatever the order and size of the requests (in fen), the grants accepted for one event never
+    sum above the cap of the kind, and a request is refused only when it would have."""
+    from minzheng.business.assistance.temporary import limits_check
+    from minzheng.engines.benefits.payments import payment_record
+
+    LedgerEntry.objects.all().delete()
+    OneOffPayment.objects.all().delete()
+    household, head, _ = household_in
+    from minzheng.engines.cases.models import Case
+
+    case = Case.objects.filter(household=household).first() or _emergency(staff, household_in)
+    cap, paid = Decimal("5000.00"), Decimal(0)
+    for i, fen in enumerate(amounts):
+        amount = Decimal(fen) / 100
+        refusal = limits_check(case, amount=amount, on=_today(), event_date=_today(), township=False)
+        assert (refusal is None) == (paid + amount <= cap)
+        if refusal is None:
+            payment_record(user=None, program="temp_assistance", household=household, payee=head, amount=amount,
+                           decided_on=_today(), source_case=f"OTHER-{i}", method="cash", receipt_no=f"R{i}",
+                           event="火灾", event_date=_today())  # fmt: skip
+            paid += amount
+    assert paid <= cap
