@@ -223,7 +223,7 @@ def test_first_aid_goes_to_the_county_where_not_delegated(staff, household_in, a
     with pytest.raises(Refused, match="未委托乡镇审批"):
         case_act(user=staff["reviewer"], case=case, action="first_aid_confirm", opinion="属实")
     case = case_act(user=staff["reviewer"], case=case, action="first_aid_report", opinion="属实，报县级")
-    assert case.step == "first_aid_confirm" and case.tasks.get(state="open").region_code == RUIAN
+    assert case.step == "first_aid_county" and case.tasks.get(state="open").region_code == RUIAN
     case = case_act(user=staff["approver"], case=case, action="first_aid_ratify", opinion="确认")
     assert case.outcome == "approved" and OneOffPayment.objects.filter(source_case=case.number).count() == 1
 
@@ -409,3 +409,24 @@ def test_grants_for_one_event_never_sum_above_the_cap(staff, household_in, assis
                            event="火灾", event_date=_today())  # fmt: skip
             paid += amount
     assert paid <= cap
+
+
+def test_payments_page_is_scoped_and_settling_is_audited(staff, household_in, assistance_standards, client,
+                                                         make_user):  # fmt: skip
+    case = _emergency(staff, household_in)
+    case_act(user=staff["acceptor"], case=case, action="assist_first", opinion="火灾", data=_fire(amount="1200"))
+    p = OneOffPayment.objects.get()
+    other = make_user("t_tangxia_finance", ("finance", TANGXIA))
+    client.force_login(other)
+    assert p.number not in client.get("/benefits/payments/").content.decode()
+    assert client.post(f"/benefits/payments/{p.number}/settle/", {"result": "paid"}).status_code == 404
+    client.force_login(staff["finance"])
+    page = client.get("/benefits/payments/").content.decode()
+    assert (
+        p.number in page and "1,200.00" in page and p.bank_account_masked in page and "6228480012345678901" not in page
+    )
+    response = client.post(f"/benefits/payments/{p.number}/settle/", {"result": "paid"})
+    assert response.status_code == 302
+    p.refresh_from_db()
+    assert p.status == "paid" and p.paid_on == _today()
+    assert AuditEvent.objects.filter(object_type="benefits.oneoffpayment", object_id=p.number, action="update").exists()

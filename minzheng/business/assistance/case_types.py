@@ -282,7 +282,7 @@ def _temporary(*, code, name, prefix, mode, conditions):
             {"code": "first_aid_review", "name": "先行救助审核", "role": "reviewer", "level": "township",
              "promised_days": 5},
         ]  # fmt: skip
-        steps.insert(-4, {"code": "first_aid_confirm", "name": "先行救助审批确认", "role": "approver", "level": "county",
+        steps.insert(-4, {"code": "first_aid_county", "name": "先行救助审批确认", "role": "approver", "level": "county",
                           "legal_days": 10})  # fmt: skip
         transitions += [
             {"action": "assist_first", "name": "先行救助", "from": ["apply"], "to": "complete_file",
@@ -296,13 +296,13 @@ def _temporary(*, code, name, prefix, mode, conditions):
              "effects": ["assistance.first_aid_confirmed"], "separate_from": ["assist_first", "file_completed"],
              "style": "primary"},
             {"action": "first_aid_report", "name": "审核通过，报县级审批确认", "from": ["first_aid_review"],
-             "to": "first_aid_confirm", "separate_from": ["assist_first"], "notify": [{"to": "next", "text": NEXT}]},
-            {"action": "first_aid_ratify", "name": "审批确认先行救助", "from": ["first_aid_confirm"], "to": "approved",
+             "to": "first_aid_county", "separate_from": ["assist_first"], "notify": [{"to": "next", "text": NEXT}]},
+            {"action": "first_aid_ratify", "name": "审批确认先行救助", "from": ["first_aid_county"], "to": "approved",
              "effects": ["assistance.first_aid_confirmed"], "separate_from": ["assist_first", "file_completed"],
              "style": "primary", "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
-            {"action": "first_aid_send_back", "name": "退回乡镇重新审核", "from": ["first_aid_confirm"],
+            {"action": "first_aid_send_back", "name": "退回乡镇重新审核", "from": ["first_aid_county"],
              "to": "first_aid_review", "notify": [{"to": "next", "text": NEXT}]},
-            {"action": "first_aid_refuse", "name": "不予确认（追回先行救助金）", "from": ["first_aid_review", "first_aid_confirm"],
+            {"action": "first_aid_refuse", "name": "不予确认（追回先行救助金）", "from": ["first_aid_review", "first_aid_county"],
              "to": "refused", "effects": ["assistance.first_aid_refused"], "documents": ["refusal_notice"],
              "style": "danger", "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
         ]  # fmt: skip
