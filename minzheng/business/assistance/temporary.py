@@ -266,11 +266,9 @@ def _township_decides(ctx):
     """先行救助 is confirmed by the level that would have decided it: the township only where the
     county delegated the decision to it (国务院令第649号 第四十八条) and the amount is within its
     limit; otherwise it reports to the county."""
-    from minzheng.engines.cases.services import delegated_for
-
     case = ctx.case
     amount = Decimal(str(case.data.get("amount") or 0))
-    if not delegated_for(case.case_type, case.region_code, ctx.today):
+    if not case.delegated:  # as recorded when the case was opened, like the level of its 审批 step
         return "本地临时救助未委托乡镇审批，先行救助须「报县级审批确认」"
     try:
         limit = _standards(case, ctx.today).decimal("temp_assistance_township_limit")
