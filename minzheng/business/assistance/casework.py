@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from minzheng.engines.benefits.models import Enrollment, EnrollmentState
 from minzheng.engines.benefits.services import enrollment_create, next_month
@@ -71,10 +72,20 @@ class InvestigationForm(BaseModel):
         return day
 
 
+TEKUN_MODE_LABELS = {"dispersed": "分散供养", "centralized": "集中供养"}
+
+
 class SelfCareForm(InvestigationForm):
-    """特困: the six-item self-care assessment (特困人员认定办法 第二十一条–第二十二条)."""
+    """特困: the six-item self-care assessment (特困人员认定办法 第二十一条–第二十二条) and the form
+    of support the person chose, 分散 (at home) or 集中 (in an institution) (暂行办法第十九条)."""
 
     adl_not_met: list[str] = []
+    tekun_mode: Literal["dispersed", "centralized"] = Field(title="供养方式")
+
+    @field_validator("tekun_mode", mode="before")
+    @classmethod
+    def _mode(cls, value):
+        return "centralized" if value == "centralised" else value  # the standards' spelling
 
     @field_validator("adl_not_met")
     @classmethod
@@ -86,22 +97,24 @@ class SelfCareForm(InvestigationForm):
 
 
 class RecheckForm(BaseModel):
-    """County random re-check of 特困 cases (特困人员认定办法 第十五条: ≥ 30 %)."""
+    """County random re-check of 特困 cases (特困人员认定办法 第十五条: ≥ 30 %): who re-checked, on
+    which day (not in the future), and whether the finding agrees with the township's; a finding
+    that disagrees says how, and blocks approval until resolved (see :func:`_recheck_done`)."""
 
-    rechecked_by: str = Field(min_length=2)
-    recheck_date: dt.date
-    consistent: bool
+    rechecked_by: str = Field(min_length=2, max_length=100, title="复查人")
+    recheck_date: dt.date = Field(title="复查日期")
+    consistent: bool = Field(title="复查结论与乡镇调查一致")
+    differences: str = Field("", max_length=1000, title="不一致的情况", description="复查结论与乡镇调查不一致时填写")
 
-
-class EmergencyForm(BaseModel):
-    """临时救助 急难型 先行救助: the amount paid on the spot, within the township's limit."""
-
-    event: str = Field(min_length=2, max_length=200)
-    amount: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
+    @model_validator(mode="after")
+    def _differences(self):
+        if not self.consistent and len(self.differences.strip()) < 4:
+            raise ValueError("复查结论与乡镇调查不一致的，请写明不一致的情况")
+        return self
 
 
 for name, model in (("assistance.investigation", InvestigationForm), ("assistance.selfcare", SelfCareForm),
-                    ("assistance.recheck", RecheckForm), ("assistance.emergency", EmergencyForm)):  # fmt: skip
+                    ("assistance.recheck", RecheckForm)):  # fmt: skip
     case_form(name)(model)
 
 
@@ -208,7 +221,28 @@ def _recheck_done(ctx):
     share = int(ctx.params.get("recheck_percent", 30))
     if recheck_selected(ctx.case.number, share) and "recheck" not in ctx.case.data.get("forms", {}):
         return f"本件被抽中县级复查（抽查比例 {share}%），请先录入复查结果"
+    return recheck_unresolved(ctx.case)
+
+
+@case_guard("assistance.recheck_date")
+def _recheck_date(ctx):
+    """A re-check is recorded after it happened: its date cannot be later than the day it is entered."""
+    day = dt.date.fromisoformat(ctx.data["recheck_date"])
+    if day > ctx.today:
+        return f"复查日期 {day:%Y-%m-%d} 晚于今天（{ctx.today:%Y-%m-%d}），请填写实际复查的日期"
     return None
+
+
+def recheck_unresolved(case) -> str | None:
+    """A re-check that disagrees with the township counts: approval waits until it is resolved —
+    by sending the case back to the township (退回乡镇重新初审) or by a later re-check that agrees
+    (特困人员认定办法 第十五条)."""
+    last = case.history.filter(action__in=["recheck", "send_back"]).order_by("-seq").first()
+    if last is None or last.action != "recheck" or last.data.get("consistent", True):
+        return None
+    what = last.data.get("differences", "")
+    return (f"县级复查结论与乡镇调查不一致（{last.at.astimezone(timezone.get_current_timezone()):%Y-%m-%d}，"
+            f"{last.data.get('rechecked_by', '')}：{what}），须「退回乡镇重新初审」或重新复查一致后方可批准")  # fmt: skip
 
 
 def recheck_selected(number: str, share: int) -> bool:
@@ -373,15 +407,7 @@ class StopForm(BaseModel):
         return code
 
 
-class TempAmountForm(BaseModel):
-    """临时救助 amount proposed at the township review (元/户·次)."""
-
-    amount: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
-    hardship: str = Field(min_length=2, max_length=500)
-
-
 case_form("assistance.stop")(StopForm)
-case_form("assistance.temp_amount")(TempAmountForm)
 
 
 def _running_enrollment(case) -> Enrollment:
@@ -430,70 +456,4 @@ def _enrollment_stop(ctx):
     ctx.messages.append(f"{e.number} 自 {next_month(ctx.today):%Y年%m月} 起停发")
 
 
-# ---------------------------------------------------------------- 临时救助
-
-
-def _temp_standards(case, on):
-    from minzheng.engines.benefits.standards import standards_for
-
-    h = case.household
-    return standards_for(region_code=h.region_code, hukou_type=h.hukou_type, as_of=on)
-
-
-@case_guard("assistance.within_township_limit")
-def _within_township_limit(ctx):
-    """先行救助 is paid by the township from its 备用金 up to its configured limit (2018 临时救助意见
-    §三(三)); anything more goes through the full procedure."""
-    from minzheng.engines.benefits.standards import MissingStandard
-
-    try:
-        limit = _temp_standards(ctx.case, ctx.today).decimal("temp_assistance_township_limit")
-    except MissingStandard as exc:
-        return str(exc)
-    amount = Decimal(str(ctx.data.get("amount", 0)))
-    if amount > limit:
-        return f"先行救助金额 {amount} 元超过乡镇审批限额 {limit} 元，请按程序报县级审批"
-    return None
-
-
-@case_guard("assistance.within_cap")
-def _within_cap(ctx):
-    from minzheng.engines.benefits.standards import MissingStandard
-
-    mode = ctx.params.get("temp_mode", "expenditure")
-    amount = Decimal(str(ctx.case.data.get("amount") or 0))
-    try:
-        cap = _temp_standards(ctx.case, ctx.today).decimal("temp_assistance_cap", mode)
-    except MissingStandard as exc:
-        return str(exc)
-    if amount > cap:
-        return f"拟救助金额 {amount} 元超过单次上限 {cap} 元"
-    return None
-
-
-@case_effect("assistance.temp_amount")
-def _temp_amount(ctx):
-    ctx.case.data["amount"] = str(ctx.data["amount"])
-
-
-@case_effect("assistance.temp_grant")
-def _temp_grant(ctx):
-    """Record the one-off grant with the case (paid from the township's 备用金 or by the county)."""
-    amount = ctx.data.get("amount") or ctx.case.data.get("amount")
-    if not amount:
-        raise Refused("没有拟救助金额")
-    ctx.case.data["amount"] = str(amount)
-    ctx.case.data["granted_on"] = ctx.today.isoformat()
-    ctx.messages.append(f"临时救助 {amount} 元")
-
-
-@case_document("temp_decision", "临时救助决定书")
-def temp_decision(case, status):
-    level = "township" if case.delegated or case.data.get("forms", {}).get("assist_first") else "county"
-    blocks = [
-        Paragraph(f"你提出的{case.spec.name}（办件编号 {case.number}），经审核，决定给予临时救助。"),
-        Fields([("救助金额（元）", case.data.get("amount", "")), ("决定日期", timezone.localdate())]),
-        Note(REMEDY),
-    ]
-    return Document(title="临时救助决定书", number=doc_number(case, "临"), addressee=addressee(case), blocks=blocks,
-                    issuer=office_name(case, level), issued_on=timezone.localdate())  # fmt: skip
+# ---------------------------------------------------------------- 临时救助: see .temporary

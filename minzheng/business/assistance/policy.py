@@ -65,6 +65,10 @@ standard_type("temp_assistance_cap", "临时救助单次上限", AMOUNT, "元/�
               program="temp_assistance")  # fmt: skip
 standard_type("temp_assistance_township_limit", "乡镇审批临时救助限额", AMOUNT, "元/户·次",
               program="temp_assistance", help="暂行办法第四十八条：县级可委托乡镇审批")  # fmt: skip
+standard_type("temp_assistance_period_months", "临时救助累计期间", MONTHS, "个月", program="temp_assistance",
+              help="2018 临时救助意见：同一家庭在此期间内获得的临时救助累计计算（地方设定；未设定的不限期间累计）")  # fmt: skip
+standard_type("temp_assistance_period_cap", "临时救助期间累计上限", AMOUNT, "元/户", program="temp_assistance",
+              help="同一家庭在累计期间内获得临时救助的合计上限（地方设定）")  # fmt: skip
 
 NATIONWIDE_FROM = dt.date(2021, 7, 1)  # 民发〔2021〕57号 in force
 

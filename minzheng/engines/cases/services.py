@@ -348,6 +348,7 @@ def case_act(
             raise Refused(f"该待办已由 {task.claimed_by} 认领，请其办理或退回后再办理")
         if case.suspended_since is not None:
             raise Refused(f"办件自 {case.suspended_since:%Y-%m-%d} 起挂起，请先恢复办理")
+        _separation_check(case, t, user)
         opinion = (opinion or "").strip()
         if t.opinion_required and not opinion:
             raise ValidationError({"opinion": f"「{t.name}」须填写意见"})
@@ -363,6 +364,24 @@ def case_act(
         _transition_apply(case, spec, t, task, ctx, roles[0], attachments)
     case.messages = ctx.messages  # what the effects did, for the user ("已纳入保障 …")
     return case
+
+
+def _separation_check(case: Case, t: TransitionDef, user) -> None:
+    """Separation of duties: a transition that names earlier actions in ``separate_from`` may not
+    be taken by a user who took one of them on this case (one person cannot take a case from
+    application to decision alone where the rules require separate steps)."""
+    if not t.separate_from or not getattr(user, "pk", None):
+        return
+    done = (
+        case.history.filter(actor_id=user.pk, action__in=t.separate_from)
+        .order_by("seq")
+        .values_list("action_name", flat=True)
+    )
+    names = list(dict.fromkeys(done))
+    if names:
+        raise Refused(
+            f"「{t.name}」须由未办理过「{'」「'.join(names)}」的工作人员办理（审批与经办分离），请由其他有权限的人员办理"
+        )
 
 
 def _role_name(code: str) -> str:

@@ -20,7 +20,8 @@ from annotated_types import Ge, Le, MaxLen, MinLen
 from django import forms
 from pydantic import BaseModel
 
-from minzheng.business.assistance.casework import ADL_ITEMS
+from minzheng.business.assistance.casework import ADL_ITEMS, TEKUN_MODE_LABELS
+from minzheng.business.assistance.temporary import PAY_METHODS
 from minzheng.engines.cases.models import CaseType, Channel
 
 MAX_ATTACHMENTS = 10
@@ -47,9 +48,13 @@ FIELD_LABELS = {
     "rechecked_by": "复查人",
     "recheck_date": "复查日期",
     "consistent": "复查结论与乡镇调查一致",
-    "event": "急难事由",
+    "event": "事由",
     "amount": "救助金额（元）",
+    "reason": "原因",
+    "hardship": "困难情况",
 }
+# Fields with one value of a fixed set (``Literal``): the Chinese label of each value.
+VALUE_LABELS = {"tekun_mode": TEKUN_MODE_LABELS, "pay_method": PAY_METHODS}
 FIELD_HELP = {
     "investigators": "两名及以上工作人员，用逗号或顿号分隔",
     "findings": "家庭成员、就业、收入、财产和生活状况的调查情况",
@@ -123,13 +128,25 @@ def _bounds(info) -> dict:
     return out
 
 
+def field_label(name: str, info) -> str:
+    """The Chinese label of a data-form field: the model's own title, else :data:`FIELD_LABELS`."""
+    return info.title or FIELD_LABELS.get(name) or name
+
+
 def data_field(name: str, info) -> forms.Field:
     """The Django input of one field of a pydantic action form."""
-    label = FIELD_LABELS.get(name) or info.title or name
+    label = field_label(name, info)
     required = info.is_required()
-    common = {"label": label, "help_text": FIELD_HELP.get(name, "")}
+    common = {"label": label, "help_text": FIELD_HELP.get(name, "") or info.description or ""}
     kind, optional = _base_type(info.annotation)
     default = None if required else info.get_default(call_default_factory=True)
+    if typing.get_origin(kind) is typing.Literal:
+        labels = VALUE_LABELS.get(name, {})
+        choices = [(v, labels.get(v, v)) for v in typing.get_args(kind)]
+        if not required:
+            return forms.ChoiceField(required=False, initial=default, choices=choices, **common)
+        return forms.ChoiceField(choices=[("", "请选择"), *choices], error_messages={"required": f"请选择{label}"},
+                                 **common)  # fmt: skip
     if kind is bool:
         if optional:
             return forms.NullBooleanField(

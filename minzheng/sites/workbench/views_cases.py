@@ -190,16 +190,32 @@ def _display(value) -> str:
     return str(value)
 
 
+def _data_labels() -> dict[str, str]:
+    """Labels of what an action's data may hold: the fixed ones, then every registered form's
+    field titles (a field name several forms share keeps its general label)."""
+    from .forms_cases import field_label
+
+    out = {}
+    for model in hooks.FORMS.values():
+        for name, info in model.model_fields.items():
+            out.setdefault(name, field_label(name, info))
+    return {**out, **DATA_LABELS}
+
+
 def _data_items(data: dict) -> list[tuple[str, str, bool]]:
     """The data an action carried, for the timeline: (label, value, long) in the form's order."""
+    from .forms_cases import VALUE_LABELS
+
+    labels = _data_labels()
     items = []
     for key, value in (data or {}).items():
-        if value is None or value == "" or key not in DATA_LABELS:
+        if value is None or value == "" or key not in labels:
             continue
         if key == "assessment_classification":
             value = CLASSIFICATIONS.get(value, value)
+        value = VALUE_LABELS.get(key, {}).get(value, value) if isinstance(value, str) else value
         text = _display(value)
-        items.append((DATA_LABELS[key], text, len(text) > 40))
+        items.append((labels[key], text, len(text) > 40))
     return items
 
 
@@ -212,6 +228,27 @@ def _assessment_view(case: Case):
         "classification_name": CLASSIFICATIONS.get(a.get("classification"), a.get("classification", "")),
         "assessed_on": case.data.get("assessed_on", ""),
     }
+
+
+def _temp_estimate_view(case: Case, today):
+    """临时救助: the explained estimate where the amount is proposed and decided (乡镇审核, 审批),
+    as stored with the proposal once made, else computed now for the months the kind allows."""
+    if case.spec.program != "temp_assistance" or case.household_id is None:
+        return None
+    stored = case.data.get("temp_estimate")
+    if stored and case.step != "review":
+        return {**stored, "stored": True,
+                "proposed": case.data.get("amount")}  # fmt: skip
+    if case.step != "review":
+        return None
+    from minzheng.business.assistance.temporary import temp_estimate
+    from minzheng.engines.benefits.standards import MissingStandard
+
+    try:
+        return temp_estimate(case, today)
+    except (Refused, MissingStandard, ValidationError) as exc:
+        return {"error": "暂时无法测算：" + "；".join(_messages_of(exc)) if not isinstance(exc, MissingStandard)
+                else f"暂时无法测算：{exc}"}  # fmt: skip
 
 
 def _detail(request, case: Case, *, forms: dict | None = None, alert: str = "", status: int = 200):
@@ -286,6 +323,7 @@ def _detail(request, case: Case, *, forms: dict | None = None, alert: str = "", 
         "region_name": names.get(case.region_code, case.region_code),
         "township_name": names.get(case.region_code[:9].ljust(12, "0"), ""),
         "assessment": _assessment_view(case),
+        "temp_estimate": _temp_estimate_view(case, flags.today_),
         "timeline": timeline,
         "materials": _materials_view(case, spec),
         "material_form": forms.get("material") or (MaterialForm(spec=spec) if can_window and spec.materials else None),
