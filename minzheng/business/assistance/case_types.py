@@ -62,7 +62,7 @@ def _application(*, code, name, prefix, program, investigate_form="assistance.in
         ],
         "transitions": [
             {"action": "accept", "name": "受理", "from": ["apply", "supplement"], "to": "investigate",
-             "opinion_required": False, "guards": ["materials_complete"], "clock": "start",
+             "opinion_required": False, "guards": ["materials_complete", "paper_signatures"], "clock": "start",
              "documents": ["acceptance_notice"], "style": "primary",
              "notify": [{"to": "applicant", "channel": "sms", "text": SMS_ACCEPTED},
                         {"to": "next", "text": NEXT}]},
@@ -254,7 +254,7 @@ def _temporary(*, code, name, prefix, mode, conditions):
             "from": ["apply"],
             "to": "investigate",
             "opinion_required": False,
-            "guards": ["materials_complete"],
+            "guards": ["materials_complete", "paper_signatures"],
             "clock": "start",
             "documents": ["acceptance_notice"],
             "style": "primary",

@@ -42,10 +42,14 @@ class Citizen(models.Model):
 
 
 class LoginCode(models.Model):
-    """A one-time sign-in code sent by SMS: only its hash is kept; limited attempts and lifetime."""
+    """A one-time code sent by SMS: only its hash is kept; limited attempts and lifetime. ``purpose``
+    ``login`` signs in; ``sign`` is a household member's confirmation of their 授权书 (``ref`` names
+    the draft and member), never a way in. The sending limits count every purpose of a phone."""
 
     phone_index = models.CharField(max_length=64)
     code_hash = models.CharField(max_length=64)
+    purpose = models.CharField("用途", max_length=10, default="login")
+    ref = models.CharField("对象", max_length=80, blank=True, default="")
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
