@@ -208,7 +208,9 @@ def duplicate_refuse(*, case_type: CaseType, household, shown=None, hint: str = 
     running = case_running(case_type=case_type, household=household)
     if running is not None:
         number = shown(running) if shown else running.number
-        raise Refused(f"该家庭已有在办的「{case_type.name}」办件 {number}，不能重复申请" + (f"；{hint}" if hint else ""))
+        raise Refused(
+            f"该家庭已有在办的「{case_type.name}」办件 {number}，不能重复申请" + (f"；{hint}" if hint else "")
+        )
 
 
 def case_open(

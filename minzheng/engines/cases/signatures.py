@@ -16,9 +16,7 @@ def paper_signatures_due(case) -> list[dict]:
     due = list((case.data or {}).get("paper_signatures") or [])
     if not due:
         return []
-    have = set(
-        case.materials.filter(uploaded_by__isnull=False, person__isnull=False).values_list("person_id", "code")
-    )
+    have = set(case.materials.filter(uploaded_by__isnull=False, person__isnull=False).values_list("person_id", "code"))
     return [d for d in due if (d.get("person_id"), d.get("code") or "authorisation") not in have]
 
 
