@@ -205,3 +205,51 @@ def test_a_member_without_a_registry_phone_gets_no_code(household_in, spouse_app
     r = client.post(f"/portal/apply/{draft.pk}/sign/0/code/")
     assert r.status_code == 422 and "没有王建国的手机号" in r.content.decode()
     assert not Message.objects.exists()
+
+
+def test_the_member_confirms_in_their_own_account(household_in, spouse_applies, ids):
+    """The other way of confirming: the head, signed in to his own bound account, answers."""
+    _, head, _ = household_in
+    client, _, draft = spouse_applies
+    assert client.post(f"/portal/apply/{draft.pk}/sign/0/ask/").status_code == 302
+    page = client.get(f"/portal/apply/{draft.pk}/sign/").content.decode()
+    assert "已请王建国登录网上办事大厅" in page
+    # someone else (bound to another number) sees nothing and cannot answer
+    other = signed_in(make_citizen("陈志明", ids(), phone="13500000001"))
+    assert "王建国" not in other.get("/portal/apply/consents/").content.decode()
+    request_id = draft.sign_requests.get().pk
+    assert other.post("/portal/apply/consents/", {"request": request_id, "answer": "agree",
+                                                  "agree": "on"}).status_code == 404  # fmt: skip
+    # the head signs in with his own account
+    head_client = signed_in(make_citizen(head.name, head.id_number, person=head, phone=HEAD_PHONE))
+    assert 'id="consents-waiting"' in head_client.get("/portal/apply/").content.decode()
+    listing = head_client.get("/portal/apply/consents/").content.decode()
+    assert "李秀英" in listing and "最低生活保障申请" in listing and head.id_number not in listing
+    r = head_client.post("/portal/apply/consents/", {"request": request_id, "answer": "agree"})
+    assert r.status_code == 422 and "请勾选" in r.content.decode()
+    r = head_client.post("/portal/apply/consents/", {"request": request_id, "answer": "agree", "agree": "on"})
+    assert r.status_code == 200 and "已同意授权" in r.content.decode()
+    sig = json_of(draft)["signatures"]["0"]
+    assert (sig["signer"], sig["role"], sig["method"], sig["phone_masked"]) == (
+        "王建国",
+        "self",
+        "account",
+        "138****1111",
+    )
+    assert AuditEvent.objects.filter(action="sign", channel="portal", actor_name__contains="王建国",
+                                     summary__contains="本人登录账户确认").exists()  # fmt: skip
+    assert "待您确认" not in head_client.get("/portal/apply/").content.decode()
+    # answered once: nothing more to answer
+    assert head_client.post("/portal/apply/consents/", {"request": request_id, "answer": "decline"}).status_code == 404
+
+
+def test_a_member_may_decline_in_their_account(household_in, spouse_applies):
+    _, head, _ = household_in
+    client, _, draft = spouse_applies
+    client.post(f"/portal/apply/{draft.pk}/sign/0/ask/")
+    head_client = signed_in(make_citizen(head.name, head.id_number, person=head, phone=HEAD_PHONE))
+    request_id = draft.sign_requests.get().pk
+    assert head_client.post("/portal/apply/consents/", {"request": request_id, "answer": "decline"}).status_code == 200
+    assert "0" not in (json_of(draft).get("signatures") or {})
+    assert "王建国已在本人账户中答复不同意授权" in client.get(f"/portal/apply/{draft.pk}/sign/").content.decode()
+    assert AuditEvent.objects.filter(action="sign_declined").exists()

@@ -46,7 +46,7 @@ from minzheng.foundation.registry.normalise import id_index, mask_phone
 from minzheng.foundation.registry.services import household_create, person_create
 
 from . import services as account
-from .models import ActingAs, Citizen, Draft, LoginCode, Submission
+from .models import ActingAs, Citizen, Draft, LoginCode, SignRequest, Submission
 
 STEPS = [
     ("household", "家庭成员"),
@@ -485,12 +485,15 @@ def draft_file_remove(*, draft: Draft, index: int) -> Draft:
 # - the signer is someone else who confirms with their own phone: a code sent by SMS to the phone the
 #   registry holds for them (shown masked, never revealed), typed here by the citizen once the signer
 #   tells it → recorded as signed by the signer themself (本人/监护人), by SMS;
+# - or the signer confirms in their own portal account (a SignRequest the citizen sends, answered by
+#   the citizen bound to the signer's ID number) → signed by the signer themself, in their account;
 # - otherwise the citizen may sign in their place → 代为签署 (SignerRole.PROXY): the case then waits
 #   at 受理 for the signer's own paper 授权书 (guard ``paper_signatures``).
 
 SIGN_METHODS = {
     "typed": "网上办事大厅电子签署（签署人本人登录，填写姓名和身份证号后六位确认）",
     "sms": "签署人本人手机短信验证码确认（户籍登记手机号 {phone}）",
+    "account": "签署人本人登录网上办事大厅账户确认（账户手机号 {phone}）",
     "proxy": "由{agent}在网上代为签署，未经签署人本人确认；须另交签署人本人签字的书面授权书，受理时核验",
 }
 ROLE_NAMES = {
@@ -552,7 +555,9 @@ def sign_rows(*, citizen: Citizen, draft: Draft, data: dict | None = None) -> li
             used_at__isnull=True, expires_at__gt=now, attempts__lt=account.code_max_attempts(),
         ).exists()  # fmt: skip
         sig = signed.get(str(m["index"]))
+        asked = None if mine or sig else _sign_request(draft, m["index"], signer)
         rows.append({
+            "asked": asked, "declined": bool(asked and asked.agreed is False),
             "m": m, "signed": sig, "signer_name": signer["name"], "guardian": role == SignerRole.GUARDIAN,
             "mine": mine, "phone_masked": mask_phone(phone) if phone else "", "code_live": live,
             "role_name": ROLE_NAMES.get(sig["role"], "") if sig else "",
@@ -607,7 +612,7 @@ def _signature_store(*, draft: Draft, data: dict, index: int, member: dict, sign
     }  # fmt: skip
     _draft_write(draft, data)
     short = {"typed": "本人登录填写确认", "sms": f"本人手机短信验证码确认（{phone_masked}）",
-             "proxy": "代为签署，待交本人书面授权书"}[method]  # fmt: skip
+             "account": f"本人登录账户确认（{phone_masked}）", "proxy": "代为签署，待交本人书面授权书"}[method]  # fmt: skip
     audit_record(action="sign", object_type="portal.draft", object_id=draft.pk, region_code=data.get("region_code") or "",
                  summary=f"网上签署授权书：{member['name']}，签署人 {signer_name}（{ROLE_NAMES.get(role, role)}），{short}")  # fmt: skip
     return draft
@@ -687,6 +692,79 @@ def draft_sign_code_confirm(*, citizen: Citizen, draft: Draft, index: int, code:
     return _signature_store(draft=draft, data=data, index=index, member=member, signer_name=signer["name"],
                             role=role, method="sms", how=SIGN_METHODS["sms"].format(phone=masked),
                             phone_masked=masked)  # fmt: skip
+
+
+def _sign_request(draft: Draft, index: int, signer: dict) -> SignRequest | None:
+    """The latest request to this member as they are now in the draft (None when never asked)."""
+    return (
+        SignRequest.objects.filter(draft=draft, index=index, ref=_code_ref(draft, index, signer))
+        .order_by("-pk")
+        .first()
+    )
+
+
+def draft_sign_ask(*, citizen: Citizen, draft: Draft, index: int) -> SignRequest:
+    """Ask the signer to confirm in their own portal account: they see the request once they sign in
+    and bind their real name (already or later). Asking again replaces an unanswered request."""
+    data = draft_data(draft)
+    member, signer, _role = _signer_for(data, index)
+    _refuse_if_signed(data, index)
+    if _is_citizen(citizen, signer):
+        raise ValidationError("这是您本人的授权书，请直接填写姓名和身份证号后六位签署")
+    if not signer.get("id_number"):
+        raise ValidationError(f"缺少{signer['name']}的身份证号，不能请其在账户中确认")
+    ref = _code_ref(draft, index, signer)
+    SignRequest.objects.filter(draft=draft, index=index, answered_at__isnull=True).delete()
+    req = SignRequest.objects.create(draft=draft, index=index, ref=ref, signer_index=id_index(signer["id_number"]))
+    audit_record(action="sign_ask", object_type="portal.draft", object_id=draft.pk,
+                 region_code=data.get("region_code") or "",
+                 summary=f"请{signer['name']}登录本人账户确认{member['name']}的授权书")  # fmt: skip
+    return req
+
+
+def sign_requests_for(citizen: Citizen) -> list[dict]:
+    """Unanswered requests to this (bound) citizen to confirm a 授权书, with what they are asked."""
+    if not is_bound(citizen):
+        return []
+    out = []
+    rows = SignRequest.objects.filter(signer_index=citizen.id_number_index, answered_at__isnull=True)
+    for req in rows.select_related("draft", "draft__citizen").order_by("created_at"):
+        data = draft_data(req.draft)
+        try:
+            member, signer, role = _signer_for(data, req.index)
+        except ValidationError:
+            continue
+        if req.ref != _code_ref(req.draft, req.index, signer) or str(req.index) in (data.get("signatures") or {}):
+            continue  # the draft changed since, or the 授权书 is signed already
+        ct = CaseType.objects.filter(code=req.draft.case_type).first()
+        out.append({"req": req, "member": member, "guardian": role == SignerRole.GUARDIAN,
+                    "applicant": req.draft.citizen.name, "applicant_phone": req.draft.citizen.phone_masked,
+                    "item": ct.name if ct else ""})  # fmt: skip
+    return out
+
+
+def sign_request_answer(*, citizen: Citizen, pk: int, agree: bool) -> SignRequest:
+    """The signer answers in their own account: agreed, the 授权书 is recorded as signed by them
+    (本人, or 监护人 for a minor), confirmed in their account; declined, the applicant sees it."""
+    row = next((r for r in sign_requests_for(citizen) if r["req"].pk == pk), None)
+    if row is None:
+        raise Http404("没有待您确认的授权")
+    req, member = row["req"], row["member"]
+    draft = req.draft
+    data = draft_data(draft)
+    _, signer, role = _signer_for(data, req.index)
+    req.answered_at, req.agreed = timezone.now(), agree
+    with transaction.atomic():
+        req.save(update_fields=["answered_at", "agreed"])
+        if agree:
+            _signature_store(draft=draft, data=data, index=req.index, member=member, signer_name=signer["name"],
+                             role=role, method="account", how=SIGN_METHODS["account"].format(phone=citizen.phone_masked),
+                             phone_masked=citizen.phone_masked)  # fmt: skip
+        else:
+            audit_record(action="sign_declined", object_type="portal.draft", object_id=draft.pk,
+                         region_code=data.get("region_code") or "",
+                         summary=f"{signer['name']}在本人账户中不同意{member['name']}的授权书")  # fmt: skip
+    return req
 
 
 def draft_sign_proxy(*, citizen: Citizen, draft: Draft, index: int, agree: bool) -> Draft:
@@ -844,6 +922,7 @@ def draft_submit(*, citizen: Citizen, draft: Draft) -> Case:
                 continue
             method = sig.get("method") or "typed"
             how = {"typed": "签署", "sms": f"签署，手机短信验证码确认 {sig.get('phone_masked', '')}",
+                   "account": f"签署，本人账户确认 {sig.get('phone_masked', '')}",
                    "proxy": f"{sig['signer']}代为签署，待交本人书面授权书"}[method]  # fmt: skip
             role = ROLE_NAMES.get(sig["role"], "").split("（")[0] if sig["role"] != SignerRole.PROXY else ""
             m = material_add(user=None, case=case, code="authorisation", data=file_open(stored), name=stored.name,

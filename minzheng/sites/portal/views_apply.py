@@ -140,7 +140,8 @@ def apply(request):
         status = status if status != 200 else 422
     names = dict(CaseType.objects.values_list("code", "name"))
     drafts = [(d, names.get(d.case_type, d.case_type)) for d in svc.drafts_of(citizen)]
-    return page(request, "portal/apply/start.html", {"form": form, "drafts": drafts}, status=status)
+    return page(request, "portal/apply/start.html", {"form": form, "drafts": drafts,
+                                                     "consents": svc.sign_requests_for(citizen)}, status=status)  # fmt: skip
 
 
 def _draft_context(draft, step):
@@ -370,6 +371,42 @@ def apply_sign_confirm(request, pk, index):
     except ValidationError as exc:
         return _sign_page(request, draft, index, _errors_of(exc))
     return _signed(pk, index)
+
+
+@require_POST
+@citizen_required
+def apply_sign_ask(request, pk, index):
+    """Ask the member to confirm in their own portal account."""
+    citizen = citizen_of(request)
+    draft = svc.draft_get(citizen=citizen, pk=pk)
+    try:
+        svc.draft_sign_ask(citizen=citizen, draft=draft, index=index)
+    except ValidationError as exc:
+        return _sign_page(request, draft, index, _errors_of(exc))
+    return _signed(pk, index)
+
+
+@citizen_required
+def consents(request):
+    """待我确认的授权: requests from family members to confirm a 授权书 in this account."""
+    if (pointer := _bound_or_pointer(request)) is not None:
+        return pointer
+    citizen = citizen_of(request)
+    if request.method == "POST":
+        try:
+            pk = int(request.POST.get("request", ""))
+        except ValueError:
+            raise Http404("没有待您确认的授权") from None
+        agree = request.POST.get("answer") == "agree"
+        if agree and request.POST.get("agree") != "on":
+            return page(request, "portal/apply/consents.html", {
+                "rows": svc.sign_requests_for(citizen), "errors": {"agree": ["请勾选“本人已阅读上述授权内容，同意授权核对”"]},
+                "error_pk": pk}, status=422)  # fmt: skip
+        svc.sign_request_answer(citizen=citizen, pk=pk, agree=agree)
+        return page(request, "portal/apply/consents.html", {
+            "rows": svc.sign_requests_for(citizen),
+            "notice": "已同意授权，授权书已签署。" if agree else "已答复不同意授权，申请人将看到您的答复。"})  # fmt: skip
+    return page(request, "portal/apply/consents.html", {"rows": svc.sign_requests_for(citizen)})
 
 
 @require_POST
