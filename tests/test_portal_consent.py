@@ -253,3 +253,30 @@ def test_a_member_may_decline_in_their_account(household_in, spouse_applies):
     assert "0" not in (json_of(draft).get("signatures") or {})
     assert "王建国已在本人账户中答复不同意授权" in client.get(f"/portal/apply/{draft.pk}/sign/").content.decode()
     assert AuditEvent.objects.filter(action="sign_declined").exists()
+
+
+def test_the_paper_can_be_uploaded_for_the_member_through_the_api(household_in, household_other, spouse_applies):
+    from minzheng.foundation.accounts.services import user_create
+
+    _, head, spouse = household_in
+    _, stranger = household_other
+    client, _, draft = spouse_applies
+    client.post(f"/portal/apply/{draft.pk}/sign/0/proxy/", {"proxy": "on"})
+    client.post(f"/portal/apply/{draft.pk}/sign/1/", {"name": spouse.name, "id6": spouse.id_number[-6:], "agree": "on"})
+    assert client.post(f"/portal/apply/{draft.pk}/submit/").status_code == 302
+    case = Case.objects.get(household=head.memberships.get().household)
+    user_create(username="api_paper", password="Api@Paper2026x", grants=[("acceptor", "330381001000")])
+    api = Client()
+    token = api.post("/api/v1/auth/token", {"username": "api_paper", "password": "Api@Paper2026x"},
+                     content_type="application/json").json()["token"]  # fmt: skip
+    api.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    pdf = render_pdf(Document(title="授权书", blocks=[Paragraph("王建国 签字")]))
+    url = f"/api/v1/cases/{case.number}/materials"
+    r = api.post(url, {"code": "authorisation", "person_id": stranger.pk, "file": SimpleUploadedFile("a.pdf", pdf)})
+    assert r.status_code == 422 and "现有成员" in r.json()["detail"]
+    r = api.post(f"/api/v1/cases/{case.number}/transitions", {"action": "accept"}, content_type="application/json")
+    assert r.status_code == 409 and "王建国" in r.json()["detail"]
+    r = api.post(url, {"code": "authorisation", "person_id": head.pk, "file": SimpleUploadedFile("a.pdf", pdf)})
+    assert r.status_code == 201, r.content
+    r = api.post(f"/api/v1/cases/{case.number}/transitions", {"action": "accept"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["step"] == "investigate"
