@@ -143,6 +143,8 @@ def test_signed_for_the_member_waits_for_the_paper_at_acceptance(household_in, s
     done = client.get(r["Location"]).content.decode()
     assert "请补交书面授权书" in done and "王建国" in done
     case = Case.objects.get(household=household)
+    mine = client.get(f"/portal/cases/{case.number}/").content.decode()
+    assert 'id="paper"' in mine and "王建国" in mine
     assert case.data["paper_signatures"] == [{"person_id": head.pk, "name": "王建国", "code": "authorisation"}]
     auth = case.materials.filter(code="authorisation").order_by("pk").first()
     assert "代为签署" in auth.note
@@ -167,6 +169,7 @@ def test_signed_for_the_member_waits_for_the_paper_at_acceptance(household_in, s
         "material-file": SimpleUploadedFile("授权书-王建国.pdf", pdf, "application/pdf")})  # fmt: skip
     assert r.status_code == 302, r.content.decode()[-2000:]
     assert paper_signatures_due(Case.objects.get(pk=case.pk)) == []
+    assert 'id="paper"' not in client.get(f"/portal/cases/{case.number}/").content.decode()
     case = case_act(user=anyang_user, case=Case.objects.get(pk=case.pk), action="accept")
     assert case.step == "investigate"
 
