@@ -8,7 +8,7 @@ The draft (``Draft.data``, SM4-encrypted JSON) holds::
      "members": [{"person_id": 12 | None, "name": "王建国", "id_number": "…", "relation": "head"}],
      "incomes": {"0": {"wages": "6000", …}}, "expenses": {"medical": "…"}, "property": {…},
      "signatures": {"0": {"file_id": 5, "signer": "王建国", "role": "self" | "guardian" | "proxy",
-                          "method": "typed" | "sms" | "proxy", "phone_masked": "", "at": "…"}}}
+                          "method": "typed" | "sms" | "account" | "proxy", "phone_masked": "", "at": "…"}}}
 
 Full ID numbers of members live only in the encrypted draft and the registry; the case's
 ``data["declared"]`` keeps masked numbers and person ids. Materials uploaded to a draft are
