@@ -62,7 +62,7 @@ def _application(*, code, name, prefix, program, investigate_form="assistance.in
         ],
         "transitions": [
             {"action": "accept", "name": "受理", "from": ["apply", "supplement"], "to": "investigate",
-             "opinion_required": False, "guards": ["materials_complete"], "clock": "start",
+             "opinion_required": False, "guards": ["materials_complete", "paper_signatures"], "clock": "start",
              "documents": ["acceptance_notice"], "style": "primary",
              "notify": [{"to": "applicant", "channel": "sms", "text": SMS_ACCEPTED},
                         {"to": "next", "text": NEXT}]},
@@ -255,7 +255,8 @@ def _temporary(*, code, name, prefix, mode, conditions):
     ]
     transitions = [
         {"action": "accept", "name": "受理", "from": ["apply"], "to": "investigate", "opinion_required": False,
-         "guards": ["materials_complete"], "clock": "start", "documents": ["acceptance_notice"], "style": "primary",
+         "guards": ["materials_complete", "paper_signatures"], "clock": "start", "documents": ["acceptance_notice"],
+         "style": "primary",
          "notify": [{"to": "applicant", "channel": "sms", "text": SMS_ACCEPTED}, {"to": "next", "text": NEXT}]},
         {"action": "not_accept", "name": "不予受理", "from": ["apply"], "to": "not_accepted",
          "documents": ["not_accepted_notice"], "style": "danger"},

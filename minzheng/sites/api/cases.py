@@ -18,6 +18,7 @@ from minzheng.engines.cases.definition import OUTCOMES
 from minzheng.engines.cases.models import Case, TaskState
 from minzheng.engines.cases.services import case_act, case_open, material_add
 from minzheng.foundation.registry import selectors as registry
+from minzheng.foundation.registry.models import Person
 
 from .auth import BearerToken
 from .schemas import ErrorOut, HouseholdIn
@@ -212,10 +213,17 @@ def case_transition(request, number: str, payload: TransitionIn):
 
 @router.post("/cases/{number}/materials",
              response={201: CaseOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
-             exclude_none=True, summary="上传申请材料（multipart：code, file）")  # fmt: skip
-def case_material(request, number: str, code: Form[str], file: File[UploadedFile]):
+             exclude_none=True, summary="上传申请材料（multipart：code, file, 可选 person_id 所属成员）")  # fmt: skip
+def case_material(request, number: str, code: Form[str], file: File[UploadedFile], person_id: Form[int | None] = None):
     case = _reload(request, number)
-    material_add(user=request.user, case=case, code=code, data=file, name=file.name or "")
+    person = None
+    if person_id is not None:  # whose material (a member's own signed 授权书): a current member of the household
+        person = Person.objects.filter(
+            pk=person_id, memberships__household_id=case.household_id, memberships__valid_to__isnull=True
+        ).first()
+        if person is None:
+            raise ValidationError({"person_id": "所属成员须是该家庭的现有成员"})
+    material_add(user=request.user, case=case, code=code, data=file, name=file.name or "", person=person)
     return Status(201, case_out(_reload(request, number)))
 
 

@@ -255,10 +255,14 @@ class MaterialForm(forms.Form):
     code = forms.ChoiceField(label="材料类型")
     file = forms.FileField(label="文件", error_messages={"required": "请选择文件"})
     note = forms.CharField(label="说明", max_length=200, required=False)
+    person = forms.TypedChoiceField(label="所属成员", required=False, coerce=int, empty_value=None,
+                                    help_text="成员本人签字的授权书等，请选择是哪位成员的")  # fmt: skip
 
-    def __init__(self, *args, spec, **kwargs):
+    def __init__(self, *args, spec, members=(), **kwargs):
         super().__init__(*args, prefix="material", **kwargs)
         self.fields["code"].choices = [(m.code, m.name + ("" if m.required else "（可选）")) for m in spec.materials]
+        self.fields["person"].choices = [("", "不限成员")] + [(p.pk, p.name) for p in members]
+        self.fields["person"].error_messages["invalid_choice"] = "请选择该家庭的成员"
 
 
 class ObjectionForm(forms.Form):

@@ -38,6 +38,7 @@ from minzheng.engines.cases.models import (
     Task,
     TaskState,
 )
+from minzheng.engines.cases.signatures import paper_signatures_due
 from minzheng.foundation.accounts.models import Role
 from minzheng.foundation.accounts.scoping import ALL, has_permission, user_prefixes
 from minzheng.foundation.audit.services import audit_record
@@ -159,6 +160,14 @@ def inbox(request):
 
 
 # ---------------------------------------------------------------- 办件
+
+
+def _members(case: Case) -> list:
+    """The household's current members (for 所属成员 of a material)."""
+    if not case.household_id:
+        return []
+    rows = case.household.memberships.filter(valid_to__isnull=True).select_related("person").order_by("pk")
+    return [m.person for m in rows]
 
 
 def _materials_view(case: Case, spec):
@@ -326,7 +335,9 @@ def _detail(request, case: Case, *, forms: dict | None = None, alert: str = "", 
         "temp_estimate": _temp_estimate_view(case, flags.today_),
         "timeline": timeline,
         "materials": _materials_view(case, spec),
-        "material_form": forms.get("material") or (MaterialForm(spec=spec) if can_window and spec.materials else None),
+        "material_form": forms.get("material")
+        or (MaterialForm(spec=spec, members=_members(case)) if can_window and spec.materials else None),
+        "paper_signatures": paper_signatures_due(case) if not case.closed else [],
         "documents": documents,
         "printable": printable,
         "notices": notices,
@@ -506,14 +517,15 @@ def case_extend(request, number):
 def case_material(request, number):
     """Upload one material (申请材料); the files foundation checks its type and size."""
     case = selectors.case_get(user=request.user, number=number)
-    form = MaterialForm(request.POST, request.FILES, spec=case.spec)
+    members = _members(case)
+    form = MaterialForm(request.POST, request.FILES, spec=case.spec, members=members)
     if not form.is_valid():
         return _invalid(request, case, "material", form)
     upload = form.cleaned_data["file"]
     try:
         m = services.material_add(
             user=request.user, case=case, code=form.cleaned_data["code"], data=upload, name=upload.name,
-            note=form.cleaned_data["note"],
+            note=form.cleaned_data["note"], person=next((p for p in members if p.pk == form.cleaned_data["person"]), None),
         )  # fmt: skip
     except (ValidationError, PermissionDenied) as exc:
         on_file = lambda name: name if name in form.fields else "file"  # noqa: E731 — file errors come without a key

@@ -193,7 +193,7 @@ def request_new(request):
         "q": q,
         "results": results,
         "members": _member_rows(household, post) if household is not None else [],
-        "roles": SignerRole.choices,
+        "roles": [c for c in SignerRole.choices if c[0] != SignerRole.PROXY],  # a 代为签署 letter is no authority
         "sources": sources,
         "chosen": set(chosen),
         "case_number": (post or request.GET).get("case_number", ""),
