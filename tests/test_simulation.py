@@ -253,7 +253,7 @@ def reference(values: dict, hukou: str, means, members) -> tuple[str, str, int]:
     req = sim.assessment_request(region_code=REGION, hukou_type=hukou, as_of=AS_OF, means=means, members=members)
     out = assess(req, memory_standards(values, hukou))
     if out["classification"] == "tekun":
-        persons = 1
+        persons = len(out["tekun_members"])
     elif out["classification"] == "dibao_single_person":
         persons = sum(1 for c in out["components"] if c["item"] == "gap")
     else:
