@@ -131,6 +131,8 @@ def test_means_compare_takes_assessment_shaped_dicts(report):
 def test_workbench_adoption_asks_for_confirmation(report, household_in, client, anyang_user):
     household = household_in[0]
     client.force_login(anyang_user)
+    detail = client.get(f"/verification/{report.request.number}/").content.decode()
+    assert "以下核对来源无该户数据" in detail and "市场主体登记（暂无数据）" in detail
     url = f"/verification/reports/{report.number}/adopt/"
     page = client.get(url).content.decode()
     for expected in ("调查所得", "核对报告", "核对来源无该户数据", "30,000.00", "20,000.00", "无该户人员记录"):
@@ -145,3 +147,16 @@ def test_workbench_adoption_asks_for_confirmation(report, household_in, client, 
     assert r.status_code == 302
     means = HouseholdMeans.objects.get(household=household)
     assert means.wages_annual == Decimal("20000.00") and means.vehicles == 0 and means.houses == 1
+
+
+@pytest.mark.django_db
+def test_api_report_carries_the_evidence(report, county_user):
+    from django.test import Client
+
+    from minzheng.foundation.accounts.services import token_issue
+
+    c = Client(headers={"authorization": f"Bearer {token_issue(user=county_user)}"})
+    body = c.get(f"/api/v1/verification/reports/{report.number}").json()
+    assert body["evidence"]["houses"]["state"] == "no_data"
+    assert body["evidence"]["wages_annual"]["state"] == "found"
+    assert body["assessment_input"]["property"]["houses"] == 0  # …which the evidence says is not known

@@ -223,7 +223,15 @@ def _report_view(report: VerificationReport) -> dict:
             said = {"no_batch": "暂无数据", "no_record": f"{version}，无该人员记录",
                     "records": f"{version}，有记录，未发现收入、财产或支出"}[source_coverage(block)]  # fmt: skip
             m["none"].append(f"{block['source_name']}（{said}）")
-    return {"report": report, "members": list(members.values()), "summary": report.summary}
+    by_source: dict[str, list[dict]] = {}
+    for block in report.findings:
+        by_source.setdefault(block["source"], []).append(block)
+    no_data = [
+        bs[0]["source_name"] + ("（暂无数据）" if not bs[0]["batch_id"] else "（无该户人员记录）")
+        for bs in by_source.values()
+        if all(source_coverage(b) != "records" for b in bs)
+    ]
+    return {"report": report, "members": list(members.values()), "summary": report.summary, "no_data": no_data}
 
 
 def _detail(request, req, *, error: str = "", status: int = 200):
