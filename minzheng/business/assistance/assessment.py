@@ -474,7 +474,11 @@ def _with_rest(req: AssessmentIn, std: Standards, tekun: list[dict], out: Outcom
     for ref in rest["rule_refs"]:
         if ref not in out.refs:
             out.refs.append(ref)
+    tekun_total = sum((t["amount"] for t in tekun), Decimal(0))
     explanation = out.explanation + rest["explanation"]
+    explanation.append(
+        f"另：{'、'.join(t['name'] for t in tekun)}的特困人员供养 {yuan(tekun_total)} 元/月，与上述金额分别认定、分别发放"
+    )
     temp = None
     if req.temp_assistance:  # 临时救助 for the whole household
         extra = Outcome()
@@ -485,7 +489,7 @@ def _with_rest(req: AssessmentIn, std: Standards, tekun: list[dict], out: Outcom
         **rest,
         "tekun_mode": req.tekun_mode,
         "tekun_members": _tekun_out(tekun),
-        "tekun_amount": money(sum((t["amount"] for t in tekun), Decimal(0))),
+        "tekun_amount": money(tekun_total),
         "explanation": explanation,
         "warnings": out.warnings + [w for w in rest["warnings"] if w not in out.warnings],
         "rule_refs": out.refs,
