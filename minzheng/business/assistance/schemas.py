@@ -98,6 +98,7 @@ class StandardsIn(_In):
     category_topup_monthly: Money | None = Field(None, ge=0)
     employment_cost_rate: Money | None = Field(None, ge=0, le=1)
     rigid_expense_deductible: bool | None = None
+    longevity_allowance_excluded: bool | None = None
     financial_assets_months: Money | None = Field(None, ge=0)
     houses_allowed: int | None = Field(None, ge=0)
     non_residential_houses_allowed: int | None = Field(None, ge=0)
@@ -159,9 +160,22 @@ class TempAssistanceOut(BaseModel):
     approval: Literal["township", "county"]
 
 
+class TekunMemberOut(BaseModel):
+    """A member who qualifies as 特困 (特困人员认定办法第六条), with the amount of their own support."""
+
+    member: int
+    name: str
+    self_care: SelfCare
+    basic: str
+    care: str
+    amount: str
+
+
 class AssessmentOut(BaseModel):
     classification: Literal["dibao", "dibao_single_person", "dibao_edge", "tekun", "rigid_expense", "not_eligible"]
     tekun_mode: str | None = None
+    tekun_members: list[TekunMemberOut] = []
+    tekun_amount: str = "0.00"
     counted_members: int
     annual_income_counted: str
     per_capita_monthly_income: str
