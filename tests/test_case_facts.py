@@ -92,7 +92,7 @@ def test_not_counted_members_and_their_reasons_decide_the_amount(staff, ids, ass
     """A son in prison is not counted and his income is not the family's; before, every registry
     member was counted and the household totals sat on the head."""
     today = timezone.localdate()
-    h, (mother, son) = _household(staff, ids, [("周秀兰", dt.date(1958, 4, 2), False), ("周强", dt.date(1985, 6, 1), True)])
+    h, _ = _household(staff, ids, [("周秀兰", dt.date(1958, 4, 2), False), ("周强", dt.date(1985, 6, 1), True)])
     case = _accepted(staff, h)
     data = investigation(h, today, incomes=[(0, "basic_pension", "2400"), (1, "wages", "30000")], financial_assets="0",
                          members={1: {"counted": False, "not_counted_reason": "imprisoned"}})  # fmt: skip
@@ -138,7 +138,7 @@ def test_the_amount_approved_is_the_one_of_the_investigation_not_of_a_later_asse
 ):
     """Before: a 测算 of the same household saved after the notice changed the approved amount."""
     today = timezone.localdate()
-    household, head, _ = household_in
+    household, *_ = household_in
     case = _accepted(staff, household)
     case, after = _to_confirm(staff, case, today, investigation(household, today))
     shown = case.notices.get().content["amount"]
@@ -174,7 +174,7 @@ def test_single_person_result_enrols_the_member_who_qualified(staff, ids, assist
     """A 低保边缘 family whose disabled daughter is covered 参照单人户: she is enrolled as one
     person, not the applicant (her father) and not the family."""
     today = timezone.localdate()
-    h, (father, daughter) = _household(staff, ids, [("吴国平", dt.date(1968, 3, 3), True),
+    h, (_father, daughter) = _household(staff, ids, [("吴国平", dt.date(1968, 3, 3), True),
                                                      ("吴小燕", dt.date(1996, 8, 8), False)])  # fmt: skip
     case = _accepted(staff, h)
     data = investigation(h, today, incomes=[(0, "wages", "36000")], financial_assets="0",
@@ -308,7 +308,7 @@ def test_the_workbench_form_records_the_same_facts_and_shows_every_error_at_once
     from .test_workbench_cases import _act, client_for
 
     today = timezone.localdate()
-    h, (father, son, grandma) = _household(
+    h, _ = _household(
         staff, ids, [("冯建华", dt.date(1972, 7, 7), True), ("冯涛", dt.date(1998, 9, 9), True),
                      ("冯老太", dt.date(1936, 3, 3), False)],
     )  # fmt: skip
@@ -329,7 +329,11 @@ def test_the_workbench_form_records_the_same_facts_and_shows_every_error_at_once
     r = _act(web, case, "investigate_done", "已调查", **post)
     text = r.content.decode()
     assert r.status_code == 422
-    for message in ("两名及以上工作人员", "冯建华 经营净收入：不能为负数", "冯老太 残疾类别：残疾类别与残疾等级须同时填写"):
+    for message in (
+        "两名及以上工作人员",
+        "冯建华 经营净收入：不能为负数",
+        "冯老太 残疾类别：残疾类别与残疾等级须同时填写",
+    ):
         assert message in text, message
     case.refresh_from_db()
     assert case.step == "investigate" and "evidence" not in case.data

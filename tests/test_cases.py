@@ -69,6 +69,8 @@ def household_facts(household, *, incomes=None, expenses=(), financial_assets="3
 def investigation(household, day, **facts) -> dict:
     """The data of ``investigate_done``: two investigators, the visit on ``day``, the facts."""
     return {**INVESTIGATION, "visit_date": day.isoformat(), "household_facts": household_facts(household, **facts)}
+
+
 REQUIRED = ("application", "authorisation", "means_declaration")
 
 

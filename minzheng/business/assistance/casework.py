@@ -271,7 +271,9 @@ def _enrol(ctx):
         case.data["tekun_mode"] = mode
     for e in made:
         who = f"{e.person.name}，" if e.person_id else ""
-        ctx.messages.append(f"已纳入保障：{e.number}，{who}月保障金 {e.monthly_amount} 元，自 {e.start_month:%Y年%m月} 起发放")
+        ctx.messages.append(
+            f"已纳入保障：{e.number}，{who}月保障金 {e.monthly_amount} 元，自 {e.start_month:%Y年%m月} 起发放"
+        )
 
 
 def _persons_enrolled(case, result, program):
@@ -335,7 +337,9 @@ LABOUR = {True: "有劳动能力", False: "无劳动能力"}
 def _member_condition(m: dict) -> str:
     parts = []
     if m.get("disability_kind"):
-        parts.append(f"{DISABILITY_LABELS.get(m['disability_kind'], m['disability_kind'])}残疾{m['disability_grade']}级")
+        parts.append(
+            f"{DISABILITY_LABELS.get(m['disability_kind'], m['disability_kind'])}残疾{m['disability_grade']}级"
+        )
     if m.get("serious_illness"):
         parts.append("重病")
     if m.get("labour_capacity") is not None:
@@ -368,7 +372,9 @@ def facts_rows(case) -> list[list]:
     rows = []
     for i, m in enumerate(facts["members"]):
         relation = Relation(m["relation"]).label if m["relation"] in Relation.values else m["relation"]
-        counted = "计入" if m.get("counted", True) else f"不计入：{NOT_COUNTED_REASONS.get(m.get('not_counted_reason'), '')}"
+        counted = (
+            "计入" if m.get("counted", True) else f"不计入：{NOT_COUNTED_REASONS.get(m.get('not_counted_reason'), '')}"
+        )
         rows.append([m.get("name") or "", relation, counted, _own_incomes(facts, i), _member_condition(m)])
     return rows
 
@@ -484,7 +490,10 @@ def approval_decision(case, status):
         ),
         Fields(
             [
-                ("保障编号", "、".join(case.data.get("enrollment_numbers") or [case.data.get("enrollment_number", "")])),
+                (
+                    "保障编号",
+                    "、".join(case.data.get("enrollment_numbers") or [case.data.get("enrollment_number", "")]),
+                ),
                 ("认定类别", _class_name(a.get("classification", "")) + (f"（{mode}）" if mode else "")),
                 ("保障人数", a.get("counted_members", "")),
                 ("月保障金（元）", _yuan_text(a.get("monthly_amount"))),

@@ -93,12 +93,10 @@ class FactsFields:
                 form.initial.setdefault(f"exp_{kind}", spent[kind])
         prop = before.get("property", {})
         for key, label, is_money in PROPERTY:
-            form.fields[f"p_{key}"] = (
-                _money(label)
-                if is_money
-                else forms.IntegerField(label=label, required=False, min_value=0, max_value=20,
-                                        error_messages=COUNT_ERRORS)  # fmt: skip
+            count = forms.IntegerField(
+                label=label, required=False, min_value=0, max_value=20, error_messages=COUNT_ERRORS
             )
+            form.fields[f"p_{key}"] = _money(label) if is_money else count
             if key in prop:
                 form.initial.setdefault(f"p_{key}", prop[key])
 
