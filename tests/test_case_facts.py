@@ -144,10 +144,10 @@ def test_the_amount_approved_is_the_one_of_the_investigation_not_of_a_later_asse
     shown = case.notices.get().content["amount"]
     later = AssessmentIn.model_validate({
         "region_code": ANYANG_VILLAGE, "hukou_type": "urban", "as_of": today.isoformat(),
-        "members": [{"birth_date": "1970-05-17"}], "incomes": [],
+        "members": [{"birth_date": "1970-05-17"}], "incomes": [{"member": 0, "kind": "wages", "annual_amount": "20000"}],
     })  # fmt: skip
     household_means_save(user=None, household=household, request=later)
-    assert HouseholdMeans.objects.get(household=household).wages_annual == 0
+    assert HouseholdMeans.objects.get(household=household).wages_annual == 20000
     case = case_act(user=staff["approver"], case=case, action="approve", opinion="同意", on=after)
     e = Enrollment.objects.get(number=case.data["enrollment_number"])
     assert str(e.monthly_amount) == shown == case.data["assessment"]["monthly_amount"]
