@@ -354,3 +354,34 @@ def test_the_workbench_form_records_the_same_facts_and_shows_every_error_at_once
     assert case.data["assessment"]["counted_members"] == 2
     page = web.get(f"/cases/{case.number}/").content.decode()
     assert "不计入：冯涛（服刑）" in page  # the timeline's summary of the facts
+
+
+def test_a_review_starts_from_the_last_investigation_and_assesses_its_own(staff, household_in, assistance_standards):
+    """The roll review shares the investigation form: the page is prefilled from the application's
+    facts, and the review's outcome is assessed from the review's own snapshot."""
+    from .test_workbench_cases import _act, client_for
+
+    today = timezone.localdate()
+    household, head, _ = household_in
+    case = _accepted(staff, household)
+    case, after = _to_confirm(staff, case, today, investigation(household, today))
+    case_act(user=staff["approver"], case=case, action="approve", opinion="同意", on=after)
+    review = case_open(user=staff["reviewer"], case_type="assistance_review", region_code="", household=household,
+                       applicant=head, channel="office")  # fmt: skip
+    web = client_for(staff["investigator"])
+    page = web.get(f"/cases/{review.number}/").content.decode()
+    assert 'name="investigate_done-m0_inc_wages" value="6000"' in page
+    post = {"investigators": "周明、吴芳", "visit_date": today.isoformat(), "findings": "户主收入增加，已稳定就业。",
+            "m0_counted": "counted", "m0_self_care": "full", "m0_inc_wages": "9600",
+            "m1_counted": "counted", "m1_self_care": "full", "p_financial_assets": "3000", "p_houses": "1"}  # fmt: skip
+    assert _act(web, review, "investigate_done", "复核入户", **post).status_code == 302
+    review.refresh_from_db()
+    assert review.data["evidence"][0]["household_facts"]["incomes"] == [
+        {"member": 0, "kind": "wages", "annual_amount": "9600"}
+    ]
+    case_act(user=staff["reviewer"], case=review, action="first_review_done", opinion="调整", on=after)
+    review = case_act(user=staff["approver"], case=review, action="confirm_keep", opinion="同意", on=after)
+    e = Enrollment.objects.get(number=review.data["enrollment_number"])
+    facts = review.data["evidence"][-1]["household_facts"]
+    expected = assessment_run(AssessmentIn(region_code=ANYANG_VILLAGE, hukou_type="urban", as_of=after, **facts))
+    assert str(e.last_event.monthly_amount) == expected["monthly_amount"] == review.data["assessment"]["monthly_amount"]

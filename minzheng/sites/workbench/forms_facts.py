@@ -61,6 +61,22 @@ def income_label(kind: str) -> str:
     return INCOME_LABELS[kind] + ("（不计入）" if kind in EXCLUDED_INCOME else "")
 
 
+def _previous_facts(case) -> dict | None:
+    """A 复核 or 变更 starts from what the household's last investigation found (prefill only: the
+    investigator confirms or corrects every row, and the new case keeps its own revision)."""
+    from minzheng.engines.cases.models import Case
+
+    if case.household_id is None:
+        return None
+    earlier = (
+        Case.objects.filter(household_id=case.household_id, data__has_key="evidence")
+        .exclude(pk=case.pk)
+        .order_by("-pk")
+        .first()
+    )
+    return case_facts(earlier) if earlier else None
+
+
 class FactsFields:
     """The household-facts inputs of one action form, for the members of ``household``."""
 
@@ -70,7 +86,7 @@ class FactsFields:
         household = case.household
         rows = household.memberships.filter(valid_to__isnull=True).select_related("person") if household else []
         self.members = sorted(rows, key=lambda m: (m.relation != "head", m.person_id))
-        revision = case_facts(case)
+        revision = case_facts(case) or _previous_facts(case)
         before = revision["household_facts"] if revision else {}
         known = {m.get("person_id"): (i, m) for i, m in enumerate(before.get("members", []))}
         self.rows = []
