@@ -385,3 +385,55 @@ def test_a_review_starts_from_the_last_investigation_and_assesses_its_own(staff,
     facts = review.data["evidence"][-1]["household_facts"]
     expected = assessment_run(AssessmentIn(region_code=ANYANG_VILLAGE, hukou_type="urban", as_of=after, **facts))
     assert str(e.last_event.monthly_amount) == expected["monthly_amount"] == review.data["assessment"]["monthly_amount"]
+
+
+def test_minzheng_assess_takes_the_case_snapshot_as_it_is(staff, ids, assistance_standards, tmp_path, capsys):
+    """An auditor re-runs ``minzheng assess`` on the stored facts (plus region, hukou type, day)
+    and gets the case's classification and amount."""
+    import json
+
+    from django.core.management import call_command
+
+    today = timezone.localdate()
+    h, _ = _household(staff, ids, [("陶春花", dt.date(1950, 5, 5), False), ("陶军", dt.date(1980, 1, 1), True)])
+    case = _accepted(staff, h)
+    data = investigation(h, today, incomes=[(0, "transfer", "3000"), (1, "wages", "40000")],
+                         members={1: {"counted": False, "not_counted_reason": "religious_away"}})  # fmt: skip
+    case = case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="入户", data=data)
+    revision = case.data["evidence"][-1]
+    request = {"region_code": revision["region_code"], "hukou_type": revision["hukou_type"],
+               "as_of": today.isoformat(), **revision["household_facts"]}  # fmt: skip
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")
+    capsys.readouterr()
+    call_command("assess", "--json", str(path))
+    out = json.loads(capsys.readouterr().out)
+    a = case.data["assessment"]
+    assert (out["classification"], out["monthly_amount"]) == (a["classification"], a["monthly_amount"])
+    assert out["counted_members"] == 1
+
+
+def test_the_mode_chosen_on_the_form_is_the_one_assessed_and_enrolled(staff, ids, assistance_standards, monkeypatch):
+    """When the 特困 investigation form carries the 集中/分散 choice (``tekun_mode``), that choice
+    goes into the facts, the assessment and the roll."""
+    from typing import Literal
+
+    from minzheng.business.assistance.casework import SelfCareForm
+    from minzheng.engines.cases import hooks
+
+    class WithMode(SelfCareForm):
+        tekun_mode: Literal["dispersed", "centralised"] = "dispersed"
+
+    monkeypatch.setitem(hooks.FORMS, "assistance.selfcare", WithMode)
+    today = timezone.localdate()
+    h, (old,) = _household(staff, ids, [("卢阿公", dt.date(1938, 8, 8), True)])
+    case = _accepted(staff, h, case_type="tekun_application")
+    data = {**investigation(h, today, incomes=[], financial_assets="0", members={0: {"has_able_supporter": False}}),
+            "adl_not_met": ["洗澡"], "tekun_mode": "centralised"}  # fmt: skip
+    case, after = _to_confirm(staff, case, today, data)
+    assert case.data["evidence"][-1]["household_facts"]["tekun_mode"] == "centralised"
+    assert case.data["evidence"][-1]["household_facts"]["members"][0]["self_care"] == "partial"
+    monkeypatch.setattr("minzheng.business.assistance.casework.recheck_selected", lambda number, share: False)
+    case = case_act(user=staff["approver"], case=case, action="approve", opinion="同意认定", on=after)
+    e = Enrollment.objects.get(number=case.data["enrollment_number"])
+    assert (e.person, e.mode, e.classification) == (old, "centralised", "tekun")
