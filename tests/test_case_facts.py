@@ -106,6 +106,8 @@ def test_not_counted_members_and_their_reasons_decide_the_amount(staff, ids, ass
     assert snapshot["recorded_by"] == "f_investigator" and snapshot["visit_date"] == today.isoformat()
     assert snapshot["household_facts"]["members"][0]["name"] == "周秀兰"
     assert "id_number" not in str(snapshot) or snapshot["household_facts"]["members"][0]["id_number"] is None
+    case = case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合条件")
+    assert case.notices.get().content["persons"] == 1  # the 公示 shows who is covered, not the registry
 
 
 def test_bad_facts_are_refused_all_at_once_in_chinese(staff, ids, household_in, assistance_standards):

@@ -228,6 +228,7 @@ def _assess(ctx):
     ctx.case.data["assessment"] = result
     ctx.case.data["assessed_on"] = ctx.today.isoformat()
     ctx.case.data["amount"] = result["monthly_amount"]
+    ctx.case.data["persons"] = result["counted_members"]  # the 公示 shows the counted members, not the registry's
     ctx.data.setdefault("assessment_classification", result["classification"])
 
 
