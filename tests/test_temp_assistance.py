@@ -22,7 +22,7 @@ from minzheng.foundation.audit.models import AuditEvent
 from minzheng.foundation.validation import Refused
 
 from .conftest import ANYANG, RUIAN, TANGXIA
-from .test_cases import INVESTIGATION, _materials
+from .test_cases import _materials, investigation
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def _emergency(staff, household_in, **kw):
 def _to_review(staff, case):
     _materials(staff, case, codes=["application", "authorisation"])
     case_act(user=staff["acceptor"], case=case, action="accept")
-    data = {**INVESTIGATION, "visit_date": _today().isoformat()}
+    data = investigation(case.household, _today())
     return case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="属实", data=data)
 
 
@@ -260,7 +260,7 @@ def test_one_person_cannot_take_an_expenditure_case_to_approval(staff, household
     _materials(staff, case, codes=["application", "authorisation"])
     case_act(user=alone, case=case, action="accept")
     case_act(user=alone, case=case, action="investigate_done", opinion="属实",
-             data={**INVESTIGATION, "visit_date": _today().isoformat()})  # fmt: skip
+             data=investigation(household, _today()))  # fmt: skip
     case = _propose({"reviewer": alone}, case, 1000)
     with pytest.raises(Refused, match="审批与经办分离"):
         case_act(user=alone, case=case, action="approve", opinion="同意", data={"pay_method": "bank"})
@@ -325,8 +325,9 @@ def tekun_at_confirm(staff, household_other, assistance_standards, monkeypatch):
                      applicant=head)  # fmt: skip
     _materials(staff, case, codes=["application", "authorisation", "means_declaration"])
     case_act(user=staff["acceptor"], case=case, action="accept", on=today)
-    data = {**INVESTIGATION, "visit_date": today.isoformat(), "wages_annual": "0", "financial_assets": "0",
-            "has_able_supporter": False, "adl_not_met": [], "tekun_mode": "centralized"}  # fmt: skip
+    data = {**investigation(household, today, incomes=[], financial_assets="0",
+                            members={0: {"has_able_supporter": False}}),
+            "adl_not_met": [], "tekun_mode": "centralized"}  # fmt: skip
     case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="独居老人", data=data, on=today)
     case = case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合特困", on=today)
     after = case.notices.get().end_date + dt.timedelta(days=1)
@@ -337,7 +338,7 @@ def tekun_at_confirm(staff, household_other, assistance_standards, monkeypatch):
 
 def test_tekun_records_the_chosen_mode(staff, tekun_at_confirm):
     case, _ = tekun_at_confirm
-    assert case.data["forms"]["investigate_done"]["tekun_mode"] == "centralized"
+    assert case.data["forms"]["investigate_done"]["tekun_mode"] == "centralised"
 
 
 def test_tekun_mode_is_required(staff, household_other, assistance_standards):
@@ -346,7 +347,7 @@ def test_tekun_mode_is_required(staff, household_other, assistance_standards):
                      applicant=head)  # fmt: skip
     _materials(staff, case, codes=["application", "authorisation", "means_declaration"])
     case_act(user=staff["acceptor"], case=case, action="accept")
-    data = {**INVESTIGATION, "visit_date": _today().isoformat(), "adl_not_met": []}
+    data = {**investigation(household, _today()), "adl_not_met": []}
     with pytest.raises(Exception, match="tekun_mode"):
         case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="独居", data=data)
 

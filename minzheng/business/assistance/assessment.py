@@ -21,7 +21,7 @@ from minzheng.engines.benefits.standards import MissingStandard, Standards, stan
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.validation import errors_zh
 
-from .schemas import AssessmentIn, MemberIn
+from .schemas import NOT_COUNTED_REASONS, AssessmentIn, MemberIn
 
 CENT = Decimal("0.01")
 EXCLUDED_INCOME = {
@@ -159,7 +159,11 @@ def assess(req: AssessmentIn, std: Standards, *, _family_only: bool = False) -> 
     # 1. counted members
     counted = [i for i, m in enumerate(members) if m.counted]
     n = len(counted)
-    not_counted = [names[i] for i in range(len(members)) if i not in counted]
+    not_counted = [
+        names[i] + (f"（{NOT_COUNTED_REASONS[m.not_counted_reason]}）" if m.not_counted_reason else "")
+        for i, m in enumerate(members)
+        if i not in counted
+    ]
     line = f"共同生活的家庭成员 {n} 人：{'、'.join(names[i] for i in counted) or '无'}"
     if not_counted:
         line += f"；不计入：{'、'.join(not_counted)}"

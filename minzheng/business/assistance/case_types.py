@@ -56,8 +56,9 @@ def _application(*, code, name, prefix, program, investigate_form="assistance.in
              "promised_days": review_days},
             {"code": "notice", "name": "公示", "role": "reviewer", "level": "township", "notice_days": 7,
              "day_type": "calendar"},
+            # the 审核确认表 is made once, with the decision (approve/refuse), not printed before it
             {"code": "confirm", "name": "审核确认", "role": "approver", "level": "county", "legal_days": confirm_days,
-             "delegable": True, "documents": ["review_form"]},
+             "delegable": True},
             *TERMINALS,
         ],
         "transitions": [
@@ -172,7 +173,7 @@ def _roll_review(*, code, name, prefix, conditions):
              "promised_days": 10, "documents": ["investigation_form"]},
             {"code": "first_review", "name": "乡镇审核", "role": "reviewer", "level": "township", "promised_days": 5},
             {"code": "confirm", "name": "县级确认", "role": "approver", "level": "county", "legal_days": 10,
-             "delegable": True, "documents": ["review_form"]},
+             "delegable": True},
             {"code": "completed", "name": "已办结", "outcome": "completed"},
             {"code": "terminated", "name": "已终止", "outcome": "terminated"},
         ],

@@ -121,13 +121,23 @@ def _zero_means():
                            non_residential_houses=0, vehicles=0, business_registrations=0, has_able_supporter=None)  # fmt: skip
 
 
+def _registry_members(household) -> list[SimpleNamespace]:
+    rows = household.memberships.filter(valid_to__isnull=True).select_related("person")
+    return [
+        SimpleNamespace(relation=m.relation, person_id=m.person_id, birth_date=m.person.birth_date,
+                        disability_kind=m.person.disability_kind, disability_grade=m.person.disability_grade,
+                        serious_illness=m.person.serious_illness, self_care=m.person.self_care)
+        for m in rows
+    ]  # fmt: skip
+
+
 def temp_estimate(case, on: dt.date, months: int | None = None) -> dict:
     """The explained estimate of the 测算 page for this case's household (the assessment with its
     临时救助 part: standard × counted members × months, months and amount capped by kind, the
     township's approval limit), plus what the household already received for the same event and
     in the period. ``months``: as proposed, else the most the kind allows."""
     from .assessment import assessment_run
-    from .casework import _members
+    from .casework import case_facts, case_request
     from .models import HouseholdMeans
     from .schemas import TempAssistanceIn
     from .simulation import assessment_request
@@ -136,9 +146,12 @@ def temp_estimate(case, on: dt.date, months: int | None = None) -> dict:
     kind = _mode(case)
     std = _standards(case, on)
     max_months = int(std.get("temp_assistance_months", kind))
-    means = HouseholdMeans.objects.filter(household=h).first() or _zero_means()
-    req = assessment_request(region_code=h.region_code, hukou_type=h.hukou_type, as_of=on, means=means,
-                             members=_members(h))  # fmt: skip
+    if case_facts(case) is not None:  # the investigation's facts, once recorded, decide (ADR 0011)
+        req = case_request(case, on)
+    else:  # 先行救助 before any visit: the household's last known means and the registry's members
+        means = HouseholdMeans.objects.filter(household=h).first() or _zero_means()
+        req = assessment_request(region_code=h.region_code, hukou_type=h.hukou_type, as_of=on, means=means,
+                                 members=_registry_members(h))  # fmt: skip
     req.temp_assistance = TempAssistanceIn(kind=kind, months=months or max_months)
     try:
         result = assessment_run(req)

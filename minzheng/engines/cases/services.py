@@ -586,7 +586,9 @@ def _notice_post(case: Case, step: StepDef, day: dt.date) -> PublicNotice:
     """Post the 公示 in the applicant's village/community for ``notice_days`` calendar days counted
     from the day after posting (审核确认办法 第十八条)."""
     spec = case.spec
-    persons = case.household.memberships.filter(valid_to__isnull=True).count() if case.household else 1
+    persons = case.data.get("persons")  # who the decision covers, when the business line says so
+    if persons is None:
+        persons = case.household.memberships.filter(valid_to__isnull=True).count() if case.household else 1
     content = {
         "type": spec.name,
         "name": mask_name(case.applicant.name if case.applicant else ""),

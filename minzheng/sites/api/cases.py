@@ -80,6 +80,11 @@ class ActionOut(Schema):
     form: str
 
 
+class MissingMaterialOut(Schema):
+    code: str
+    name: str
+
+
 class MaterialOut(Schema):
     code: str
     name: str
@@ -117,7 +122,7 @@ class CaseOut(Schema):
     closed_at: dt.datetime | None
     actions: list[ActionOut]
     open_tasks: list[TaskOut]
-    missing_materials: list[str]
+    missing_materials: list[MissingMaterialOut]
     materials: list[MaterialOut]
     documents: list[DocumentOut]
     assessment: dict | None = None
@@ -154,7 +159,7 @@ def case_out(case: Case, messages=()) -> dict:
             for t in spec.actions_from(case.step)
         ],
         "open_tasks": [_task_out(t, flags) for t in tasks],
-        "missing_materials": [] if case.closed else [m.name for m in materials_missing(case)],
+        "missing_materials": [] if case.closed else [{"code": m.code, "name": m.name} for m in materials_missing(case)],
         "materials": [{"code": m.code, "name": m.name, "file_name": m.file.name, "uploaded_at": m.uploaded_at}
                       for m in case.materials.select_related("file").order_by("pk")],
         "documents": [{"id": d.pk, "kind": d.kind, "title": d.title, "created_at": d.created_at}

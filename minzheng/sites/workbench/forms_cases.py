@@ -18,13 +18,19 @@ from decimal import Decimal
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 from django import forms
+from django.utils import timezone
 from pydantic import BaseModel
+from pydantic import ValidationError as PydanticError
 
 from minzheng.business.assistance.casework import ADL_ITEMS, TEKUN_MODE_LABELS
 from minzheng.business.assistance.temporary import PAY_METHODS
 from minzheng.engines.cases.models import CaseType, Channel
+from minzheng.foundation.validation import errors_zh
+
+from .forms_facts import FactsFields
 
 MAX_ATTACHMENTS = 10
+FACTS = "household_facts"  # the investigation's facts: a table per member (forms_facts), not one input
 REGION_PREFIX = re.compile(r"^\d{2,12}$", re.ASCII)
 NAME_SEPARATORS = re.compile(r"[,，、;；\s]+")
 
@@ -42,6 +48,7 @@ FIELD_LABELS = {
     "non_residential_houses": "非居住用房（套）",
     "vehicles": "机动车（辆）",
     "business_registrations": "市场主体登记（户）",
+    "household_facts": "家庭成员、收入与财产",
     "has_able_supporter": "有履行能力的法定义务人",
     "verification_requested": "已申请家庭经济状况核对",
     "adl_not_met": "生活自理能力未达到的项目",
@@ -198,11 +205,13 @@ class ActionForm(forms.Form):
     opinion = forms.CharField(label="意见", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     attachments = MultipleFileField(label="附件", required=False, help_text="PDF、JPG、PNG，可多选")
 
-    def __init__(self, *args, transition, model: type[BaseModel] | None = None, **kwargs):
+    def __init__(self, *args, transition, model: type[BaseModel] | None = None, case=None, **kwargs):
         kwargs.setdefault("prefix", transition.action)
         super().__init__(*args, **kwargs)
         self.transition = transition
+        self.model = model
         self.data_names: list[str] = []
+        self.facts = None  # the household facts of an investigation (forms_facts.FactsFields)
         opinion = self.fields["opinion"]
         opinion.required = transition.opinion_required
         opinion.error_messages["required"] = f"「{transition.name}」须填写意见"
@@ -212,8 +221,12 @@ class ActionForm(forms.Form):
             fields = dict(self.fields)
             self.fields.clear()
             for name, info in model.model_fields.items():
+                if name == FACTS:
+                    continue
                 self.fields[name] = data_field(name, info)
                 self.data_names.append(name)
+            if FACTS in model.model_fields and case is not None:
+                self.facts = FactsFields(self, case=case, today=timezone.localdate())
             self.fields.update(fields)  # opinion and attachments after the data
 
     @property
@@ -230,10 +243,32 @@ class ActionForm(forms.Form):
             if value is None or value == "":
                 continue
             out[name] = _payload_value(value)
+        if self.facts is not None:
+            out[FACTS] = self.facts.payload(self.cleaned_data)
         return out
 
+    def clean(self):
+        """Every error at once: what the inputs accept, and then what the model says of the whole
+        (the same model the engine judges with), on the inputs it concerns."""
+        cleaned = super().clean()
+        if self.model is None:
+            return cleaned
+        try:
+            self.model.model_validate(self.payload())
+        except PydanticError as exc:
+            for key, message in errors_zh(exc.errors()).items():
+                target = self.field_for(f"data.{key}")
+                if target is not None and target in self.errors:
+                    continue  # the input already says what is wrong with it
+                self.add_error(target, message)
+        return cleaned
+
     def field_for(self, key: str) -> str | None:
-        """The form field an engine error key (``opinion``, ``data.investigators.0``) belongs to."""
+        """The form field an engine error key (``opinion``, ``data.investigators.0``,
+        ``data.household_facts.members.1.disability_grade``) belongs to."""
+        if key.startswith(f"data.{FACTS}"):
+            parts = key.split(".")[2:]
+            return self.facts.field_for(parts) if self.facts is not None else None
         name = key.removeprefix("data.").split(".", 1)[0] if key.startswith("data.") else key
         return name if name in self.fields else None
 

@@ -60,6 +60,7 @@ from .forms_cases import (
     ResumeForm,
     region_prefix_clean,
 )
+from .forms_facts import facts_summary
 from .views import _apply_errors
 from .views_benefits import CLASSIFICATIONS
 
@@ -223,7 +224,7 @@ def _data_items(data: dict) -> list[tuple[str, str, bool]]:
         if key == "assessment_classification":
             value = CLASSIFICATIONS.get(value, value)
         value = VALUE_LABELS.get(key, {}).get(value, value) if isinstance(value, str) else value
-        text = _display(value)
+        text = facts_summary(value) if key == "household_facts" and isinstance(value, dict) else _display(value)
         items.append((labels[key], text, len(text) > 40))
     return items
 
@@ -282,7 +283,7 @@ def _detail(request, case: Case, *, forms: dict | None = None, alert: str = "", 
             form = forms.get(f"act:{t.action}")
             if form is None:
                 model = hooks.FORMS.get(t.form) if t.form else None
-                form = ActionForm(transition=t, model=model, initial=dict(previous.get(t.action, {})))
+                form = ActionForm(transition=t, model=model, initial=dict(previous.get(t.action, {})), case=case)
             actions.append(form)
         # one form unfolded: the one that failed, else the step's first primary action (none while
         # a public notice runs: nothing can be decided before it ends)
@@ -408,7 +409,7 @@ def case_act(request, number):
             return _failed(request, case, exc)
         return redirect(_detail_url(case))  # pragma: no cover — the engine refuses every such action
     model = hooks.FORMS.get(t.form) if t.form else None
-    form = ActionForm(request.POST, request.FILES, transition=t, model=model)
+    form = ActionForm(request.POST, request.FILES, transition=t, model=model, case=case)
     key = f"act:{t.action}"
     if not form.is_valid():
         return _invalid(request, case, key, form)
