@@ -520,6 +520,9 @@ def payroll_generate_enqueue(*, user, program, month, region_code: str | None = 
 # ---------------------------------------------------------------- approve
 
 
+MAKER_REFUSAL = "审批人不能是计算该批次的人（双人复核）：请由另一位财务人员审批"
+
+
 def payroll_approve(*, user, cycle: PaymentCycle, seen: dict | None = None) -> PaymentCycle:
     """Approve a calculated cycle (maker-checker: never by the user who calculated it). The cycle
     is frozen from now on; the lines to pay (all but the held ones) are appropriated in the funds
@@ -534,7 +537,7 @@ def payroll_approve(*, user, cycle: PaymentCycle, seen: dict | None = None) -> P
         c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         _move(c, CycleState.APPROVED)
         if c.calculated_by_id == user.pk:
-            raise Refused("审批人不能是计算该批次的人（双人复核）：请由另一位财务人员审批")
+            raise Refused(MAKER_REFUSAL)
         if not c.lines:
             raise Refused("该批次没有发放明细，无需审批")
         if seen is not None and seen != approval_figures(c):
