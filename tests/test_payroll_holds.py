@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from minzheng.business.assistance.sources import SOURCES
@@ -261,6 +262,20 @@ def test_cli_generate_prints_held_and_unpayable_lines(roll, finance, capsys):
     assert (out["lines"], out["total"]) == (2, "2040.50")
     assert out["held"] == {"lines": 1, "amount": "1180.00"}
     assert out["no_account"] == {"lines": 0, "amount": "0.00"}  # the line without an account is the held one
+
+    args = ["--program", "dibao", "--month", f"{month:%Y-%m}"]
+    call_command("payroll", "held", *args)
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    (line,) = out["held_lines"]
+    assert (line["line"], line["payee"], line["amount"], line["held"]) == (2, "陈志明", "1180.00", True)
+    assert "公安死亡登记" in line["reasons"][0] and plain["陈志明"] not in json.dumps(out)
+    with pytest.raises(CommandError, match="理由"):
+        call_command("payroll", "release", *args, "--line", "2", "--user", "finance_b")
+    with pytest.raises(CommandError, match="--user"):
+        call_command("payroll", "release", *args, "--line", "2", "--reason", "经核实本人健在")
+    call_command("payroll", "release", *args, "--line", "2", "--reason", "经核实本人健在", "--user", "finance_b")
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["held"] == {"lines": 0, "amount": "0.00"} and out["no_account"] == {"lines": 1, "amount": "1180.00"}
 
 
 # ---------------------------------------------------------------- item 3: announced

@@ -78,7 +78,7 @@ def deceased(cycle):
         died = None
         if hit.id_index in partner:
             died, records = partner[hit.id_index]
-            evidence += [RECORD_LABELS[r] for r in records]
+            evidence += [label for r, label in RECORD_LABELS.items() if r in records]
         if hit.death_date is not None and hit.death_date < end:
             died = min(d for d in (died, hit.death_date) if d is not None)
             evidence.append(RECORD_LABELS["registry"])
@@ -87,10 +87,12 @@ def deceased(cycle):
         if not evidence:
             continue
         who = f"{hit.name}（{hit.id_masked}）"
-        when = f"，死亡日期 {died:%Y-%m-%d}" if died else ""
+        fact = f"已于 {died:%Y-%m-%d} 死亡" if died else "疑似死亡"
         basis = "、".join(evidence)
         if hit.is_payee:
-            reason = f"收款人{who}有{basis}{when}：暂缓发放，请核实后办理停保或变更收款人（停旧建新）"
+            reason = f"收款人{who}{fact}（{basis}）：暂缓发放，请核实后办理停保；户主死亡的办理停旧建新"
         else:
-            reason = f"保障成员{who}有{basis}{when}：保障金额须经增减员办件调整，暂缓发放，不按原金额发放，也不自动改算"
+            reason = (
+                f"保障成员{who}{fact}（{basis}）：保障金额须经增减员办件调整，暂缓发放，不按原金额发放，也不自动改算"
+            )
         yield Hold(hit.enrollment_id, f"p:{hit.person_id}", reason)
