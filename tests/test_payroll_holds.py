@@ -21,7 +21,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from minzheng.business.assistance.sources import SOURCES
-from minzheng.engines.benefits import bankfiles, holds, payroll
+from minzheng.engines.benefits import bankfiles, holds, payroll, selectors
 from minzheng.engines.benefits import services as svc
 from minzheng.engines.benefits.models import (
     CycleEvent,
@@ -133,6 +133,8 @@ def test_a_payee_with_a_death_record_is_held_not_exported_not_appropriated(roll,
     appropriation = LedgerEntry.objects.get(kind=LedgerKind.APPROPRIATION)
     assert (appropriation.amount, appropriation.lines) == (Decimal("860.50"), 1)
     assert "暂缓发放 1 笔" in CycleEvent.objects.filter(cycle=c).last().note
+    stats = selectors.payroll_statistics(user=None, month=month, level="county")
+    assert sum(r["amount_due"] for r in stats) == Decimal("860.50")  # the held line is not due
     content = payroll.payroll_export(user=maker, cycle=c, format="csv")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert [r[0] for r in rows[1:]] == ["王建国"]  # the held line is not in the bank file
