@@ -175,7 +175,8 @@ class CsvFormat(BankFormat):
             header = _decode(first)
         except FileRefused:
             return False
-        return "," in header and "摘要" in header
+        # a comma-separated header line (the columns themselves are checked by parse_result)
+        return "," in header or "摘要" in header
 
     def result_help(self) -> str:
         return "CSV：导出文件的各列（户主姓名、身份证号、银行账号、金额、摘要）加上“处理结果”（成功/失败）和“失败原因”"
