@@ -139,11 +139,12 @@ def cycle_label(cycle: PaymentCycle) -> str:
     return f"{cycle.month:%Y年%m月}{cycle.program.short_name}发放批次（区划 {cycle.region_code}）"
 
 
-def cycle_summary(cycle: PaymentCycle) -> dict:
+def cycle_summary(cycle: PaymentCycle, flags: dict | None = None) -> dict:
     """The JSON summary the CLI prints and jobs return (money as a string with two decimals): the
     lines and total calculated, the lines held (暂缓发放, not exported) and, among the lines to pay,
-    those without a bank account or payee (they cannot be exported until one is registered)."""
-    flags = cycle_flags(cycle)
+    those without a bank account or payee (they cannot be exported until one is registered;
+    ``flags`` as :func:`cycle_flags` answered, when already known)."""
+    flags = flags if flags is not None else cycle_flags(cycle)
     return {
         "cycle": cycle.pk,
         "program": cycle.program_id,
@@ -153,8 +154,11 @@ def cycle_summary(cycle: PaymentCycle) -> dict:
         "persons": cycle.persons,
         "total": f"{money(cycle.total):.2f}",
         "held": {"lines": cycle.held_lines, "amount": f"{money(cycle.held_total):.2f}"},
-        "no_account": {"lines": flags["no_account"][0], "amount": f"{flags['no_account'][1]:.2f}"},
-        "no_payee": {"lines": flags["no_payee"][0], "amount": f"{flags['no_payee'][1]:.2f}"},
+        **{
+            key: {"lines": flags[key][0], "amount": f"{flags[key][1]:.2f}"}
+            for key in FLAGS
+            if key in flags  # ``flags={}``: the stored figures only
+        },
         "state": cycle.state,
     }
 
@@ -319,7 +323,8 @@ def payroll_generate(*, user, program, month, region_code: str | None = None) ->
                     )
             cycle = PaymentCycle.objects.create(program=prog, month=month, region_code=code)
         cycle.program = prog
-        before = cycle_summary(cycle) if cycle.state == CycleState.CALCULATED else None
+        # before: the stored figures only (the old lines' flags are not worth a pass over them)
+        before = cycle_summary(cycle, flags={}) if cycle.state == CycleState.CALCULATED else None
         _move(cycle, CycleState.CALCULATED)
         upper = prefix_upper(prefix)
         sql = GENERATE_SQL.format(
@@ -339,13 +344,14 @@ def payroll_generate(*, user, program, month, region_code: str | None = None) ->
         _holds_apply(cycle, _holds_find(cycle))
         cycle.calculated_by, cycle.calculated_at = _actor(user), timezone.now()
         cycle.save()
+        flags = cycle_flags(cycle)
         note = f"{'重新' if before else ''}计算：{cycle.lines} 笔，{cycle.persons} 人，{cycle.total:.2f} 元"
-        note += flags_note(cycle)
+        note += flags_note(cycle, flags)
         _event(cycle, user, note)
         audit_record(
             action="calculate", object_type="benefits.cycle", object_id=cycle.pk, region_code=code,
             summary=f"{cycle_label(cycle)} {note}",
-            changes={"before": before, "after": cycle_summary(cycle)},
+            changes={"before": before, "after": cycle_summary(cycle, flags)},
         )  # fmt: skip
         transaction.on_commit(lambda: _announce(cycle, user))
     return cycle
@@ -380,17 +386,22 @@ def _holds_apply(cycle: PaymentCycle, found: list[EntitlementHold]) -> None:
     for k, h in wanted.items():
         if k in existing and existing[k].reason != h.reason:
             EntitlementHold.objects.filter(pk=existing[k].pk).update(reason=h.reason)
-    _holds_mark(cycle)
+    _holds_mark(cycle, fresh=True)
 
 
-def _holds_mark(cycle: PaymentCycle) -> None:
+def _holds_mark(cycle: PaymentCycle, *, fresh: bool = False) -> None:
     """Lines of the calculated cycle: held while an unreleased hold names their enrollment, else
-    to pay; the cycle's held count and amount."""
+    to pay; the cycle's held count and amount. ``fresh``: the lines were just inserted, all to
+    pay (no pass over a million lines when nothing is held)."""
     active = set(
         EntitlementHold.objects.filter(cycle=cycle, released_at__isnull=True).values_list("enrollment_id", flat=True)
     )
     lines = Entitlement.objects.filter(cycle=cycle)
-    lines.filter(status=LineStatus.HELD).exclude(enrollment_id__in=active).update(status=LineStatus.PENDING)
+    if fresh and not active:
+        cycle.held_lines, cycle.held_total = 0, Decimal("0.00")
+        return
+    if not fresh:
+        lines.filter(status=LineStatus.HELD).exclude(enrollment_id__in=active).update(status=LineStatus.PENDING)
     ids = sorted(active)
     for i in range(0, len(ids), BATCH):
         lines.filter(enrollment_id__in=ids[i : i + BATCH], status=LineStatus.PENDING).update(status=LineStatus.HELD)
