@@ -18,7 +18,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from minzheng.business.assistance.sources import SOURCES
 from minzheng.engines.benefits import bankfiles, holds, payroll, selectors
@@ -357,3 +360,64 @@ def test_detect_result_format_by_content_not_name():
     )
     with pytest.raises(bankfiles.FileRefused, match="CSV"):
         bankfiles.detect_result_format(b"hello world", ["csv"])
+
+
+# ---------------------------------------------------------------- the set-based join, against a naive one
+
+
+@pytest.fixture
+def families(assistance_standards, county_user, ids):
+    """Four households of three in 安阳 on 低保 (the last one as a 单人户 of its second member)."""
+    from .conftest import ANYANG_VILLAGE
+
+    out = []
+    for i in range(4):
+        people = [
+            registry.person_create(user=county_user, data={"name": f"{'赵钱孙李'[i]}{'甲乙丙'[j]}", "id_number": ids(),
+                                                           "hukou_type": "urban", "region_code": ANYANG_VILLAGE})
+            for j in range(3)
+        ]  # fmt: skip
+        h = registry.household_create(user=county_user, head=people[0], members=[(p, "child") for p in people[1:]],
+                                      data={"region_code": ANYANG_VILLAGE, "hukou_type": "urban"})  # fmt: skip
+        svc.enrollment_create(user=county_user, program="dibao", household=h, monthly_amount="500",
+                              persons_covered=1 if i == 3 else 3, person=people[1] if i == 3 else None,
+                              start_month=month_shift(this_month(), -3))  # fmt: skip
+        out.append((h, people))
+    return out
+
+
+@pytest.mark.django_db
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(dead=st.sets(st.integers(0, 11)), ended=st.sets(st.integers(0, 11)))
+def test_lines_of_persons_matches_a_line_by_line_reading(families, finance, dead, ended):
+    """``holds.lines_of_persons`` (one statement from the persons' side) finds exactly what reading
+    every line would: the payee, and the members whose membership is open (for a 单人户 only that
+    person), of each line."""
+    from minzheng.engines.benefits.models import Enrollment
+    from minzheng.foundation.registry.models import Membership
+
+    people = [p for _, ps in families for p in ps]
+    with transaction.atomic():
+        for i in ended:
+            if i % 3:  # a head stays a member
+                Membership.objects.filter(person=people[i], valid_to__isnull=True).update(valid_to=this_month())
+        cycle = payroll.payroll_generate(user=finance[0], program="dibao", month=this_month())
+        dead_ids = {people[i].pk for i in dead}
+        got = {
+            (h.enrollment_id, h.person_id, h.is_payee)
+            for h in holds.lines_of_persons(cycle, person_ids=sorted(dead_ids))
+        }
+        want = set()
+        for e in Enrollment.objects.filter(program_id="dibao").select_related("household"):
+            payee = e.person_id or e.household.head_id
+            members = set(
+                Membership.objects.filter(household_id=e.household_id, valid_to__isnull=True).values_list(
+                    "person_id", flat=True
+                )
+            )
+            if e.person_id:
+                members &= {e.person_id}
+            for pid in (members | {payee}) & dead_ids:
+                want.add((e.pk, pid, pid == payee))
+        assert got == want
+        transaction.set_rollback(True)
