@@ -66,7 +66,7 @@ def home(request):
 
     tasks = cases.inbox(user)
     flags = cases.Flags.today()
-    payroll_todo = cycles_to_approve(user)
+    payroll_todo = list(cycles_to_approve(user)[:10])
     context = {
         # caseworkers start from their inbox (待办): the first tasks by deadline, and the counts
         "tasks": [(t, flags.of(t.due_date)) for t in tasks[:10]],
@@ -74,7 +74,8 @@ def home(request):
         "tasks_overdue": tasks.filter(due_date__lt=flags.today_).count(),
         "tasks_near": tasks.filter(due_date__gte=flags.today_, due_date__lte=flags.warn_until).count(),
         "calendar_warning": cases.calendar_warning(),
-        "payroll_todo": payroll_todo[:10],  # 发放批次 awaiting this finance officer's approval
+        "payroll_todo": payroll_todo,  # 发放批次 awaiting this finance officer's approval
+        "payroll_names": region_names(c.region_code for c in payroll_todo),
         "grants": grants,
         "persons": Person.objects.for_user(user).count(),
         "households": Household.objects.for_user(user).count(),
