@@ -9,6 +9,10 @@ payee and the bank account (ciphertext copied, never decrypted). Re-running a ca
 deletes and re-inserts its lines in one transaction, so it is idempotent; an approved cycle is
 frozen (民发〔2021〕57号 第二十五条: paid monthly, 社会化发放, into the recipient's account).
 
+Registered hold checks (:mod:`.holds`) run over the whole cycle at every calculation; a line they
+hold (暂缓发放: e.g. its payee is recorded dead) is not exported nor appropriated until a finance
+user releases it, before approval, with a reason.
+
 Every line carries a reference, ``<prefix><yyyymm>-<region prefix>-<line no>`` (``-B<n>`` for the
 n-th reissue), e.g. ``DB202612-330381-000123``: unique across cycles (cycles of a program and month
 never overlap), written into the bank file's 摘要 and read back from the bank's result file.
@@ -170,17 +174,25 @@ FLAGS = {
 }
 
 
+def _flag_aggregates() -> dict:
+    return {
+        **{f"n_{k}": Count("id", filter=q) for k, q in FLAGS.items()},
+        **{f"t_{k}": Sum("amount", filter=q) for k, q in FLAGS.items()},
+    }
+
+
+def _flags_of(agg: dict) -> dict[str, tuple[int, Decimal]]:
+    return {k: (agg[f"n_{k}"] or 0, money(agg[f"t_{k}"])) for k in FLAGS}
+
+
 def cycle_flags(cycle: PaymentCycle) -> dict[str, tuple[int, Decimal]]:
     """(lines, amount) of the cycle's lines to pay without a payee or without a bank account, in
     one pass over the cycle's lines."""
     if not cycle.pk:
         return {k: (0, Decimal("0.00")) for k in FLAGS}
-    qs = Entitlement.objects.filter(cycle_id=cycle.pk, status=LineStatus.PENDING)
-    agg = qs.aggregate(
-        **{f"n_{k}": Count("id", filter=q) for k, q in FLAGS.items()},
-        **{f"t_{k}": Sum("amount", filter=q) for k, q in FLAGS.items()},
+    return _flags_of(
+        Entitlement.objects.filter(cycle_id=cycle.pk, status=LineStatus.PENDING).aggregate(**_flag_aggregates())
     )
-    return {k: (agg[f"n_{k}"] or 0, money(agg[f"t_{k}"])) for k in FLAGS}
 
 
 def flags_note(cycle: PaymentCycle, flags: dict | None = None) -> str:
@@ -337,14 +349,19 @@ def payroll_generate(*, user, program, month, region_code: str | None = None) ->
             _batch(cur, PG_BATCH)
             cur.execute(sql, params)
             _batch(cur, PG_BATCH_END)
+        # one pass over the new lines (all to pay until the holds are marked): totals and flags
         agg = Entitlement.objects.filter(cycle=cycle).aggregate(
-            lines=Count("id"), persons=Sum("persons_covered"), total=Sum("amount")
+            lines=Count("id"), persons=Sum("persons_covered"), total=Sum("amount"), **_flag_aggregates()
         )
         cycle.lines, cycle.persons, cycle.total = agg["lines"], agg["persons"] or 0, money(agg["total"])
-        _holds_apply(cycle, _holds_find(cycle))
+        held = _holds_apply(cycle, _holds_find(cycle))
         cycle.calculated_by, cycle.calculated_at = _actor(user), timezone.now()
         cycle.save()
-        flags = cycle_flags(cycle)
+        flags = _flags_of(agg)
+        for i in range(0, len(held), BATCH):  # the held lines are not to pay: their flags come off
+            part = Entitlement.objects.filter(cycle=cycle, enrollment_id__in=held[i : i + BATCH])
+            for k, (n, amount) in _flags_of(part.aggregate(**_flag_aggregates())).items():
+                flags[k] = (flags[k][0] - n, flags[k][1] - amount)
         note = f"{'重新' if before else ''}计算：{cycle.lines} 笔，{cycle.persons} 人，{cycle.total:.2f} 元"
         note += flags_note(cycle, flags)
         _event(cycle, user, note)
@@ -360,19 +377,26 @@ def payroll_generate(*, user, program, month, region_code: str | None = None) ->
 # ---------------------------------------------------------------- holds (暂缓发放)
 
 
-def _holds_find(cycle: PaymentCycle) -> list[holds.Hold]:
-    """Every hold the registered checks find in the cycle: each check once over all its lines."""
+def _holds_find(cycle: PaymentCycle) -> list[EntitlementHold]:
+    """Every hold the registered checks find in the cycle (each check once over all its lines),
+    as unsaved rows; a hold naming an enrollment without a line in the cycle is ignored."""
     found: dict[tuple, holds.Hold] = {}
     for check in holds.checks_for(cycle.program_id):
         for h in check.run(cycle):
             found.setdefault((h.enrollment_id, check.code, h.subject), h)
+    named = sorted({k[0] for k in found})
+    in_cycle: set[int] = set()
+    for i in range(0, len(named), BATCH):
+        lines = Entitlement.objects.filter(cycle=cycle, enrollment_id__in=named[i : i + BATCH])
+        in_cycle.update(lines.values_list("enrollment_id", flat=True))
     return [
         EntitlementHold(cycle=cycle, enrollment_id=k[0], rule=k[1], subject=k[2][:70], reason=h.reason[:300])
         for k, h in found.items()
+        if k[0] in in_cycle
     ]
 
 
-def _holds_apply(cycle: PaymentCycle, found: list[EntitlementHold]) -> None:
+def _holds_apply(cycle: PaymentCycle, found: list[EntitlementHold]) -> list[int]:
     """Keep the cycle's hold rows in step with what the checks found (a released hold stays
     released while its reason stands; a hold whose reason is gone is removed), mark the lines with
     an unreleased hold as held, and count them on the cycle."""
@@ -386,26 +410,30 @@ def _holds_apply(cycle: PaymentCycle, found: list[EntitlementHold]) -> None:
     for k, h in wanted.items():
         if k in existing and existing[k].reason != h.reason:
             EntitlementHold.objects.filter(pk=existing[k].pk).update(reason=h.reason)
-    _holds_mark(cycle, fresh=True)
+    return _holds_mark(cycle, fresh=True)
 
 
-def _holds_mark(cycle: PaymentCycle, *, fresh: bool = False) -> None:
+def _holds_mark(cycle: PaymentCycle, *, fresh: bool = False) -> list[int]:
     """Lines of the calculated cycle: held while an unreleased hold names their enrollment, else
     to pay; the cycle's held count and amount. ``fresh``: the lines were just inserted, all to
-    pay (no pass over a million lines when nothing is held)."""
+    pay (no pass over a million lines when nothing is held). Returns the held enrollments' ids."""
     active = set(
         EntitlementHold.objects.filter(cycle=cycle, released_at__isnull=True).values_list("enrollment_id", flat=True)
     )
     lines = Entitlement.objects.filter(cycle=cycle)
     if fresh and not active:
         cycle.held_lines, cycle.held_total = 0, Decimal("0.00")
-        return
+        return []
     if not fresh:
         lines.filter(status=LineStatus.HELD).exclude(enrollment_id__in=active).update(status=LineStatus.PENDING)
     ids = sorted(active)
-    for i in range(0, len(ids), BATCH):
-        lines.filter(enrollment_id__in=ids[i : i + BATCH], status=LineStatus.PENDING).update(status=LineStatus.HELD)
-    cycle.held_lines, cycle.held_total = _totals(lines.filter(status=LineStatus.HELD))
+    cycle.held_lines, cycle.held_total = 0, Decimal("0.00")
+    for i in range(0, len(ids), BATCH):  # through the (enrollment, cycle) index, not over every line
+        part = lines.filter(enrollment_id__in=ids[i : i + BATCH])
+        part.filter(status=LineStatus.PENDING).update(status=LineStatus.HELD)
+        n, total = _totals(part)
+        cycle.held_lines, cycle.held_total = cycle.held_lines + n, cycle.held_total + total
+    return ids
 
 
 def held_lines(cycle: PaymentCycle) -> list[dict]:
