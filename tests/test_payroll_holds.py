@@ -347,9 +347,9 @@ def test_the_result_file_layout_is_recognised_from_its_content(roll, finance):
     cycle.refresh_from_db()
     assert cycle.bank_formats == ["fixed_gb18030", "csv"] and cycle.bank_format == "csv"
     res = payroll.payroll_reconcile(user=maker, cycle=cycle, content=fixed_result(fixed))
-    assert (res.paid, res.state) == (2, "reconciled")
+    assert (res.paid, res.state, res.format) == (2, "reconciled", "fixed_gb18030")
     res = payroll.payroll_reconcile(user=maker, cycle=cycle, content=csv_result(csv_export))
-    assert (res.paid, res.unchanged) == (0, 2)
+    assert (res.paid, res.unchanged, res.format) == (0, 2, "csv")
 
 
 def test_detect_result_format_by_content_not_name():

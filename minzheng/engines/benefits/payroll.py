@@ -716,6 +716,7 @@ class ReconcileResult:
     pending: int = 0
     state: str = ""
     report: list[str] = field(default_factory=list)
+    format: str = ""  # the layout recognised from the file's content
 
 
 def exported_formats(cycle: PaymentCycle) -> list[str]:
@@ -803,7 +804,7 @@ def payroll_reconcile(*, user, cycle: PaymentCycle, content: bytes, workers: int
             report.sort(key=lambda s: int(re.match(r"第(\d+)行", s)[1]))
             raise ReconcileRefused(report)
 
-        res = ReconcileResult()
+        res = ReconcileResult(format=fmt.code)
         paid_ids, failed_by_reason = [], {}
         for row, line, result in matched:
             if line[3] == result:

@@ -877,6 +877,7 @@ def payroll_reconcile(request, pk):
         form.add_error("file", "；".join(getattr(exc, "messages", None) or [str(exc)]))
         return _cycle_page(request, cycle, reconcile_form=form, status=409 if isinstance(exc, Refused) else 403)
     text = f"对账完成：到账 {res.paid} 笔 {res.paid_total:,.2f} 元，失败 {res.failed} 笔 {res.failed_total:,.2f} 元"
+    text += f"（回盘文件格式：{bankfiles.FORMATS[res.format].label}）" if res.format in bankfiles.FORMATS else ""
     if res.unchanged:
         text += f"，{res.unchanged} 笔此前已对账"
     if res.pending:

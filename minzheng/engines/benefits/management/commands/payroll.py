@@ -203,6 +203,7 @@ class Command(BaseCommand):
             data.update(
                 paid=result.paid, paid_total=f"{result.paid_total:.2f}", failed=result.failed,
                 failed_total=f"{result.failed_total:.2f}", unchanged=result.unchanged, pending=result.pending,
+                result_format=result.format,
             )  # fmt: skip
             return self.emit(data)
         if action == "reissue":
