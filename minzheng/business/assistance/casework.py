@@ -350,7 +350,7 @@ def approval_decision(case, status):
         Note(REMEDY),
     ]
     return Document(title="最低生活保障审核确认决定书" if case.spec.program == "dibao" else f"{case.spec.name}批准决定书",
-                    number=doc_number(case, "批"), addressee=addressee(case), blocks=blocks,
+                    number=doc_number(case, "批", level), addressee=addressee(case), blocks=blocks,
                     issuer=office_name(case, level), issued_on=timezone.localdate())  # fmt: skip
 
 
@@ -495,5 +495,5 @@ def temp_decision(case, status):
         Fields([("救助金额（元）", case.data.get("amount", "")), ("决定日期", timezone.localdate())]),
         Note(REMEDY),
     ]
-    return Document(title="临时救助决定书", number=doc_number(case, "临"), addressee=addressee(case), blocks=blocks,
+    return Document(title="临时救助决定书", number=doc_number(case, "临", level), addressee=addressee(case), blocks=blocks,
                     issuer=office_name(case, level), issued_on=timezone.localdate())  # fmt: skip
