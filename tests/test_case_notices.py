@@ -172,3 +172,41 @@ def test_the_approval_tells_the_opener_what_happened(
         .last()
     )
     assert note.body == f"办件 {case.number}（最低生活保障申请）已办结，结果：批准。"
+
+
+# ---------------------------------------------------------------- 8: the notice period on pages
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_pages_show_the_notice_period_and_the_deadline_apart(staff, household_in, assistance_standards):
+    """Home, inbox and case page of the reviewer while the 公示 runs: the period 12-08 至 12-14
+    and the step's deadline (three working days after the notice ends) — the deadline used to be
+    shown as "公示至"."""
+    from django.test import Client
+
+    from minzheng.engines.cases.models import PublicNotice, Task, TaskState
+
+    household, head, _ = household_in
+    today = timezone.localdate()
+    case = _accepted(staff["acceptor"], household, head, "dibao_application")
+    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="入户核实，情况属实", on=today,
+             data={"investigators": ["周明", "吴芳"], "visit_date": today.isoformat(), "findings": "家中两人。",
+                   "wages_annual": "6000", "financial_assets": "3000", "houses": 1})  # fmt: skip
+    case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合低保条件", on=today)
+    notice = PublicNotice.objects.get(case=case)
+    task = Task.objects.get(case=case, state=TaskState.OPEN)
+    assert task.due_date > notice.end_date
+    client = Client()
+    client.force_login(staff["reviewer"])
+    short = f"公示 {notice.start_date:%m-%d} 至 {notice.end_date:%m-%d}"
+    for url in ("/", "/cases/inbox/"):
+        page = _text(client.get(url))
+        assert short in page, url
+        assert f"办理期限 {task.due_date:%m-%d}" in page or f"办理期限 {task.due_date:%Y-%m-%d}" in page, url
+        assert "公示至" not in page, url
+    page = _text(client.get(f"/cases/{case.number}/"))
+    assert f"公示期 {notice.start_date:%Y-%m-%d} 至 {notice.end_date:%Y-%m-%d}" in page
+    assert f"本环节期限 {task.due_date:%Y-%m-%d}" in page and "公示至" not in page

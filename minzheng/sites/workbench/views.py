@@ -66,7 +66,7 @@ def home(request):
     flags = cases.Flags.today()
     context = {
         # caseworkers start from their inbox (待办): the first tasks by deadline, and the counts
-        "tasks": [(t, flags.of(t.due_date)) for t in tasks[:10]],
+        "tasks": [(t, "" if t.notice else flags.of(t.due_date)) for t in cases.tasks_with_notices(tasks[:10])],
         "tasks_open": tasks.count(),
         "tasks_overdue": tasks.filter(due_date__lt=flags.today_).count(),
         "tasks_near": tasks.filter(due_date__gte=flags.today_, due_date__lte=flags.warn_until).count(),

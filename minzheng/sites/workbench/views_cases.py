@@ -140,7 +140,7 @@ def inbox(request):
     page = _page(request, qs)
     flags = selectors.Flags.today()
     rows = []
-    for t in page:
+    for t in selectors.tasks_with_notices(page):
         noticing = bool(t.not_before and flags.today_ < t.not_before)
         rows.append({"task": t, "flag": "" if noticing else flags.of(t.due_date), "noticing": noticing})
     context = {
