@@ -43,6 +43,7 @@ from minzheng.foundation.accounts.scoping import ALL, has_permission, user_prefi
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.files.models import StoredFile
 from minzheng.foundation.files.services import file_response, file_store
+from minzheng.foundation.money import as_decimal, is_money_label, yuan
 from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names, region_prefix
@@ -198,8 +199,9 @@ def _data_items(data: dict) -> list[tuple[str, str, bool]]:
             continue
         if key == "assessment_classification":
             value = CLASSIFICATIONS.get(value, value)
-        text = _display(value)
-        items.append((DATA_LABELS[key], text, len(text) > 40))
+        label = DATA_LABELS[key]
+        text = yuan(value) if is_money_label(label) and as_decimal(value) is not None else _display(value)
+        items.append((label, text, len(text) > 40))
     return items
 
 
