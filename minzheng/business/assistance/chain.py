@@ -72,9 +72,7 @@ def assistance_chain(*, user, household, kinds=None) -> list[Entry]:
         for ev in events:
             e = ev.enrollment
             title = f"{e.program.short_name} {EventKind(ev.kind).label}"
-            detail = (
-                f"{e.number}，自 {ev.effective_month:%Y-%m} 起 {ev.persons_covered} 人，月金额 {yuan(ev.monthly_amount)} 元"
-            )
+            detail = f"{e.number}，自 {ev.effective_month:%Y-%m} 起 {ev.persons_covered} 人，月金额 {yuan(ev.monthly_amount)} 元"
             if ev.note:
                 detail += f"；{ev.note}"
             out.append(Entry(ev.created_at, "enrollment", title, detail, _link("enrollment_detail", e.pk)))

@@ -352,7 +352,7 @@ def case_act(
         opinion = (opinion or "").strip()
         if t.opinion_required and not opinion:
             raise ValidationError({"opinion": f"「{t.name}」须填写意见"})
-        clean = _form_data(t, data or {})
+        clean = _form_data(t, data or {}, case=case, day=day)
         ctx = hooks.ActContext(
             case=case, user=user, action=action, source=case.step, target=t.to, opinion=opinion, data=clean,
             today=day, params=spec.params,
@@ -372,14 +372,50 @@ def _role_name(code: str) -> str:
     return Role.objects.filter(code=code).values_list("name", flat=True).first() or code
 
 
-def _form_data(t: TransitionDef, data: dict) -> dict:
+ACT_DATE_MAX_AGE_DAYS = 366  # a visit or re-check typed as more than a year back is a typing slip (1900-01-01)
+
+
+def act_date_errors(*, case: Case, form: str, data: dict, day: dt.date) -> dict[str, str]:
+    """The dates of acts of the case in ``data`` (``hooks.case_act_dates``) that are out of sense,
+    with the reason: before the case was registered (an investigation cannot precede the
+    application), after the day of the action, or more than a year back."""
+    opened = timezone.localdate(case.opened_at) if case.opened_at else None
+    errors = {}
+    for name in hooks.ACT_DATES.get(form, ()):
+        value = data.get(name)
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                continue  # the form's own check names a malformed date
+        if not isinstance(value, dt.date):
+            continue
+        earliest = day - dt.timedelta(days=ACT_DATE_MAX_AGE_DAYS)
+        if value > day:
+            errors[name] = f"不能晚于办理当天（{day:%Y-%m-%d}）"
+        elif opened is not None and value < opened:
+            errors[name] = f"不能早于申请登记日期（{opened:%Y-%m-%d}）"
+        elif value < earliest:
+            errors[name] = f"不能早于一年前（{earliest:%Y-%m-%d}），请核对日期"
+    return errors
+
+
+def _form_data(t: TransitionDef, data: dict, *, case: Case, day: dt.date) -> dict:
+    """The action's data checked by its form, every problem at once (the form's own and the dates
+    of acts out of sense), keyed ``data.<field>``."""
     if not t.form:
         return data
+    errors: dict[str, str] = {}
+    clean = None
     try:
-        return hooks.FORMS[t.form].model_validate(data).model_dump(mode="json")
+        clean = hooks.FORMS[t.form].model_validate(data).model_dump(mode="json")
     except PydanticError as exc:
         errors = errors_zh(exc.errors())
-        raise ValidationError({f"data.{k}" if k else "data": v for k, v in errors.items()}) from exc
+    for name, msg in act_date_errors(case=case, form=t.form, data=clean or data, day=day).items():
+        errors.setdefault(name, msg)
+    if errors:
+        raise ValidationError({f"data.{k}" if k else "data": v for k, v in errors.items()})
+    return clean
 
 
 def _transition_apply(case: Case, spec: Definition, t: TransitionDef, task: Task, ctx, role: str, attachments) -> None:

@@ -18,10 +18,14 @@ from decimal import Decimal
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 from django import forms
+from django.utils import timezone
 from pydantic import BaseModel
+from pydantic import ValidationError as PydanticError
 
 from minzheng.business.assistance.casework import ADL_ITEMS
 from minzheng.engines.cases.models import CaseType, Channel
+from minzheng.engines.cases.services import act_date_errors
+from minzheng.foundation.validation import errors_zh
 
 MAX_ATTACHMENTS = 10
 REGION_PREFIX = re.compile(r"^\d{2,12}$", re.ASCII)
@@ -181,10 +185,10 @@ class ActionForm(forms.Form):
     opinion = forms.CharField(label="意见", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     attachments = MultipleFileField(label="附件", required=False, help_text="PDF、JPG、PNG，可多选")
 
-    def __init__(self, *args, transition, model: type[BaseModel] | None = None, **kwargs):
+    def __init__(self, *args, transition, model: type[BaseModel] | None = None, case=None, **kwargs):
         kwargs.setdefault("prefix", transition.action)
         super().__init__(*args, **kwargs)
-        self.transition = transition
+        self.transition, self.model, self.case = transition, model, case
         self.data_names: list[str] = []
         opinion = self.fields["opinion"]
         opinion.required = transition.opinion_required
@@ -198,6 +202,33 @@ class ActionForm(forms.Form):
                 self.fields[name] = data_field(name, info)
                 self.data_names.append(name)
             self.fields.update(fields)  # opinion and attachments after the data
+
+    def clean(self):
+        """Every error at once: beside the inputs' own checks, the action's data form (two
+        investigators, the visit not in the future …) and the engine's dates-within-sense judge
+        the fields that passed, so a caseworker corrects the form in one go, not error by error."""
+        cleaned = super().clean()
+        if self.model is None:
+            return cleaned
+        payload = self.payload()
+        try:
+            self.model.model_validate(payload)
+        except PydanticError as exc:
+            for key, msg in errors_zh(exc.errors()).items():
+                self._add_data_error(key, msg)
+        if self.case is not None:
+            day = timezone.localdate()
+            for name, msg in act_date_errors(case=self.case, form=self.transition.form, data=payload, day=day).items():
+                self._add_data_error(name, msg)
+        return cleaned
+
+    def _add_data_error(self, key: str, msg: str) -> None:
+        name = key.split(".", 1)[0]
+        if name in self.fields:
+            if name not in self.errors:  # an input already refused keeps its own message
+                self.add_error(name, msg)
+        elif not key:
+            self.add_error(None, msg)
 
     @property
     def data_items(self):

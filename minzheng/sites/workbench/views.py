@@ -241,6 +241,8 @@ def household_detail(request, pk):
         "names": region_names([household.region_code]),
         "add_form": MemberAddForm(),
         "end_form": MemberEndForm(),
+        # 登记申请 with this household already chosen, for a user who may open cases where it lives
+        "can_open_case": has_permission(request.user, "cases.open", household.region_code),
     }
     return render(request, "workbench/household_detail.html", context)
 

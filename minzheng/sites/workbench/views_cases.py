@@ -338,7 +338,15 @@ def _failed(request, case, exc, *, key: str = "", form=None, field_for=None):
 
 
 def _invalid(request, case, key: str, form):
-    return _detail(request, case, forms={key: form}, alert="提交的内容有误，请按提示更正", status=422)
+    """Every error of the form, each on its input and all of them listed at the top."""
+    lines = [
+        (f"{form.fields[name].label}：" if name in form.fields else "") + str(m).rstrip("。")
+        for name, errors in form.errors.items()
+        for m in errors
+    ]
+    return _detail(
+        request, case, forms={key: form}, alert="提交的内容有误，请按提示更正：" + "；".join(lines), status=422
+    )
 
 
 @login_required
@@ -361,7 +369,7 @@ def case_act(request, number):
             return _failed(request, case, exc)
         return redirect(_detail_url(case))  # pragma: no cover — the engine refuses every such action
     model = hooks.FORMS.get(t.form) if t.form else None
-    form = ActionForm(request.POST, request.FILES, transition=t, model=model)
+    form = ActionForm(request.POST, request.FILES, transition=t, model=model, case=case)
     key = f"act:{t.action}"
     if not form.is_valid():
         return _invalid(request, case, key, form)
