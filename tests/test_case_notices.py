@@ -210,3 +210,10 @@ def test_pages_show_the_notice_period_and_the_deadline_apart(staff, household_in
     page = _text(client.get(f"/cases/{case.number}/"))
     assert f"公示期 {notice.start_date:%Y-%m-%d} 至 {notice.end_date:%Y-%m-%d}" in page
     assert f"本环节期限 {task.due_date:%Y-%m-%d}" in page and "公示至" not in page
+
+    # the citizen's progress lookup: the 公示期, and apart from it the step's deadline
+    html = Client().post("/portal/lookup/", {"number": case.number, "id6": head.id_number[-6:]}).content.decode()
+    lookup = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    day = "{d.year}年{d.month}月{d.day}日".format
+    assert f"公示期 {day(d=notice.start_date)} 至 {day(d=notice.end_date)}" in lookup
+    assert f"本环节办理期限 {day(d=task.due_date)}前" in lookup
