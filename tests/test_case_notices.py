@@ -217,3 +217,39 @@ def test_pages_show_the_notice_period_and_the_deadline_apart(staff, household_in
     day = "{d.year}年{d.month}月{d.day}日".format
     assert f"公示期 {day(d=notice.start_date)} 至 {day(d=notice.end_date)}" in lookup
     assert f"本环节办理期限 {day(d=task.due_date)}前" in lookup
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_documents_of_one_office_get_distinct_numbers():
+    """Eight documents of one office numbered at the same moment: the series row lock hands out
+    1…8 once each; the same subject asked for twice at once gets one number (PostgreSQL)."""
+    from django.db import connection, connections
+
+    from minzheng.foundation.numbering.services import number_issue
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    import threading
+
+    barrier = threading.Barrier(10)
+    got: list[str] = []
+
+    def run(subject):
+        try:
+            barrier.wait()
+            got.append(number_issue(series="doc:330381001000:受:2026", subject=subject,
+                                    render=lambda n: f"受〔2026〕{n}号"))  # fmt: skip
+        finally:
+            connections.close_all()
+
+    subjects = [f"cases.case:{i}:acceptance_notice:{i}" for i in range(8)] + ["cases.case:99:x:1"] * 2
+    threads = [threading.Thread(target=run, args=(s,)) for s in subjects]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(set(got), key=lambda t: int(re.search(r"〕(\d+)号", t).group(1))) == [
+        f"受〔2026〕{n}号" for n in range(1, 10)
+    ]
+    assert len(got) == 10 and IssuedNumber.objects.count() == 9
