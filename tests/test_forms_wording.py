@@ -334,3 +334,39 @@ def test_the_investigation_form_shows_every_error_at_once(case_staff, household_
     assert "确保" not in page
     case.refresh_from_db()
     assert case.step == "investigate"
+
+
+def test_structured_input_errors_never_pass_english_through():
+    """pydantic → Chinese (foundation/validation.py): the kinds once passed through in English
+    now read in Chinese; a validator's own Chinese message is kept."""
+    import enum
+    from decimal import Decimal
+
+    from pydantic import BaseModel, Field, ValidationError, field_validator
+
+    from minzheng.foundation.validation import errors_zh
+
+    class Kind(enum.Enum):
+        A = "a"
+        B = "b"
+
+    class M(BaseModel):
+        kind: Kind
+        step: int = Field(multiple_of=5)
+        amount: Decimal = Field(max_digits=6, decimal_places=2)  # 12345.5: five whole digits of four
+        mail: str
+
+        @field_validator("mail")
+        @classmethod
+        def _mail(cls, v):
+            if "@" not in v:
+                raise ValueError("not an address")  # a library-style English message
+            return v
+
+    with pytest.raises(ValidationError) as exc:
+        M(kind="c", step=7, amount="12345.5", mail="x")
+    errors = errors_zh(exc.value.errors())
+    assert errors == {"kind": "取值须为：a、b", "step": "须为 5 的整数倍", "amount": "数值过大：整数部分最多 4 位",
+                      "mail": "格式不正确"}  # fmt: skip
+    for text in errors.values():
+        assert re.search(r"[\u4e00-\u9fff]", text), text

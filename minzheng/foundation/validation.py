@@ -71,13 +71,18 @@ def _message(err: dict) -> str:
     if kind == "extra_forbidden":
         return "不认识的字段"
     if kind == "value_error":
-        msg = err.get("msg", "")
-        return msg.removeprefix("Value error, ")
+        msg = err.get("msg", "").removeprefix("Value error, ")
+        return msg if _chinese(msg) else "格式不正确"
     if kind == "json_invalid":
         return "不是合法的 JSON"
     msg = err.get("msg", "")
-    # a message written here in Chinese passes; pydantic's own English wording never reaches anyone
-    return msg if any("\u4e00" <= ch <= "\u9fff" for ch in msg) else "格式不正确"
+    return msg if _chinese(msg) else "格式不正确"
+
+
+def _chinese(msg: str) -> bool:
+    """A message written in this code base (Chinese) passes; a library's English wording never
+    reaches anyone."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in msg)
 
 
 def errors_zh(errors: Iterable[dict], *, skip: int = 0) -> dict[str, str]:
