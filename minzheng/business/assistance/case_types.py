@@ -13,7 +13,9 @@ from minzheng.engines.cases.services import case_type_publish
 
 SMS_ACCEPTED = "【{bureau}】您的{type}已受理，办件编号{number}，可凭编号查询办理进度。"
 SMS_MISSING = "【{bureau}】您的{type}（{number}）材料不齐全，请按一次性告知书补齐后提交。"
-SMS_DECIDED = "【{bureau}】您的{type}（{number}）已办结，结果：{outcome}。书面决定可到乡镇（街道）领取，或在网上办事大厅查看。"
+SMS_DECIDED = (
+    "【{bureau}】您的{type}（{number}）已办结，结果：{outcome}。书面决定可到乡镇（街道）领取，或在网上办事大厅查看。"
+)
 SMS_NOTICE = "【{bureau}】您的{type}（{number}）已通过乡镇（街道）初审，正在村（社区）公示，公示期 {notice}。"
 # for the office that acts next; a transition that closes the case says what happened and asks nothing (CLOSED)
 NEXT = "办件 {number}（{type}）已转到「{step}」，请在 {due} 前办理。"
