@@ -17,6 +17,7 @@ from minzheng.foundation.documents.spec import Document, Paragraph
 from minzheng.foundation.numbering.models import IssuedNumber
 
 from .conftest import ANYANG, TANGXIA
+from .test_cases import investigation
 
 pytestmark = pytest.mark.django_db
 
@@ -151,8 +152,7 @@ def test_the_approval_tells_the_opener_what_happened(
     today = timezone.localdate()
     case = _accepted(staff["acceptor"], household, head, "dibao_application")
     case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="入户核实，情况属实", on=today,
-             data={"investigators": ["周明", "吴芳"], "visit_date": today.isoformat(), "findings": "家中两人。",
-                   "wages_annual": "6000", "financial_assets": "3000", "houses": 1})  # fmt: skip
+             data=investigation(household, today))
     with django_capture_on_commit_callbacks(execute=True):
         case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合低保条件", on=today)
     notice = PublicNotice.objects.get(case=case)
@@ -193,8 +193,7 @@ def test_pages_show_the_notice_period_and_the_deadline_apart(staff, household_in
     today = timezone.localdate()
     case = _accepted(staff["acceptor"], household, head, "dibao_application")
     case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="入户核实，情况属实", on=today,
-             data={"investigators": ["周明", "吴芳"], "visit_date": today.isoformat(), "findings": "家中两人。",
-                   "wages_annual": "6000", "financial_assets": "3000", "houses": 1})  # fmt: skip
+             data=investigation(household, today))
     case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合低保条件", on=today)
     notice = PublicNotice.objects.get(case=case)
     task = Task.objects.get(case=case, state=TaskState.OPEN)

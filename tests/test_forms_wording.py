@@ -277,8 +277,6 @@ def _investigating(case_staff, household_in):
     return case_act(user=case_staff["acceptor"], case=case, action="accept")
 
 
-GOOD = {"investigators": ["周明", "吴芳"], "findings": "家中两人，户主灵活就业。", "wages_annual": "6000",
-        "financial_assets": "3000", "houses": 1}  # fmt: skip
 
 
 @pytest.mark.django_db
@@ -287,16 +285,18 @@ def test_a_visit_date_out_of_sense_is_refused_by_the_engine(case_staff, househol
 
     from minzheng.engines.cases.services import case_act
 
+    from .test_cases import investigation
+
     case = _investigating(case_staff, household_in)
     day = timezone.localdate()
     for visit, reason in ((dt.date(1900, 1, 1), "不能早于申请登记日期"), (day - dt.timedelta(days=1), "不能早于申请登记日期"),
                           (day + dt.timedelta(days=1), "晚于")):  # fmt: skip
         with pytest.raises(ValidationError) as exc:
             case_act(user=case_staff["investigator"], case=case, action="investigate_done", opinion="入户核实",
-                     data={**GOOD, "visit_date": visit.isoformat()})  # fmt: skip
+                     data=investigation(case.household, visit))  # fmt: skip
         assert reason in " ".join(exc.value.message_dict["data.visit_date"]), visit
     case = case_act(user=case_staff["investigator"], case=case, action="investigate_done", opinion="入户核实",
-                    data={**GOOD, "visit_date": day.isoformat()})  # fmt: skip
+                    data=investigation(case.household, day))  # fmt: skip
     assert case.step == "first_review"
 
 
@@ -320,16 +320,18 @@ def test_the_investigation_form_shows_every_error_at_once(case_staff, household_
     """One submission with four mistakes — a single investigator, findings too short, a negative
     house count and 1900-01-01 as the visit — shows all four, each on its input and listed on top
     (the data form's own checks used to wait until the inputs' checks had passed)."""
+    from .test_workbench_cases import _investigation
+
     case = _investigating(case_staff, household_in)
     c = login(case_staff["investigator"])
-    post = {"action": "investigate_done", "investigate_done-opinion": "入户核实",
-            "investigate_done-investigators": "周明", "investigate_done-findings": "无",
-            "investigate_done-visit_date": "1900-01-01", "investigate_done-houses": "-1",
-            "investigate_done-wages_annual": "6000"}  # fmt: skip
+    data = {**_investigation(timezone.localdate(), investigators="周明"), "findings": "无", "visit_date": "1900-01-01",
+            "p_houses": "-1"}  # fmt: skip
+    post = {"action": "investigate_done", "investigate_done-opinion": "入户核实"}
+    post.update({f"investigate_done-{k}": v for k, v in data.items()})
     r = c.post(f"/cases/{case.number}/act/", post)
     assert r.status_code == 422
     page = _text(r)
-    for expected in ("入户调查须由两名及以上工作人员进行", "至少填写 4 个字", "不能小于 0", "不能早于申请登记日期"):
+    for expected in ("入户调查须由两名及以上工作人员进行", "至少填写 4 个字", "住房（套）：不能为负数", "不能早于申请登记日期"):
         assert expected in page, expected
     assert "确保" not in page
     case.refresh_from_db()

@@ -492,7 +492,8 @@ def test_due_reviews_and_phase_out_reminders(web, anyang_user, enrollment, house
     Enrollment.objects.filter(pk=later.pk).update(
         state=EnrollmentState.PHASE_OUT, phase_out_until=today + dt.timedelta(days=10), next_review=None
     )
-    far = enrol(anyang_user, lone, program="tekun", persons=1)  # next review a year away: not listed
+    # starting next month on a 12-month cadence: its first review is about a year away, not listed
+    far = enrol(anyang_user, lone, program="tekun", persons=1, start=services.next_month(today))
     body = text(web.get("/benefits/reviews-due/"))
     assert enrollment.number in body and "逾期3天" in body
     assert later.number in body and "10天后" in body

@@ -22,12 +22,16 @@ from django.utils import timezone
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 
-from minzheng.business.assistance.casework import ADL_ITEMS
+from minzheng.business.assistance.casework import ADL_ITEMS, TEKUN_MODE_LABELS
+from minzheng.business.assistance.temporary import PAY_METHODS
 from minzheng.engines.cases.models import CaseType, Channel
 from minzheng.engines.cases.services import act_date_errors
 from minzheng.foundation.validation import errors_zh
 
+from .forms_facts import FactsFields
+
 MAX_ATTACHMENTS = 10
+FACTS = "household_facts"  # the investigation's facts: a table per member (forms_facts), not one input
 REGION_PREFIX = re.compile(r"^\d{2,12}$", re.ASCII)
 NAME_SEPARATORS = re.compile(r"[,，、;；\s]+")
 
@@ -45,15 +49,20 @@ FIELD_LABELS = {
     "non_residential_houses": "非居住用房（套）",
     "vehicles": "机动车（辆）",
     "business_registrations": "市场主体登记（户）",
+    "household_facts": "家庭成员、收入与财产",
     "has_able_supporter": "有履行能力的法定义务人",
     "verification_requested": "已申请家庭经济状况核对",
     "adl_not_met": "生活自理能力未达到的项目",
     "rechecked_by": "复查人",
     "recheck_date": "复查日期",
     "consistent": "复查结论与乡镇调查一致",
-    "event": "急难事由",
+    "event": "事由",
     "amount": "救助金额（元）",
+    "reason": "原因",
+    "hardship": "困难情况",
 }
+# Fields with one value of a fixed set (``Literal``): the Chinese label of each value.
+VALUE_LABELS = {"tekun_mode": TEKUN_MODE_LABELS, "pay_method": PAY_METHODS}
 FIELD_HELP = {
     "investigators": "两名及以上工作人员，用逗号或顿号分隔",
     "findings": "家庭成员、就业、收入、财产和生活状况的调查情况",
@@ -127,13 +136,25 @@ def _bounds(info) -> dict:
     return out
 
 
+def field_label(name: str, info) -> str:
+    """The Chinese label of a data-form field: the model's own title, else :data:`FIELD_LABELS`."""
+    return info.title or FIELD_LABELS.get(name) or name
+
+
 def data_field(name: str, info) -> forms.Field:
     """The Django input of one field of a pydantic action form."""
-    label = FIELD_LABELS.get(name) or info.title or name
+    label = field_label(name, info)
     required = info.is_required()
-    common = {"label": label, "help_text": FIELD_HELP.get(name, "")}
+    common = {"label": label, "help_text": FIELD_HELP.get(name, "") or info.description or ""}
     kind, optional = _base_type(info.annotation)
     default = None if required else info.get_default(call_default_factory=True)
+    if typing.get_origin(kind) is typing.Literal:
+        labels = VALUE_LABELS.get(name, {})
+        choices = [(v, labels.get(v, v)) for v in typing.get_args(kind)]
+        if not required:
+            return forms.ChoiceField(required=False, initial=default, choices=choices, **common)
+        return forms.ChoiceField(choices=[("", "请选择"), *choices], error_messages={"required": f"请选择{label}"},
+                                 **common)  # fmt: skip
     if kind is bool:
         if optional:
             return forms.NullBooleanField(
@@ -188,8 +209,11 @@ class ActionForm(forms.Form):
     def __init__(self, *args, transition, model: type[BaseModel] | None = None, case=None, **kwargs):
         kwargs.setdefault("prefix", transition.action)
         super().__init__(*args, **kwargs)
-        self.transition, self.model, self.case = transition, model, case
+        self.transition = transition
+        self.model = model
+        self.case = case
         self.data_names: list[str] = []
+        self.facts = None  # the household facts of an investigation (forms_facts.FactsFields)
         opinion = self.fields["opinion"]
         opinion.required = transition.opinion_required
         opinion.error_messages["required"] = f"「{transition.name}」须填写意见"
@@ -199,36 +223,13 @@ class ActionForm(forms.Form):
             fields = dict(self.fields)
             self.fields.clear()
             for name, info in model.model_fields.items():
+                if name == FACTS:
+                    continue
                 self.fields[name] = data_field(name, info)
                 self.data_names.append(name)
+            if FACTS in model.model_fields and case is not None:
+                self.facts = FactsFields(self, case=case, today=timezone.localdate())
             self.fields.update(fields)  # opinion and attachments after the data
-
-    def clean(self):
-        """Every error at once: beside the inputs' own checks, the action's data form (two
-        investigators, the visit not in the future …) and the engine's dates-within-sense judge
-        the fields that passed, so a caseworker corrects the form in one go, not error by error."""
-        cleaned = super().clean()
-        if self.model is None:
-            return cleaned
-        payload = self.payload()
-        try:
-            self.model.model_validate(payload)
-        except PydanticError as exc:
-            for key, msg in errors_zh(exc.errors()).items():
-                self._add_data_error(key, msg)
-        if self.case is not None:
-            day = timezone.localdate()
-            for name, msg in act_date_errors(case=self.case, form=self.transition.form, data=payload, day=day).items():
-                self._add_data_error(name, msg)
-        return cleaned
-
-    def _add_data_error(self, key: str, msg: str) -> None:
-        name = key.split(".", 1)[0]
-        if name in self.fields:
-            if name not in self.errors:  # an input already refused keeps its own message
-                self.add_error(name, msg)
-        elif not key:
-            self.add_error(None, msg)
 
     @property
     def data_items(self):
@@ -244,10 +245,39 @@ class ActionForm(forms.Form):
             if value is None or value == "":
                 continue
             out[name] = _payload_value(value)
+        if self.facts is not None:
+            out[FACTS] = self.facts.payload(self.cleaned_data)
         return out
 
+    def clean(self):
+        """Every error at once: what the inputs accept, and then what the model says of the whole
+        (the same model the engine judges with), on the inputs it concerns."""
+        cleaned = super().clean()
+        if self.model is None:
+            return cleaned
+        payload = self.payload()
+        problems = {}
+        try:
+            self.model.model_validate(payload)
+        except PydanticError as exc:
+            problems = errors_zh(exc.errors())
+        if self.case is not None:  # the engine's dates of acts within sense (入户日期 not 1900-01-01)
+            dates = act_date_errors(case=self.case, form=self.transition.form, data=payload, day=timezone.localdate())
+            for key, message in dates.items():
+                problems.setdefault(key, message)
+        for key, message in problems.items():
+            target = self.field_for(f"data.{key}")
+            if target is not None and target in self.errors:
+                continue  # the input already says what is wrong with it
+            self.add_error(target, message)
+        return cleaned
+
     def field_for(self, key: str) -> str | None:
-        """The form field an engine error key (``opinion``, ``data.investigators.0``) belongs to."""
+        """The form field an engine error key (``opinion``, ``data.investigators.0``,
+        ``data.household_facts.members.1.disability_grade``) belongs to."""
+        if key.startswith(f"data.{FACTS}"):
+            parts = key.split(".")[2:]
+            return self.facts.field_for(parts) if self.facts is not None else None
         name = key.removeprefix("data.").split(".", 1)[0] if key.startswith("data.") else key
         return name if name in self.fields else None
 
@@ -269,10 +299,14 @@ class MaterialForm(forms.Form):
     code = forms.ChoiceField(label="材料类型")
     file = forms.FileField(label="文件", error_messages={"required": "请选择文件"})
     note = forms.CharField(label="说明", max_length=200, required=False)
+    person = forms.TypedChoiceField(label="所属成员", required=False, coerce=int, empty_value=None,
+                                    help_text="成员本人签字的授权书等，请选择是哪位成员的")  # fmt: skip
 
-    def __init__(self, *args, spec, **kwargs):
+    def __init__(self, *args, spec, members=(), **kwargs):
         super().__init__(*args, prefix="material", **kwargs)
         self.fields["code"].choices = [(m.code, m.name + ("" if m.required else "（可选）")) for m in spec.materials]
+        self.fields["person"].choices = [("", "不限成员")] + [(p.pk, p.name) for p in members]
+        self.fields["person"].error_messages["invalid_choice"] = "请选择该家庭的成员"
 
 
 class ObjectionForm(forms.Form):
