@@ -151,8 +151,14 @@ def test_the_approval_tells_the_opener_what_happened(
     household, head, _ = household_in
     today = timezone.localdate()
     case = _accepted(staff["acceptor"], household, head, "dibao_application")
-    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="入户核实，情况属实", on=today,
-             data=investigation(household, today))
+    case_act(
+        user=staff["investigator"],
+        case=case,
+        action="investigate_done",
+        opinion="入户核实，情况属实",
+        on=today,
+        data=investigation(household, today),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合低保条件", on=today)
     notice = PublicNotice.objects.get(case=case)
@@ -192,8 +198,14 @@ def test_pages_show_the_notice_period_and_the_deadline_apart(staff, household_in
     household, head, _ = household_in
     today = timezone.localdate()
     case = _accepted(staff["acceptor"], household, head, "dibao_application")
-    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="入户核实，情况属实", on=today,
-             data=investigation(household, today))
+    case_act(
+        user=staff["investigator"],
+        case=case,
+        action="investigate_done",
+        opinion="入户核实，情况属实",
+        on=today,
+        data=investigation(household, today),
+    )
     case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合低保条件", on=today)
     notice = PublicNotice.objects.get(case=case)
     task = Task.objects.get(case=case, state=TaskState.OPEN)

@@ -277,8 +277,6 @@ def _investigating(case_staff, household_in):
     return case_act(user=case_staff["acceptor"], case=case, action="accept")
 
 
-
-
 @pytest.mark.django_db
 def test_a_visit_date_out_of_sense_is_refused_by_the_engine(case_staff, household_in, assistance_standards):
     from django.core.exceptions import ValidationError
@@ -331,7 +329,12 @@ def test_the_investigation_form_shows_every_error_at_once(case_staff, household_
     r = c.post(f"/cases/{case.number}/act/", post)
     assert r.status_code == 422
     page = _text(r)
-    for expected in ("入户调查须由两名及以上工作人员进行", "至少填写 4 个字", "住房（套）：不能为负数", "不能早于申请登记日期"):
+    for expected in (
+        "入户调查须由两名及以上工作人员进行",
+        "至少填写 4 个字",
+        "住房（套）：不能为负数",
+        "不能早于申请登记日期",
+    ):
         assert expected in page, expected
     assert "确保" not in page
     case.refresh_from_db()
