@@ -62,6 +62,8 @@ def test_alert_page_names_sources_in_chinese_and_shows_money(assistance_standard
     found = Alert.objects.get(rule_id="medical_discovery")
     page = _text(c.get(reverse("workbench:monitoring_alert", args=[found.number])))
     assert "数据来源 医保·医疗费用结算" in page and "预警线（元） 20,000.00" in page
+    rules = _text(c.get(reverse("workbench:monitoring_rules")))
+    assert re.search(r"低保标准[^：]*：1,\d{3}\.00 元", rules), rules[:2000]  # a money threshold as money
 
 
 # ---------------------------------------------------------------- 25: money as money

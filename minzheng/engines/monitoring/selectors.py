@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
-from minzheng.engines.benefits.standards import TYPES, display, standards_for
+from minzheng.engines.benefits.standards import AMOUNT, TYPES, display, standards_for
 from minzheng.engines.verification.models import DataSource
 from minzheng.foundation.money import is_money_label, yuan
 
@@ -180,7 +180,8 @@ def rules_with_thresholds(
             t = TYPES.get(key)
             row = st.row(key, mode)
             label = (t.label if t else key) + (f"（{mode}类）" if mode else "")
-            value = display(row.value if row else None)
+            raw = row.value if row else None
+            value = yuan(raw) if t is not None and t.kind == AMOUNT and raw is not None else display(raw)
             thresholds.append({"key": key, "mode": mode, "label": label, "value": value or "未配置",
                                "unit": t.unit if t else "", "region": (row.region_code or "全国") if row else ""})  # fmt: skip
         out.append({"rule": rule, "thresholds": thresholds, "runnable": bool(det and det.runnable),
