@@ -377,3 +377,13 @@ def test_structured_input_errors_never_pass_english_through():
                       "mail": "格式不正确"}  # fmt: skip
     for text in errors.values():
         assert re.search(r"[\u4e00-\u9fff]", text), text
+
+
+@pytest.mark.django_db
+def test_a_browser_asking_for_english_still_reads_chinese_errors(anyang_user, household_in):
+    """Chromium says Accept-Language: en-US; Django's form messages stay Chinese (LANGUAGES)."""
+    household = household_in[0]
+    c = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    c.force_login(anyang_user)
+    body = c.post(reverse("workbench:household_edit", args=[household.pk]), {"hukou_type": "urban"}).content.decode()
+    assert "请填写此项" in body and "This field is required" not in body
