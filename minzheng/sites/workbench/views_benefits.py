@@ -46,6 +46,7 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.jobs.models import JobRun, JobState
+from minzheng.foundation.money import yuan
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names, region_prefix
@@ -561,7 +562,7 @@ def enrollment_change(request, pk):
     messages.success(
         request,
         f"已办理“{ev.get_kind_display()}”，自 {ev.effective_month:%Y年%m月} 起生效，"
-        f"状态：{ev.get_state_display()}，月金额 {ev.monthly_amount} 元",
+        f"状态：{ev.get_state_display()}，月金额 {yuan(ev.monthly_amount)} 元",
     )
     return redirect("workbench:enrollment_detail", pk=e.pk)
 
@@ -621,7 +622,7 @@ def enrollment_household(request, pk):
         return _detail(request, e, household_form=form, status=_post_failed(form, exc))
     messages.success(
         request,
-        f"已办理成员减少：{person.name}；自 {ev.effective_month:%Y年%m月} 起 {ev.persons_covered} 人，月金额 {ev.monthly_amount} 元",
+        f"已办理成员减少：{person.name}；自 {ev.effective_month:%Y年%m月} 起 {ev.persons_covered} 人，月金额 {yuan(ev.monthly_amount)} 元",
     )
     return redirect("workbench:enrollment_detail", pk=e.pk)
 
