@@ -84,3 +84,172 @@ def test_tekun_review_without_a_new_assessment_keeps_the_care_level(staff, house
     assert _care(e) == Decimal("460.00")
     assert e.monthly_amount == e.events.order_by("pk").first().monthly_amount  # was cut by 230
     assert e.reviews.get().outcome == "unchanged"
+
+
+@pytest.fixture
+def dibao_enrolled(staff, household_in, assistance_standards):
+    """The 低保 household of two in 安阳 (urban, 温州 standard 1,180), approved and on the roll."""
+    household, head, _ = household_in
+    case = case_open(user=staff["acceptor"], case_type="dibao_application", region_code="", household=household,
+                     applicant=head)  # fmt: skip
+    case = _to_notice(staff, case, timezone.localdate())
+    after = _after_notice(case)
+    case_act(user=staff["reviewer"], case=case, action="notice_done", on=after)
+    case = case_act(user=staff["approver"], case=case, action="approve", opinion="同意", on=after)
+    return Enrollment.objects.get(number=case.data["enrollment_number"]), after
+
+
+def _facts(**means):
+    return {**INVESTIGATION, "visit_date": timezone.localdate().isoformat(), **means}
+
+
+def _doc(case, kind) -> str:
+    from minzheng.foundation.documents.text import pdf_text
+    from minzheng.foundation.files.services import file_open
+
+    return pdf_text(file_open(case.documents.get(kind=kind).file), compact=True)
+
+
+def test_review_into_the_edge_band_starts_the_phase_out_of_the_standards(staff, household_in, dibao_enrolled):
+    """Worked example 3 of the rule sheet: income confirmed in [标准, 1.5 × 标准) → 渐退 from the 1st of
+    the next month for the standard's 6 months, not a refusal pointing to 停保."""
+    e, after = dibao_enrolled
+    household, head, _ = household_in
+    # 40,000 a year, less 10 % employment cost = 3,000 a month for two: 1,500 per head, 1,180 ≤ 1,500 < 1,770
+    case = _review(staff, household, head, after, _facts(wages_annual="40000"))
+    e.refresh_from_db()
+    start = next_month(after)
+    assert case.data["assessment"]["classification"] == "dibao_edge"
+    assert e.state == "phase_out" and e.last_event.kind == "phase_out" and e.last_event.effective_month == start
+    assert e.phase_out_until == add_months(start, 6) - dt.timedelta(days=1)
+    assert e.reviews.get().outcome == "phase_out"
+    text = _doc(case, "change_decision")
+    assert "渐退期" in text and f"{start.year}年{start.month}月" in text and "王建国" in text
+
+
+def test_worked_example_3_dates():
+    """2025-08-14 confirmed → 2025-09-01 … 2026-02-28 (6 months)."""
+    start = next_month(dt.date(2025, 8, 14))
+    assert (start, add_months(start, 6) - dt.timedelta(days=1)) == (dt.date(2025, 9, 1), dt.date(2026, 2, 28))
+
+
+def test_review_class_c_sets_a_quarterly_review_for_urban_households(staff, household_in, dibao_enrolled):
+    e, after = dibao_enrolled
+    household, head, _ = household_in
+    case = _review(staff, household, head, after, _facts(), confirm={"review_class": "C类"})
+    e.refresh_from_db()
+    assert e.review_class == "C" and e.next_review == add_months(after, 3)
+    assert "复核结果告知书" in _doc(case, "change_decision")
+
+
+def test_review_no_longer_eligible_goes_the_stop_way_with_notice(staff, household_in, dibao_enrolled):
+    from minzheng.foundation.validation import Refused
+
+    e, after = dibao_enrolled
+    household, head, _ = household_in
+    case = case_open(user=staff["reviewer"], case_type="assistance_review", region_code="", household=household,
+                     applicant=head, channel="office")  # fmt: skip
+    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="就业",
+             data=_facts(wages_annual="120000"), on=after)  # fmt: skip
+    with pytest.raises(Refused, match="拟终止救助"):
+        case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="审核", on=after)
+    case = case_act(user=staff["reviewer"], case=case, action="propose_stop", opinion="收入远超标准",
+                    data={"reason": "收入超过标准"}, on=after)  # fmt: skip
+    assert case.step == "stop_notice" and case.data["forms"]["propose_stop"]["reason"] == "income_over_line"
+    end = _after_notice(case)
+    case_act(user=staff["reviewer"], case=case, action="notice_done", on=end)
+    case = case_act(user=staff["approver"], case=case, action="confirm_stop", opinion="终止", on=end)
+    e.refresh_from_db()
+    assert case.outcome == "terminated" and e.last_event.kind == "exit" and e.last_event.effective_month == next_month(end)
+    assert "收入超过标准" in _doc(case, "stop_decision")
+
+
+def test_stop_for_a_death_in_chinese_checks_the_month_and_writes_to_the_living(staff, household_other, tekun_enrolled):
+    """停保: the reason chosen by its Chinese label; a death asks for the date, stops from the month
+    after it within the 3 months of the standards, and the decision goes to the heirs, not the dead."""
+    from django.core.exceptions import ValidationError
+
+    from minzheng.foundation.validation import Refused
+
+    e, after = tekun_enrolled
+    household, head = household_other
+    case = case_open(user=staff["reviewer"], case_type="assistance_stop", region_code="", household=household,
+                     applicant=head, channel="office")  # fmt: skip
+    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="村委会报告本人去世", on=after)
+    with pytest.raises(ValidationError, match="死亡日期"):
+        case_act(user=staff["reviewer"], case=case, action="propose_stop", opinion="死亡", data={"reason": "死亡"},
+                 on=after)  # fmt: skip
+    death = timezone.localdate() - dt.timedelta(days=3)
+    with pytest.raises(ValidationError, match="死亡当月的保障金照发"):
+        case_act(user=staff["reviewer"], case=case, action="propose_stop", opinion="死亡",
+                 data={"reason": "死亡", "death_date": death.isoformat(),
+                       "effective_month": death.replace(day=1).isoformat()}, on=after)  # fmt: skip
+    late = add_months(next_month(death), 4)
+    with pytest.raises(Refused, match="3个月内"):
+        case_act(user=staff["reviewer"], case=case, action="propose_stop", opinion="死亡",
+                 data={"reason": "死亡", "death_date": death.isoformat(), "effective_month": late.isoformat()},
+                 on=after)  # fmt: skip
+    case = case_act(user=staff["reviewer"], case=case, action="propose_stop", opinion="本人死亡，拟终止",
+                    data={"reason": "死亡", "death_date": death.isoformat()}, on=after)  # fmt: skip
+    end = _after_notice(case)
+    case_act(user=staff["reviewer"], case=case, action="notice_done", on=end)
+    case = case_act(user=staff["approver"], case=case, action="confirm_stop", opinion="终止", on=end)
+    e.refresh_from_db()
+    assert e.last_event.reason == "death" and e.last_event.effective_month == next_month(end)
+    text = _doc(case, "stop_decision")
+    assert "陈志明的继承人" in text and "死亡" in text and f"{next_month(end).year}年{next_month(end).month}月" in text
+
+
+def test_newborn_joins_through_a_change_case_and_the_payroll_line_counts_three(
+    staff, household_in, dibao_enrolled, anyang_user, ids, make_user
+):
+    from minzheng.business.assistance.roll import roll_case_open
+    from minzheng.engines.benefits import payroll
+    from minzheng.foundation.registry import services as registry
+
+    from .conftest import ANYANG_VILLAGE
+
+    e, after = dibao_enrolled
+    household, head, _ = household_in
+    baby = registry.person_create(user=anyang_user, data={
+        "name": "王小宝", "id_number": ids(birth=after - dt.timedelta(days=30)), "hukou_type": "urban",
+        "region_code": ANYANG_VILLAGE})  # fmt: skip
+    case = roll_case_open(user=staff["reviewer"], enrollment=e, kind="member_add", person=baby, relation="child")
+    assert case.case_type.code == "dibao_change" and case.data["change"]["person_id"] == baby.pk
+    before = e.monthly_amount
+    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="新生儿", data=_facts(), on=after)
+    case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="增员", on=after)
+    case = case_act(user=staff["approver"], case=case, action="confirm_keep", opinion="同意增员", on=after)
+    e.refresh_from_db()
+    assert e.persons_covered == 3 and e.monthly_amount > before
+    assert e.last_event.kind == "member" and e.last_event.persons_covered == 3 and not e.reviews.exists()
+    assert household.memberships.filter(person=baby, valid_to__isnull=True).exists()
+    assert "王小宝" in _doc(case, "change_decision")
+    maker = make_user("finance_a", ("finance", RUIAN))
+    cycle = payroll.payroll_generate(user=maker, program="dibao", month=e.last_event.effective_month,
+                                     region_code="330381000000")  # fmt: skip
+    line = cycle.entitlements.get(enrollment=e)
+    assert line.persons_covered == 3 and line.amount == e.monthly_amount
+
+
+def test_member_death_removes_the_member_and_a_head_never_leaves_by_removal(staff, household_in, dibao_enrolled):
+    from django.core.exceptions import ValidationError
+
+    from minzheng.business.assistance.roll import roll_case_open
+
+    e, after = dibao_enrolled
+    household, head, spouse = household_in
+    with pytest.raises(ValidationError):
+        roll_case_open(user=staff["reviewer"], enrollment=e, kind="member_remove", person=head, reason="死亡",
+                       death_date=after)  # fmt: skip
+    with pytest.raises(ValidationError, match="死亡日期"):
+        roll_case_open(user=staff["reviewer"], enrollment=e, kind="member_remove", person=spouse, reason="死亡")
+    case = roll_case_open(user=staff["reviewer"], enrollment=e, kind="member_remove", person=spouse, reason="死亡",
+                          death_date=timezone.localdate() - dt.timedelta(days=3))  # fmt: skip
+    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="配偶去世", data=_facts(), on=after)
+    case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="减员", on=after)
+    case = case_act(user=staff["approver"], case=case, action="confirm_keep", opinion="同意减员", on=after)
+    e.refresh_from_db()
+    assert e.persons_covered == 1 and e.last_event.kind == "member" and e.last_event.reason == "death"
+    assert not household.memberships.filter(person=spouse, valid_to__isnull=True).exists()
+    assert "王建国" in _doc(case, "change_decision")

@@ -173,6 +173,8 @@ def roll_case_open(*, user, enrollment: Enrollment, kind: str, person: Person | 
         code = reason_code(reason or "death", MEMBER_REASONS) if kind == "member_remove" else "head_died"
         if code == "death" and death_date is None and kind == "member_remove":
             raise ValidationError({"death_date": "成员死亡的，请填写死亡日期"})
+        if death_date is not None and death_date > timezone.localdate():
+            raise ValidationError({"death_date": "死亡日期不能晚于今天"})
         change.update(person_id=person.pk, person_name=person.name, reason=code,
                       death_date=death_date.isoformat() if death_date else "")  # fmt: skip
     case_type, _ = CHANGE_KINDS[kind]

@@ -33,6 +33,7 @@ REASONS = {
     "not_reported": "重大变化超过3个月未报告",
     "head_died": "户主死亡（停旧建新）",
     "member_change": "家庭成员变化",
+    "birth": "新生儿出生",
     "review": "定期复核",
     "phase_out_ended": "渐退期届满",
     "standard_change": "保障标准调整",
