@@ -210,7 +210,7 @@ def test_newborn_joins_through_a_change_case_and_the_payroll_line_counts_three(
     from .conftest import ANYANG_VILLAGE
 
     e, after = dibao_enrolled
-    household, head, _ = household_in
+    household, _head, _ = household_in
     baby = registry.person_create(user=anyang_user, data={
         "name": "王小宝", "id_number": ids(birth=after - dt.timedelta(days=30)), "hukou_type": "urban",
         "region_code": ANYANG_VILLAGE})  # fmt: skip

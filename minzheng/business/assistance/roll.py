@@ -511,9 +511,9 @@ def change_decision(case, status):
     title = "复核结果告知书" if outcome == "unchanged" else "保障变更决定书"
     blocks = [
         Paragraph(f"你家庭的{program}待遇（保障编号 {d.get('enrollment_number', '')}），经{case.spec.name}（办件编号 "
-                  f"{case.number}）入户调查、乡镇（街道）审核和审核确认：{what}"),  # fmt: skip
+                  f"{case.number}）入户调查、乡镇（街道）审核和审核确认：{what}"),
         Fields([("保障编号", d.get("enrollment_number", "")), ("变更生效月份", month),
-                ("月保障金（元）", d.get("amount", "")), ("保障人数", d.get("persons", ""))]),  # fmt: skip
+                ("月保障金（元）", d.get("amount", "")), ("保障人数", d.get("persons", ""))]),
         Paragraph("家庭人口、收入、财产状况发生变化的，请及时告知乡镇（街道）。"),
         Note(REMEDY),
     ]
@@ -534,7 +534,7 @@ def stop_decision(case, status):
             f"起终止{d.get('program', '')}待遇（保障编号 {d.get('enrollment_number', '')}），停发保障金。"
         ),
         Fields([("保障编号", d.get("enrollment_number", "")), ("终止原因", reason),
-                ("停发月份", _ym(d.get("month", "")))]),  # fmt: skip
+                ("停发月份", _ym(d.get("month", "")))]),
     ]
     if d.get("recover_from"):
         blocks.append(Paragraph(f"{_ym(d['recover_from'])}起已发放的保障金须依法退回。逾期原因：{d.get('late_reason', '')}"))
