@@ -160,7 +160,9 @@ def test_review_no_longer_eligible_goes_the_stop_way_with_notice(staff, househol
     case_act(user=staff["reviewer"], case=case, action="notice_done", on=end)
     case = case_act(user=staff["approver"], case=case, action="confirm_stop", opinion="终止", on=end)
     e.refresh_from_db()
-    assert case.outcome == "terminated" and e.last_event.kind == "exit" and e.last_event.effective_month == next_month(end)
+    assert (
+        case.outcome == "terminated" and e.last_event.kind == "exit" and e.last_event.effective_month == next_month(end)
+    )
     assert "收入超过标准" in _doc(case, "stop_decision")
 
 
@@ -217,7 +219,9 @@ def test_newborn_joins_through_a_change_case_and_the_payroll_line_counts_three(
     case = roll_case_open(user=staff["reviewer"], enrollment=e, kind="member_add", person=baby, relation="child")
     assert case.case_type.code == "dibao_change" and case.data["change"]["person_id"] == baby.pk
     before = e.monthly_amount
-    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="新生儿", data=_facts(), on=after)
+    case_act(
+        user=staff["investigator"], case=case, action="investigate_done", opinion="新生儿", data=_facts(), on=after
+    )
     case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="增员", on=after)
     case = case_act(user=staff["approver"], case=case, action="confirm_keep", opinion="同意增员", on=after)
     e.refresh_from_db()
@@ -246,10 +250,47 @@ def test_member_death_removes_the_member_and_a_head_never_leaves_by_removal(staf
         roll_case_open(user=staff["reviewer"], enrollment=e, kind="member_remove", person=spouse, reason="死亡")
     case = roll_case_open(user=staff["reviewer"], enrollment=e, kind="member_remove", person=spouse, reason="死亡",
                           death_date=timezone.localdate() - dt.timedelta(days=3))  # fmt: skip
-    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="配偶去世", data=_facts(), on=after)
+    case_act(
+        user=staff["investigator"], case=case, action="investigate_done", opinion="配偶去世", data=_facts(), on=after
+    )
     case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="减员", on=after)
     case = case_act(user=staff["approver"], case=case, action="confirm_keep", opinion="同意减员", on=after)
     e.refresh_from_db()
     assert e.persons_covered == 1 and e.last_event.kind == "member" and e.last_event.reason == "death"
     assert not household.memberships.filter(person=spouse, valid_to__isnull=True).exists()
     assert "王建国" in _doc(case, "change_decision")
+
+
+def test_stop_reason_is_a_chinese_choice_on_the_case_page_and_the_api_takes_label_or_code(
+    staff, household_in, dibao_enrolled
+):
+    from django.test import Client
+
+    from .conftest import PASSWORD
+
+    _e, after = dibao_enrolled
+    household, head, _ = household_in
+    case = case_open(user=staff["reviewer"], case_type="assistance_stop", region_code="", household=household,
+                     applicant=head, channel="office")  # fmt: skip
+    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="核实", on=after)
+    web = Client()
+    web.force_login(staff["reviewer"])
+    page = web.get(f"/cases/{case.number}/").content.decode()
+    assert '<select name="propose_stop-reason"' in page
+    assert '<option value="moved_away">迁出本地</option>' in page and "停保原因" in page and "死亡日期" in page
+    r = web.post(f"/cases/{case.number}/act/", {"action": "propose_stop", "propose_stop-opinion": "拟终止",
+                                               "propose_stop-reason": "death"})  # fmt: skip
+    assert r.status_code == 422 and "因死亡停保须填写死亡日期" in r.content.decode()
+    api = Client()
+    token = api.post("/api/v1/auth/token", {"username": "i_reviewer", "password": PASSWORD},
+                     content_type="application/json").json()["token"]  # fmt: skip
+    api.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    r = api.post(f"/api/v1/cases/{case.number}/transitions", {"action": "propose_stop", "opinion": "已迁出",
+                 "data": {"reason": "迁往外省"}}, content_type="application/json")  # fmt: skip
+    assert r.status_code == 422 and "停保原因须为：死亡、迁出本地" in str(r.json())
+    r = api.post(f"/api/v1/cases/{case.number}/transitions", {"action": "propose_stop", "opinion": "已迁出",
+                 "data": {"reason": "迁出本地"}}, content_type="application/json")  # fmt: skip
+    assert r.status_code == 200, r.content
+    case.refresh_from_db()
+    assert case.step == "stop_notice" and case.data["forms"]["propose_stop"]["reason"] == "moved_away"
+    assert "迁出本地" in web.get(f"/cases/{case.number}/").content.decode()

@@ -159,7 +159,8 @@ CASE_TYPES = [
 ]
 
 
-SMS_CHANGED = "【{bureau}】您家庭的救助待遇（{number}）已办结：{outcome}。决定书请到乡镇（街道）领取或在网上查看。"
+SMS_CHANGED = "【{bureau}】您家庭救助待遇的{type}（{number}）已作出决定，决定书请到乡镇（街道）领取或在网上查看。"
+SMS_STOPPED = "【{bureau}】经{type}（{number}）办理，已决定终止救助，终止决定书请到乡镇（街道）领取或在网上查看。"
 STOP_STEPS = [
     {"code": "stop_notice", "name": "终止公示", "role": "reviewer", "level": "township", "notice_days": 7,
      "day_type": "calendar"},
@@ -182,7 +183,7 @@ def _stop_path(*, source: str, back: str) -> list[dict]:
         {"action": "confirm_stop", "name": "决定终止救助", "from": ["stop_confirm"], "to": "terminated",
          "guards": ["assistance.stop_dates"], "effects": ["assistance.enrollment_stop"],
          "documents": ["stop_decision"], "style": "danger",
-         "notify": [{"to": "applicant", "channel": "sms", "text": SMS_CHANGED}]},
+         "notify": [{"to": "applicant", "channel": "sms", "text": SMS_STOPPED}]},
         {"action": "keep", "name": "不予终止，退回乡镇", "from": ["stop_confirm"], "to": back},
     ]  # fmt: skip
 

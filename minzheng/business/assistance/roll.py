@@ -43,6 +43,7 @@ CHANGE_KINDS = {
     "stop": ("assistance_stop", "停保（终止救助）"),
 }
 REVIEW_CLASS_CHOICES = (("", "不变"), *ReviewClass.choices)
+STOP_REASON_CHOICES = tuple((c, REASONS[c]) for c in STOP_REASONS)
 
 
 def reason_code(value: str, allowed, what: str = "原因") -> str:
@@ -375,7 +376,9 @@ def _review_apply(ctx):
     _decision(ctx, e, outcome, ev)
     d = case.data["decision"]
     tail = f"，渐退期至 {d['phase_out_until']}" if outcome == ReviewOutcome.PHASE_OUT else ""
-    ctx.messages.append(f"{e.number} {OUTCOME_TEXT[outcome]}：自 {ev.effective_month:%Y年%m月} 起 {d['amount']} 元/月{tail}")
+    ctx.messages.append(
+        f"{e.number} {OUTCOME_TEXT[outcome]}：自 {ev.effective_month:%Y年%m月} 起 {_yuan(d['amount'])} 元/月{tail}"
+    )
 
 
 def _member_apply(ctx, e, change, note, enrollment_member_change, enrollment_succeed):
@@ -416,7 +419,7 @@ def _member_apply(ctx, e, change, note, enrollment_member_change, enrollment_suc
     what = "增加" if change["kind"] == "member_add" else "减少"
     ctx.messages.append(
         f"{e.number} {what}成员 {person.name}：自 {ev.effective_month:%Y年%m月} 起 {ev.persons_covered} 人，"
-        f"{ev.monthly_amount} 元/月"
+        f"{_yuan(ev.monthly_amount)} 元/月"
     )
 
 
@@ -479,6 +482,10 @@ def _enrollment_stop(ctx):
 # ---------------------------------------------------------------- written decisions
 
 
+def _yuan(value) -> str:
+    return f"{Decimal(str(value)):,.2f}" if value not in (None, "") else ""
+
+
 def _ym(iso: str) -> str:
     return f"{iso[:4]}年{int(iso[5:7])}月" if iso else ""
 
@@ -491,7 +498,8 @@ def _level(case) -> str:
 def change_decision(case, status):
     """The written decision of a review or change, addressed to the living payee: what changes and
     from which month payment changes."""
-    d = case.data.get("decision") or {}
+    d = dict(case.data.get("decision") or {})
+    d["amount"] = _yuan(d.get("amount"))
     outcome, month = d.get("outcome", ""), _ym(d.get("month", ""))
     program = d.get("program", "")
     what = {
@@ -510,10 +518,18 @@ def change_decision(case, status):
     }.get(outcome, "")  # fmt: skip
     title = "复核结果告知书" if outcome == "unchanged" else "保障变更决定书"
     blocks = [
-        Paragraph(f"你家庭的{program}待遇（保障编号 {d.get('enrollment_number', '')}），经{case.spec.name}（办件编号 "
-                  f"{case.number}）入户调查、乡镇（街道）审核和审核确认：{what}"),
-        Fields([("保障编号", d.get("enrollment_number", "")), ("变更生效月份", month),
-                ("月保障金（元）", d.get("amount", "")), ("保障人数", d.get("persons", ""))]),
+        Paragraph(
+            f"你家庭的{program}待遇（保障编号 {d.get('enrollment_number', '')}），经{case.spec.name}（办件编号 "
+            f"{case.number}）入户调查、乡镇（街道）审核和审核确认：{what}"
+        ),
+        Fields(
+            [
+                ("保障编号", d.get("enrollment_number", "")),
+                ("变更生效月份", month),
+                ("月保障金（元）", d.get("amount", "")),
+                ("保障人数", d.get("persons", "")),
+            ]
+        ),
         Paragraph("家庭人口、收入、财产状况发生变化的，请及时告知乡镇（街道）。"),
         Note(REMEDY),
     ]
@@ -533,15 +549,17 @@ def stop_decision(case, status):
             f"经{case.spec.name}（办件编号 {case.number}）调查核实、公示和审核，因{reason}{death}，决定自 {_ym(d.get('month', ''))} "
             f"起终止{d.get('program', '')}待遇（保障编号 {d.get('enrollment_number', '')}），停发保障金。"
         ),
-        Fields([("保障编号", d.get("enrollment_number", "")), ("终止原因", reason),
-                ("停发月份", _ym(d.get("month", "")))]),
+        Fields(
+            [("保障编号", d.get("enrollment_number", "")), ("终止原因", reason), ("停发月份", _ym(d.get("month", "")))]
+        ),
     ]
     if d.get("recover_from"):
-        blocks.append(Paragraph(f"{_ym(d['recover_from'])}起已发放的保障金须依法退回。逾期原因：{d.get('late_reason', '')}"))
+        blocks.append(
+            Paragraph(f"{_ym(d['recover_from'])}起已发放的保障金须依法退回。逾期原因：{d.get('late_reason', '')}")
+        )
     blocks += [
         Paragraph(f"理由：{(status.opinion if status else '') or reason}"),
         Note(REMEDY),
     ]
     return Document(title="终止救助决定书", number=doc_number(case, "终"), addressee=d.get("payee") or "保障对象家属",
                     blocks=blocks, issuer=office_name(case, _level(case)), issued_on=timezone.localdate())  # fmt: skip
-

@@ -285,8 +285,6 @@ class MonthField(forms.CharField):
         return value.strftime("%Y-%m") if isinstance(value, dt.date) else value
 
 
-
-
 class EnrollmentFilterForm(forms.Form):
     q = forms.CharField(label="查找", required=False, max_length=40)
     program = forms.ChoiceField(label="保障项目", required=False)
@@ -318,7 +316,9 @@ class RollChangeForm(forms.Form):
     relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices, initial="child", required=False)
     reason = forms.ChoiceField(label="变化原因", required=False)
     death_date = forms.DateField(label="死亡日期", widget=DATE, required=False, help_text="成员死亡的必填")
-    opinion = forms.CharField(label="情况说明", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    opinion = forms.CharField(
+        label="情况说明", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, enrollment, **kwargs):
         from minzheng.business.assistance.roll import CHANGE_KINDS, MEMBER_REASONS

@@ -21,6 +21,7 @@ from django import forms
 from pydantic import BaseModel
 
 from minzheng.business.assistance.casework import ADL_ITEMS
+from minzheng.business.assistance.roll import REVIEW_CLASS_CHOICES, STOP_REASON_CHOICES
 from minzheng.engines.cases.models import CaseType, Channel
 
 MAX_ATTACHMENTS = 10
@@ -49,14 +50,27 @@ FIELD_LABELS = {
     "consistent": "复查结论与乡镇调查一致",
     "event": "急难事由",
     "amount": "救助金额（元）",
+    "adl_reassessed": "重新评估生活自理能力",
+    "review_class": "复核类别",
+    "reason": "停保原因",
+    "death_date": "死亡日期",
+    "effective_month": "停发月份",
+    "late_reason": "逾期原因",
 }
 FIELD_HELP = {
     "investigators": "两名及以上工作人员，用逗号或顿号分隔",
     "findings": "家庭成员、就业、收入、财产和生活状况的调查情况",
     "has_able_supporter": "赡养、抚养、扶养义务人",
+    "adl_reassessed": "特困人员：不勾选的，沿用上次评估结果",
+    "review_class": "不选的维持原类别；A、B类每年复核，C类城市每季、农村每半年",
+    "death_date": "因死亡停保的必填；死亡当月照发，次月起停发",
+    "effective_month": "填该月任一日期，自该月起停发；不填为决定的次月",
+    "late_reason": "死亡超过3个月才停发的须说明，多发的保障金须追回",
 }
-# List fields whose items come from a fixed set: shown as checkboxes.
+# List fields whose items come from a fixed set: shown as checkboxes; text fields with a fixed set
+# of values (value, Chinese label): shown as a choice list.
 FIELD_CHOICES = {"adl_not_met": ADL_ITEMS}
+TEXT_CHOICES = {"reason": STOP_REASON_CHOICES, "review_class": REVIEW_CLASS_CHOICES}
 WIDE_FIELDS = {"investigators", "findings", "adl_not_met", "event"}  # take a whole row in the grid
 
 
@@ -160,6 +174,12 @@ def data_field(name: str, info) -> forms.Field:
                 **common,
             )
         return NameListField(required=required, **common)
+    if name in TEXT_CHOICES:
+        choices = list(TEXT_CHOICES[name])
+        if required:
+            choices = [("", "请选择"), *choices]
+        messages = {"required": f"请选择{label}", "invalid_choice": f"请从列表中选择{label}"}
+        return forms.ChoiceField(required=required, choices=choices, error_messages=messages, **common)
     longest = _max_length(info)
     widget = forms.Textarea(attrs={"rows": 3}) if longest is None or longest > 100 else forms.TextInput
     return forms.CharField(required=required, min_length=_min_length(info), max_length=longest, widget=widget, **common)

@@ -24,6 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from minzheng.engines.benefits.models import Enrollment
+from minzheng.engines.benefits.workflow import REASONS
 from minzheng.engines.cases import hooks, selectors, services
 from minzheng.engines.cases.builtin import materials_missing
 from minzheng.engines.cases.definition import LEVEL_NAMES, OUTCOMES
@@ -198,6 +199,8 @@ def _data_items(data: dict) -> list[tuple[str, str, bool]]:
             continue
         if key == "assessment_classification":
             value = CLASSIFICATIONS.get(value, value)
+        elif key == "reason":
+            value = REASONS.get(value, value)
         text = _display(value)
         items.append((DATA_LABELS[key], text, len(text) > 40))
     return items
