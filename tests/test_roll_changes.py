@@ -84,6 +84,30 @@ def test_tekun_review_without_a_new_assessment_keeps_the_care_level(staff, house
     assert _care(e) == Decimal("460.00")
     assert e.monthly_amount == e.events.order_by("pk").first().monthly_amount  # was cut by 230
     assert e.reviews.get().outcome == "unchanged"
+    assert e.assessment["adl_not_met"] == ["上下床", "洗澡"]
+    assert "上下床、洗澡未达到（沿用上次评估结果）" in _doc(case, "change_decision")
+
+
+def test_tekun_review_with_a_new_assessment_changes_the_care_level(staff, household_other, tekun_enrolled):
+    from django.core.exceptions import ValidationError
+
+    e, after = tekun_enrolled
+    household, head = household_other
+    items = ["吃饭", "穿衣", "上下床", "如厕", "洗澡"]  # five of six not met → 完全丧失 → 全护理
+    base = {**INVESTIGATION, "visit_date": timezone.localdate().isoformat(), "wages_annual": "0",
+            "financial_assets": "0", "has_able_supporter": False}  # fmt: skip
+    case = case_open(user=staff["reviewer"], case_type="assistance_review", region_code="", household=household,
+                     applicant=head, channel="office")  # fmt: skip
+    with pytest.raises(ValidationError, match="重新评估生活自理能力"):
+        case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="复核",
+                 data={**base, "adl_not_met": items}, on=after)  # fmt: skip
+    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="复核，自理能力下降",
+             data={**base, "adl_not_met": items, "adl_reassessed": True}, on=after)  # fmt: skip
+    case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="审核", on=after)
+    case = case_act(user=staff["approver"], case=case, action="confirm_keep", opinion="同意", on=after)
+    e.refresh_from_db()
+    assert e.reviews.get().outcome == "amount_changed" and _care(e) > Decimal("460.00")
+    assert e.assessment["adl_not_met"] == items
 
 
 @pytest.fixture
@@ -222,6 +246,10 @@ def test_newborn_joins_through_a_change_case_and_the_payroll_line_counts_three(
     case_act(
         user=staff["investigator"], case=case, action="investigate_done", opinion="新生儿", data=_facts(), on=after
     )
+    # the investigator verified the birth: the registry has the child, the roll waits for the county
+    assert household.memberships.filter(person=baby, valid_to__isnull=True).exists()
+    e.refresh_from_db()
+    assert e.persons_covered == 2 and e.monthly_amount == before
     case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="增员", on=after)
     case = case_act(user=staff["approver"], case=case, action="confirm_keep", opinion="同意增员", on=after)
     e.refresh_from_db()

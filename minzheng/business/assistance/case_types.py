@@ -211,7 +211,8 @@ def _roll_review(*, code, name, prefix, conditions, roll):
         "transitions": [
             {"action": "investigate_done", "name": "调查完毕", "from": ["investigate"], "to": "first_review",
              "form": "assistance.review_investigation",
-             "effects": ["assistance.enrollment_link", "assistance.selfcare_carry", "assistance.save_means"],
+             "effects": ["assistance.enrollment_link", "assistance.member_registry", "assistance.selfcare_carry",
+                         "assistance.save_means"],
              "documents": ["investigation_form"], "style": "primary",
              "notify": [{"to": "next", "text": NEXT}]},
             {"action": "first_review_done", "name": "审核完毕，报县级确认", "from": ["first_review"], "to": "confirm",

@@ -158,8 +158,6 @@ def roll_case_open(*, user, enrollment: Enrollment, kind: str, person: Person | 
     if kind == "member_add":
         if person is None:
             raise ValidationError({"person": "请填写新增成员的身份证号（须先在人员信息中登记）"})
-        if person.pk in members:
-            raise ValidationError({"person": f"{person.name} 已是本家庭成员"})
         if person.death_date is not None:
             raise ValidationError({"person": f"{person.name} 已登记死亡"})
         change.update(person_id=person.pk, person_name=person.name, relation=relation or "child",
@@ -245,13 +243,16 @@ def _last_adl(e: Enrollment) -> list[str] | None:
 
 @case_effect("assistance.selfcare_carry")
 def _selfcare_carry(ctx):
-    """特困: without a new assessment the care level of the last one stands; for other programs the
-    review records no self-care result (the registry's stands)."""
+    """特困: without a new assessment the care level of the last one stands, and so does the 供养方式
+    of the enrollment; for other programs the review records no self-care result (the registry's
+    stands)."""
     e = _enrollment(ctx.case)
     if e.program_id != "tekun":
         if not ctx.data.get("adl_reassessed"):
             ctx.data.pop("adl_not_met", None)
         return
+    if e.mode and not ctx.data.get("tekun_mode"):
+        ctx.data["tekun_mode"] = e.mode  # the 供养方式 chosen stands too (集中 is not re-assessed as 分散)
     if ctx.data.get("adl_reassessed"):
         return
     last = _last_adl(e)
@@ -326,19 +327,14 @@ def _review_apply(ctx):
     第三十一条–第三十三条): 维持, 调整金额, or 渐退 with the phase-out period of the standards; a
     member joining or leaving changes the persons covered (增减员, a member change — not a review);
     a household no longer eligible is refused here and goes the 停保 way."""
-    from minzheng.engines.benefits.services import (
-        enrollment_change,
-        enrollment_member_change,
-        enrollment_review,
-        enrollment_succeed,
-    )
+    from minzheng.engines.benefits.services import enrollment_change, enrollment_review, enrollment_succeed
 
     case = ctx.case
     e = _enrollment(case)
     change = case.data.get("change", {})
     note = f"办件 {case.number}：{ctx.opinion}"[:200]
     if _member_change(change):
-        _member_apply(ctx, e, change, note, enrollment_member_change, enrollment_succeed)
+        _member_apply(ctx, e, change, note, enrollment_change, enrollment_succeed)
         return
     result = case_assess(case, ctx.today)
     form = case.data.get("forms", {}).get("investigate_done", {})
@@ -358,7 +354,7 @@ def _review_apply(ctx):
             user=ctx.user, enrollment=e, outcome=outcome, reviewed_on=ctx.today, review_class=klass,
             new_amount=amount if outcome == ReviewOutcome.AMOUNT_CHANGED else None,
             reason="income_over_line" if outcome == ReviewOutcome.PHASE_OUT else "review", note=note,
-            assessment=result,
+            assessment=result, components=result["components"],
         )  # fmt: skip
         ev = review.event
     else:  # 变更 of income or property: the amount or 渐退, recorded as a change, not as a periodic review
@@ -373,7 +369,13 @@ def _review_apply(ctx):
             monthly_amount=amount if kind == "amount" else None, note=note, assessment=result,
             components=result["components"] if kind == "amount" else None,
         )  # fmt: skip
-    _decision(ctx, e, outcome, ev)
+    extra = {}
+    if "adl_not_met" in result:
+        items = result["adl_not_met"]
+        extra["self_care"] = ("、".join(items) + "未达到" if items else "六项均达到") + (
+            "（重新评估）" if form.get("adl_reassessed") else "（沿用上次评估结果）"
+        )
+    _decision(ctx, e, outcome, ev, **extra)
     d = case.data["decision"]
     tail = f"，渐退期至 {d['phase_out_until']}" if outcome == ReviewOutcome.PHASE_OUT else ""
     ctx.messages.append(
@@ -381,39 +383,59 @@ def _review_apply(ctx):
     )
 
 
-def _member_apply(ctx, e, change, note, enrollment_member_change, enrollment_succeed):
-    """增减员: the registry membership and the enrollment change together, the amount and persons
-    covered from the household's assessment as it now is."""
+@case_effect("assistance.member_registry")
+def _member_registry(ctx):
+    """增减员, at the investigation: the member the household has gained (a newborn, one moving in)
+    or lost (a death, moving away) is entered in the registry once verified, so the investigation
+    and every assessment of the case see the household as it now is. The roll (persons covered,
+    amount) changes only by the county's decision (:func:`_review_apply`)."""
+    from minzheng.foundation.registry.services import membership_add, membership_end
+
+    change = ctx.case.data.get("change", {})
+    if change.get("kind") not in ("member_add", "member_remove"):
+        return
+    household = ctx.case.household
+    person = Person.objects.filter(pk=change["person_id"]).first()
+    if person is None:
+        raise Refused("变更涉及的人员已不存在，请撤销本办件")
+    current = household.memberships.filter(person=person, valid_to__isnull=True).first()
+    if change["kind"] == "member_add" and current is None:
+        membership_add(user=ctx.user, household=household, person=person, relation=change.get("relation") or "child")
+        ctx.messages.append(f"已将 {person.name} 登记为本家庭成员")
+    elif change["kind"] == "member_remove" and current is not None:
+        membership_end(user=ctx.user, membership=current, reason=REASONS.get(change.get("reason"), "家庭成员变化"))
+        ctx.messages.append(f"已将 {person.name} 移出本家庭")
+
+
+def _member_apply(ctx, e, change, note, enrollment_change, enrollment_succeed):
+    """增减员 decided: persons covered and amount from the household's assessment as it now is,
+    recorded as a member change (not a periodic review), from the month after the decision (a
+    death: not before the month after it)."""
     case = ctx.case
     person = Person.objects.filter(pk=change["person_id"]).first()
     if person is None:
         raise Refused("变更涉及的人员已不存在，请撤销本办件")
     month = next_month(ctx.today)
     if change.get("death_date"):
-        death = dt.date.fromisoformat(change["death_date"])
-        month = max(month, next_month(death))
+        month = max(month, next_month(dt.date.fromisoformat(change["death_date"])))
     if change["kind"] == "head_change":
         new = enrollment_succeed(user=ctx.user, enrollment=e, new_head=person, note=note)
         case.data["successor_number"] = new.number
         _decision(ctx, new, "head_change", new.last_event)
         ctx.messages.append(f"原保障 {e.number} 已接续为 {new.number}，新户主 {person.name}")
         return
-
-    def reassess():
-        result = case_assess(case, ctx.today)
-        if result["classification"] not in PROGRAM_OF.get(e.program_id, {e.program_id}):
-            raise Refused(
-                f"成员变更后测算结果为「{_class_name(result['classification'])}」，已不符合保障条件："
-                "请撤销本办件，另行发起停保或复核"
-            )
-        case.data["assessment"] = result
-        return result
-
-    kwargs = {"add": person, "relation": change.get("relation", "child")} if change["kind"] == "member_add" else {
-        "remove": person}  # fmt: skip
-    ev = enrollment_member_change(
-        user=ctx.user, enrollment=e, reason=change.get("reason") or "member_change", effective_month=month,
-        note=note, reassess=reassess, **kwargs,
+    result = case_assess(case, ctx.today)
+    case.data["assessment"] = result
+    if result["classification"] not in PROGRAM_OF.get(e.program_id, {e.program_id}):
+        raise Refused(
+            f"成员变更后测算结果为「{_class_name(result['classification'])}」，已不符合保障条件："
+            "请退回乡镇审核，选择「拟终止救助，公示」"
+        )
+    ev = enrollment_change(
+        user=ctx.user, enrollment=e, kind="member", reason=change.get("reason") or "member_change",
+        effective_month=month, monthly_amount=result["monthly_amount"],
+        persons_covered=int(result["counted_members"]), components=result["components"], note=note,
+        assessment=result,
     )  # fmt: skip
     _decision(ctx, e, change["kind"], ev, person=person.name)
     what = "增加" if change["kind"] == "member_add" else "减少"
@@ -533,6 +555,8 @@ def change_decision(case, status):
         Paragraph("家庭人口、收入、财产状况发生变化的，请及时告知乡镇（街道）。"),
         Note(REMEDY),
     ]
+    if d.get("self_care"):  # 特困: the six-item result the care level follows
+        blocks.insert(2, Paragraph(f"生活自理能力评估（吃饭、穿衣、上下床、如厕、室内行走、洗澡）：{d['self_care']}。"))
     return Document(title=title, number=doc_number(case, "变"), addressee=d.get("payee") or "保障对象", blocks=blocks,
                     issuer=office_name(case, _level(case)), issued_on=timezone.localdate())  # fmt: skip
 

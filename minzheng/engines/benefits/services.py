@@ -7,7 +7,6 @@ row locked, appends a history row, and is audited. Payroll lives in :mod:`.payro
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -357,6 +356,7 @@ def enrollment_review(
     reason: str = "",
     note: str = "",
     assessment: dict | None = None,
+    components=None,
 ) -> Review:
     """Record a periodic review (定期复核, 民发〔2021〕57号 第三十一条) and apply its outcome; the next
     review is due one cadence (by review class and hukou type) after this one. A 渐退 outcome runs
@@ -381,6 +381,7 @@ def enrollment_review(
             user=user, enrollment=enrollment, kind=kind, reason=reason or "review",
             monthly_amount=new_amount if outcome == ReviewOutcome.AMOUNT_CHANGED else None,
             effective_month=next_month(reviewed_on), note=note, assessment=assessment,
+            components=components if outcome == ReviewOutcome.AMOUNT_CHANGED else None,
         )  # fmt: skip
         review = Review.objects.create(
             enrollment=enrollment, region_code=enrollment.region_code, due_date=due, reviewed_on=reviewed_on,
@@ -446,23 +447,18 @@ def enrollment_member_change(
     *,
     user,
     enrollment: Enrollment,
-    monthly_amount=None,
+    monthly_amount,
     add: Person | None = None,
     relation: str = "",
     remove: Person | None = None,
     reason: str = "member_change",
     effective_month: dt.date | None = None,
     note: str = "",
-    reassess: Callable[[], dict] | None = None,
 ) -> EnrollmentEvent:
     """A member joins or leaves a household on the roll: the registry membership and the
     enrollment change (persons covered, re-assessed amount) in one transaction, so the roll and the
     registry never disagree. A member's death is ``remove=person, reason="death"``; the re-check
-    must be completed within 3 months of the death (2022 兜底通知).
-
-    ``reassess`` (instead of ``monthly_amount``) is called after the registry change and returns
-    the assessment of the household as it now is: its ``monthly_amount``, ``counted_members`` and
-    ``components`` become the new amount, persons covered and breakdown (a case's decision)."""
+    must be completed within 3 months of the death (2022 兜底通知)."""
     if (add is None) == (remove is None):
         raise ValidationError("请指定一名增加或减少的成员")
     if enrollment.person_id is not None:
@@ -480,15 +476,7 @@ def enrollment_member_change(
             membership_end(user=user, membership=m, reason=REASONS.get(reason, reason))
             persons = max(1, enrollment.persons_covered - 1)
             summary = f"减少成员 {remove.name}"
-        components, assessment = None, None
-        if reassess is not None:
-            assessment = reassess()
-            monthly_amount, persons = assessment["monthly_amount"], int(assessment["counted_members"])
-            components = assessment.get("components")
-        if monthly_amount is None:
-            raise ValidationError({"monthly_amount": "成员变更须填写重新核定的月金额"})
         return enrollment_change(
             user=user, enrollment=enrollment, kind=EventKind.MEMBER, reason=reason, effective_month=effective_month,
-            monthly_amount=monthly_amount, persons_covered=persons, components=components, note=note or summary,
-            assessment=assessment,
+            monthly_amount=monthly_amount, persons_covered=persons, note=note or summary,
         )  # fmt: skip
