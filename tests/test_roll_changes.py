@@ -322,3 +322,24 @@ def test_stop_reason_is_a_chinese_choice_on_the_case_page_and_the_api_takes_labe
     case.refresh_from_db()
     assert case.step == "stop_notice" and case.data["forms"]["propose_stop"]["reason"] == "moved_away"
     assert "迁出本地" in web.get(f"/cases/{case.number}/").content.decode()
+
+
+def test_the_phase_out_trigger_is_a_regional_setting(assistance_standards):
+    """渐退 by default only into the 边缘 band (林口县); a region may set any rise above the line."""
+    from types import SimpleNamespace
+
+    from minzheng.business.assistance.roll import roll_outcome
+    from minzheng.engines.benefits.services import standard_set
+
+    e = SimpleNamespace(program_id="dibao", region_code="330381001001", hukou_type="urban", state="active",
+                        monthly_amount=Decimal("900.00"))  # fmt: skip
+    on = timezone.localdate()
+    above_band = {"classification": "not_eligible", "per_capita_monthly_income": "1800.00",
+                  "standard_monthly": "1180.00", "monthly_amount": "0", "property_ok": True}  # fmt: skip
+    band = {**above_band, "classification": "dibao_edge", "per_capita_monthly_income": "1500.00"}
+    assert roll_outcome(e, band, on) == "phase_out" and roll_outcome(e, above_band, on) == "exit"
+    assert roll_outcome(e, {**band, "property_ok": False}, on) == "exit"
+    standard_set(user=None, key="phase_out_trigger", region_code="330381000000", value="above_line",
+                 effective_from=on.replace(day=1), source_document="瑞安市渐退办法（示例）")  # fmt: skip
+    assert roll_outcome(e, above_band, on) == "phase_out"
+    assert roll_outcome(SimpleNamespace(**{**vars(e), "state": "phase_out"}), band, on) == "unchanged"

@@ -28,7 +28,7 @@ from minzheng.foundation.documents.spec import Document, Fields, Note, Paragraph
 from minzheng.foundation.registry.models import Person
 from minzheng.foundation.validation import Refused
 
-from .casework import PROGRAM_OF, SelfCareForm, _class_name, case_assess
+from .casework import ADL_ITEMS, PROGRAM_OF, InvestigationForm, _class_name, case_assess
 
 # reasons of a 停保 (a member leaving is a 增减员, the head's death a 户主变更)
 STOP_REASONS = ("death", "moved_away", "income_over_line", "property_over_limit", "refused_cooperation",
@@ -60,12 +60,22 @@ def reason_code(value: str, allowed, what: str = "原因") -> str:
 # ---------------------------------------------------------------- forms
 
 
-class ReviewInvestigationForm(SelfCareForm):
+class ReviewInvestigationForm(InvestigationForm):
     """复核/变更的入户调查: the household's means as found and, for 特困, the six-item self-care result.
     Without a new assessment (``adl_reassessed`` false) the result of the last one stands
-    (特困人员认定办法 第二十二条: re-assessed after a reported change)."""
+    (特困人员认定办法 第二十二条: re-assessed after a reported change), and so does the 供养方式 of
+    the enrollment (a review is not the place to choose it again)."""
 
+    adl_not_met: list[str] = []
     adl_reassessed: bool = False
+
+    @field_validator("adl_not_met")
+    @classmethod
+    def _known_items(cls, items):
+        unknown = [i for i in items if i not in ADL_ITEMS]
+        if unknown:
+            raise ValueError(f"自理能力评估项目只能是：{'、'.join(ADL_ITEMS)}")
+        return list(dict.fromkeys(items))
 
     @model_validator(mode="after")
     def _items_need_reassessment(self):
