@@ -91,7 +91,7 @@ NATIONWIDE = [
     ("phase_out_months", "", "", Decimal(6), "2022 兜底通知 §一(三)：渐退期一般不超过6个月"),
     ("phase_out_amount_share", "", "", Decimal(1), "2022 兜底通知 §一(三)（渐退期金额为地方设定）"),
     ("phase_out_reminder_days", "", "", Decimal(30), "地方设定：到期前30天提醒"),
-    ("phase_out_trigger", "", "", "edge_band", "2022 兜底通知 §一(三)（触发范围为地方设定，默认进入边缘区间，同林口县）"),
+    ("phase_out_trigger", "", "", "edge_band", "2022 兜底通知 §一(三)（触发范围为地方设定，默认同林口县）"),
     ("death_change_months", "", "", Decimal(3), "2022 兜底通知：保障对象死亡的，3个月内完成增发、减发或停发"),
     ("review_cadence_months", "", "A", Decimal(12), "民发〔2021〕57号 第三十一条：收入稳定的每年复核"),
     ("review_cadence_months", "", "B", Decimal(12), "民发〔2021〕57号 第三十一条"),
