@@ -343,3 +343,23 @@ def test_the_phase_out_trigger_is_a_regional_setting(assistance_standards):
                  effective_from=on.replace(day=1), source_document="瑞安市渐退办法（示例）")  # fmt: skip
     assert roll_outcome(e, above_band, on) == "phase_out"
     assert roll_outcome(SimpleNamespace(**{**vars(e), "state": "phase_out"}), band, on) == "unchanged"
+
+
+def test_head_died_the_roll_continues_under_the_new_head_by_the_countys_decision(staff, household_in, dibao_enrolled):
+    from minzheng.business.assistance.roll import roll_case_open
+
+    e, after = dibao_enrolled
+    _household, _head, spouse = household_in
+    case = roll_case_open(user=staff["reviewer"], enrollment=e, kind="head_change", person=spouse)
+    assert case.applicant == spouse and case.data["change"]["reason"] == "head_died"
+    case_act(
+        user=staff["investigator"], case=case, action="investigate_done", opinion="户主去世", data=_facts(), on=after
+    )
+    case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="接续", on=after)
+    e.refresh_from_db()
+    assert e.state == "active" and not e.successors.exists()  # nothing before the county decides
+    case = case_act(user=staff["approver"], case=case, action="confirm_keep", opinion="同意接续", on=after)
+    new = e.successors.get()
+    assert new.household.head == spouse and case.data["successor_number"] == new.number
+    text = _doc(case, "change_decision")
+    assert "李秀英" in text and "接续" in text

@@ -170,8 +170,11 @@ def roll_case_open(*, user, enrollment: Enrollment, kind: str, person: Person | 
             raise ValidationError({"person": "请填写新增成员的身份证号（须先在人员信息中登记）"})
         if person.death_date is not None:
             raise ValidationError({"person": f"{person.name} 已登记死亡"})
+        elsewhere = person.memberships.filter(valid_to__isnull=True).exclude(household=household).first()
+        if elsewhere is not None:
+            raise ValidationError({"person": f"{person.name} 现为其他家庭的成员，请先在户籍信息中办理迁出"})
         change.update(person_id=person.pk, person_name=person.name, relation=relation or "child",
-                      reason=reason_code(reason or "birth", MEMBER_REASONS))  # fmt: skip
+                      reason=_member_reason(reason or "birth"))  # fmt: skip
     elif kind in ("member_remove", "head_change"):
         if person is None or person.pk not in members:
             raise ValidationError({"person": "请选择本家庭的现有成员"})
@@ -179,20 +182,32 @@ def roll_case_open(*, user, enrollment: Enrollment, kind: str, person: Person | 
             raise ValidationError({"person": "户主减员请选择「户主变更」，由新户主接续"})
         if kind == "head_change" and person.pk == household.head_id:
             raise ValidationError({"person": "请选择接续的新户主（不能是原户主）"})
-        code = reason_code(reason or "death", MEMBER_REASONS) if kind == "member_remove" else "head_died"
+        code = _member_reason(reason or "death") if kind == "member_remove" else "head_died"
         if code == "death" and death_date is None and kind == "member_remove":
             raise ValidationError({"death_date": "成员死亡的，请填写死亡日期"})
         if death_date is not None and death_date > timezone.localdate():
             raise ValidationError({"death_date": "死亡日期不能晚于今天"})
         change.update(person_id=person.pk, person_name=person.name, reason=code,
                       death_date=death_date.isoformat() if death_date else "")  # fmt: skip
+        if kind == "head_change":
+            change["old_head_id"] = household.head_id
     case_type, _ = CHANGE_KINDS[kind]
-    applicant = _living_payee(enrollment, exclude={change.get("person_id")} if kind != "member_add" else set())
+    if kind == "head_change":  # the new head is the payee from now on
+        applicant = person
+    else:
+        applicant = _living_payee(enrollment, exclude={change["person_id"]} if kind == "member_remove" else set())
     return case_open(
         user=user, case_type=case_type, region_code=household.region_code, household=household,
         applicant=applicant, channel="office", data={"enrollment_number": enrollment.number, "change": change},
         opinion=opinion or CHANGE_KINDS[kind][1],
     )  # fmt: skip
+
+
+def _member_reason(value: str) -> str:
+    try:
+        return reason_code(value, MEMBER_REASONS, "变化原因")
+    except ValueError as exc:
+        raise ValidationError({"reason": str(exc)}) from None
 
 
 def _living_payee(e: Enrollment, exclude=frozenset()) -> Person | None:
@@ -216,8 +231,10 @@ def payee_name(case, e: Enrollment) -> str:
     dead = set()
     if stop.get("reason") == "death":
         dead |= {e.person_id or e.household.head_id}
-    if change.get("reason") in ("death", "head_died"):
-        dead |= {change.get("person_id")} if change.get("kind") == "member_remove" else {e.household.head_id}
+    if change.get("kind") == "head_change":
+        dead |= {change.get("old_head_id")}
+    elif change.get("kind") == "member_remove" and change.get("reason") == "death":
+        dead |= {change.get("person_id")}
     p = _living_payee(e, exclude=dead)
     if p is not None:
         return p.name
@@ -447,7 +464,10 @@ def _member_apply(ctx, e, change, note, enrollment_change, enrollment_succeed):
         persons_covered=int(result["counted_members"]), components=result["components"], note=note,
         assessment=result,
     )  # fmt: skip
-    _decision(ctx, e, change["kind"], ev, person=person.name)
+    extra = {"person": person.name}
+    if change.get("death_date") and ev.effective_month > next_month(dt.date.fromisoformat(change["death_date"])):
+        extra["recover_from"] = next_month(dt.date.fromisoformat(change["death_date"])).isoformat()
+    _decision(ctx, e, change["kind"], ev, **extra)
     what = "增加" if change["kind"] == "member_add" else "减少"
     ctx.messages.append(
         f"{e.number} {what}成员 {person.name}：自 {ev.effective_month:%Y年%m月} 起 {ev.persons_covered} 人，"
@@ -565,6 +585,10 @@ def change_decision(case, status):
         Paragraph("家庭人口、收入、财产状况发生变化的，请及时告知乡镇（街道）。"),
         Note(REMEDY),
     ]
+    if d.get("recover_from"):  # a member's death decided after the month following it
+        blocks.insert(
+            2, Paragraph(f"{d.get('person', '')}死亡次月（{_ym(d['recover_from'])}）起按原人数多发的保障金须依法退回。")
+        )
     if d.get("self_care"):  # 特困: the six-item result the care level follows
         blocks.insert(2, Paragraph(f"生活自理能力评估（吃饭、穿衣、上下床、如厕、室内行走、洗澡）：{d['self_care']}。"))
     return Document(title=title, number=doc_number(case, "变"), addressee=d.get("payee") or "保障对象", blocks=blocks,
