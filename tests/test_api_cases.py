@@ -16,7 +16,7 @@ from minzheng.foundation.documents.spec import Document, Paragraph
 from minzheng.foundation.validation import Refused
 
 from .conftest import ANYANG, ANYANG_VILLAGE, PASSWORD, RUIAN, TANGXIA
-from .test_cases import INVESTIGATION, REQUIRED, _materials
+from .test_cases import REQUIRED, _materials, investigation
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +61,7 @@ def test_dibao_journey_through_the_api(clients, ids, assistance_standards):
     assert (
         case["step"] == "apply" and case["applicant_name"] == "赵桂芳" and case["open_tasks"][0]["role"] == "acceptor"
     )
-    assert "书面申请书（或申请登记表）" in case["missing_materials"]
+    assert {"code": "application", "name": "书面申请书（或申请登记表）"} in case["missing_materials"]
 
     r = _post(clients["acceptor"], f"/api/v1/cases/{number}/transitions", {"action": "accept"})
     assert r.status_code == 409 and "缺少" in r.json()["detail"]
@@ -83,7 +83,10 @@ def test_dibao_journey_through_the_api(clients, ids, assistance_standards):
 
     inbox = clients["investigator"].get("/api/v1/tasks").json()
     assert [t["case_number"] for t in inbox["items"]] == [number] and inbox["items"][0]["step"] == "investigate"
-    data = {**INVESTIGATION, "visit_date": dt.date.today().isoformat(), "investigators": ["周明"]}
+    from minzheng.foundation.registry.models import Household
+
+    household_row = Household.objects.get(pk=case["household_id"])
+    data = {**investigation(household_row, dt.date.today()), "investigators": ["周明"]}
     r = _post(clients["investigator"], f"/api/v1/cases/{number}/transitions",
               {"action": "investigate_done", "opinion": "已入户", "data": data})  # fmt: skip
     assert r.status_code == 422 and "data.investigators" in r.json()["errors"]
@@ -170,7 +173,7 @@ def test_two_approvers_at_once_exactly_one_wins(make_user, household_in, assista
     _materials(staff, case)
     case_act(user=staff["acceptor"], case=case, action="accept", on=today)
     case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="已调查",
-             data={**INVESTIGATION, "visit_date": today.isoformat()}, on=today)  # fmt: skip
+             data=investigation(household_in[0], today), on=today)  # fmt: skip
     case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合", on=today)
     after = today + dt.timedelta(days=8)
     case_act(user=staff["reviewer"], case=case, action="notice_done", on=after)

@@ -37,10 +37,40 @@ INVESTIGATION = {
     "investigators": ["周明", "吴芳"],
     "visit_date": None,  # filled per test (today)
     "findings": "家中两人，户主灵活就业收入不稳定，配偶无业。",
-    "wages_annual": "6000",
-    "financial_assets": "3000",
-    "houses": 1,
 }
+
+
+def household_facts(household, *, incomes=None, expenses=(), financial_assets="3000", houses=1, members=None,
+                    **extra) -> dict:  # fmt: skip
+    """The ``household_facts`` of an investigation of ``household``: every current member (head
+    first) counted, with the registry's name and birth date; ``incomes`` as
+    ``[(member index, kind, annual amount)]`` (default: the head's wages of 6,000 元 a year);
+    ``members`` {index: overrides}."""
+    rows = sorted(
+        household.memberships.filter(valid_to__isnull=True).select_related("person"),
+        key=lambda m: (m.relation != "head", m.person_id),
+    )
+    out = []
+    for i, m in enumerate(rows):
+        p = m.person
+        member = {"person_id": p.pk, "name": p.name, "birth_date": p.birth_date.isoformat(), "relation": m.relation}
+        member.update((members or {}).get(i, {}))
+        out.append(member)
+    incomes = [(0, "wages", "6000")] if incomes is None else incomes
+    return {
+        "members": out,
+        "incomes": [{"member": i, "kind": k, "annual_amount": str(a)} for i, k, a in incomes],
+        "expenses": [{"kind": k, "annual_amount": str(a)} for k, a in expenses],
+        "property": {"financial_assets": str(financial_assets), "houses": houses},
+        **extra,
+    }
+
+
+def investigation(household, day, **facts) -> dict:
+    """The data of ``investigate_done``: two investigators, the visit on ``day``, the facts."""
+    return {**INVESTIGATION, "visit_date": day.isoformat(), "household_facts": household_facts(household, **facts)}
+
+
 REQUIRED = ("application", "authorisation", "means_declaration")
 
 
@@ -79,7 +109,7 @@ def _to_notice(staff, case, today):
     _materials(staff, case)
     case_act(user=staff["acceptor"], case=case, action="accept", on=today)
     case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="入户核实，情况属实",
-             data={**INVESTIGATION, "visit_date": today.isoformat()}, on=today)  # fmt: skip
+             data=investigation(case.household, today), on=today)  # fmt: skip
     return case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合低保条件", on=today)
 
 
@@ -132,7 +162,7 @@ def test_dibao_journey_ends_in_an_enrollment(staff, household_in, assistance_sta
     from minzheng.foundation.files.services import file_open
 
     decision = pdf_text(file_open(case.documents.get(kind="approval_decision").file), compact=True)
-    assert "王建国" in decision and e.number in decision and amount in decision
+    assert "王建国" in decision and e.number in decision and f"{Decimal(amount):,.2f}" in decision
     steps = list(CaseStatus.objects.filter(case=case).values_list("action", flat=True))
     assert steps == ["open", "accept", "investigate_done", "first_review_pass", "notice_done", "approve"]
     assert AuditEvent.objects.filter(object_type="cases.case", object_id=case.number, action="transition").count() == 5
@@ -292,12 +322,13 @@ def test_investigation_form_messages_are_chinese(staff, household_in, assistance
     case = _open(staff, household_in)
     _materials(staff, case)
     case_act(user=staff["acceptor"], case=case, action="accept")
-    bad = {**INVESTIGATION, "visit_date": timezone.localdate().isoformat(), "findings": "好",
-           "financial_assets": "123456789012345678"}  # fmt: skip
+    bad = {**investigation(case.household, timezone.localdate(), financial_assets="123456789012345678"),
+           "findings": "好"}  # fmt: skip
     with pytest.raises(ValidationError) as exc:
         case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="已调查", data=bad)
     errors = exc.value.message_dict
-    assert errors["data.findings"] == ["至少 4 个字"] and errors["data.financial_assets"] == ["数值过大"]
+    assert errors["data.findings"] == ["至少 4 个字"]
+    assert errors["data.household_facts.property.financial_assets"] == ["数值过大"]
 
 
 def test_a_new_version_does_not_change_running_cases(staff, household_in, household_other):

@@ -96,3 +96,5 @@ def test_demo_caseworkers_have_work_at_every_step(demo):
         assert inbox(User.objects.get(username=username)).exists(), username
     approved = Case.objects.filter(outcome="approved")
     assert approved.exists() and all(Enrollment.objects.filter(source_case=c.number).exists() for c in approved)
+    investigated = Case.objects.filter(history__action="investigate_done").distinct()
+    assert investigated.exists() and all(c.data["evidence"][-1]["household_facts"]["members"] for c in investigated)

@@ -154,11 +154,14 @@ def test_submission_opens_a_portal_case(head_citizen, household_in, ids, assista
                 {"code": "disability_illness", "file": SimpleUploadedFile("残疾证.pdf", pdf)})  # fmt: skip
     r = client.post(f"/portal/apply/{draft.pk}/submit/")
     assert r.status_code == 422 and "尚未签署授权书" in r.content.decode()
-    # a wrong signature is refused; the minor is signed by the applicant as guardian
-    r = client.post(f"/portal/apply/{draft.pk}/sign/1/", {"name": "李秀英", "id6": "000000", "agree": "on"})
+    # a wrong signature is refused; the minor is signed by the applicant as guardian; the spouse (no
+    # phone in the registry) is signed for by the applicant: 代为签署
+    r = client.post(f"/portal/apply/{draft.pk}/sign/0/", {"name": "王建国", "id6": "000000", "agree": "on"})
     assert r.status_code == 422 and "身份证号后六位不正确" in r.content.decode()
-    _sign_all(client, draft, [(head.name, head.id_number), (spouse.name, spouse.id_number),
-                              (head.name, head.id_number)])  # fmt: skip
+    _sign_all(client, draft, [(head.name, head.id_number)])
+    assert client.post(f"/portal/apply/{draft.pk}/sign/1/proxy/", {"proxy": "on"}).status_code == 302
+    r = client.post(f"/portal/apply/{draft.pk}/sign/2/", {"name": head.name, "id6": head.id_number[-6:], "agree": "on"})
+    assert r.status_code == 302
 
     r = client.post(f"/portal/apply/{draft.pk}/submit/")
     assert r.status_code == 302, r.content.decode()[-2000:]
@@ -172,7 +175,8 @@ def test_submission_opens_a_portal_case(head_citizen, household_in, ids, assista
     assert not case.materials.filter(uploaded_by__isnull=False).exists()
     auths = case.data["declared"]["authorizations"]
     assert [(a["signer_name"], a["signer_role"]) for a in auths] == [
-        ("王建国", "self"), ("李秀英", "self"), ("王建国", "guardian")]  # fmt: skip
+        ("王建国", "self"), ("王建国", "proxy"), ("王建国", "guardian")]  # fmt: skip
+    assert case.data["paper_signatures"] == [{"person_id": spouse.pk, "name": "李秀英", "code": "authorisation"}]
     assert auths[0]["person_id"] == head.pk and auths[1]["person_id"] == spouse.pk
     text = pdf_text(file_open(case.materials.filter(code="authorisation").order_by("pk")[2].file), compact=True)
     assert "家庭经济状况核对授权书" in text and "监护人" in text and "王小明" in text
@@ -184,14 +188,12 @@ def test_submission_opens_a_portal_case(head_citizen, household_in, ids, assista
     assert case.number in done and "接下来" in done
 
     # a second running application of the same item for the household is refused, nothing written
-    draft2 = _start(client, head_citizen)
-    _fill(client, draft2, ids, child=False)
-    _sign_all(client, draft2, [(head.name, head.id_number), (spouse.name, spouse.id_number)])
-    before = (Case.objects.count(), Submission.objects.count(), AuditEvent.objects.count())
-    r = client.post(f"/portal/apply/{draft2.pk}/submit/")
-    assert r.status_code == 409 and "不能重复申请" in r.content.decode()
-    assert (Case.objects.count(), Submission.objects.count(), AuditEvent.objects.count()) == before
-    assert Draft.objects.filter(pk=draft2.pk).exists()
+    # (issue 13 item 7: at the first step, before anything is filled in)
+    before = (Case.objects.count(), Submission.objects.count(), Draft.objects.count())
+    r = client.post("/portal/apply/", {"case_type": "dibao_application", "choice": f"self:{head.pk}"})
+    assert r.status_code == 409 and "不能重复申请" in r.content.decode() and case.number in r.content.decode()
+    assert "我的办件" in r.content.decode()
+    assert (Case.objects.count(), Submission.objects.count(), Draft.objects.count()) == before
 
 
 def test_unknown_citizen_gets_a_new_household(regions, ids, assistance_standards):
@@ -227,8 +229,77 @@ def test_family_member_applies_as_agent(household_in, ids, assistance_standards)
     assert r.status_code == 302
     draft = Draft.objects.get(citizen=citizen)
     _fill(client, draft, ids, child=False)
-    _sign_all(client, draft, [(head.name, head.id_number), (spouse.name, spouse.id_number)])
+    # the head is not the citizen: typing the head's name and ID tail does not sign for him
+    r = client.post(f"/portal/apply/{draft.pk}/sign/0/", {"name": head.name, "id6": head.id_number[-6:], "agree": "on"})
+    assert r.status_code == 422 and "须本人确认" in r.content.decode()
+    assert client.post(f"/portal/apply/{draft.pk}/sign/0/proxy/", {"proxy": "on"}).status_code == 302
+    r = client.post(f"/portal/apply/{draft.pk}/sign/1/", {"name": spouse.name, "id6": spouse.id_number[-6:],
+                                                          "agree": "on"})  # fmt: skip
+    assert r.status_code == 302
     assert client.post(f"/portal/apply/{draft.pk}/submit/").status_code == 302
     case = Case.objects.get(household=household, case_type_id="edge_application")
     sub = Submission.objects.get(case=case)
     assert case.applicant == head and (sub.acting_as, sub.agent_name) == (ActingAs.FAMILY, "李秀英")
+
+
+# ---------------------------------------------------------------- issue 13 item 7: refused at the first step
+
+
+def test_a_duplicate_application_is_refused_at_the_first_step(
+    head_citizen, household_in, anyang_user, assistance_standards
+):
+    """A household with a running 低保 case (opened at the window) cannot start a second one on the
+    portal: the first step names the running case and no draft is kept."""
+    from minzheng.engines.cases.services import case_open
+
+    household, head, spouse = household_in
+    running = case_open(user=anyang_user, case_type="dibao_application", region_code="", household=household,
+                        applicant=head)  # fmt: skip
+    client = signed_in(head_citizen)
+    r = client.post("/portal/apply/", {"case_type": "dibao_application", "choice": f"self:{head.pk}"})
+    body = r.content.decode()
+    assert r.status_code == 409, body[-1500:]
+    assert "不能重复申请" in body and running.number in body and "最低生活保障申请" in body
+    assert not Draft.objects.filter(citizen=head_citizen).exists()
+    # another item of the same household is not a duplicate
+    assert client.post("/portal/apply/", {"case_type": "edge_application",
+                                          "choice": f"self:{head.pk}"}).status_code == 302  # fmt: skip
+    # a family member acting for the head: refused too, whole number shown (same household)
+    spouse_citizen = make_citizen(spouse.name, spouse.id_number, person=spouse, phone="13600000000")
+    r = signed_in(spouse_citizen).post("/portal/apply/", {"case_type": "dibao_application",
+                                                          "choice": f"family:{head.pk}"})  # fmt: skip
+    assert r.status_code == 409 and running.number in r.content.decode()
+
+
+def test_a_village_assistant_sees_the_running_number_masked(household_in, anyang_user, ids, assistance_standards):
+    from minzheng.engines.cases.services import case_open
+
+    household, head, _ = household_in
+    running = case_open(user=anyang_user, case_type="dibao_application", region_code="", household=household,
+                        applicant=head)  # fmt: skip
+    assistant = make_citizen("周协理", ids(birth=dt.date(1975, 2, 2)), phone="13500000000")
+    assistant.assistant_region_code = ANYANG_VILLAGE
+    assistant.save()
+    r = signed_in(assistant).post("/portal/apply/", {"case_type": "dibao_application",
+                                                     "choice": f"assistant:{head.pk}"})  # fmt: skip
+    body = r.content.decode()
+    assert r.status_code == 409 and "不能重复申请" in body
+    assert running.number not in body and running.number[:-6] + "****" + running.number[-2:] in body
+    assert not Draft.objects.exists()
+
+
+def test_a_case_opened_while_filling_is_still_refused_at_submit(
+    head_citizen, household_in, anyang_user, ids, assistance_standards
+):
+    """The same rule again at submission: the window opened a case after the draft was started."""
+    from minzheng.engines.cases.services import case_open
+
+    household, head, _ = household_in
+    client = signed_in(head_citizen)
+    draft = _start(client, head_citizen)
+    _fill(client, draft, ids, child=False)
+    running = case_open(user=anyang_user, case_type="dibao_application", region_code="", household=household,
+                        applicant=head)  # fmt: skip
+    r = client.post(f"/portal/apply/{draft.pk}/submit/")
+    assert r.status_code in (409, 422) and running.number in r.content.decode()
+    assert Case.objects.filter(household=household).count() == 1

@@ -14,7 +14,7 @@ from minzheng.engines.benefits.services import add_months, next_month
 from minzheng.engines.cases.services import case_act, case_open
 
 from .conftest import ANYANG, RUIAN, TANGXIA
-from .test_cases import INVESTIGATION, _materials, _to_notice
+from .test_cases import _materials, _to_notice, investigation
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,11 @@ def _after_notice(case):
     return case.notices.get().end_date + dt.timedelta(days=1)
 
 
+def _alone(household, day) -> dict:
+    """The investigation of 陈志明, who lives alone without income or a supporter able to help."""
+    return investigation(household, day, incomes=[], financial_assets="0", members={0: {"has_able_supporter": False}})
+
+
 def _care(e) -> Decimal:
     return Decimal(next(c for c in e.components if c["item"] == "tekun_care")["amount"])
 
@@ -51,8 +56,7 @@ def tekun_enrolled(staff, household_other, assistance_standards):
                      applicant=head)  # fmt: skip
     _materials(staff, case)
     case_act(user=staff["acceptor"], case=case, action="accept", on=today)
-    data = {**INVESTIGATION, "visit_date": today.isoformat(), "wages_annual": "0", "financial_assets": "0",
-            "has_able_supporter": False, "adl_not_met": ["上下床", "洗澡"]}  # fmt: skip
+    data = {**_alone(household, today), "adl_not_met": ["上下床", "洗澡"], "tekun_mode": "dispersed"}
     case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="独居老人", data=data, on=today)
     case = case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合特困", on=today)
     after = _after_notice(case)
@@ -76,9 +80,7 @@ def _review(staff, household, head, on, data, *, case_type="assistance_review", 
 def test_tekun_review_without_a_new_assessment_keeps_the_care_level(staff, household_other, tekun_enrolled):
     e, after = tekun_enrolled
     household, head = household_other
-    data = {**INVESTIGATION, "visit_date": timezone.localdate().isoformat(), "wages_annual": "0",
-            "financial_assets": "0", "has_able_supporter": False}  # fmt: skip
-    case = _review(staff, household, head, after, data)
+    case = _review(staff, household, head, after, _alone(household, timezone.localdate()))
     e.refresh_from_db()
     assert case.outcome == "completed"
     assert _care(e) == Decimal("460.00")
@@ -94,8 +96,7 @@ def test_tekun_review_with_a_new_assessment_changes_the_care_level(staff, househ
     e, after = tekun_enrolled
     household, head = household_other
     items = ["吃饭", "穿衣", "上下床", "如厕", "洗澡"]  # five of six not met → 完全丧失 → 全护理
-    base = {**INVESTIGATION, "visit_date": timezone.localdate().isoformat(), "wages_annual": "0",
-            "financial_assets": "0", "has_able_supporter": False}  # fmt: skip
+    base = _alone(household, timezone.localdate())
     case = case_open(user=staff["reviewer"], case_type="assistance_review", region_code="", household=household,
                      applicant=head, channel="office")  # fmt: skip
     with pytest.raises(ValidationError, match="重新评估生活自理能力"):
@@ -123,8 +124,9 @@ def dibao_enrolled(staff, household_in, assistance_standards):
     return Enrollment.objects.get(number=case.data["enrollment_number"]), after
 
 
-def _facts(**means):
-    return {**INVESTIGATION, "visit_date": timezone.localdate().isoformat(), **means}
+def _facts(household, wages="6000"):
+    """The investigation of the 安阳 household: the head's wages a year, the rest as at application."""
+    return investigation(household, timezone.localdate(), incomes=[(0, "wages", wages)])
 
 
 def _doc(case, kind) -> str:
@@ -140,7 +142,7 @@ def test_review_into_the_edge_band_starts_the_phase_out_of_the_standards(staff, 
     e, after = dibao_enrolled
     household, head, _ = household_in
     # 40,000 a year, less 10 % employment cost = 3,000 a month for two: 1,500 per head, 1,180 ≤ 1,500 < 1,770
-    case = _review(staff, household, head, after, _facts(wages_annual="40000"))
+    case = _review(staff, household, head, after, _facts(household, "40000"))
     e.refresh_from_db()
     start = next_month(after)
     assert case.data["assessment"]["classification"] == "dibao_edge"
@@ -160,7 +162,7 @@ def test_worked_example_3_dates():
 def test_review_class_c_sets_a_quarterly_review_for_urban_households(staff, household_in, dibao_enrolled):
     e, after = dibao_enrolled
     household, head, _ = household_in
-    case = _review(staff, household, head, after, _facts(), confirm={"review_class": "C类"})
+    case = _review(staff, household, head, after, _facts(household), confirm={"review_class": "C类"})
     e.refresh_from_db()
     assert e.review_class == "C" and e.next_review == add_months(after, 3)
     assert "复核结果告知书" in _doc(case, "change_decision")
@@ -174,7 +176,7 @@ def test_review_no_longer_eligible_goes_the_stop_way_with_notice(staff, househol
     case = case_open(user=staff["reviewer"], case_type="assistance_review", region_code="", household=household,
                      applicant=head, channel="office")  # fmt: skip
     case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="就业",
-             data=_facts(wages_annual="120000"), on=after)  # fmt: skip
+             data=_facts(household, "120000"), on=after)  # fmt: skip
     with pytest.raises(Refused, match="拟终止救助"):
         case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="审核", on=after)
     case = case_act(user=staff["reviewer"], case=case, action="propose_stop", opinion="收入远超标准",
@@ -244,9 +246,14 @@ def test_newborn_joins_through_a_change_case_and_the_payroll_line_counts_three(
     assert case.case_type.code == "dibao_change" and case.data["change"]["person_id"] == baby.pk
     before = e.monthly_amount
     case_act(
-        user=staff["investigator"], case=case, action="investigate_done", opinion="新生儿", data=_facts(), on=after
+        user=staff["investigator"],
+        case=case,
+        action="investigate_done",
+        opinion="新生儿",
+        data=_facts(household),
+        on=after,
     )
-    # the investigator verified the birth: the registry has the child, the roll waits for the county
+    # 发起变更 entered the birth in the registry (the investigation lists the child); the roll waits for the county
     assert household.memberships.filter(person=baby, valid_to__isnull=True).exists()
     e.refresh_from_db()
     assert e.persons_covered == 2 and e.monthly_amount == before
@@ -279,7 +286,12 @@ def test_member_death_removes_the_member_and_a_head_never_leaves_by_removal(staf
     case = roll_case_open(user=staff["reviewer"], enrollment=e, kind="member_remove", person=spouse, reason="死亡",
                           death_date=timezone.localdate() - dt.timedelta(days=3))  # fmt: skip
     case_act(
-        user=staff["investigator"], case=case, action="investigate_done", opinion="配偶去世", data=_facts(), on=after
+        user=staff["investigator"],
+        case=case,
+        action="investigate_done",
+        opinion="配偶去世",
+        data=_facts(household),
+        on=after,
     )
     case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="减员", on=after)
     case = case_act(user=staff["approver"], case=case, action="confirm_keep", opinion="同意减员", on=after)
@@ -349,11 +361,16 @@ def test_head_died_the_roll_continues_under_the_new_head_by_the_countys_decision
     from minzheng.business.assistance.roll import roll_case_open
 
     e, after = dibao_enrolled
-    _household, _head, spouse = household_in
+    household, _head, spouse = household_in
     case = roll_case_open(user=staff["reviewer"], enrollment=e, kind="head_change", person=spouse)
     assert case.applicant == spouse and case.data["change"]["reason"] == "head_died"
     case_act(
-        user=staff["investigator"], case=case, action="investigate_done", opinion="户主去世", data=_facts(), on=after
+        user=staff["investigator"],
+        case=case,
+        action="investigate_done",
+        opinion="户主去世",
+        data=_facts(household),
+        on=after,
     )
     case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="接续", on=after)
     e.refresh_from_db()

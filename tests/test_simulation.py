@@ -253,7 +253,7 @@ def reference(values: dict, hukou: str, means, members) -> tuple[str, str, int]:
     req = sim.assessment_request(region_code=REGION, hukou_type=hukou, as_of=AS_OF, means=means, members=members)
     out = assess(req, memory_standards(values, hukou))
     if out["classification"] == "tekun":
-        persons = 1
+        persons = len(out["tekun_members"])
     elif out["classification"] == "dibao_single_person":
         persons = sum(1 for c in out["components"] if c["item"] == "gap")
     else:
@@ -491,3 +491,42 @@ def test_command_line(roll, capsys):
         call_command("simulate", "--change", "houses_allowed=2")
     with pytest.raises(CommandError, match="格式不正确"):
         call_command("simulate", "--dibao-change", "8%", "--from", "2027/01")
+
+
+def test_twin_pays_the_family_gap_and_tests_tekun_for_one_person_means():
+    """No 待遇倒挂 comparison in either twin (issue 13 item 14): a family of two just under the line
+    with a seriously ill adult gets its gap on family totals + 分类施保, not the 单人户 amount. And
+    the means hold one answer on an able supporter (kept for one-person households), so 特困 is
+    tested for one-person households only; assess() tests it member by member."""
+    std = {
+        "dibao_monthly": Decimal(1000), "edge_multiple": Decimal("1.5"), "single_person_enabled": True,
+        "category_topup_monthly": Decimal(100), "employment_cost_rate": Decimal(0), "rigid_expense_deductible": True,
+        "financial_assets_months": Decimal(24), "houses_allowed": 1, "non_residential_houses_allowed": 0,
+        "vehicles_allowed": 0, "business_registrations_allowed": 0, "rigid_expense_share": Decimal("0.6"),
+        "rigid_expense_income_line_annual": Decimal(50000), "rounding": "round_fen",
+        "tekun_care_monthly": {"full": Decimal(200), "partial": Decimal(300), "none": Decimal(600)},
+        "tekun_basic_monthly": Decimal(1300),
+    }  # fmt: skip
+
+    def member(pid, years, **kw):
+        fields = {"relation": "spouse", "disability_kind": "", "disability_grade": None, "serious_illness": False,
+                  "self_care": "full", **kw}  # fmt: skip
+        return SimpleNamespace(person_id=pid, birth_date=AS_OF.replace(year=AS_OF.year - years), **fields)
+
+    def means(other, able=None):
+        return SimpleNamespace(wages_annual=Decimal(0), other_income_annual=Decimal(other),
+                               excluded_income_annual=Decimal(0), rigid_expense_annual=Decimal(0),
+                               financial_assets=Decimal(0), houses=0, non_residential_houses=0, vehicles=0,
+                               business_registrations=0, has_able_supporter=able)  # fmt: skip
+
+    households = [
+        (1, means(12 * 1990), [member(101, 45, relation="head"), member(102, 30, serious_illness=True)]),
+        (2, means(0, able=False), [member(201, 75, relation="head"), member(202, 72)]),
+        (3, means(0, able=False), [member(301, 75, relation="head")]),
+    ]
+    got, _ = sql_assess(std, [sim.Change("dibao_monthly", "add", Decimal(0))], "urban", households)
+    for hid, m, members in households:
+        assert (got[hid][0], str(got[hid][1]), got[hid][2]) == reference(std, "urban", m, members)
+    assert (got[1][0], str(got[1][1])) == ("dibao", "110.00")  # 2,000 − 1,990 + 100 (not 1,000 + 100)
+    assert (got[2][0], str(got[2][1])) == ("dibao", "2200.00")  # 2,000 + 2 × 100: no answer per member here
+    assert (got[3][0], str(got[3][1]), got[3][2]) == ("tekun", "1500.00", 1)

@@ -388,7 +388,8 @@ def test_the_enrollment_page_changes_nothing_directly_it_opens_the_case(web, enr
     assert r.status_code == 302 and change.data["change"] == {
         "kind": "member_remove", "person_id": spouse.pk, "person_name": "李秀英", "reason": "moved_away",
         "death_date": ""}  # fmt: skip
-    assert household.memberships.filter(person=spouse, valid_to__isnull=True).exists()
+    # the registry knows she left; the roll changes only by the county's decision in the case
+    assert not household.memberships.filter(person=spouse, valid_to__isnull=True).exists()
     assert enrollment.events.count() == before
 
 
@@ -419,7 +420,8 @@ def test_due_reviews_and_phase_out_reminders(web, anyang_user, enrollment, house
     Enrollment.objects.filter(pk=later.pk).update(
         state=EnrollmentState.PHASE_OUT, phase_out_until=today + dt.timedelta(days=10), next_review=None
     )
-    far = enrol(anyang_user, lone, program="tekun", persons=1)  # next review a year away: not listed
+    # starting next month on a 12-month cadence: its first review is about a year away, not listed
+    far = enrol(anyang_user, lone, program="tekun", persons=1, start=services.next_month(today))
     body = text(web.get("/benefits/reviews-due/"))
     assert enrollment.number in body and "逾期3天" in body
     assert later.number in body and "10天后" in body

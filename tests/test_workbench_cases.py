@@ -35,6 +35,7 @@ from minzheng.foundation.documents.render import render_pdf
 from minzheng.foundation.documents.spec import Document, Paragraph
 
 from .conftest import ANYANG, ANYANG_VILLAGE, RUIAN, TANGXIA
+from .test_cases import investigation
 
 pytestmark = pytest.mark.django_db
 
@@ -98,11 +99,13 @@ def _investigation(today: dt.date, investigators="周明、吴芳") -> dict:
         "investigators": investigators,
         "visit_date": today.isoformat(),
         "findings": "家中两人，户主灵活就业收入不稳定，配偶无业。",
-        "wages_annual": "6000",
-        "financial_assets": "3000",
-        "houses": "1",
+        # the facts table: the head (row 0) and the spouse (row 1), both counted
+        "m0_counted": "counted", "m0_self_care": "full", "m0_inc_wages": "6000",
+        "m1_counted": "counted", "m1_self_care": "full",
+        "p_financial_assets": "3000",
+        "p_houses": "1",
         "verification_requested": "on",
-    }
+    }  # fmt: skip
 
 
 def test_dibao_journey_through_the_pages(staff, household_in, assistance_standards):
@@ -152,7 +155,8 @@ def test_dibao_journey_through_the_pages(staff, household_in, assistance_standar
     r = investigator.get("/cases/inbox/")
     assert case.number in _text(r)
     page = _text(investigator.get(f"/cases/{case.number}/"))
-    assert "工资性收入（元/年）" in page and 'name="investigate_done-visit_date"' in page
+    assert "本人收入（元/年）" in page and 'name="investigate_done-visit_date"' in page
+    assert 'name="investigate_done-m1_counted"' in page and "不计入：服刑" in page and "李秀英" in page
     r = _act(investigator, case, "investigate_done", "入户核实，情况属实", **_investigation(today))
     assert r.status_code == 302, _text(r)
     case.refresh_from_db()
@@ -233,15 +237,15 @@ def test_form_errors_are_422_on_the_fields(staff, household_in, assistance_stand
     web = client_for(staff["investigator"])
     r = _act(web, case, "investigate_done", "已调查", **_investigation(today, investigators="周明"))
     assert r.status_code == 422 and "两名及以上工作人员" in _text(r)
-    bad = {**_investigation(today), "wages_annual": "-5", "visit_date": "明天"}
+    bad = {**_investigation(today), "m0_inc_wages": "-5", "visit_date": "明天"}
     r = _act(web, case, "investigate_done", "已调查", **bad)
     assert r.status_code == 422 and "has-error" in _text(r)
     for wild in ("1e400", "NaN", "123456789012345", "0.001"):
-        r = _act(web, case, "investigate_done", "已调查", **{**_investigation(today), "financial_assets": wild})
+        r = _act(web, case, "investigate_done", "已调查", **{**_investigation(today), "p_financial_assets": wild})
         assert r.status_code == 422, wild
     r = _act(web, case, "investigate_done", "已调查", **{**_investigation(today), "findings": "好"})
     assert r.status_code == 422 and "String should" not in _text(r) and "至少" in _text(r)
-    r = _act(web, case, "investigate_done", "已调查", **{**_investigation(today), "houses": "99"})
+    r = _act(web, case, "investigate_done", "已调查", **{**_investigation(today), "p_houses": "99"})
     assert r.status_code == 422 and "20" in _text(r)
     future = {**_investigation(today), "visit_date": (today + dt.timedelta(days=3)).isoformat()}
     r = _act(web, case, "investigate_done", "已调查", **future)
@@ -344,8 +348,7 @@ def test_objection_at_the_window_blocks_the_notice(staff, household_in, assistan
     today = timezone.localdate()
     case = _accepted(staff, household_in)
     case = case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="已调查",
-                    data={**_investigation(today), "investigators": ["周明", "吴芳"], "houses": 1,
-                          "verification_requested": True})  # fmt: skip
+                    data=investigation(case.household, today))  # fmt: skip
     case = case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合条件")
     web = client_for(staff["acceptor"])
     r = web.post(f"/cases/{case.number}/objections/", {"objection-content": "", "objection-phone": "123"})
@@ -453,8 +456,7 @@ def test_notice_board_region_filter_is_scoped(staff, household_in, assistance_st
     today = timezone.localdate()
     case = _accepted(staff, household_in)
     case = case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="已调查",
-                    data={**_investigation(today), "investigators": ["周明", "吴芳"], "houses": 1,
-                          "verification_requested": True})  # fmt: skip
+                    data=investigation(case.household, today))  # fmt: skip
     case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合条件")
     PublicNotice.objects.update(posted_on=today)
     assert "王*国" in _text(client_for(staff["approver"]).get("/cases/notices/", {"region": ANYANG}))

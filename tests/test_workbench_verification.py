@@ -87,7 +87,9 @@ def test_request_journey(partner_data, household_in, anyang_user, county_user, a
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     assert AuditEvent.objects.filter(action="read", summary__contains=f"下载核对报告 {report.number}").exists()
 
-    r = town.post(f"/verification/reports/{report.number}/adopt/")
+    r = town.get(f"/verification/reports/{report.number}/adopt/")
+    assert r.status_code == 200 and 'value="vehicles" id="item-vehicles" checked' in r.content.decode()
+    r = town.post(f"/verification/reports/{report.number}/adopt/", {"items": ["vehicles"], "confirm": "1"})
     assert r.status_code == 302 and HouseholdMeans.objects.get(household=household).vehicles == 1
 
     r = town.post(f"/verification/reports/{report.number}/appeal/", {"filed_by_name": "王建国", "grounds": "车已卖"})

@@ -1,5 +1,6 @@
 """A 低保 application in real Chromium, four staff in four browser contexts: the township acceptor
-registers it, uploads the materials and accepts it; the investigator records the home visit; the
+registers it, uploads the materials and accepts it; the investigator records the home visit, member
+by member (one lives elsewhere: not counted, with the reason), and sees all her mistakes at once; the
 reviewer passes the first review (the assessment is on the page) and, once the seven days of the
 notice are over, sends it to the county; the county approver approves it — and the household is
 on the roll from next month."""
@@ -9,8 +10,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db.models import Count, Q
 from playwright.sync_api import expect
 
+from minzheng.business.assistance.assessment import assessment_run
+from minzheng.business.assistance.schemas import AssessmentIn
 from minzheng.business.assistance.services import standards_load
 from minzheng.engines.benefits.models import Enrollment
 from minzheng.engines.cases.models import Case, PublicNotice
@@ -53,7 +57,14 @@ def act(page, action_name: str, opinion: str = "", fields: dict | None = None):
 
 def test_dibao_application_from_the_window_to_the_roll(pages, world, staff, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
-    household = Household.objects.select_related("head").get(pk=world.anyang_households[0])
+    current = Count("memberships", filter=Q(memberships__valid_to__isnull=True))
+    household = (
+        Household.objects.filter(pk__in=world.anyang_households).annotate(n=current).filter(n__gte=2)
+        .select_related("head").order_by("pk").first()
+    )  # fmt: skip
+    rows = sorted(household.memberships.filter(valid_to__isnull=True).select_related("person"),
+                  key=lambda m: (m.relation != "head", m.person_id))  # fmt: skip
+    away = rows[1].person
     pdf = tmp_path / "申请书.pdf"
     pdf.write_bytes(render_pdf(Document(title="最低生活保障申请书", blocks=[Paragraph("申请")])))
 
@@ -77,15 +88,36 @@ def test_dibao_application_from_the_window_to_the_roll(pages, world, staff, tmp_
     expect(acceptor.locator("body")).to_contain_text("入户调查")
     shot(acceptor, "cases-01-accepted")
 
-    # 2. the investigator finds it in the inbox and records the home visit
+    # 2. the investigator finds it in the inbox and records the home visit: one row per member
+    # (the second lives elsewhere: not counted, with the reason), own incomes by kind, property
     investigator = pages.login(pages.new(), "anyang_investigator")
     investigator.goto(f"{pages.base_url}/cases/inbox/")
     investigator.get_by_role("link", name=case.number).click()
     today = dt.date.today().isoformat()
-    act(investigator, "调查完毕", "入户核实，家庭情况属实",
-        {"investigators": "周明、吴芳", "visit_date": today, "findings": "两人户，户主打零工，收入不稳定。",
-         "wages_annual": "6000", "financial_assets": "3000", "houses": "1"})  # fmt: skip
+    panel = investigator.locator("details.action", has=investigator.locator("summary", has_text="调查完毕")).first
+    if panel.get_attribute("open") is None:
+        panel.locator("summary").click()
+    expect(panel.locator("table.facts-members")).to_contain_text(away.name)
+    panel.locator("[name$='-investigators']").fill("周明")
+    panel.locator("[name$='-visit_date']").fill(today)
+    panel.locator("[name$='-findings']").fill("户主打零工，收入不稳定；其子常年在外地工作生活。")
+    panel.locator("[name$='-m0_inc_wages']").fill("-6000")
+    panel.locator("[name$='-m1_counted']").select_option(label="不计入：户籍在此但不共同生活")
+    panel.locator("[name$='-m1_inc_wages']").fill("48000")
+    panel.locator("[name$='-p_financial_assets']").fill("3000")
+    panel.locator("[name$='-p_houses']").fill("1")
+    panel.locator("textarea[name$='-opinion']").fill("入户核实，家庭情况属实")
+    panel.get_by_role("button", name="调查完毕").click()
+    # every mistake at once, in Chinese, on the same page
+    expect(investigator.locator("body")).to_contain_text("两名及以上工作人员")
+    expect(investigator.locator("body")).to_contain_text("工资性收入：不能为负数")
+    shot(investigator, "cases-01b-facts-errors")
+    panel = investigator.locator("details.action[open]").first
+    panel.locator("[name$='-investigators']").fill("周明、吴芳")
+    panel.locator("[name$='-m0_inc_wages']").fill("6000")
+    panel.get_by_role("button", name="调查完毕").click()
     expect(investigator.locator("body")).to_contain_text("乡镇初审")
+    expect(investigator.locator("body")).to_contain_text(f"不计入：{away.name}（户籍在此但不共同生活）")
 
     # 3. the reviewer sees the assessment, passes the first review: the notice starts
     reviewer = pages.login(pages.new(), "anyang_reviewer")
@@ -114,4 +146,11 @@ def test_dibao_application_from_the_window_to_the_roll(pages, world, staff, tmp_
     assert case.outcome == "approved"
     e = Enrollment.objects.get(source_case=case.number)
     assert str(e.monthly_amount) == case.data["assessment"]["monthly_amount"]
+    # the amount is what `minzheng assess` answers for the facts recorded, on the day of approval
+    facts = case.data["evidence"][-1]["household_facts"]
+    same = assessment_run(AssessmentIn(region_code=household.region_code, hukou_type=household.hukou_type,
+                                       as_of=dt.date.today(), **facts))  # fmt: skip
+    assert (same["classification"], same["monthly_amount"]) == ("dibao", str(e.monthly_amount))
+    assert same["counted_members"] == len(rows) - 1
+    assert case.documents.filter(kind="review_form").count() == 1
     assert e.start_month > dt.date.today().replace(day=1)

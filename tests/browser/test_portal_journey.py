@@ -128,12 +128,17 @@ def test_citizen_applies_is_asked_for_materials_and_is_accepted(pages, world, tm
     expect(citizen.locator("body")).to_contain_text("户口簿.pdf")
     check_page(citizen, "07-apply-materials")
     citizen.get_by_role("button", name="下一步：签署授权书").click()
-    for name, idn in (("陈大明", me_id), ("林小红", spouse_id)):
-        form = citizen.locator("form", has=citizen.locator("input[name='id6']")).first
-        form.locator("input[name='name']").fill(name)
-        form.locator("input[name='id6']").fill(idn[-6:])
-        form.locator("input[name='agree']").check()
-        form.get_by_role("button", name="签署").click()
+    form = citizen.locator("form", has=citizen.locator("input[name='id6']")).first
+    form.locator("input[name='name']").fill("陈大明")
+    form.locator("input[name='id6']").fill(me_id[-6:])
+    form.locator("input[name='agree']").check()
+    form.get_by_role("button", name="签署").click()
+    # 林小红 is not in the registry (no phone to confirm with): signed for her, her paper due at 受理
+    proxy = citizen.locator("details.proxy").first
+    proxy.locator("summary").click()
+    proxy.locator("input[name='proxy']").check()
+    proxy.get_by_role("button", name="代为签署").click()
+    expect(citizen.locator("main")).to_contain_text("受理时须交林小红本人签字的书面授权书")
     check_page(citizen, "08-apply-sign")
     citizen.get_by_role("button", name="下一步：确认提交").click()
     citizen.get_by_role("button", name="确认提交申请").click()
@@ -162,8 +167,9 @@ def test_citizen_applies_is_asked_for_materials_and_is_accepted(pages, world, tm
     citizen.locator("#upload").get_by_role("button", name="上传").click()
     expect(citizen.locator("#materials li")).to_have_count(before + 1)
 
-    # 6. the acceptor accepts; the citizen sees the status change
+    # 6. the acceptor receives 林小红's signed paper 授权书, then accepts; the citizen sees the status change
     acceptor.reload()
+    upload_paper(acceptor, "林小红", pdf)
     _act(acceptor, "受理")
     expect(acceptor.locator("body")).to_contain_text("入户调查")
     citizen.reload()
@@ -187,6 +193,16 @@ def test_citizen_applies_is_asked_for_materials_and_is_accepted(pages, world, tm
     check_page(visitor, "13-lookup")
     assert vweight.load(visitor, f"{base}/portal/notices/?region={ANYANG}") < 200_000
     check_page(visitor, "14-notices")
+
+
+def upload_paper(page, member: str, path) -> None:
+    """The township uploads a member's own signed paper 授权书 on the case page (所属成员 chosen)."""
+    expect(page.locator("#paper-signatures")).to_contain_text(member)
+    page.select_option("#id_material-code", "authorisation")
+    page.select_option("#id_material-person", label=member)
+    page.set_input_files("#id_material-file", str(path))
+    page.get_by_role("button", name="上传材料").click()
+    expect(page.locator("#paper-signatures")).to_have_count(0)
 
 
 def _act(page, action_name: str, opinion: str = ""):

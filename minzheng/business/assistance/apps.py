@@ -23,6 +23,6 @@ class AssistanceConfig(AppConfig):
 
     def ready(self):
         # standard types, job kinds, case hooks, partner sources, verification findings, monitoring detectors
-        from . import casework, jobs, monitoring, policy, roll, sources, verification  # noqa: F401
+        from . import casework, jobs, monitoring, policy, roll, sources, temporary, verification  # noqa: F401
 
         post_migrate.connect(_ensure_policy, sender=self, dispatch_uid="assistance-policy")

@@ -21,7 +21,7 @@ from minzheng.engines.benefits.standards import MissingStandard, Standards, stan
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.validation import errors_zh
 
-from .schemas import AssessmentIn, MemberIn
+from .schemas import NOT_COUNTED_REASONS, AssessmentIn, MemberIn
 
 CENT = Decimal("0.01")
 EXCLUDED_INCOME = {
@@ -116,15 +116,34 @@ class Outcome:
                 self.refs.append(REF[r])
 
 
-def assess(req: AssessmentIn, std: Standards) -> dict:
+def longevity_counted(std: Standards) -> bool:
+    """Whether 高龄津贴 counts as 低保 family income here: 民发〔2021〕57号 第十三条 does not list it
+    among the incomes left out, and lets the city government leave out others; a regional standard
+    (``longevity_allowance_excluded``, nationwide default: counted). For 特困 it never counts
+    (特困人员认定办法第六条)."""
+    return not bool(std.get("longevity_allowance_excluded"))
+
+
+def excluded_kinds(std: Standards) -> set[str]:
+    """The income kinds left out of 低保 family income under ``std`` (see :func:`longevity_counted`)."""
+    kinds = set(EXCLUDED_INCOME)
+    if longevity_counted(std):
+        kinds.discard("longevity_allowance")
+    return kinds
+
+
+def assess(req: AssessmentIn, std: Standards, *, _family_only: bool = False) -> dict:
     """Classify the household and compute its monthly amount. See the module docstring; the steps:
 
     1. counted members (民发〔2021〕57号 第七条);
     2. counted annual income: non-excluded incomes of counted members − employment cost (rate ×
        wages) − rigid expenses when deductible, never below 0 (第十三条); monthly = annual / 12;
     3. property test (第十四条);
-    4. 特困 for a one-person household without labour capacity, without an able supporter, income
-       below the 低保 standard (特困人员认定办法第六条): basic + care standard by self-care tier;
+    4. 特困 for every counted member without labour capacity, without an able supporter, whose own
+       income (基础养老金, 优抚金, 高龄津贴 not counted) is below the 低保 standard, the family's
+       property within the limits (特困人员认定办法第六条): basic + care standard by self-care tier.
+       When every counted member qualifies the household is 特困; otherwise the members who qualify
+       are listed in ``tekun_members`` and the rest of the household is assessed on (steps 5–7);
     5. 低保 when per-capita income < standard: gap on family totals, rounded once, + 分类施保;
     6. 低保边缘 when per-capita < edge multiple × standard; a severely disabled or seriously ill adult
        whose own income is under the standard is covered as a 单人户 (2022 兜底通知);
@@ -140,7 +159,11 @@ def assess(req: AssessmentIn, std: Standards) -> dict:
     # 1. counted members
     counted = [i for i, m in enumerate(members) if m.counted]
     n = len(counted)
-    not_counted = [names[i] for i in range(len(members)) if i not in counted]
+    not_counted = [
+        names[i] + (f"（{NOT_COUNTED_REASONS[m.not_counted_reason]}）" if m.not_counted_reason else "")
+        for i, m in enumerate(members)
+        if i not in counted
+    ]
     line = f"共同生活的家庭成员 {n} 人：{'、'.join(names[i] for i in counted) or '无'}"
     if not_counted:
         line += f"；不计入：{'、'.join(not_counted)}"
@@ -157,11 +180,14 @@ def assess(req: AssessmentIn, std: Standards) -> dict:
     excluded = Decimal(0)
     parts: dict[str, Decimal] = {}
     skipped_members = set()
+    # the regional setting is read only when the household has 高龄津贴 (its source is explained)
+    has_longevity = any(inc.kind == "longevity_allowance" and inc.member in counted for inc in req.incomes)
+    excluded_here = excluded_kinds(std) if has_longevity else set(EXCLUDED_INCOME)
     for inc in req.incomes:
         if inc.member not in counted:
             skipped_members.add(names[inc.member])
             continue
-        if inc.kind in EXCLUDED_INCOME:
+        if inc.kind in excluded_here:
             excluded += inc.annual_amount
             parts[inc.kind] = parts.get(inc.kind, Decimal(0)) + inc.annual_amount
             continue
@@ -169,11 +195,18 @@ def assess(req: AssessmentIn, std: Standards) -> dict:
         parts[inc.kind] = parts.get(inc.kind, Decimal(0)) + inc.annual_amount
         if inc.kind == "wages":
             wages += inc.annual_amount
-    counted_parts = [f"{INCOME_LABELS[k]} {yuan(v)}" for k, v in parts.items() if k not in EXCLUDED_INCOME]
+    counted_parts = [f"{INCOME_LABELS[k]} {yuan(v)}" for k, v in parts.items() if k not in excluded_here]
     out.say(f"计入收入（元/年）：{'；'.join(counted_parts) or '无'}，合计 {yuan(gross)}", "income")
     if excluded:
-        ex = [f"{INCOME_LABELS[k]} {yuan(v)}" for k, v in parts.items() if k in EXCLUDED_INCOME]
+        ex = [f"{INCOME_LABELS[k]} {yuan(v)}" for k, v in parts.items() if k in excluded_here]
         out.say(f"不计入收入（元/年）：{'；'.join(ex)}", "income")
+    if has_longevity:
+        where = _source(std, "longevity_allowance_excluded")
+        out.say(
+            f"高龄津贴{'计入' if 'longevity_allowance' not in excluded_here else '不计入'}低保家庭收入"
+            + (f"（{where}）" if where else ""),
+            "income",
+        )
     if skipped_members:
         out.say(f"非共同生活成员的收入不计入：{'、'.join(sorted(skipped_members))}")
     rate = std.decimal("employment_cost_rate")
@@ -201,10 +234,21 @@ def assess(req: AssessmentIn, std: Standards) -> dict:
     # 3. property
     property_ok = _property_test(req, std, dibao, n, out)
 
-    # 4. 特困
-    tekun_amount = _tekun(req, std, dibao, monthly, ages, names, property_ok, out)
-    if tekun_amount is not None:
-        pass
+    # 4. 特困, member by member
+    tekun = (
+        [] if _family_only else _tekun_members(req, std, dibao, counted, ages, names, property_ok, rigid_deducted, out)
+    )
+    tekun_amount = sum((t["amount"] for t in tekun), Decimal(0)) if tekun else None
+    if tekun and len(tekun) < n:
+        return _with_rest(req, std, tekun, out, names)
+    if tekun:
+        out.classification = "tekun"
+        out.tekun_mode = req.tekun_mode
+        out.components = [
+            {"item": item, "member": t["member"], "amount": t[key]}
+            for t in tekun
+            for item, key in (("tekun_basic", "basic"), ("tekun_care", "care"))
+        ]
     elif per_capita < dibao and property_ok:
         # 5. 低保
         out.say(f"人均月收入 {yuan(per_capita)} 元 < 低保标准 {yuan(dibao)} 元，财产符合 → 低保", "dibao")
@@ -218,23 +262,12 @@ def assess(req: AssessmentIn, std: Standards) -> dict:
         )
         out.classification = "dibao"
         out.components.append({"item": "gap", "amount": gap})
+        # (No "待遇倒挂" comparison with what members would get as 单人户: 单人户 is for members of
+        # 低保边缘 families (民发〔2021〕57号 第八条; 2022 兜底通知), and no cited rule raises a 低保
+        # family's gap to it.)
         topups = _topups(req, std, counted, ages, names, out)
-        total = gap + sum((c["amount"] for c in topups), Decimal(0))
-        single = _single_persons(req, std, dibao, counted, ages, names, quiet=True)
-        single_total = sum((c["amount"] for c in single), Decimal(0))
-        if single_total > total:
-            # A family just under the line must not get less than one just over it, where its
-            # severely disabled or ill members would be covered as 单人户 (no 待遇倒挂).
-            out.say(
-                f"按户计算 {yuan(total)} 元，低于其重残重病成员参照单人户的 {yuan(single_total)} 元，"
-                "为避免待遇倒挂，按单人户金额保障",
-                "single",
-            )
-            out.components = single
-            total = single_total
-        else:
-            out.components += topups
-        out.monthly_amount = total
+        out.components += topups
+        out.monthly_amount = gap + sum((c["amount"] for c in topups), Decimal(0))
     elif per_capita < std.decimal("edge_multiple") * dibao and property_ok:
         # 6. 边缘, with 单人户
         edge = std.decimal("edge_multiple")
@@ -264,6 +297,8 @@ def assess(req: AssessmentIn, std: Standards) -> dict:
     temp = _temp_assistance(req, std, dibao, n, out) if req.temp_assistance else None
     return {
         "classification": out.classification,
+        "tekun_members": _tekun_out(tekun),
+        "tekun_amount": money(tekun_amount or Decimal(0)),
         "tekun_mode": out.tekun_mode,
         "counted_members": n,
         "annual_income_counted": money(annual),
@@ -324,11 +359,8 @@ def _property_test(req: AssessmentIn, std: Standards, dibao: Decimal, n: int, ou
     return ok
 
 
-def _tekun(req, std, dibao, monthly, ages, names, property_ok, out: Outcome) -> Decimal | None:
-    """特困人员认定办法第六条 (三无) for a one-person household; None when not 特困."""
-    if len(req.members) != 1 or not req.members[0].counted:
-        return None
-    m, age = req.members[0], ages[0]
+def _tekun_reasons(m: MemberIn, age: int) -> list[str]:
+    """无劳动能力 (特困人员认定办法第五条): aged 60 or more, under 16, or severely disabled."""
     reasons = []
     if age >= 60:
         reasons.append(f"年满60周岁（{age}岁）")
@@ -336,45 +368,137 @@ def _tekun(req, std, dibao, monthly, ages, names, property_ok, out: Outcome) -> 
         reasons.append(f"未满16周岁（{age}岁）")
     if severe_for_tekun(m):
         reasons.append(f"{DISABILITY_LABELS[m.disability_kind]}残疾{m.disability_grade}级")
-    if not reasons:
-        return None
-    if m.has_able_supporter is not False:
+    return reasons
+
+
+def _tekun_members(req, std, dibao, counted, ages, names, property_ok, rigid_deducted, out: Outcome) -> list[dict]:
+    """特困人员认定办法第六条 (三无), for each counted member: 无劳动能力; no legal supporter, or none
+    able to support (``has_able_supporter`` false: an elderly spouse who cannot, a child in
+    prison …); 无生活来源: the member's own income below the 低保标准 — 基础养老金, 优抚金 and
+    高龄津贴 are not income (第六条, nationwide; the other kinds left out of 低保 income are left out
+    too), wages net of the employment cost, and for a one-person household the rigid expenses
+    deducted as for 低保 — and the family's property within the limits. Amount per member: the
+    basic standard of the chosen 供养 mode + the care standard of the member's self-care tier."""
+    sole = len(counted) == 1
+    rate = std.decimal("employment_cost_rate")
+    basic = basic_text = None
+    found = []
+    for i in counted:
+        m = req.members[i]
+        reasons = _tekun_reasons(m, ages[i])
+        if not reasons:
+            continue
+        who = "单人户，" if sole else f"{names[i]}"
+        if m.has_able_supporter is not False:
+            out.say(
+                f"{who}无劳动能力（{'、'.join(reasons)}），但"
+                + ("有具备赡养、抚养、扶养能力的法定义务人" if m.has_able_supporter else "未说明有无法定义务人")
+                + " → 不认定特困",
+                "tekun",
+            )
+            continue
+        own = Decimal(0)
+        for inc in req.incomes:
+            if inc.member == i and inc.kind not in EXCLUDED_INCOME:
+                own += inc.annual_amount * (1 - rate) if inc.kind == "wages" else inc.annual_amount
+        if sole:
+            own = max(Decimal(0), own - rigid_deducted)
+        if not (own < 12 * dibao and property_ok):
+            out.say(
+                f"{who}无劳动能力、无法定义务人，但"
+                + (f"本人月收入 {yuan(own / 12)} 元不低于低保标准" if own >= 12 * dibao else "家庭财产不符合")
+                + " → 不认定特困",
+                "tekun",
+            )
+            continue
+        mode = req.tekun_mode
+        if basic is None:
+            if std.has("tekun_basic_monthly", mode):
+                basic = std.decimal("tekun_basic_monthly", mode)
+                basic_text = f"{yuan(basic)} 元"
+            else:
+                multiple = std.decimal("tekun_basic_multiple", mode)
+                basic = dibao * multiple
+                basic_text = f"{multiple.normalize():f} × {yuan(dibao)} = {yuan(basic)} 元"
+            floor = dibao * Decimal("1.3")
+            if basic < floor:
+                out.warnings.append(f"特困基本生活标准 {yuan(basic)} 元低于低保标准的1.3倍（{yuan(floor)} 元）")
+        care = std.decimal("tekun_care_monthly", m.self_care)
+        total = (basic + care).quantize(CENT, ROUND_HALF_UP)
+        mode_label = "分散供养" if mode == "dispersed" else "集中供养"
         out.say(
-            "单人户且无劳动能力，但"
-            + ("有具备赡养、抚养、扶养能力的法定义务人" if m.has_able_supporter else "未说明有无法定义务人")
-            + " → 不认定特困",
+            f"{who}无劳动能力（{'、'.join(reasons)}），无法定义务人或法定义务人无履行能力，"
+            f"本人月收入 {yuan(own / 12)} 元 < 低保标准，财产符合 → 特困（{mode_label}）",
             "tekun",
         )
-        return None
-    if not (monthly < dibao and property_ok):
-        out.say(f"单人户无劳动能力、无法定义务人，但收入或财产不符合（月收入 {yuan(monthly)} 元）→ 不认定特困", "tekun")
-        return None
-    mode = req.tekun_mode
-    if std.has("tekun_basic_monthly", mode):
-        basic = std.decimal("tekun_basic_monthly", mode)
-        basic_text = f"{yuan(basic)} 元"
-    else:
-        multiple = std.decimal("tekun_basic_multiple", mode)
-        basic = dibao * multiple
-        basic_text = f"{multiple.normalize():f} × {yuan(dibao)} = {yuan(basic)} 元"
-    floor = dibao * Decimal("1.3")
-    if basic < floor:
-        out.warnings.append(f"特困基本生活标准 {yuan(basic)} 元低于低保标准的1.3倍（{yuan(floor)} 元）")
-    care = std.decimal("tekun_care_monthly", m.self_care)
-    total = (basic + care).quantize(CENT, ROUND_HALF_UP)
-    mode_label = "分散供养" if mode == "dispersed" else "集中供养"
+        out.say(
+            f"{'' if sole else names[i]}基本生活标准 {basic_text} + 照料护理标准（{SELF_CARE_LABELS[m.self_care]}）"
+            f"{yuan(care)} 元 = {yuan(total)} 元",
+            "tekun_care",
+        )
+        found.append({"member": i, "name": names[i], "self_care": m.self_care, "basic": basic, "care": care,
+                      "amount": total})  # fmt: skip
+    return found
+
+
+def _tekun_out(tekun: list[dict]) -> list[dict]:
+    return [
+        {"member": t["member"], "name": t["name"], "self_care": t["self_care"], "basic": money(t["basic"]),
+         "care": money(t["care"]), "amount": money(t["amount"])}
+        for t in tekun
+    ]  # fmt: skip
+
+
+def _with_rest(req: AssessmentIn, std: Standards, tekun: list[dict], out: Outcome, names: list[str]) -> dict:
+    """Some counted members are 特困 (supported on their own): the rest of the household — its
+    other counted members, their incomes, the family's expenses and property — is assessed for
+    低保, 边缘 and 刚性支出 as a family of its own. The result is the rest's (classification, amount,
+    components with member numbers of the whole request), with ``tekun_members`` beside it."""
+    out_idx = {t["member"] for t in tekun}
+    keep = [i for i, m in enumerate(req.members) if m.counted and i not in out_idx]
+    renumber = {old: new for new, old in enumerate(keep)}
+    rest_req = req.model_copy(
+        update={
+            "members": [req.members[i].model_copy(update={"name": names[i]}) for i in keep],
+            "incomes": [inc.model_copy(update={"member": renumber[inc.member]}) for inc in req.incomes
+                        if inc.member in renumber],
+            "temp_assistance": None,
+        }
+    )  # fmt: skip
     out.say(
-        f"单人户，无劳动能力（{'、'.join(reasons)}），无法定义务人，月收入 {yuan(monthly)} 元 < 低保标准，财产符合 → 特困（{mode_label}）",
+        f"{'、'.join(t['name'] for t in tekun)}认定为特困人员，单独供养，月 "
+        f"{yuan(sum((t['amount'] for t in tekun), Decimal(0)))} 元；其余成员"
+        f"（{'、'.join(names[i] for i in keep)}）按家庭另行测算：",
         "tekun",
     )
-    out.say(
-        f"基本生活标准 {basic_text} + 照料护理标准（{SELF_CARE_LABELS[m.self_care]}）{yuan(care)} 元 = {yuan(total)} 元",
-        "tekun_care",
+    rest = assess(rest_req, std, _family_only=True)
+    for c in rest["components"]:
+        if c["member"] is not None:
+            c["member"] = keep[c["member"]]
+    for ref in rest["rule_refs"]:
+        if ref not in out.refs:
+            out.refs.append(ref)
+    tekun_total = sum((t["amount"] for t in tekun), Decimal(0))
+    explanation = out.explanation + rest["explanation"]
+    explanation.append(
+        f"另：{'、'.join(t['name'] for t in tekun)}的特困人员供养 {yuan(tekun_total)} 元/月，与上述金额分别认定、分别发放"
     )
-    out.classification = "tekun"
-    out.tekun_mode = mode
-    out.components = [{"item": "tekun_basic", "amount": basic}, {"item": "tekun_care", "amount": care}]
-    return total
+    temp = None
+    if req.temp_assistance:  # 临时救助 for the whole household
+        extra = Outcome()
+        temp = _temp_assistance(req, std, std.decimal("dibao_monthly"), sum(1 for m in req.members if m.counted), extra)
+        explanation += extra.explanation
+        out.refs += [r for r in extra.refs if r not in out.refs]
+    return {
+        **rest,
+        "tekun_mode": req.tekun_mode,
+        "tekun_members": _tekun_out(tekun),
+        "tekun_amount": money(tekun_total),
+        "explanation": explanation,
+        "warnings": out.warnings + [w for w in rest["warnings"] if w not in out.warnings],
+        "rule_refs": out.refs,
+        "temp_assistance": temp,
+    }
 
 
 def _topup_reasons(m: MemberIn, age: int) -> list[str]:

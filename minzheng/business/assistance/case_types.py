@@ -56,13 +56,14 @@ def _application(*, code, name, prefix, program, investigate_form="assistance.in
              "promised_days": review_days},
             {"code": "notice", "name": "公示", "role": "reviewer", "level": "township", "notice_days": 7,
              "day_type": "calendar"},
+            # the 审核确认表 is made once, with the decision (approve/refuse), not printed before it
             {"code": "confirm", "name": "审核确认", "role": "approver", "level": "county", "legal_days": confirm_days,
-             "delegable": True, "documents": ["review_form"]},
+             "delegable": True},
             *TERMINALS,
         ],
         "transitions": [
             {"action": "accept", "name": "受理", "from": ["apply", "supplement"], "to": "investigate",
-             "opinion_required": False, "guards": ["materials_complete"], "clock": "start",
+             "opinion_required": False, "guards": ["materials_complete", "paper_signatures"], "clock": "start",
              "documents": ["acceptance_notice"], "style": "primary",
              "notify": [{"to": "applicant", "channel": "sms", "text": SMS_ACCEPTED},
                         {"to": "next", "text": NEXT}]},
@@ -94,6 +95,7 @@ def _application(*, code, name, prefix, program, investigate_form="assistance.in
              "guards": ["has_open_objection"], "effects": ["objections_resolve"]},
             {"action": "approve", "name": "审核确认，批准", "from": ["confirm"], "to": "approved",
              "guards": [*confirm_guards], "effects": ["assistance.assess", "assistance.enrol"],
+             "separate_from": ["first_review_pass", "first_review_fail"],  # 初审 and 审核确认 by different people
              "documents": ["review_form", "approval_decision"], "style": "primary",
              "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}, {"to": "opener", "text": NEXT}]},
             {"action": "refuse", "name": "不予批准", "from": ["confirm"], "to": "refused",
@@ -118,7 +120,7 @@ def _tekun(d):
         if t["action"] == "approve":
             t["guards"] = ["assistance.recheck_done"]
     d["transitions"].append({"action": "recheck", "name": "县级抽查复核", "from": ["confirm"], "to": "confirm",
-                             "form": "assistance.recheck"})  # fmt: skip
+                             "form": "assistance.recheck", "guards": ["assistance.recheck_date"]})  # fmt: skip
 
 
 CASE_TYPES = [
@@ -202,7 +204,7 @@ def _roll_review(*, code, name, prefix, conditions, roll):
              "promised_days": 10, "documents": ["investigation_form"]},
             {"code": "first_review", "name": "乡镇审核", "role": "reviewer", "level": "township", "promised_days": 5},
             {"code": "confirm", "name": "县级确认", "role": "approver", "level": "county", "legal_days": 10,
-             "delegable": True, "documents": ["review_form"]},
+             "delegable": True},
             *copy.deepcopy(STOP_STEPS),
             {"code": "completed", "name": "已办结", "outcome": "completed"},
             {"code": "terminated", "name": "已终止救助", "outcome": "terminated"},
@@ -211,8 +213,7 @@ def _roll_review(*, code, name, prefix, conditions, roll):
         "transitions": [
             {"action": "investigate_done", "name": "调查完毕", "from": ["investigate"], "to": "first_review",
              "form": "assistance.review_investigation",
-             "effects": ["assistance.enrollment_link", "assistance.member_registry", "assistance.selfcare_carry",
-                         "assistance.save_means"],
+             "effects": ["assistance.enrollment_link", "assistance.selfcare_carry", "assistance.save_means"],
              "documents": ["investigation_form"], "style": "primary",
              "notify": [{"to": "next", "text": NEXT}]},
             {"action": "first_review_done", "name": "审核完毕，报县级确认", "from": ["first_review"], "to": "confirm",
@@ -255,8 +256,13 @@ STOP = {
 
 
 def _temporary(*, code, name, prefix, mode, conditions):
-    """临时救助 (2018 临时救助意见): 急难型 may pay first (先行救助) within the township's limit and
-    complete the file afterwards; otherwise, and always for 支出型, 申请 → 受理 → 审核 → 审批."""
+    """临时救助 (2018 临时救助意见; ``social-assistance.md`` §8.3): 申请 → 受理 → 调查 → 乡镇审核 (the
+    amount proposed beside the estimate) → 审批 (county, or the township where delegated,
+    国务院令第649号 第四十八条); the county may send an over-limit proposal back with its reason.
+    急难型 may pay first (先行救助) within the township's limit and complete the file afterwards;
+    the 先行救助 is then reviewed and confirmed by the level that would have decided it. Every
+    grant is paid (see :mod:`.temporary`); the decision is never taken by whoever accepted,
+    investigated or proposed it, nor a 先行救助 confirmed by whoever paid it."""
     steps = [
         {"code": "apply", "name": "受理审查", "role": "acceptor", "level": "township", "promised_days": 1},
         {
@@ -275,101 +281,59 @@ def _temporary(*, code, name, prefix, mode, conditions):
         {"code": "withdrawn", "name": "已撤回", "outcome": "withdrawn"},
     ]
     transitions = [
-        {
-            "action": "accept",
-            "name": "受理",
-            "from": ["apply"],
-            "to": "investigate",
-            "opinion_required": False,
-            "guards": ["materials_complete"],
-            "clock": "start",
-            "documents": ["acceptance_notice"],
-            "style": "primary",
-            "notify": [{"to": "applicant", "channel": "sms", "text": SMS_ACCEPTED}, {"to": "next", "text": NEXT}],
-        },
-        {
-            "action": "not_accept",
-            "name": "不予受理",
-            "from": ["apply"],
-            "to": "not_accepted",
-            "documents": ["not_accepted_notice"],
-            "style": "danger",
-        },
-        {
-            "action": "investigate_done",
-            "name": "调查完毕",
-            "from": ["investigate"],
-            "to": "review",
-            "form": "assistance.investigation",
-            "effects": ["assistance.save_means"],
-            "style": "primary",
-        },
-        {
-            "action": "review_done",
-            "name": "审核通过，报审批",
-            "from": ["review"],
-            "to": "confirm",
-            "form": "assistance.temp_amount",
-            "effects": ["assistance.temp_amount"],
-            "guards": [],
-            "style": "primary",
-            "notify": [{"to": "next", "text": NEXT}],
-        },
-        {
-            "action": "approve",
-            "name": "批准",
-            "from": ["confirm"],
-            "to": "approved",
-            "guards": ["assistance.within_cap"],
-            "effects": ["assistance.temp_grant"],
-            "documents": ["temp_decision"],
-            "style": "primary",
-            "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}],
-        },
-        {
-            "action": "refuse",
-            "name": "不予批准",
-            "from": ["confirm", "review"],
-            "to": "refused",
-            "documents": ["refusal_notice"],
-            "style": "danger",
-            "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}],
-        },
+        {"action": "accept", "name": "受理", "from": ["apply"], "to": "investigate", "opinion_required": False,
+         "guards": ["materials_complete", "paper_signatures"], "clock": "start", "documents": ["acceptance_notice"],
+         "style": "primary",
+         "notify": [{"to": "applicant", "channel": "sms", "text": SMS_ACCEPTED}, {"to": "next", "text": NEXT}]},
+        {"action": "not_accept", "name": "不予受理", "from": ["apply"], "to": "not_accepted",
+         "documents": ["not_accepted_notice"], "style": "danger"},
+        {"action": "investigate_done", "name": "调查完毕", "from": ["investigate"], "to": "review",
+         "form": "assistance.investigation", "effects": ["assistance.save_means"], "style": "primary"},
+        {"action": "review_done", "name": "审核通过，报审批", "from": ["review"], "to": "confirm",
+         "form": "assistance.temp_amount", "guards": ["assistance.temp_proposal_ok"],
+         "effects": ["assistance.temp_amount"], "style": "primary", "notify": [{"to": "next", "text": NEXT}]},
+        {"action": "approve", "name": "批准", "from": ["confirm"], "to": "approved", "form": "assistance.temp_payment",
+         "guards": ["assistance.within_cap"], "effects": ["assistance.temp_grant"], "documents": ["temp_decision"],
+         "separate_from": ["accept", "investigate_done", "review_done"], "style": "primary",
+         "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
+        {"action": "send_back", "name": "退回乡镇重新审核", "from": ["confirm"], "to": "review",
+         "notify": [{"to": "next", "text": NEXT}]},
+        {"action": "refuse", "name": "不予批准", "from": ["confirm", "review"], "to": "refused",
+         "documents": ["refusal_notice"], "style": "danger",
+         "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
         {**WITHDRAW, "from": ["apply", "investigate", "review"]},
-    ]
+    ]  # fmt: skip
     if mode == "emergency":
-        steps.insert(
-            1,
-            {
-                "code": "complete_file",
-                "name": "先行救助后补齐手续",
-                "role": "acceptor",
-                "level": "township",
-                "promised_days": 5,
-            },
-        )
+        steps[1:1] = [
+            {"code": "complete_file", "name": "先行救助后补齐手续", "role": "acceptor", "level": "township",
+             "promised_days": 5},
+            {"code": "first_aid_review", "name": "先行救助审核", "role": "reviewer", "level": "township",
+             "promised_days": 5},
+        ]  # fmt: skip
+        steps.insert(-4, {"code": "first_aid_county", "name": "先行救助审批确认", "role": "approver", "level": "county",
+                          "legal_days": 10})  # fmt: skip
         transitions += [
-            {
-                "action": "assist_first",
-                "name": "先行救助",
-                "from": ["apply"],
-                "to": "complete_file",
-                "form": "assistance.emergency",
-                "guards": ["assistance.within_township_limit"],
-                "effects": ["assistance.temp_grant"],
-                "clock": "start",
-                "documents": ["temp_decision"],
-                "style": "primary",
-            },
-            {
-                "action": "file_completed",
-                "name": "手续补齐，办结",
-                "from": ["complete_file"],
-                "to": "approved",
-                "guards": ["materials_complete"],
-                "opinion_required": False,
-            },
-        ]
+            {"action": "assist_first", "name": "先行救助", "from": ["apply"], "to": "complete_file",
+             "form": "assistance.emergency", "guards": ["assistance.within_township_limit"],
+             "effects": ["assistance.temp_grant"], "clock": "start", "documents": ["temp_decision"], "style": "primary"},
+            {"action": "file_completed", "name": "手续补齐，报审核", "from": ["complete_file"], "to": "first_aid_review",
+             "guards": ["materials_complete"], "opinion_required": False, "style": "primary",
+             "notify": [{"to": "next", "text": NEXT}]},
+            {"action": "first_aid_confirm", "name": "审核确认先行救助，办结", "from": ["first_aid_review"],
+             "to": "approved", "guards": ["assistance.first_aid_township_decides"],
+             "effects": ["assistance.first_aid_confirmed"], "separate_from": ["assist_first", "file_completed"],
+             "style": "primary"},
+            {"action": "first_aid_report", "name": "审核通过，报县级审批确认", "from": ["first_aid_review"],
+             "to": "first_aid_county", "separate_from": ["assist_first"], "notify": [{"to": "next", "text": NEXT}]},
+            {"action": "first_aid_ratify", "name": "审批确认先行救助", "from": ["first_aid_county"], "to": "approved",
+             "effects": ["assistance.first_aid_confirmed"], "separate_from": ["assist_first", "file_completed"],
+             "style": "primary", "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
+            {"action": "first_aid_send_back", "name": "退回乡镇重新审核", "from": ["first_aid_county"],
+             "to": "first_aid_review", "notify": [{"to": "next", "text": NEXT}]},
+            {"action": "first_aid_refuse", "name": "不予确认（追回先行救助金）", "from": ["first_aid_review", "first_aid_county"],
+             "to": "refused", "effects": ["assistance.first_aid_refused"], "documents": ["refusal_notice"],
+             "style": "danger", "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
+        ]  # fmt: skip
     return {
         "code": code, "name": name, "number_prefix": prefix, "category": "社会救助", "program": "temp_assistance",
         "legal_days": 30 if mode == "expenditure" else None, "extended_days": 45 if mode == "expenditure" else None,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from types import SimpleNamespace
+from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from minzheng.engines.benefits.models import Enrollment, EnrollmentState
 from minzheng.engines.benefits.services import enrollment_create, next_month
@@ -23,10 +23,19 @@ from minzheng.foundation.documents.spec import Document, Fields, Heading, Note, 
 from minzheng.foundation.registry.models import Relation
 from minzheng.foundation.validation import Refused
 
-from .assessment import assessment_run
-from .models import HouseholdMeans, MeansSource
-from .services import MEANS_FIELDS, household_means_write
-from .simulation import assessment_request
+from .assessment import (
+    DISABILITY_LABELS,
+    EXCLUDED_INCOME,
+    EXPENSE_LABELS,
+    INCOME_LABELS,
+    SELF_CARE_LABELS,
+    assessment_run,
+    yuan,
+)
+from .models import MeansSource
+from .policy import TEKUN_MODES
+from .schemas import NOT_COUNTED_REASONS, AssessmentIn, HouseholdFactsIn
+from .services import household_means_save
 
 PROGRAM_OF = {"dibao": {"dibao", "dibao_single_person"}, "tekun": {"tekun"}, "dibao_edge": {"dibao_edge"},
               "rigid_expense": {"rigid_expense"}}  # fmt: skip
@@ -37,22 +46,18 @@ ADL_ITEMS = ("吃饭", "穿衣", "上下床", "如厕", "室内行走", "洗澡"
 
 
 class InvestigationForm(BaseModel):
-    """入户调查 (审核确认办法 第十六条): at least two staff visit, sign the 入户调查表, and record the
-    household's incomes, rigid expenses and property as found."""
+    """入户调查 (审核确认办法 第十六条): at least two staff visit, sign the 入户调查表, and record what
+    the assessment needs, per member: ``household_facts`` is the request of ``minzheng assess``
+    without region, hukou type, day and what-if standards (:class:`.schemas.HouseholdFactsIn`):
+    who is counted and who is not with the reason (第七条), each member's own incomes by kind,
+    disability, illness, labour capacity and self-care; expenses; property. The case keeps these
+    facts as its evidence snapshot (:func:`facts_record`); every assessment of the case is made
+    from them."""
 
+    household_facts: HouseholdFactsIn
     investigators: list[str]
     visit_date: dt.date
     findings: str = Field(min_length=4, max_length=2000)
-    wages_annual: Decimal = Field(Decimal(0), ge=0, max_digits=12, decimal_places=2)
-    other_income_annual: Decimal = Field(Decimal(0), ge=0, max_digits=12, decimal_places=2)
-    excluded_income_annual: Decimal = Field(Decimal(0), ge=0, max_digits=12, decimal_places=2)
-    rigid_expense_annual: Decimal = Field(Decimal(0), ge=0, max_digits=12, decimal_places=2)
-    financial_assets: Decimal = Field(Decimal(0), ge=0, max_digits=14, decimal_places=2)
-    houses: int = Field(0, ge=0, le=20)
-    non_residential_houses: int = Field(0, ge=0, le=20)
-    vehicles: int = Field(0, ge=0, le=20)
-    business_registrations: int = Field(0, ge=0, le=20)
-    has_able_supporter: bool | None = None
     verification_requested: bool = True
 
     @field_validator("investigators")
@@ -71,10 +76,31 @@ class InvestigationForm(BaseModel):
         return day
 
 
+TEKUN_MODE_LABELS = dict(TEKUN_MODES)
+
+
 class SelfCareForm(InvestigationForm):
-    """特困: the six-item self-care assessment (特困人员认定办法 第二十一条–第二十二条)."""
+    """特困: the six-item self-care assessment (特困人员认定办法 第二十一条–第二十二条) and the form
+    of support the person chose, 分散 (at home) or 集中 (in an institution) (暂行办法第十九条)."""
 
     adl_not_met: list[str] = []
+    tekun_mode: Literal["dispersed", "centralised"] = Field(title="供养方式")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mode_chosen(cls, data):
+        """The choice is required: on the form, or as ``tekun_mode`` of the facts themselves (the
+        request of ``minzheng assess``); never the schema's default taken silently."""
+        if isinstance(data, dict) and not data.get("tekun_mode"):
+            facts = data.get("household_facts")
+            if isinstance(facts, dict) and facts.get("tekun_mode"):
+                data = {**data, "tekun_mode": facts["tekun_mode"]}
+        return data
+
+    @field_validator("tekun_mode", mode="before")
+    @classmethod
+    def _mode(cls, value):
+        return "centralised" if value == "centralized" else value  # the standards' spelling (policy.TEKUN_MODES)
 
     @field_validator("adl_not_met")
     @classmethod
@@ -86,22 +112,24 @@ class SelfCareForm(InvestigationForm):
 
 
 class RecheckForm(BaseModel):
-    """County random re-check of 特困 cases (特困人员认定办法 第十五条: ≥ 30 %)."""
+    """County random re-check of 特困 cases (特困人员认定办法 第十五条: ≥ 30 %): who re-checked, on
+    which day (not in the future), and whether the finding agrees with the township's; a finding
+    that disagrees says how, and blocks approval until resolved (see :func:`_recheck_done`)."""
 
-    rechecked_by: str = Field(min_length=2)
-    recheck_date: dt.date
-    consistent: bool
+    rechecked_by: str = Field(min_length=2, max_length=100, title="复查人")
+    recheck_date: dt.date = Field(title="复查日期")
+    consistent: bool = Field(title="复查结论与乡镇调查一致")
+    differences: str = Field("", max_length=1000, title="不一致的情况", description="复查结论与乡镇调查不一致时填写")
 
-
-class EmergencyForm(BaseModel):
-    """临时救助 急难型 先行救助: the amount paid on the spot, within the township's limit."""
-
-    event: str = Field(min_length=2, max_length=200)
-    amount: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
+    @model_validator(mode="after")
+    def _differences(self):
+        if not self.consistent and len(self.differences.strip()) < 4:
+            raise ValueError("复查结论与乡镇调查不一致的，请写明不一致的情况")
+        return self
 
 
 for name, model in (("assistance.investigation", InvestigationForm), ("assistance.selfcare", SelfCareForm),
-                    ("assistance.recheck", RecheckForm), ("assistance.emergency", EmergencyForm)):  # fmt: skip
+                    ("assistance.recheck", RecheckForm)):  # fmt: skip
     case_form(name)(model)
 
 
@@ -114,55 +142,107 @@ def self_care_of(not_met: list[str]) -> str:
 # ---------------------------------------------------------------- assessment
 
 
-def _members(household):
-    rows = household.memberships.filter(valid_to__isnull=True).select_related("person")
-    return [
-        SimpleNamespace(relation=m.relation, person_id=m.person_id, birth_date=m.person.birth_date,
-                        disability_kind=m.person.disability_kind, disability_grade=m.person.disability_grade,
-                        serious_illness=m.person.serious_illness, self_care=m.person.self_care)
-        for m in rows
-    ]  # fmt: skip
+def case_facts(case) -> dict | None:
+    """The latest revision of the case's evidence snapshot (see :func:`facts_record`), or None."""
+    revisions = case.data.get("evidence") or []
+    return revisions[-1] if revisions else None
+
+
+def facts_record(ctx) -> dict:
+    """Keep the investigation's ``household_facts`` as the next revision of the case's evidence
+    snapshot (``case.data["evidence"]``: appended with who, when and the visit, never overwritten).
+
+    Each member must be a current member of the case's household, and every current member must be
+    listed (counted, or not counted with the reason): name and birth date are the registry's, the ID
+    number is checked against the registry and not kept in the case. The 特困 six-item result sets
+    the applicant's self-care; a chosen 供养方式 (``tekun_mode``) is part of the facts."""
+    case = ctx.case
+    household = case.household
+    if household is None:
+        raise Refused("该办件没有关联家庭，不能记录入户调查结果")
+    facts = HouseholdFactsIn.model_validate(ctx.data["household_facts"])
+    current = {
+        m.person_id: m.person
+        for m in household.memberships.filter(valid_to__isnull=True).select_related("person")
+    }  # fmt: skip
+    problems = []
+    for i, m in enumerate(facts.members, 1):
+        p = current.get(m.person_id)
+        if p is None:
+            problems.append(f"第 {i} 名成员{f'（{m.name}）' if m.name else ''}不是该家庭的现有成员")
+            continue
+        if m.name and m.name.strip() != p.name:
+            problems.append(f"第 {i} 名成员姓名「{m.name}」与户籍登记的「{p.name}」不一致")
+        if m.id_number and m.id_number != p.id_number:
+            problems.append(f"{p.name}的身份证号与户籍登记不一致")
+        if m.birth_date != p.birth_date:
+            problems.append(f"{p.name}的出生日期 {m.birth_date} 与户籍登记的 {p.birth_date} 不一致")
+        m.name, m.id_number = p.name, None  # the case keeps no ID numbers
+    listed = {m.person_id for m in facts.members}
+    missing = [p.name for pid, p in current.items() if pid not in listed]
+    if missing:
+        problems.append(f"家庭成员{'、'.join(missing)}未列入调查：请逐人说明是否计入家庭人口")
+    if problems:
+        raise ValidationError({"data.household_facts": problems})
+    if ctx.data.get("adl_not_met") is not None and case.applicant_id:
+        for m in facts.members:
+            if m.person_id == case.applicant_id:
+                m.self_care = self_care_of(ctx.data["adl_not_met"])
+    if ctx.data.get("tekun_mode"):
+        facts.tekun_mode = ctx.data["tekun_mode"]
+    snapshot = facts.model_dump(mode="json")
+    ctx.data["household_facts"] = snapshot  # the form and the status row keep the same facts
+    revisions = case.data.setdefault("evidence", [])
+    revision = {
+        "revision": len(revisions) + 1, "action": ctx.action, "step": ctx.source,
+        "recorded_by": (getattr(ctx.user, "display_name", "") or getattr(ctx.user, "username", "")) or "系统",
+        "recorded_at": timezone.now().isoformat(timespec="seconds"), "visit_date": ctx.data.get("visit_date"),
+        "investigators": ctx.data.get("investigators", []), "region_code": household.region_code,
+        "hukou_type": household.hukou_type, "household_facts": snapshot,
+    }  # fmt: skip
+    revisions.append(revision)
+    return revision
+
+
+def case_request(case, on: dt.date) -> AssessmentIn:
+    """The assessment request of the case on ``on``: its evidence snapshot, nothing else."""
+    revision = case_facts(case)
+    if revision is None:
+        raise Refused("该办件没有按成员记录的入户调查结果，无法测算：请退回重新入户调查")
+    facts = HouseholdFactsIn.model_validate(revision["household_facts"])
+    return facts.for_assessment(region_code=revision["region_code"], hukou_type=revision["hukou_type"], as_of=on)
 
 
 def case_assess(case, on: dt.date) -> dict:
-    """The benefits engine's assessment of the case's household from the registry (members) and its
-    means as last recorded (by the 入户调查 of this case)."""
-    household = case.household
-    means = HouseholdMeans.objects.filter(household=household).first()
-    if means is None:
-        raise Refused("尚未录入该家庭的经济状况（入户调查），无法测算")
-    members = _members(household)
-    care = case.data.get("forms", {}).get("investigate_done", {}).get("adl_not_met")
-    if care is not None and case.applicant_id:
-        for m in members:
-            if m.person_id == case.applicant_id:
-                m.self_care = self_care_of(care)
-    req = assessment_request(region_code=household.region_code, hukou_type=household.hukou_type, as_of=on,
-                             means=means, members=members)  # fmt: skip
+    """The assessment (the same :func:`.assessment.assessment_run` as ``minzheng assess``) of the
+    case's evidence snapshot on the standards in force on ``on``; never of means recorded
+    elsewhere (a later 测算 of the household changes nothing here)."""
+    req = case_request(case, on)
     try:
-        return assessment_run(req)
+        result = assessment_run(req)
     except ValidationError as exc:
         raise Refused("测算失败：" + "；".join(exc.messages)) from None
+    result["facts_revision"] = case_facts(case)["revision"]
+    return result
 
 
 @case_guard("assistance.means_recorded")
 def _means_recorded(ctx):
     if ctx.case.household_id is None:
         return "该办件没有关联家庭"
-    if not HouseholdMeans.objects.filter(household_id=ctx.case.household_id).exists():
-        return "尚未录入该家庭的经济状况，请先完成入户调查"
+    if case_facts(ctx.case) is None:
+        return "尚未按成员录入入户调查结果，请先完成入户调查"
     return None
 
 
 @case_effect("assistance.save_means")
 def _save_means(ctx):
-    """The investigation's findings become the household's means record (source: 申报/调查)."""
-    values = {f: ctx.data[f] for f in MEANS_FIELDS}
-    for f in ("wages_annual", "other_income_annual", "excluded_income_annual", "rigid_expense_annual",
-              "financial_assets"):  # fmt: skip
-        values[f] = Decimal(str(values[f]))
-    household_means_write(user=ctx.user, household=ctx.case.household, values=values,
-                          as_of=dt.date.fromisoformat(ctx.data["visit_date"]), source=MeansSource.DECLARED)  # fmt: skip
+    """The investigation's facts become the case's evidence snapshot (:func:`facts_record`) and,
+    as a by-product for the simulation, the household's means record (source: 申报/调查)."""
+    revision = facts_record(ctx)
+    req = case_request(ctx.case, dt.date.fromisoformat(ctx.data["visit_date"]))
+    household_means_save(user=ctx.user, household=ctx.case.household, request=req, source=MeansSource.DECLARED)
+    ctx.messages.append(f"已记录入户调查结果（第 {revision['revision']} 次）")
 
 
 @case_effect("assistance.assess")
@@ -173,13 +253,16 @@ def _assess(ctx):
     ctx.case.data["assessment"] = result
     ctx.case.data["assessed_on"] = ctx.today.isoformat()
     ctx.case.data["amount"] = result["monthly_amount"]
+    ctx.case.data["persons"] = result["counted_members"]  # the 公示 shows the counted members, not the registry's
     ctx.data.setdefault("assessment_classification", result["classification"])
 
 
 @case_effect("assistance.enrol")
 def _enrol(ctx):
     """On approval the household enters the program's roll from the month after approval
-    (审核确认办法 第二十一条), with the amount and components of the assessment just made."""
+    (审核确认办法 第二十一条), with the amount and components of the assessment just made. A
+    单人户 result enrols each member who qualified, as one person (2022 兜底通知), a 特困 result
+    the person it recognised, with the 供养方式 chosen (暂行办法第十九条)."""
     case = ctx.case
     program = ctx.params.get("program", "dibao")
     result = case.data.get("assessment") or case_assess(case, ctx.today)
@@ -188,17 +271,53 @@ def _enrol(ctx):
             f"测算结果为「{_class_name(result['classification'])}」，不符合本事项的批准条件；"
             "如家庭情况有变化，请退回重新调查，或作出不予批准决定"
         )
-    person = case.applicant if program == "tekun" or result["classification"] == "dibao_single_person" else None
-    e = enrollment_create(
-        user=ctx.user, program=program, household=case.household, person=person,
-        monthly_amount=Decimal(result["monthly_amount"]), persons_covered=1 if person else result["counted_members"],
-        components=result["components"], classification=result["classification"],
-        mode=result.get("tekun_mode") or "", start_month=next_month(ctx.today), assessment=result,
-        source_case=case.number, note=f"由办件 {case.number} 审核确认纳入",
-    )  # fmt: skip
-    case.data["enrollment_number"] = e.number
-    case.data["start_month"] = e.start_month.isoformat()
-    ctx.messages.append(f"已纳入保障：{e.number}，月保障金 {e.monthly_amount} 元，自 {e.start_month:%Y年%m月} 起发放")
+    form = case.data.get("forms", {}).get("investigate_done", {})
+    mode = form.get("tekun_mode") or result.get("tekun_mode") or ""
+    start = next_month(ctx.today)
+    common = {"user": ctx.user, "program": program, "household": case.household,
+              "classification": result["classification"], "mode": mode if program == "tekun" else "",
+              "start_month": start, "assessment": result, "source_case": case.number,
+              "note": f"由办件 {case.number} 审核确认纳入"}  # fmt: skip
+    persons = _persons_enrolled(case, result, program)
+    if persons is None:
+        made = [enrollment_create(**common, monthly_amount=Decimal(result["monthly_amount"]),
+                                  persons_covered=result["counted_members"], components=result["components"])]  # fmt: skip
+    else:
+        made = []
+        for index, person in persons:
+            own = [c for c in result["components"] if c.get("member") in (index, None)]
+            amount = sum((Decimal(c["amount"]) for c in own), Decimal(0))
+            made.append(enrollment_create(**common, person=person, monthly_amount=amount, persons_covered=1,
+                                          components=own))  # fmt: skip
+    case.data["enrollment_number"] = made[0].number
+    if len(made) > 1:
+        case.data["enrollment_numbers"] = [e.number for e in made]
+    case.data["start_month"] = start.isoformat()
+    if mode and program == "tekun":
+        case.data["tekun_mode"] = mode
+    for e in made:
+        who = f"{e.person.name}，" if e.person_id else ""
+        ctx.messages.append(
+            f"已纳入保障：{e.number}，{who}月保障金 {e.monthly_amount} 元，自 {e.start_month:%Y年%m月} 起发放"
+        )
+
+
+def _persons_enrolled(case, result, program):
+    """None for a household enrollment; else [(member index, Person)] of those the assessment
+    recognised one by one (单人户 members with their own components; the 特困 person)."""
+    if program != "tekun" and result["classification"] != "dibao_single_person":
+        return None
+    from minzheng.foundation.registry.models import Person
+
+    members = case_facts(case)["household_facts"]["members"]
+    indexes = sorted({c["member"] for c in result["components"] if c.get("member") is not None})
+    if not indexes:
+        counted = [i for i, m in enumerate(members) if m.get("counted", True)]
+        indexes = counted if len(counted) == 1 else []
+    if not indexes:
+        return [(None, case.applicant)]
+    people = Person.objects.in_bulk([members[i]["person_id"] for i in indexes])
+    return [(i, people[members[i]["person_id"]]) for i in indexes]
 
 
 @case_guard("assistance.recheck_done")
@@ -208,7 +327,28 @@ def _recheck_done(ctx):
     share = int(ctx.params.get("recheck_percent", 30))
     if recheck_selected(ctx.case.number, share) and "recheck" not in ctx.case.data.get("forms", {}):
         return f"本件被抽中县级复查（抽查比例 {share}%），请先录入复查结果"
+    return recheck_unresolved(ctx.case)
+
+
+@case_guard("assistance.recheck_date")
+def _recheck_date(ctx):
+    """A re-check is recorded after it happened: its date cannot be later than the day it is entered."""
+    day = dt.date.fromisoformat(ctx.data["recheck_date"])
+    if day > ctx.today:
+        return f"复查日期 {day:%Y-%m-%d} 晚于今天（{ctx.today:%Y-%m-%d}），请填写实际复查的日期"
     return None
+
+
+def recheck_unresolved(case) -> str | None:
+    """A re-check that disagrees with the township counts: approval waits until it is resolved —
+    by sending the case back to the township (退回乡镇重新初审) or by a later re-check that agrees
+    (特困人员认定办法 第十五条)."""
+    last = case.history.filter(action__in=["recheck", "send_back"]).order_by("-seq").first()
+    if last is None or last.action != "recheck" or last.data.get("consistent", True):
+        return None
+    what = last.data.get("differences", "")
+    return (f"县级复查结论与乡镇调查不一致（{last.at.astimezone(timezone.get_current_timezone()):%Y-%m-%d}，"
+            f"{last.data.get('rechecked_by', '')}：{what}），须「退回乡镇重新初审」或重新复查一致后方可批准")  # fmt: skip
 
 
 def recheck_selected(number: str, share: int) -> bool:
@@ -243,21 +383,86 @@ def _class_name(code: str) -> str:
 
 # ---------------------------------------------------------------- documents
 
+LABOUR = {True: "有劳动能力", False: "无劳动能力"}
 
-def _household_rows(case) -> list[list]:
-    if case.household is None:
+
+def _member_condition(m: dict) -> str:
+    parts = []
+    if m.get("disability_kind"):
+        parts.append(
+            f"{DISABILITY_LABELS.get(m['disability_kind'], m['disability_kind'])}残疾{m['disability_grade']}级"
+        )
+    if m.get("serious_illness"):
+        parts.append("重病")
+    if m.get("labour_capacity") is not None:
+        parts.append(LABOUR[m["labour_capacity"]])
+    if m.get("student"):
+        parts.append("在校学生")
+    parts.append(SELF_CARE_LABELS.get(m.get("self_care") or "full", ""))
+    return "、".join(p for p in parts if p)
+
+
+def _own_incomes(facts: dict, index: int) -> str:
+    """One member's incomes by kind with their names in 民发〔2021〕57号 第十三条 (元/年); the kinds
+    left out of income say so."""
+    items = [
+        f"{INCOME_LABELS[x['kind']]} {yuan(Decimal(x['annual_amount']))}"
+        + ("（不计入）" if x["kind"] in EXCLUDED_INCOME else "")
+        for x in facts.get("incomes", [])
+        if x["member"] == index and Decimal(x["annual_amount"])
+    ]
+    return "；".join(items) or "无"
+
+
+def facts_rows(case) -> list[list]:
+    """The members as the investigation found them: name, relation, counted or not (with the
+    reason), own incomes by kind, condition."""
+    revision = case_facts(case)
+    if revision is None:
         return []
+    facts = revision["household_facts"]
     rows = []
-    for m in case.household.memberships.filter(valid_to__isnull=True).select_related("person"):
-        p = m.person
-        rows.append([p.name, Relation(m.relation).label if m.relation in Relation.values else m.relation,
-                     p.id_number_masked, p.birth_date, p.get_self_care_display() if p.self_care else ""])  # fmt: skip
+    for i, m in enumerate(facts["members"]):
+        relation = Relation(m["relation"]).label if m["relation"] in Relation.values else m["relation"]
+        counted = (
+            "计入" if m.get("counted", True) else f"不计入：{NOT_COUNTED_REASONS.get(m.get('not_counted_reason'), '')}"
+        )
+        rows.append([m.get("name") or "", relation, counted, _own_incomes(facts, i), _member_condition(m)])
     return rows
+
+
+MEMBER_HEADER = ["姓名", "关系", "家庭人口", "本人收入（元/年）", "身体与劳动状况"]
+MEMBER_WIDTHS = [1.6, 1.2, 2.2, 4.4, 3]
+
+
+def _facts_blocks(case) -> list:
+    revision = case_facts(case)
+    if revision is None:
+        return [Paragraph("（未按成员记录入户调查结果）")]
+    facts = revision["household_facts"]
+    p = facts.get("property", {})
+    expenses = "；".join(
+        f"{EXPENSE_LABELS[e['kind']]} {yuan(Decimal(e['annual_amount']))}" for e in facts.get("expenses", [])
+    )
+    return [
+        Table(MEMBER_HEADER, facts_rows(case), widths=MEMBER_WIDTHS),
+        Fields(
+            [
+                ("刚性支出（元/年）", expenses or "无"),
+                ("金融资产（元）", yuan(Decimal(str(p.get("financial_assets", 0))))),
+                ("住房（套）", p.get("houses", 0)),
+                ("非住宅房产（套）", p.get("non_residential_houses", 0)),
+                ("机动车（辆）", p.get("vehicles", 0)),
+                ("市场主体登记（户）", p.get("business_registrations", 0)),
+            ]
+        ),
+    ]
 
 
 @case_document("investigation_form", "入户调查表")
 def investigation_form(case, status):
     form = case.data.get("forms", {}).get("investigate_done", {})
+    revision = case_facts(case) or {}
     h = case.household
     blocks = [
         Fields(
@@ -266,40 +471,28 @@ def investigation_form(case, status):
                 ("事项", case.spec.name),
                 ("户主/申请人", addressee(case)),
                 ("家庭编号", h.number if h else ""),
-                ("入户日期", form.get("visit_date", "")),
-                ("调查人", "、".join(form.get("investigators", []))),
+                ("入户日期", revision.get("visit_date") or form.get("visit_date", "")),
+                ("调查人", "、".join(revision.get("investigators") or form.get("investigators", []))),
+                ("调查记录", f"第 {revision['revision']} 次" if revision else ""),
             ]
         ),
-        Heading("一、家庭成员"),
-        Table(["姓名", "关系", "身份证号", "出生日期", "自理能力"], _household_rows(case), widths=[2, 1.4, 3, 2, 1.6]),
-        Heading("二、收入、支出与财产（元/年）"),
-        Fields(
-            [
-                ("工资性收入", form.get("wages_annual", "")),
-                ("其他计入收入", form.get("other_income_annual", "")),
-                ("不计入收入", form.get("excluded_income_annual", "")),
-                ("刚性支出", form.get("rigid_expense_annual", "")),
-                ("金融资产", form.get("financial_assets", "")),
-                ("住房（套）", form.get("houses", "")),
-                ("机动车（辆）", form.get("vehicles", "")),
-                ("市场主体（户）", form.get("business_registrations", "")),
-            ]
-        ),
-        Heading("三、调查情况"),
+        Heading("一、家庭成员及本人收入"),
+        *_facts_blocks(case),
+        Heading("二、调查情况"),
         Paragraph(form.get("findings", "")),
         Signatures(["调查人（签字）", "调查人（签字）", "被调查人（签字）"], columns=3),
     ]
     if form.get("adl_not_met") is not None:
-        blocks.insert(5, Paragraph("生活自理能力评估未达到的项目：" + ("、".join(form["adl_not_met"]) or "无")))
+        blocks.insert(3, Paragraph("生活自理能力评估未达到的项目：" + ("、".join(form["adl_not_met"]) or "无")))
     return Document(title="家庭经济状况入户调查表", number=case.number, blocks=blocks, issuer=office_name(case),
                     issued_on=timezone.localdate())  # fmt: skip
 
 
 def _opinions(case) -> list[list]:
+    """Every step taken, in order, with its opinion (— where none was required)."""
     return [
-        [s.at.astimezone(timezone.get_current_timezone()).date(), s.action_name, s.actor_name, s.opinion]
+        [s.at.astimezone(timezone.get_current_timezone()).date(), s.action_name, s.actor_name, s.opinion or "—"]
         for s in case.history.order_by("seq")
-        if s.opinion
     ]
 
 
@@ -314,19 +507,25 @@ def review_form(case, status):
                 ("申请人", addressee(case)),
                 ("家庭编号", case.household.number if case.household else ""),
                 ("计入人口", a.get("counted_members", "")),
-                ("人均月收入（元）", a.get("per_capita_monthly_income", "")),
-                ("保障标准（元/人·月）", a.get("standard_monthly", "")),
-                ("测算月保障金（元）", a.get("monthly_amount", "")),
+                ("人均月收入（元）", _yuan_text(a.get("per_capita_monthly_income"))),
+                ("保障标准（元/人·月）", _yuan_text(a.get("standard_monthly"))),
+                ("测算月保障金（元）", _yuan_text(a.get("monthly_amount"))),
             ]
         ),
-        Heading("一、测算过程"),
+        Heading("一、家庭成员及本人收入"),
+        *_facts_blocks(case),
+        Heading("二、测算过程"),
         *[Paragraph(f"{i}. {line}", indent=False) for i, line in enumerate(a.get("explanation", []), 1)],
-        Heading("二、各环节意见"),
+        Heading("三、各环节意见"),
         Table(["日期", "环节", "经办人", "意见"], _opinions(case), widths=[2, 2, 1.6, 5]),
         Signatures(["乡镇（街道）审核人", "县级民政部门审核确认人"]),
     ]
     return Document(title="审核确认表", number=case.number, blocks=blocks, issuer=office_name(case, "county"),
                     issued_on=timezone.localdate())  # fmt: skip
+
+
+def _yuan_text(value) -> str:
+    return yuan(Decimal(str(value))) if value not in (None, "") else ""
 
 
 @case_document("approval_decision", "批准决定书")
@@ -335,6 +534,7 @@ def approval_decision(case, status):
     start = case.data.get("start_month")
     start_text = f"{start[:4]}年{int(start[5:7])}月" if start else "次月"
     level = "township" if case.delegated else "county"
+    mode = {"dispersed": "分散供养", "centralised": "集中供养"}.get(case.data.get("tekun_mode", ""), "")
     blocks = [
         Paragraph(
             f"你提出的{case.spec.name}（办件编号 {case.number}），经入户调查、家庭经济状况核对、乡镇（街道）初审、"
@@ -342,12 +542,18 @@ def approval_decision(case, status):
         ),
         Fields(
             [
-                ("保障编号", case.data.get("enrollment_number", "")),
+                (
+                    "保障编号",
+                    "、".join(case.data.get("enrollment_numbers") or [case.data.get("enrollment_number", "")]),
+                ),
+                ("认定类别", _class_name(a.get("classification", "")) + (f"（{mode}）" if mode else "")),
                 ("保障人数", a.get("counted_members", "")),
-                ("月保障金（元）", a.get("monthly_amount", "")),
+                ("月保障金（元）", _yuan_text(a.get("monthly_amount"))),
                 ("起始发放月份", start_text),
             ]
         ),
+        Paragraph("认定依据的家庭成员及本人收入（入户调查结果）：", indent=False),
+        Table(MEMBER_HEADER, facts_rows(case), widths=MEMBER_WIDTHS),
         Paragraph(
             "保障金按月通过社会化发放方式打入你家庭的银行账户。家庭人口、收入、财产状况发生变化的，请及时告知乡镇（街道），"
             "并配合定期复核。"
@@ -362,83 +568,7 @@ def approval_decision(case, status):
 # ---------------------------------------------------------------- roll changes: 复核, 变更, 停保
 
 
-class TempAmountForm(BaseModel):
-    """临时救助 amount proposed at the township review (元/户·次)."""
-
-    amount: Decimal = Field(gt=0, max_digits=10, decimal_places=2)
-    hardship: str = Field(min_length=2, max_length=500)
-
-
-case_form("assistance.temp_amount")(TempAmountForm)
-
-
 # 复核, 变更 and 停保 themselves (forms, outcomes, decisions): see :mod:`.roll`.
 
 
-# ---------------------------------------------------------------- 临时救助
-
-
-def _temp_standards(case, on):
-    from minzheng.engines.benefits.standards import standards_for
-
-    h = case.household
-    return standards_for(region_code=h.region_code, hukou_type=h.hukou_type, as_of=on)
-
-
-@case_guard("assistance.within_township_limit")
-def _within_township_limit(ctx):
-    """先行救助 is paid by the township from its 备用金 up to its configured limit (2018 临时救助意见
-    §三(三)); anything more goes through the full procedure."""
-    from minzheng.engines.benefits.standards import MissingStandard
-
-    try:
-        limit = _temp_standards(ctx.case, ctx.today).decimal("temp_assistance_township_limit")
-    except MissingStandard as exc:
-        return str(exc)
-    amount = Decimal(str(ctx.data.get("amount", 0)))
-    if amount > limit:
-        return f"先行救助金额 {amount} 元超过乡镇审批限额 {limit} 元，请按程序报县级审批"
-    return None
-
-
-@case_guard("assistance.within_cap")
-def _within_cap(ctx):
-    from minzheng.engines.benefits.standards import MissingStandard
-
-    mode = ctx.params.get("temp_mode", "expenditure")
-    amount = Decimal(str(ctx.case.data.get("amount") or 0))
-    try:
-        cap = _temp_standards(ctx.case, ctx.today).decimal("temp_assistance_cap", mode)
-    except MissingStandard as exc:
-        return str(exc)
-    if amount > cap:
-        return f"拟救助金额 {amount} 元超过单次上限 {cap} 元"
-    return None
-
-
-@case_effect("assistance.temp_amount")
-def _temp_amount(ctx):
-    ctx.case.data["amount"] = str(ctx.data["amount"])
-
-
-@case_effect("assistance.temp_grant")
-def _temp_grant(ctx):
-    """Record the one-off grant with the case (paid from the township's 备用金 or by the county)."""
-    amount = ctx.data.get("amount") or ctx.case.data.get("amount")
-    if not amount:
-        raise Refused("没有拟救助金额")
-    ctx.case.data["amount"] = str(amount)
-    ctx.case.data["granted_on"] = ctx.today.isoformat()
-    ctx.messages.append(f"临时救助 {amount} 元")
-
-
-@case_document("temp_decision", "临时救助决定书")
-def temp_decision(case, status):
-    level = "township" if case.delegated or case.data.get("forms", {}).get("assist_first") else "county"
-    blocks = [
-        Paragraph(f"你提出的{case.spec.name}（办件编号 {case.number}），经审核，决定给予临时救助。"),
-        Fields([("救助金额（元）", case.data.get("amount", "")), ("决定日期", timezone.localdate())]),
-        Note(REMEDY),
-    ]
-    return Document(title="临时救助决定书", number=doc_number(case, "临"), addressee=addressee(case), blocks=blocks,
-                    issuer=office_name(case, level), issued_on=timezone.localdate())  # fmt: skip
+# ---------------------------------------------------------------- 临时救助: see .temporary

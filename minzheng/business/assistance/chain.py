@@ -1,6 +1,6 @@
 """一户一条救助链 (``assistance_chain``, 2023 意见 §三(四)): one ordered record per household of
 what happened to it across programs and departments — enrollment changes, cases opened and
-decided, verification requests and reports, monitoring alerts and each of their handlings,
+decided, one-off payments with their amount, verification requests and reports, monitoring alerts and each of their handlings,
 hardship reports — newest first, each entry with its date, kind, title, detail and link.
 
 Read only; the user must be allowed to see the household (``registry.view``).
@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from minzheng.engines.benefits.models import EnrollmentEvent, EventKind
+from minzheng.engines.benefits.models import EnrollmentEvent, EventKind, OneOffPayment
 from minzheng.engines.cases.definition import OUTCOMES
 from minzheng.engines.cases.models import Case
 from minzheng.engines.monitoring.models import Alert, AlertHandling, AlertState, Handling, HardshipReport
@@ -25,6 +25,7 @@ from minzheng.foundation.accounts.scoping import has_permission
 KINDS = {
     "enrollment": "保障变动",
     "case": "办件",
+    "payment": "救助金发放",
     "verification": "经济状况核对",
     "alert": "监测预警",
     "handling": "预警处置",
@@ -86,6 +87,13 @@ def assistance_chain(*, user, household, kinds=None) -> list[Entry]:
             if c.closed_at:
                 outcome = OUTCOMES.get(c.outcome, c.outcome or "办结")
                 out.append(Entry(c.closed_at, "case", f"{c.case_type.name} {outcome}", c.number, link))
+    if "payment" in wanted:  # one-off grants (临时救助, 先行救助 included) with their amount
+        for p in OneOffPayment.objects.filter(household=household).select_related("program"):
+            how = f"收据 {p.receipt_no}" if p.method == "cash" else p.bank_account_masked
+            detail = (f"{p.number}，{p.payee_name}，{p.get_method_display()}（{how}），{p.get_status_display()}；"
+                      f"办件 {p.source_case}" + (f"；{p.event}" if p.event else ""))  # fmt: skip
+            out.append(Entry(p.created_at, "payment", f"{p.program.short_name} 发放 {p.amount:,.2f} 元", detail,
+                             _link("payment_list") + f"?q={p.number}"))  # fmt: skip
     if "verification" in wanted:
         for r in VerificationRequest.objects.filter(household=household):
             link = _link("verification_detail", r.number)

@@ -84,12 +84,11 @@ def _walk(h, last, staff, approver, pdfs, today, r) -> None:
         material_add(user=staff["acceptor"], case=case, code=code, data=pdfs[code], name=f"{code}.pdf")
     # accepted some working days ago, so some deadlines are near or past
     accepted = add_working_days(today - dt.timedelta(days=r.randint(20, 40)), 0)
-    wages = r.choice([0, 3600, 7200, 9600, 14400])
     forms = {
         "accept": {},
         "investigate_done": {"investigators": ["周明", "吴芳"], "visit_date": accepted.isoformat(),
-                             "findings": "入户查看居住和家庭成员情况，核实收入来源。", "wages_annual": str(wages),
-                             "financial_assets": str(r.choice([0, 2000, 8000])), "houses": 1},
+                             "findings": "入户查看居住和家庭成员情况，核实收入来源。",
+                             "household_facts": _facts(h, accepted, r)},
         "first_review_pass": {},
         "notice_done": {},
     }  # fmt: skip
@@ -115,3 +114,37 @@ def _walk(h, last, staff, approver, pdfs, today, r) -> None:
         case_act(user=approver, case=case, action="approve", opinion="经审核确认，同意纳入", on=today)
     elif last in ("approve", "refuse"):
         case_act(user=approver, case=case, action="refuse", opinion="家庭人均收入高于当地低保标准", on=today)
+
+
+def _facts(h, on: dt.date, r) -> dict:
+    """What the demo investigators found, per member as the case records it (the request of
+    ``minzheng assess`` without region, day and standards): the head's own wages or farm income, a
+    basic pension for members of 60 and over, now and then an adult child registered here who
+    lives elsewhere (not counted, with the reason)."""
+    from .assessment import age_on
+
+    rows = sorted(h.memberships.filter(valid_to__isnull=True).select_related("person"),
+                  key=lambda m: (m.relation != "head", m.person_id))  # fmt: skip
+    members, incomes = [], []
+    away = next((i for i, m in enumerate(rows) if i and 25 <= age_on(m.person.birth_date, on) < 60), None)
+    away = away if r.random() < 0.3 else None
+    for i, m in enumerate(rows):
+        p = m.person
+        disabled = bool(p.disability_kind) and p.disability_grade is not None
+        members.append({
+            "person_id": p.pk, "name": p.name, "birth_date": p.birth_date.isoformat(), "relation": m.relation,
+            "counted": i != away, "not_counted_reason": "not_living_together" if i == away else None,
+            "disability_kind": p.disability_kind if disabled else None,
+            "disability_grade": p.disability_grade if disabled else None,
+            "serious_illness": bool(p.serious_illness), "self_care": p.self_care or "full",
+        })  # fmt: skip
+        if age_on(p.birth_date, on) >= 60:
+            incomes.append({"member": i, "kind": "basic_pension", "annual_amount": str(r.choice([1800, 2160, 2400]))})
+        if i == away:
+            incomes.append({"member": i, "kind": "wages", "annual_amount": str(r.choice([36000, 48000]))})
+    kind = "business" if h.hukou_type == "rural" else "wages"
+    amount = r.choice([0, 3600, 7200, 9600, 14400])
+    if amount:
+        incomes.append({"member": 0, "kind": kind, "annual_amount": str(amount)})
+    return {"members": members, "incomes": incomes,
+            "property": {"financial_assets": str(r.choice([0, 2000, 8000])), "houses": 1}}  # fmt: skip

@@ -43,6 +43,9 @@ standard_type("tekun_basic_monthly", "特困基本生活标准", AMOUNT, "元/�
 standard_type("tekun_basic_multiple", "特困基本生活标准（低保倍数）", MULTIPLE, "倍低保标准", modes=TEKUN_MODES,
               program="tekun", help="未配置金额时按倍数计算；原则上不低于 1.3 倍")  # fmt: skip
 standard_type("tekun_care_monthly", "特困照料护理标准", AMOUNT, "元/人·月", modes=SELF_CARE_MODES, program="tekun")
+standard_type("longevity_allowance_excluded", "高龄津贴不计入低保家庭收入", FLAG, "", program="dibao",
+              help="审核确认办法第十三条未将高龄津贴列为不计入收入的项目，由设区的市级以上人民政府规定；"
+                   "特困认定不计入高龄津贴是全国规定（特困人员认定办法第六条）")  # fmt: skip
 standard_type("employment_cost_rate", "就业成本扣除比例", RATE, "工资性收入的比例", program="dibao")
 standard_type("rigid_expense_deductible", "刚性支出从收入中扣减", FLAG, "", program="dibao")
 standard_type("financial_assets_months", "金融资产限额", MONTHS, "个月低保标准/人", program="dibao")
@@ -70,6 +73,10 @@ standard_type("temp_assistance_cap", "临时救助单次上限", AMOUNT, "元/�
               program="temp_assistance")  # fmt: skip
 standard_type("temp_assistance_township_limit", "乡镇审批临时救助限额", AMOUNT, "元/户·次",
               program="temp_assistance", help="暂行办法第四十八条：县级可委托乡镇审批")  # fmt: skip
+standard_type("temp_assistance_period_months", "临时救助累计期间", MONTHS, "个月", program="temp_assistance",
+              help="2018 临时救助意见：同一家庭在此期间内获得的临时救助累计计算（地方设定；未设定的不限期间累计）")  # fmt: skip
+standard_type("temp_assistance_period_cap", "临时救助期间累计上限", AMOUNT, "元/户", program="temp_assistance",
+              help="同一家庭在累计期间内获得临时救助的合计上限（地方设定）")  # fmt: skip
 
 NATIONWIDE_FROM = dt.date(2021, 7, 1)  # 民发〔2021〕57号 in force
 
@@ -81,6 +88,13 @@ NATIONWIDE = [
     ("tekun_basic_multiple", "", "centralised", Decimal("1.3"), "特困认定办法：基本生活标准原则上不低于低保标准1.3倍"),
     ("employment_cost_rate", "", "", Decimal("0.1"), "民发〔2021〕57号 第十三条（扣除比例为地方设定，默认10%）"),
     ("rigid_expense_deductible", "", "", Decimal(1), "民发〔2021〕57号 第十三条"),
+    (
+        "longevity_allowance_excluded",
+        "",
+        "",
+        Decimal(0),
+        "民发〔2021〕57号 第十三条：不计入收入的全国列举项目不含高龄津贴",
+    ),
     ("financial_assets_months", "", "", Decimal(24), "民发〔2021〕57号 第十四条（限额为地方设定，默认24个月）"),
     ("houses_allowed", "", "", Decimal(1), "民发〔2021〕57号 第十四条（地方设定）"),
     ("non_residential_houses_allowed", "", "", Decimal(0), "民发〔2021〕57号 第十四条（地方设定）"),

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Literal, get_args
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -30,9 +32,6 @@ from minzheng.foundation.validation import Refused
 
 from .casework import ADL_ITEMS, PROGRAM_OF, InvestigationForm, _class_name, case_assess
 
-# reasons of a 停保 (a member leaving is a 增减员, the head's death a 户主变更)
-STOP_REASONS = ("death", "moved_away", "income_over_line", "property_over_limit", "refused_cooperation",
-                "voluntary", "fraud", "not_reported", "category_change", "other")  # fmt: skip
 MEMBER_REASONS = ("birth", "death", "moved_away", "member_change", "other")
 CHANGE_KINDS = {
     "review": ("assistance_review", "定期复核（维持、调整金额、渐退或停保）"),
@@ -42,8 +41,11 @@ CHANGE_KINDS = {
     "head_change": ("dibao_change", "户主变更（原户主死亡，停旧建新）"),
     "stop": ("assistance_stop", "停保（终止救助）"),
 }
-REVIEW_CLASS_CHOICES = (("", "不变"), *ReviewClass.choices)
-STOP_REASON_CHOICES = tuple((c, REASONS[c]) for c in STOP_REASONS)
+REVIEW_CLASS_LABELS = {"": "不变", **dict(ReviewClass.choices)}
+# reasons of a 停保 (a member leaving is a 增减员, the head's death a 户主变更), codes of workflow.REASONS
+StopReason = Literal["death", "moved_away", "income_over_line", "property_over_limit", "refused_cooperation",
+                     "voluntary", "fraud", "not_reported", "category_change", "other"]  # fmt: skip
+STOP_REASONS = get_args(StopReason)
 
 
 def reason_code(value: str, allowed, what: str = "原因") -> str:
@@ -66,8 +68,10 @@ class ReviewInvestigationForm(InvestigationForm):
     (特困人员认定办法 第二十二条: re-assessed after a reported change), and so does the 供养方式 of
     the enrollment (a review is not the place to choose it again)."""
 
-    adl_not_met: list[str] = []
-    adl_reassessed: bool = False
+    adl_not_met: list[str] = Field([], title="生活自理能力未达到的项目")
+    adl_reassessed: bool = Field(
+        False, title="重新评估生活自理能力", description="特困人员：不勾选的，沿用上次评估结果"
+    )
 
     @field_validator("adl_not_met")
     @classmethod
@@ -87,12 +91,14 @@ class ReviewInvestigationForm(InvestigationForm):
 class ReviewConfirmForm(BaseModel):
     """县级确认: the review class (A/B/C) decides the next review date (审核确认办法 第三十一条)."""
 
-    review_class: str = ""
+    review_class: Literal["", "A", "B", "C"] = Field(
+        "", title="复核类别", description="不选的维持原类别；A、B类每年复核，C类城市每季、农村每半年"
+    )
 
-    @field_validator("review_class")
+    @field_validator("review_class", mode="before")
     @classmethod
     def _class(cls, value):
-        value = (value or "").strip().removesuffix("类")
+        value = str(value or "").strip().removesuffix("类")
         labels = {label: code for code, label in ReviewClass.choices}
         value = labels.get(value, value)
         if value not in ("", *ReviewClass.values):
@@ -105,15 +111,19 @@ class StopForm(BaseModel):
     from which payment stops (default: the month after the decision) and, for a death, the date
     of death (payment stops from the month after it, within the limit of the standards)."""
 
-    reason: str
-    death_date: dt.date | None = None
-    effective_month: dt.date | None = None
-    late_reason: str = Field("", max_length=300)
+    reason: StopReason = Field(title="停保原因")
+    death_date: dt.date | None = Field(None, title="死亡日期", description="因死亡停保的必填；死亡当月照发，次月起停发")
+    effective_month: dt.date | None = Field(
+        None, title="停发月份", description="填该月任一日期，自该月起停发；不填为决定的次月"
+    )
+    late_reason: str = Field(
+        "", max_length=300, title="逾期原因", description="死亡超过3个月才停发的须说明，多发的保障金须追回"
+    )
 
-    @field_validator("reason")
+    @field_validator("reason", mode="before")
     @classmethod
     def _known(cls, value):
-        return reason_code(value, STOP_REASONS, "停保原因")
+        return reason_code(str(value or ""), STOP_REASONS, "停保原因")
 
     @field_validator("death_date")
     @classmethod
@@ -153,9 +163,9 @@ def roll_case_open(*, user, enrollment: Enrollment, kind: str, person: Person | 
                    reason: str = "", death_date: dt.date | None = None, opinion: str = ""):  # fmt: skip
     """发起变更: open the case that changes ``enrollment`` — a review, a change (income, a member
     joining or leaving, the head's succession) or a stop. The change asked for is kept with the
-    case and applied by the county's decision, never here."""
-    from minzheng.engines.cases.services import case_open
-
+    case and applied to the roll by the county's decision, never here. A member joining or leaving
+    is a fact of the registry, entered there now (on the birth, death or moving papers the township
+    has), so the investigation lists the household as it is; who gets what waits for the case."""
     if kind not in CHANGE_KINDS:
         raise ValidationError({"kind": "请选择变更事项"})
     if enrollment.state == EnrollmentState.EXITED:
@@ -192,6 +202,16 @@ def roll_case_open(*, user, enrollment: Enrollment, kind: str, person: Person | 
         if kind == "head_change":
             change["old_head_id"] = household.head_id
     case_type, _ = CHANGE_KINDS[kind]
+    with transaction.atomic():
+        if kind in ("member_add", "member_remove"):
+            _member_registry(user, household, person, change)
+        return _case_open(user, enrollment, kind, person, change, case_type, opinion)
+
+
+def _case_open(user, enrollment, kind, person, change, case_type, opinion):
+    from minzheng.engines.cases.services import case_open
+
+    household = enrollment.household
     if kind == "head_change":  # the new head is the payee from now on
         applicant = person
     else:
@@ -201,6 +221,17 @@ def roll_case_open(*, user, enrollment: Enrollment, kind: str, person: Person | 
         applicant=applicant, channel="office", data={"enrollment_number": enrollment.number, "change": change},
         opinion=opinion or CHANGE_KINDS[kind][1],
     )  # fmt: skip
+
+
+def _member_registry(user, household, person, change) -> None:
+    """The registry side of a member change (audited by the registry services)."""
+    from minzheng.foundation.registry.services import membership_add, membership_end
+
+    current = household.memberships.filter(person=person, valid_to__isnull=True).first()
+    if change["kind"] == "member_add" and current is None:
+        membership_add(user=user, household=household, person=person, relation=change.get("relation") or "child")
+    elif change["kind"] == "member_remove" and current is not None:
+        membership_end(user=user, membership=current, reason=REASONS.get(change.get("reason"), "家庭成员变化"))
 
 
 def _member_reason(value: str) -> str:
@@ -408,30 +439,6 @@ def _review_apply(ctx):
     ctx.messages.append(
         f"{e.number} {OUTCOME_TEXT[outcome]}：自 {ev.effective_month:%Y年%m月} 起 {_yuan(d['amount'])} 元/月{tail}"
     )
-
-
-@case_effect("assistance.member_registry")
-def _member_registry(ctx):
-    """增减员, at the investigation: the member the household has gained (a newborn, one moving in)
-    or lost (a death, moving away) is entered in the registry once verified, so the investigation
-    and every assessment of the case see the household as it now is. The roll (persons covered,
-    amount) changes only by the county's decision (:func:`_review_apply`)."""
-    from minzheng.foundation.registry.services import membership_add, membership_end
-
-    change = ctx.case.data.get("change", {})
-    if change.get("kind") not in ("member_add", "member_remove"):
-        return
-    household = ctx.case.household
-    person = Person.objects.filter(pk=change["person_id"]).first()
-    if person is None:
-        raise Refused("变更涉及的人员已不存在，请撤销本办件")
-    current = household.memberships.filter(person=person, valid_to__isnull=True).first()
-    if change["kind"] == "member_add" and current is None:
-        membership_add(user=ctx.user, household=household, person=person, relation=change.get("relation") or "child")
-        ctx.messages.append(f"已将 {person.name} 登记为本家庭成员")
-    elif change["kind"] == "member_remove" and current is not None:
-        membership_end(user=ctx.user, membership=current, reason=REASONS.get(change.get("reason"), "家庭成员变化"))
-        ctx.messages.append(f"已将 {person.name} 移出本家庭")
 
 
 def _member_apply(ctx, e, change, note, enrollment_change, enrollment_succeed):

@@ -18,6 +18,20 @@ IncomeKind = Literal[
     "longevity_allowance", "award",
 ]  # fmt: skip
 ExpenseKind = Literal["medical", "education", "rehabilitation", "other_rigid"]
+# 民发〔2021〕57号 第七条: who lives in the household but is not counted as a member of the family
+NOT_COUNTED_REASONS = {
+    "religious_away": "宗教教职人员离家3年以上",
+    "imprisoned": "服刑",
+    "compulsory_rehab": "强制隔离戒毒",
+    "declared_missing": "宣告失踪",
+    "deceased": "死亡",
+    "not_living_together": "户籍在此但不共同生活",
+    "provincial_rule": "省级规定的其他情形",
+}
+NotCountedReason = Literal[
+    "religious_away", "imprisoned", "compulsory_rehab", "declared_missing", "deceased", "not_living_together",
+    "provincial_rule",
+]  # fmt: skip
 Money = Decimal
 
 
@@ -26,11 +40,13 @@ class _In(BaseModel):
 
 
 class MemberIn(_In):
+    person_id: int | None = Field(None, ge=1)  # the registry person, on the case path
     name: str = Field("", max_length=50)
     id_number: str | None = None
     birth_date: dt.date | None = None
     relation: Relation = "head"
     counted: bool = True
+    not_counted_reason: NotCountedReason | None = None
     disability_kind: DisabilityKind | None = None
     disability_grade: int | None = Field(None, ge=1, le=4)
     serious_illness: bool = False
@@ -60,6 +76,8 @@ class MemberIn(_In):
             raise ValueError("缺少出生日期（无身份证号时必填）")
         if (self.disability_kind is None) != (self.disability_grade is None):
             raise ValueError("残疾类别与残疾等级须同时填写")
+        if self.counted and self.not_counted_reason:
+            raise ValueError("计入家庭人口的成员不填写不计入原因")
         return self
 
 
@@ -98,6 +116,7 @@ class StandardsIn(_In):
     category_topup_monthly: Money | None = Field(None, ge=0)
     employment_cost_rate: Money | None = Field(None, ge=0, le=1)
     rigid_expense_deductible: bool | None = None
+    longevity_allowance_excluded: bool | None = None
     financial_assets_months: Money | None = Field(None, ge=0)
     houses_allowed: int | None = Field(None, ge=0)
     non_residential_houses_allowed: int | None = Field(None, ge=0)
@@ -123,6 +142,51 @@ class TempAssistanceIn(_In):
     months: int = Field(1, ge=1, le=24)
 
 
+def _income_refs(incomes, members):
+    bad = [i for i, inc in enumerate(incomes) if inc.member >= len(members)]
+    if members and bad:
+        raise ValueError(f"收入第 {', '.join(str(i + 1) for i in bad)} 项指向的成员不存在（成员序号从 0 开始）")
+    return incomes
+
+
+class HouseholdFactsIn(_In):
+    """What an investigation (入户调查) finds about a household: the fields of
+    :class:`AssessmentIn` without the region and hukou type (the case's household has them), the
+    day (the assessment's) and what-if standards. Every member is a registry person
+    (``person_id``) and every member not counted says why (民发〔2021〕57号 第七条)."""
+
+    tekun_mode: Literal["dispersed", "centralised"] = "dispersed"
+    members: list[MemberIn] = Field(..., min_length=1, max_length=30)
+    incomes: list[IncomeIn] = Field(default_factory=list, max_length=200)
+    expenses: list[ExpenseIn] = Field(default_factory=list, max_length=200)
+    property: PropertyIn = Field(default_factory=PropertyIn)
+
+    @field_validator("incomes")
+    @classmethod
+    def _member_refs(cls, incomes, info):
+        return _income_refs(incomes, info.data.get("members") or [])
+
+    @model_validator(mode="after")
+    def _registry_people(self):
+        problems = []
+        seen = set()
+        for i, m in enumerate(self.members, 1):
+            who = m.name or f"第 {i} 名成员"
+            if m.person_id is None:
+                problems.append(f"{who}：缺少户籍登记的人员编号（person_id）")
+            elif m.person_id in seen:
+                problems.append(f"{who}：同一人重复列出")
+            seen.add(m.person_id)
+            if not m.counted and not m.not_counted_reason:
+                problems.append(f"{who}：不计入家庭人口的，须选择原因")
+        if problems:
+            raise ValueError("；".join(problems))
+        return self
+
+    def for_assessment(self, *, region_code: str, hukou_type: str, as_of: dt.date) -> AssessmentIn:
+        return AssessmentIn(region_code=region_code, hukou_type=hukou_type, as_of=as_of, **self.model_dump())
+
+
 class AssessmentIn(_In):
     region_code: str = Field(..., pattern=r"^\d{12}$")
     hukou_type: Literal["urban", "rural"]
@@ -138,11 +202,7 @@ class AssessmentIn(_In):
     @field_validator("incomes")
     @classmethod
     def _member_refs(cls, incomes, info):
-        members = info.data.get("members") or []
-        bad = [i for i, inc in enumerate(incomes) if inc.member >= len(members)]
-        if members and bad:
-            raise ValueError(f"收入第 {', '.join(str(i + 1) for i in bad)} 项指向的成员不存在（成员序号从 0 开始）")
-        return incomes
+        return _income_refs(incomes, info.data.get("members") or [])
 
 
 class ComponentOut(BaseModel):
@@ -159,9 +219,22 @@ class TempAssistanceOut(BaseModel):
     approval: Literal["township", "county"]
 
 
+class TekunMemberOut(BaseModel):
+    """A member who qualifies as 特困 (特困人员认定办法第六条), with the amount of their own support."""
+
+    member: int
+    name: str
+    self_care: SelfCare
+    basic: str
+    care: str
+    amount: str
+
+
 class AssessmentOut(BaseModel):
     classification: Literal["dibao", "dibao_single_person", "dibao_edge", "tekun", "rigid_expense", "not_eligible"]
     tekun_mode: str | None = None
+    tekun_members: list[TekunMemberOut] = []
+    tekun_amount: str = "0.00"
     counted_members: int
     annual_income_counted: str
     per_capita_monthly_income: str

@@ -13,11 +13,12 @@ from django.db import transaction
 
 from minzheng.engines.benefits.models import Program, Standard
 from minzheng.engines.benefits.services import standard_set
+from minzheng.engines.benefits.standards import MissingStandard, standards_for
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.regions.models import Region
 
-from .assessment import EXCLUDED_INCOME
+from .assessment import EXCLUDED_INCOME, excluded_kinds
 from .models import HouseholdMeans, MeansSource
 from .policy import NATIONWIDE, NATIONWIDE_FROM, PROGRAMS
 
@@ -77,18 +78,34 @@ MEANS_FIELDS = [
 ]  # fmt: skip
 
 
+def _excluded_for(request) -> set[str]:
+    """The income kinds the assessment leaves out for this request's region, hukou type and date
+    (高龄津贴 by the regional setting, :func:`~.assessment.longevity_counted`)."""
+    if not any(inc.kind == "longevity_allowance" for inc in request.incomes):
+        return set(EXCLUDED_INCOME)
+    std = standards_for(
+        region_code=request.region_code, hukou_type=request.hukou_type, as_of=request.as_of or dt.date.today(),
+        overrides=request.standards.as_overrides() if request.standards else {},
+    )  # fmt: skip
+    try:
+        return excluded_kinds(std)
+    except MissingStandard:  # no row at all: the nationwide rule (counted)
+        return set(EXCLUDED_INCOME) - {"longevity_allowance"}
+
+
 def means_values(request, *, has_able_supporter) -> dict:
     """The :class:`HouseholdMeans` figures of a validated ``AssessmentIn``: the counted members'
-    incomes split as the assessment counts them (wages, other counted, excluded), rigid expenses,
-    property."""
+    incomes split as the assessment counts them (wages, other counted, excluded — 高龄津贴 by the
+    regional setting in force on the request's date), rigid expenses, property."""
     counted = {i for i, m in enumerate(request.members) if m.counted}
     incomes = [inc for inc in request.incomes if inc.member in counted]
+    excluded = _excluded_for(request)
     return {
         "wages_annual": sum((i.annual_amount for i in incomes if i.kind == "wages"), Decimal(0)),
         "other_income_annual": sum(
-            (i.annual_amount for i in incomes if i.kind != "wages" and i.kind not in EXCLUDED_INCOME), Decimal(0)
+            (i.annual_amount for i in incomes if i.kind != "wages" and i.kind not in excluded), Decimal(0)
         ),
-        "excluded_income_annual": sum((i.annual_amount for i in incomes if i.kind in EXCLUDED_INCOME), Decimal(0)),
+        "excluded_income_annual": sum((i.annual_amount for i in incomes if i.kind in excluded), Decimal(0)),
         "rigid_expense_annual": sum((e.annual_amount for e in request.expenses), Decimal(0)),
         "financial_assets": request.property.financial_assets,
         "houses": request.property.houses,

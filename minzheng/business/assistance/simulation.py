@@ -29,7 +29,10 @@ It runs set-based in DuckDB, not household by household in Python:
 The household → assessment-request mapping (:func:`assessment_request`) is the one both sides use:
 every current member is counted; all income is attributed to the head (the member with relation
 ``head``, else the lowest person id), so the 单人户 rule sees the head's own income and no own
-income for the others; the rigid expense is one ``medical`` item; 特困 is assessed ``dispersed``.
+income for the others; the rigid expense is one ``medical`` item; 特困 is assessed ``dispersed``,
+for one-person households only (the means hold one household-level answer on an able supporter,
+recorded for a one-person household; :func:`~.assessment.assess` tests 特困 member by member, which
+needs each member's own answer).
 
 A household whose region and hukou type lack a standard the assessment can read is not assessed
 and is reported with the missing standard, never guessed.
@@ -170,7 +173,10 @@ def assessment_request(*, region_code: str, hukou_type: str, as_of: dt.date, mea
                 disability_grade=m.disability_grade if disabled else None,
                 serious_illness=bool(m.serious_illness),
                 self_care=m.self_care or "full",
-                has_able_supporter=means.has_able_supporter,
+                # the means record one household-level answer, kept for a one-person household only
+                # (household_means_save): 特困 is tested member by member, which needs each member's
+                # own answer (the case's facts), so a larger household is not tested here
+                has_able_supporter=means.has_able_supporter if len(ordered) == 1 else None,
             )
         )
     incomes = [
@@ -383,10 +389,9 @@ _STEP4 = """
          WHEN below_edge_{p} THEN 'dibao_edge'
          WHEN rigid_ok_{p} THEN 'rigid_expense'
          ELSE 'not_eligible' END AS cls_{p},
-    -- money(): half up to the fen; a 低保 family gets the 单人户 total when that is higher (no 倒挂)
+    -- money(): half up to the fen
     CAST(round(CASE WHEN is_tekun_{p} THEN tekun_amt_{p}
-                    WHEN below_{p} THEN CASE WHEN single_n_{p} > 0 AND single_amt_{p} > family_amt_{p}
-                                             THEN single_amt_{p} ELSE family_amt_{p} END
+                    WHEN below_{p} THEN family_amt_{p}
                     WHEN below_edge_{p} AND single_n_{p} > 0 THEN single_amt_{p}
                     ELSE 0 END, 2) AS DECIMAL(18,2)) AS amt_{p},
     CASE WHEN is_tekun_{p} THEN 1

@@ -520,16 +520,159 @@ def report_assessment_input(report) -> dict:
     return AssessmentIn.model_validate(data).model_dump(mode="json")
 
 
-def report_adopt(*, user, report):
-    """采用核对结果: write the report's figures into the household's means (source 核对), keeping
-    what a report cannot know (whether a sole member has an able supporter). Only the latest
-    version of a report can be adopted; needs ``verification.view`` and ``benefits.change`` in the
-    household's region. Audited (the means change, and the adoption with the report number)."""
-    from minzheng.engines.verification.models import VerificationReport
+# ---------------------------------------------------------------- adoption, item by item
 
+# The household's means item by item (HouseholdMeans), with the sources whose findings make the
+# report's figure and which findings count: (category, kinds). 有无法定义务人 is no partner data.
+MEANS_ITEMS = [
+    # field, label, unit, sources, category, kinds (None: every kind of the category not listed elsewhere)
+    ("wages_annual", "工资性收入", "元/年", ("social_insurance", "tax", "housing_fund"), "income", {"wages"}),
+    ("other_income_annual", "其他计入收入", "元/年", ("social_insurance", "tax"), "income", None),
+    ("excluded_income_annual", "不计入收入", "元/年", ("social_insurance",), "income", set(EXCLUDED_INCOME)),
+    ("rigid_expense_annual", "刚性支出", "元/年", ("medical_expense",), "expense", None),
+    ("financial_assets", "金融资产", "元", ("bank",), "property", {"financial_assets"}),
+    ("houses", "住房", "套", ("real_estate",), "property", {"houses"}),
+    ("non_residential_houses", "非住宅房产", "套", ("real_estate",), "property", {"non_residential_houses"}),
+    ("vehicles", "机动车", "辆", ("vehicle",), "property", {"vehicles"}),
+    ("business_registrations", "市场主体登记", "户", ("business_registration",), "property",
+     {"business_registrations"}),
+]  # fmt: skip
+MEANS_ITEM_LABELS = {f: label for f, label, *_ in MEANS_ITEMS}
+NO_DATA = "核对来源无该户数据"
+
+
+def _counts_for(row: dict, category: str, kinds) -> bool:
+    if row.get("category") != category:
+        return False
+    if category == "income":
+        kind = row.get("income_kind") or ""
+        if kinds is None:  # other counted income: not wages, not excluded
+            return kind != "wages" and kind not in EXCLUDED_INCOME
+        return kind in kinds
+    if category == "property":
+        return (row.get("property_kind") or "") in kinds
+    return True
+
+
+def report_evidence(report) -> dict[str, dict]:
+    """Per means item, what the report's figure rests on: ``state`` ``found`` (findings of a
+    source count for it, or a 复议 correction decided it), ``zero`` (a source has rows of a member
+    but nothing that counts for the item: data found, amount 0), ``no_data`` (no source has data on
+    the household: not loaded, or no row of any member — no record is not zero); ``sources``: per
+    source what it said, ``[{"source", "name", "said"}]``."""
+    from minzheng.engines.verification.report import source_coverage
+
+    corrected = {c.get("source") for c in (report.summary or {}).get("corrections") or []}
+    by_source: dict[str, list[dict]] = {}
+    for block in report.findings:
+        by_source.setdefault(block["source"], []).append(block)
+    out = {}
+    for field, _label, _unit, sources, category, kinds in MEANS_ITEMS:
+        state, said = "no_data", []
+        for code in sources:
+            blocks = by_source.get(code)
+            if not blocks:
+                continue  # not requested
+            name = blocks[0]["source_name"]
+            hits = [b["name"] for b in blocks if any(_counts_for(r, category, kinds) for r in b["rows"])]
+            covered = [b["name"] for b in blocks if source_coverage(b) == "records"]
+            if hits:
+                state = "found"
+                said.append({"source": code, "name": name, "said": f"有数据（{'、'.join(hits)}）"})
+            elif code in corrected:
+                state = "found"
+                said.append({"source": code, "name": name, "said": "经复议更正"})
+            elif covered:
+                state = "zero" if state == "no_data" else state
+                said.append({"source": code, "name": name, "said": f"有记录，此项为 0（{'、'.join(covered)}）"})
+            elif not blocks[0]["batch_id"]:
+                said.append({"source": code, "name": name, "said": "暂无数据"})
+            else:
+                said.append({"source": code, "name": name, "said": "无该户人员记录"})
+        out[field] = {"state": state, "sources": said}
+    return out
+
+
+def _means_dict(value) -> dict:
+    """Means figures from a means dict (the ``MEANS_FIELDS``) or an ``AssessmentIn``-shaped dict."""
+    from .schemas import AssessmentIn
+    from .services import means_values
+
+    if value is None:
+        return {}
+    if "members" in value:
+        return means_values(AssessmentIn.model_validate(value), has_able_supporter=None)
+    return dict(value)
+
+
+def _fmt(value, unit: str) -> str | None:
+    if value is None:
+        return None
+    if unit.startswith("元"):
+        return f"{Decimal(str(value)).quantize(Decimal('0.01'), ROUND_HALF_UP):.2f}"
+    return str(int(value))
+
+
+def means_compare(investigated, reported, evidence: dict | None = None) -> list[dict]:
+    """The investigated figures and the report's side by side, item by item (:data:`MEANS_ITEMS`).
+
+    ``investigated`` and ``reported``: means dicts (``MEANS_FIELDS``) or ``AssessmentIn``-shaped
+    dicts (turned into means as the assessment counts them); ``investigated`` may be None (nothing
+    recorded yet). ``evidence`` (:func:`report_evidence`) says which report figures rest on data;
+    without it a non-zero figure counts as found and a zero as unknown. Each row: ``field``,
+    ``label``, ``unit``, ``investigated``, ``reported`` (text, money to the fen), ``differs``,
+    ``state``, ``sources``, ``adoptable`` (the report has data for it) and ``default`` (adopt unless
+    the caseworker says otherwise: only what the report actually found)."""
+    inv, rep = _means_dict(investigated), _means_dict(reported)
+    rows = []
+    for field, label, unit, *_ in MEANS_ITEMS:
+        old, new = inv.get(field), rep.get(field)
+        if evidence is not None:
+            ev = evidence.get(field, {"state": "no_data", "sources": []})
+        else:
+            ev = {"state": "found" if new else "unknown", "sources": []}
+        differs = old is None or new is None or Decimal(str(old)) != Decimal(str(new))
+        rows.append(
+            {
+                "field": field, "label": label, "unit": unit,
+                "investigated": _fmt(old, unit), "reported": _fmt(new, unit) if ev["state"] != "no_data" else None,
+                "differs": differs, "state": ev["state"], "sources": ev["sources"],
+                "adoptable": ev["state"] != "no_data", "default": ev["state"] == "found",
+            }
+        )  # fmt: skip
+    return rows
+
+
+def report_adoption(report) -> dict:
+    """What the adoption page shows: the household's means as recorded (``current``, or None), the
+    report's means, and :func:`means_compare` of the two with the report's evidence."""
     from .models import HouseholdMeans
     from .schemas import AssessmentIn
-    from .services import household_means_write, means_values
+    from .services import MEANS_FIELDS, means_values
+
+    household = report.request.household
+    current = HouseholdMeans.objects.filter(household=household).first()
+    recorded = {f: getattr(current, f) for f in MEANS_FIELDS} if current else None
+    reported = means_values(AssessmentIn.model_validate(report_assessment_input(report)), has_able_supporter=None)
+    return {
+        "current": current,
+        "reported": reported,
+        "rows": means_compare(recorded, reported, report_evidence(report)),
+    }
+
+
+def report_adopt(*, user, report, items: list[str] | None = None):
+    """采用核对结果, item by item: the chosen items of the report's figures replace the household's
+    recorded means (source 核对); the others, and whether there is an able supporter (no partner data
+    tells), stay as investigated. ``items`` None: the items the report found data for. An item the
+    report has no data on is refused — no record in a source is not zero income. Only the latest
+    version of a report can be adopted; needs ``verification.view`` and ``benefits.change`` in the
+    household's region. Audited: the means change (before/after), and the adoption with the report
+    number and each adopted item's old and new value. Returns the means."""
+
+    from minzheng.engines.verification.models import VerificationReport
+
+    from .services import MEANS_FIELDS, household_means_write
 
     region = report.region_code
     if not has_permission(user, "verification.view", region):
@@ -537,16 +680,34 @@ def report_adopt(*, user, report):
     latest = VerificationReport.objects.filter(request_id=report.request_id).order_by("-version").first()
     if latest is not None and latest.pk != report.pk:
         raise Refused(f"该报告已被第 {latest.version} 版（{latest.number}）更正，只能采用最新版本")
-    request = AssessmentIn.model_validate(report_assessment_input(report))
+    view = report_adoption(report)
+    rows = {r["field"]: r for r in view["rows"]}
+    if items is None:
+        items = [f for f, r in rows.items() if r["default"]]
+    unknown = [f for f in items if f not in rows]
+    if unknown:
+        raise Refused(f"不能采用的项目：{'、'.join(unknown)}")
+    items = [f for f in rows if f in set(items)]  # the page's order, once each
+    no_data = [rows[f]["label"] for f in items if not rows[f]["adoptable"]]
+    if no_data:
+        raise Refused(f"{'、'.join(no_data)}：{NO_DATA}，不能采用（没有记录不等于没有收入或财产）")
+    if not items:
+        raise Refused("请至少选择一项要采用的核对结果")
     household = report.request.household
-    current = HouseholdMeans.objects.filter(household=household).first()
-    values = means_values(request, has_able_supporter=current.has_able_supporter if current else None)
+    current = view["current"]
+    values = {f: getattr(current, f) for f in MEANS_FIELDS} if current else {
+        f: (None if f == "has_able_supporter" else Decimal(0)) for f in MEANS_FIELDS}  # fmt: skip
+    for f in items:
+        values[f] = view["reported"][f]
+    as_of = dt.date.fromisoformat(report.summary["as_of"]) if report.summary.get("as_of") else timezone.localdate()
     means = household_means_write(
-        user=user, household=household, values=values, as_of=request.as_of, source=MeansSource.VERIFICATION
+        user=user, household=household, values=values, as_of=as_of, source=MeansSource.VERIFICATION
     )
+    adopted = [{"item": f, "label": rows[f]["label"], "old": rows[f]["investigated"], "new": rows[f]["reported"]}
+               for f in items]  # fmt: skip
     audit_record(
         action="update", object_type="verification.verificationreport", object_id=report.pk, region_code=region,
-        summary=f"采用核对报告 {report.number} 的结果作为家庭 {household.number} 的经济状况",
-        changes={"report": report.number, "version": report.version},
+        summary=f"采用核对报告 {report.number} 的{'、'.join(a['label'] for a in adopted)}作为家庭 {household.number} 的经济状况",
+        changes={"report": report.number, "version": report.version, "items": adopted},
     )  # fmt: skip
     return means

@@ -359,3 +359,6 @@ class LedgerEntry(models.Model):
 
     def __str__(self):
         return f"{self.program_id}-{self.month:%Y-%m}:{self.kind} {self.amount}"
+
+
+from .payment_models import OneOffPayment, PaymentStatus, PayMethod  # noqa: E402, F401  (one-off payments)

@@ -219,7 +219,8 @@ def payroll_statistics(
     households and persons on the roll in ``month`` (the event in force, payable states) by
     program and hukou type; new enrollments, exits and transfers (停旧建新 and category changes:
     ``transfer_in``/``transfer_out``, counted apart from new and exited) taking effect that month;
-    the amount due in the month's approved cycles and the amount confirmed paid; and for the
+    the amount due in the month's approved cycles and the amount confirmed paid, with the one-off
+    payments decided in the month (人次 ``times``, amount decided and paid); and for the
     program of ``average_standard`` the average standard in force, weighted by persons covered
     (元/人·月)."""
     from .payroll import money
@@ -239,7 +240,7 @@ def payroll_statistics(
                 "region_code": code[:length].ljust(12, "0"), "program": program, "hukou_type": hukou,
                 "households": 0, "persons": 0, "new": 0, "exited": 0, "transferred_in": 0, "transferred_out": 0,
                 "amount_due": Decimal("0.00"), "amount_paid": Decimal("0.00"), "average_standard": None,
-                "_weighted": [],
+                "times": 0, "_weighted": [],
             }  # fmt: skip
         return rows[key]
 
@@ -276,6 +277,15 @@ def payroll_statistics(
         .annotate(due=Sum("amount"), paid=Sum("amount", filter=Q(status=LineStatus.PAID)))
     ):
         r = row(g, program, hukou)
+        r["amount_due"] += money(due)
+        r["amount_paid"] += money(paid)
+
+    from .payments import payments_statistics
+
+    # one-off payments decided in the month: 人次 and amounts (see payments.py)
+    for g, program, hukou, n, due, paid in payments_statistics(prefixes=prefixes, month=month, length=length):
+        r = row(g, program, hukou)
+        r["times"] += n
         r["amount_due"] += money(due)
         r["amount_paid"] += money(paid)
 

@@ -80,6 +80,9 @@ class TransitionDef(_Strict):
     documents: list[str] = []  # generated and kept with the case
     notify: list[NotifyDef] = []
     clock: Literal["", "start", "stop"] = ""  # start: 受理 starts the overall time limit
+    # separation of duties: the actor must not be the one who took any of these earlier actions
+    # of the same case (e.g. the approver is not the one who accepted or proposed the amount)
+    separate_from: list[str] = []
     style: Literal["primary", "default", "danger"] = "default"
 
 
@@ -135,6 +138,11 @@ class Definition(_Strict):
                     raise ValueError(f"办结环节 {src} 不能再有动作")
             if t.to not in known:
                 raise ValueError(f"动作「{t.name}」的目标环节 {t.to} 不存在")
+        actions = {t.action for t in self.transitions}
+        for t in self.transitions:
+            unknown = [a for a in t.separate_from if a not in actions]
+            if unknown:
+                raise ValueError(f"动作「{t.name}」须分人办理的动作 {', '.join(unknown)} 不存在")
         reachable, frontier = {codes[0]}, [codes[0]]
         while frontier:
             here = frontier.pop()

@@ -236,6 +236,10 @@ class Material(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
     note = models.CharField("说明", max_length=200, blank=True, default="")
+    # whose material it is, when it is one person's (a member's own signed 授权书)
+    person = models.ForeignKey(
+        "registry.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="所属成员"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "申请材料"

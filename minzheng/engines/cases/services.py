@@ -192,6 +192,27 @@ def _number(case_type: CaseType, region_code: str, year: int) -> str:
     return f"{case_type.number_prefix}-{region_code[:6]}-{year}-{seq:06d}"
 
 
+def case_running(*, case_type: CaseType, household) -> Case | None:
+    """The household's case of this item still in progress (not closed), if any: one household has at
+    most one running case of an item (the rule :func:`case_open` enforces)."""
+    if household is None:
+        return None
+    return Case.objects.filter(case_type=case_type, household=household, closed_at__isnull=True).order_by("pk").first()
+
+
+def duplicate_refuse(*, case_type: CaseType, household, shown=None, hint: str = "") -> None:
+    """Refuse a second running application of the same item for the household (重复申请), naming the
+    running case. The one rule, checked by :func:`case_open` and by any face before the applicant
+    fills in a form (the portal's first step). ``shown(case) -> str`` writes the number as that face
+    may show it (masked for someone who is not the household); ``hint`` is added to the message."""
+    running = case_running(case_type=case_type, household=household)
+    if running is not None:
+        number = shown(running) if shown else running.number
+        raise Refused(
+            f"该家庭已有在办的「{case_type.name}」办件 {number}，不能重复申请" + (f"；{hint}" if hint else "")
+        )
+
+
 def case_open(
     *,
     user,
@@ -226,9 +247,7 @@ def case_open(
     actor = user if getattr(user, "pk", None) else None
     with transaction.atomic():
         if household is not None:
-            running = Case.objects.filter(case_type=ct, household=household, closed_at__isnull=True).first()
-            if running is not None:
-                raise Refused(f"该家庭已有在办的「{ct.name}」办件 {running.number}，不能重复申请")
+            duplicate_refuse(case_type=ct, household=household)
         case = Case.objects.create(
             number=_number(ct, region_code, day.year), case_type=ct, version=ct.published, applicant=applicant,
             household=household, region_code=region_code, channel=channel, step=spec.steps[0].code,
@@ -348,6 +367,7 @@ def case_act(
             raise Refused(f"该待办已由 {task.claimed_by} 认领，请其办理或退回后再办理")
         if case.suspended_since is not None:
             raise Refused(f"办件自 {case.suspended_since:%Y-%m-%d} 起挂起，请先恢复办理")
+        _separation_check(case, t, user)
         opinion = (opinion or "").strip()
         if t.opinion_required and not opinion:
             raise ValidationError({"opinion": f"「{t.name}」须填写意见"})
@@ -363,6 +383,24 @@ def case_act(
         _transition_apply(case, spec, t, task, ctx, roles[0], attachments)
     case.messages = ctx.messages  # what the effects did, for the user ("已纳入保障 …")
     return case
+
+
+def _separation_check(case: Case, t: TransitionDef, user) -> None:
+    """Separation of duties: a transition that names earlier actions in ``separate_from`` may not
+    be taken by a user who took one of them on this case (one person cannot take a case from
+    application to decision alone where the rules require separate steps)."""
+    if not t.separate_from or not getattr(user, "pk", None):
+        return
+    done = (
+        case.history.filter(actor_id=user.pk, action__in=t.separate_from)
+        .order_by("seq")
+        .values_list("action_name", flat=True)
+    )
+    names = list(dict.fromkeys(done))
+    if names:
+        raise Refused(
+            f"「{t.name}」须由未办理过「{'」「'.join(names)}」的工作人员办理（审批与经办分离），请由其他有权限的人员办理"
+        )
 
 
 def _role_name(code: str) -> str:
@@ -548,7 +586,9 @@ def _notice_post(case: Case, step: StepDef, day: dt.date) -> PublicNotice:
     """Post the 公示 in the applicant's village/community for ``notice_days`` calendar days counted
     from the day after posting (审核确认办法 第十八条)."""
     spec = case.spec
-    persons = case.household.memberships.filter(valid_to__isnull=True).count() if case.household else 1
+    persons = case.data.get("persons")  # who the decision covers, when the business line says so
+    if persons is None:
+        persons = case.household.memberships.filter(valid_to__isnull=True).count() if case.household else 1
     content = {
         "type": spec.name,
         "name": mask_name(case.applicant.name if case.applicant else ""),
@@ -671,8 +711,10 @@ def _users_for(task: Task):
 # ---------------------------------------------------------------- materials
 
 
-def material_add(*, user, case: Case, code: str, data, name: str, note: str = "", citizen_name: str = ""):
-    """Upload one material of the case (type and size checked by the files foundation).
+def material_add(*, user, case: Case, code: str, data, name: str, note: str = "", citizen_name: str = "",
+                 person=None):  # fmt: skip
+    """Upload one material of the case (type and size checked by the files foundation); ``person``:
+    the household member whose material it is (a member's own signed 授权书), a current member.
 
     ``user=None``: a citizen uploading on the portal — the caller has checked that the citizen may
     act on this case (applicant, household member or registered 代办) and passes ``citizen_name``
@@ -691,13 +733,19 @@ def material_add(*, user, case: Case, code: str, data, name: str, note: str = ""
         raise PermissionDenied("无权为该办件上传材料")
     if user is not None and not has_permission(user, "cases.act", case.region_code):
         raise PermissionDenied("无权为该办件上传材料")
+    if person is not None and not (
+        case.household_id and case.household.memberships.filter(person=person, valid_to__isnull=True).exists()
+    ):
+        raise ValidationError({"person": "所属成员须是该家庭的现有成员"})
     with transaction.atomic():
         stored = file_store(user=user, data=data, name=name, region_code=case.region_code)
         m = Material.objects.create(case=case, code=code, name=kind.name, file=stored, step=case.step,
-                                    uploaded_by=user if getattr(user, "pk", None) else None, note=note[:200])  # fmt: skip
+                                    uploaded_by=user if getattr(user, "pk", None) else None, note=note[:200],
+                                    person=person)  # fmt: skip
         audit_record(
             action="upload", object_type="cases.material", object_id=m.pk, region_code=case.region_code,
             summary=f"{case.number} 上传材料「{kind.name}」（{stored.name}）"
+            + (f"，{person.name}的材料" if person is not None else "")
             + (f"，群众 {citizen_name} 网上提交" if citizen_name else ""),
         )  # fmt: skip
     return m

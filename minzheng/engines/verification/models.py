@@ -144,6 +144,9 @@ class SignerRole(models.TextChoices):
     SELF = "self", "本人"
     GUARDIAN = "guardian", "监护人"
     HEIR = "heir", "继承人"
+    # signed online by someone else for the member, who did not confirm it: the member's own signed
+    # paper 授权书 is required before the case is accepted, and only that paper counts for a 核对申请
+    PROXY = "proxy", "代为签署"
 
 
 class Authorization(models.Model):

@@ -96,6 +96,34 @@ def _apply_corrections(con, corrections: list[dict], index_of: dict[int, str]) -
     return done
 
 
+def _records(con, codes: list[str], ids: list[str]) -> dict[tuple[str, str], int]:
+    """``{(source, id_index): rows}`` of the persons in each source's batch: whether a source has
+    data on a person at all, apart from what the findings make of it."""
+    ids = [i for i in ids if fx._INDEX.match(i)]
+    if not codes or not ids:
+        return {}
+    listed = ", ".join(f"'{i}'" for i in ids)
+    parts = [
+        f"SELECT '{code}' AS source, id_index, count(*) AS n FROM src_{code} WHERE id_index IN ({listed}) GROUP BY 2"  # noqa: S608 — checked
+        for code in codes
+        if fx._CODE.match(code)
+    ]
+    rows = con.execute(" UNION ALL ".join(parts)).fetchall()
+    return {(code, idx): int(n) for code, idx, n in rows}
+
+
+def source_coverage(block: dict) -> str:
+    """What a source says about a person: ``no_batch`` (no data loaded), ``no_record`` (the batch
+    has no row of the person), ``records`` (rows of the person, whether or not they count as a
+    finding). A report issued before ``records`` was kept: rows found → ``records``, else unknown
+    (``no_record``: never taken as a zero)."""
+    if not block.get("batch_id"):
+        return "no_batch"
+    if block.get("rows") or (block.get("records") or 0) > 0:
+        return "records"
+    return "no_record"
+
+
 def report_compute(*, household, codes: list[str], as_of: dt.date, corrections=None) -> dict:
     """``{"batches", "findings", "summary"}`` of one household's report (see the module docstring).
 
@@ -112,6 +140,7 @@ def report_compute(*, household, codes: list[str], as_of: dt.date, corrections=N
         con.execute("CREATE TABLE subjects (id_index VARCHAR, person_id BIGINT)")
         insert_rows(con, "subjects", [[p.id_number_index, p.pk] for p in persons])
         fx.findings_collect(con, codes, as_of=as_of, batch_ids=batch_ids, ids=[p.id_number_index for p in persons])
+        records = _records(con, [c for c in codes if batch_ids.get(c)], [p.id_number_index for p in persons])
         applied = _apply_corrections(con, corrections or [], index_of)
         con.execute(
             "CREATE TABLE members AS SELECT CAST(? AS BIGINT) AS unit_id, id_index FROM subjects", [household.pk]
@@ -157,6 +186,9 @@ def report_compute(*, household, codes: list[str], as_of: dt.date, corrections=N
                     "batch_id": b.pk if b else None,
                     "batch_version": b.version if b else None,
                     "batch_as_of": b.as_of.isoformat() if b and b.as_of else None,
+                    # rows of the person in the batch whatever they mean (None: no batch): no record
+                    # in a source is "no data", never "nothing to declare"
+                    "records": records.get((code, p.id_number_index), 0) if b else None,
                     "rows": by_key.get((p.pk, code), []),
                 }
             )
@@ -284,13 +316,19 @@ def report_document(report) -> Document:
             for r in b["rows"]
         ]
         if not rows:
-            nothing.append(f"{first['source_name']}（{version}）")
+            if not first["batch_id"]:
+                said = "该数据源暂无数据，不能说明该户情况"
+            elif any(source_coverage(b) == "records" for b in bs):
+                said = "有该户人员记录，未发现收入、财产或支出"
+            else:
+                said = "无该户人员记录，不能说明该户情况"
+            nothing.append(f"{first['source_name']}（{version}）：{said}")
             continue
         n += 1
         blocks.append(Paragraph(f"（{n}）{first['source_name']}（数据版本 {version}）", indent=False))
         blocks.append(Table(["姓名", "项目", "说明", "金额/数量", "日期"], rows, widths=[1.2, 1.6, 3.8, 2.1, 1.7]))
     if nothing:
-        blocks.append(Paragraph(f"以下数据源未发现被核对人员的记录：{'；'.join(nothing)}。", indent=False))
+        blocks.append(Paragraph(f"以下数据源未发现收入、财产或支出：{'；'.join(nothing)}。", indent=False))
     blocks.append(Heading("三、家庭收入与财产汇总"))
     income_rows = [[i["label"], i["annual"], "计入" if i["counted"] else "不计入"] for i in s["income"]]
     income_rows += [[e["label"] + "（刚性支出）", e["annual"], "按规定扣减"] for e in s["expenses"]]

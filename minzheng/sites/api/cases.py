@@ -18,6 +18,7 @@ from minzheng.engines.cases.definition import OUTCOMES
 from minzheng.engines.cases.models import Case, TaskState
 from minzheng.engines.cases.services import case_act, case_open, material_add
 from minzheng.foundation.registry import selectors as registry
+from minzheng.foundation.registry.models import Person
 
 from .auth import BearerToken
 from .schemas import ErrorOut, HouseholdIn
@@ -79,6 +80,11 @@ class ActionOut(Schema):
     form: str
 
 
+class MissingMaterialOut(Schema):
+    code: str
+    name: str
+
+
 class MaterialOut(Schema):
     code: str
     name: str
@@ -116,7 +122,7 @@ class CaseOut(Schema):
     closed_at: dt.datetime | None
     actions: list[ActionOut]
     open_tasks: list[TaskOut]
-    missing_materials: list[str]
+    missing_materials: list[MissingMaterialOut]
     materials: list[MaterialOut]
     documents: list[DocumentOut]
     assessment: dict | None = None
@@ -153,7 +159,7 @@ def case_out(case: Case, messages=()) -> dict:
             for t in spec.actions_from(case.step)
         ],
         "open_tasks": [_task_out(t, flags) for t in tasks],
-        "missing_materials": [] if case.closed else [m.name for m in materials_missing(case)],
+        "missing_materials": [] if case.closed else [{"code": m.code, "name": m.name} for m in materials_missing(case)],
         "materials": [{"code": m.code, "name": m.name, "file_name": m.file.name, "uploaded_at": m.uploaded_at}
                       for m in case.materials.select_related("file").order_by("pk")],
         "documents": [{"id": d.pk, "kind": d.kind, "title": d.title, "created_at": d.created_at}
@@ -212,10 +218,17 @@ def case_transition(request, number: str, payload: TransitionIn):
 
 @router.post("/cases/{number}/materials",
              response={201: CaseOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
-             exclude_none=True, summary="上传申请材料（multipart：code, file）")  # fmt: skip
-def case_material(request, number: str, code: Form[str], file: File[UploadedFile]):
+             exclude_none=True, summary="上传申请材料（multipart：code, file, 可选 person_id 所属成员）")  # fmt: skip
+def case_material(request, number: str, code: Form[str], file: File[UploadedFile], person_id: Form[int | None] = None):
     case = _reload(request, number)
-    material_add(user=request.user, case=case, code=code, data=file, name=file.name or "")
+    person = None
+    if person_id is not None:  # whose material (a member's own signed 授权书): a current member of the household
+        person = Person.objects.filter(
+            pk=person_id, memberships__household_id=case.household_id, memberships__valid_to__isnull=True
+        ).first()
+        if person is None:
+            raise ValidationError({"person_id": "所属成员须是该家庭的现有成员"})
+    material_add(user=request.user, case=case, code=code, data=file, name=file.name or "", person=person)
     return Status(201, case_out(_reload(request, number)))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 
-from minzheng.business.assistance.verification import report_assessment_input
+from minzheng.business.assistance.verification import report_assessment_input, report_evidence
 from minzheng.engines.verification import selectors
 from minzheng.foundation.accounts.scoping import has_permission
 
@@ -42,6 +42,7 @@ class ReportOut(Schema):
     summary: dict[str, Any]
     appeals: list[AppealOut]
     assessment_input: dict[str, Any]
+    evidence: dict[str, Any]
 
 
 @router.get(
@@ -52,8 +53,18 @@ class ReportOut(Schema):
 def report_detail(request, number: str):
     """The report as issued: per member and source what was found (masked ID numbers only), the
     batch of every source read, the summary against the standards, the appeals, and
-    ``assessment_input`` in the shape of `POST /assistance/assessments`."""
+    ``assessment_input`` in the shape of `POST /assistance/assessments`, and ``evidence``: per item
+    of the household's means whether the report found data (``found``), data with the amount 0
+    (``zero``) or no data at all (``no_data``: no batch, or no record of any member) — a 0 in
+    ``assessment_input`` for a ``no_data`` item means nothing is known, not no income."""
     if not has_permission(request.user, "verification.view"):
         raise PermissionDenied("您没有查看核对报告的权限")
     report = selectors.report_get(user=request.user, number=number)
-    return Status(200, {**selectors.report_data(report), "assessment_input": report_assessment_input(report)})
+    return Status(
+        200,
+        {
+            **selectors.report_data(report),
+            "assessment_input": report_assessment_input(report),
+            "evidence": report_evidence(report),
+        },
+    )

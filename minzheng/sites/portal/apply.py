@@ -7,12 +7,15 @@ The draft (``Draft.data``, SM4-encrypted JSON) holds::
      "region_code": "330381001001", "hukou_type": "urban", "address": "",
      "members": [{"person_id": 12 | None, "name": "王建国", "id_number": "…", "relation": "head"}],
      "incomes": {"0": {"wages": "6000", …}}, "expenses": {"medical": "…"}, "property": {…},
-     "signatures": {"0": {"file_id": 5, "signer": "王建国", "role": "self", "at": "…"}}}
+     "signatures": {"0": {"file_id": 5, "signer": "王建国", "role": "self" | "guardian" | "proxy",
+                          "method": "typed" | "sms" | "account" | "proxy", "phone_masked": "", "at": "…"}}}
 
 Full ID numbers of members live only in the encrypted draft and the registry; the case's
 ``data["declared"]`` keeps masked numbers and person ids. Materials uploaded to a draft are
 stored (sniffed and size-limited) at once and attached to the case on submission; the 授权书 of
-each adult member (or of the guardian for a minor) is rendered as a PDF when signed.
+each adult member (or of the guardian for a minor) is rendered as a PDF when signed, saying how
+the signature was obtained. A 授权书 signed in the member's place (代为签署) puts the member in the
+case's ``data["paper_signatures"]``: the case is not accepted before their own paper arrives.
 """
 
 from __future__ import annotations
@@ -29,19 +32,21 @@ from django.utils import timezone
 
 from minzheng.business.assistance.assessment import assessment_run
 from minzheng.engines.cases.models import Case, CaseType
-from minzheng.engines.cases.services import case_open, material_add
+from minzheng.engines.cases.services import case_open, duplicate_refuse, material_add
+from minzheng.engines.verification.models import SignerRole
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.codes import IdNumberError, mask_id_number, parse_id_number
 from minzheng.foundation.documents.render import Document, Fields, Note, Paragraph, Table, render_pdf
 from minzheng.foundation.files.models import StoredFile
 from minzheng.foundation.files.services import file_open, file_store, file_store_generated
+from minzheng.foundation.notify.services import MOBILE, phone_index_of, phone_normalise
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.registry.models import Household, Membership, Person, Relation
-from minzheng.foundation.registry.normalise import id_index
+from minzheng.foundation.registry.normalise import id_index, mask_phone
 from minzheng.foundation.registry.services import household_create, person_create
-from minzheng.foundation.validation import Refused
 
-from .models import ActingAs, Citizen, Draft, Submission
+from . import services as account
+from .models import ActingAs, Citizen, Draft, LoginCode, SignRequest, Submission
 
 STEPS = [
     ("household", "家庭成员"),
@@ -152,6 +157,33 @@ def is_bound(citizen: Citizen) -> bool:
     return bool(citizen.verified_at and citizen.id_number and citizen.name)
 
 
+# ---------------------------------------------------------------- one running application per item
+
+
+def _number_shown(citizen: Citizen, case: Case) -> str:
+    """The running case's number as this citizen may see it: whole for a member of the household or
+    the citizen who submitted it; otherwise (a village assistant) only its last two digits."""
+    own = Submission.objects.filter(case=case, citizen=citizen).exists() or (
+        citizen.person_id is not None
+        and Membership.objects.filter(household_id=case.household_id, person_id=citizen.person_id,
+                                      valid_to__isnull=True).exists()
+    )  # fmt: skip
+    if own:
+        return case.number
+    head, _, seq = case.number.rpartition("-")
+    return f"{head}-{'*' * (len(seq) - 2)}{seq[-2:]}"
+
+
+def duplicate_check(*, citizen: Citizen, case_type: CaseType, household: Household) -> None:
+    """The case engine's rule (:func:`~minzheng.engines.cases.services.duplicate_refuse`), asked at
+    the first step so nobody fills seven steps to be refused at the end."""
+    mine = Case.objects.filter(case_type=case_type, household=household, closed_at__isnull=True,
+                               portal_submission__citizen=citizen).exists()  # fmt: skip
+    hint = ("可在“我的办件”查看进度、补交材料" if mine else
+            "如需了解办理进度或补充情况，请联系乡镇（街道）社会救助窗口")  # fmt: skip
+    duplicate_refuse(case_type=case_type, household=household, shown=lambda c: _number_shown(citizen, c), hint=hint)
+
+
 # ---------------------------------------------------------------- drafts
 
 
@@ -222,6 +254,7 @@ def draft_start(*, citizen: Citizen, case_type: str, choice: str) -> Draft:
         m = Membership.objects.filter(person=person, valid_to__isnull=True).select_related("household").first()
         if m is not None:
             h = m.household
+            duplicate_check(citizen=citizen, case_type=ct, household=h)  # before anything is filled in
             data.update(household_id=h.pk, region_code=h.region_code, hukou_type=h.hukou_type, address=h.address)
             data["members"] = _members_of_household(h)
         else:
@@ -445,6 +478,29 @@ def draft_file_remove(*, draft: Draft, index: int) -> Draft:
 
 
 # ---------------------------------------------------------------- 授权书
+#
+# Each member's 授权书 is signed by the member (an adult) or by the guardian (a minor: the applicant).
+# Who signs is settled by who is signed in, never by what is typed:
+# - the signer is the signed-in citizen: name and the last six of the ID number typed → 本人/监护人;
+# - the signer is someone else who confirms with their own phone: a code sent by SMS to the phone the
+#   registry holds for them (shown masked, never revealed), typed here by the citizen once the signer
+#   tells it → recorded as signed by the signer themself (本人/监护人), by SMS;
+# - or the signer confirms in their own portal account (a SignRequest the citizen sends, answered by
+#   the citizen bound to the signer's ID number) → signed by the signer themself, in their account;
+# - otherwise the citizen may sign in their place → 代为签署 (SignerRole.PROXY): the case then waits
+#   at 受理 for the signer's own paper 授权书 (guard ``paper_signatures``).
+
+SIGN_METHODS = {
+    "typed": "网上办事大厅电子签署（签署人本人登录，填写姓名和身份证号后六位确认）",
+    "sms": "签署人本人手机短信验证码确认（户籍登记手机号 {phone}）",
+    "account": "签署人本人登录网上办事大厅账户确认（账户手机号 {phone}）",
+    "proxy": "由{agent}在网上代为签署，未经签署人本人确认；须另交签署人本人签字的书面授权书，受理时核验",
+}
+ROLE_NAMES = {
+    SignerRole.SELF: "本人",
+    SignerRole.GUARDIAN: "监护人（代未成年人签署）",
+    SignerRole.PROXY: "代为签署（非本人）",
+}
 
 
 def _signer_for(data: dict, index: int) -> tuple[dict, dict, str]:
@@ -455,15 +511,66 @@ def _signer_for(data: dict, index: int) -> tuple[dict, dict, str]:
         raise ValidationError("成员不存在")
     member = members[index]
     if member["adult"] or member["age"] is None:
-        return member, data["members"][index], "self"
+        return member, data["members"][index], SignerRole.SELF
     applicant = next((m for m in data["members"] if data.get("person_id") and m.get("person_id") == data["person_id"]),
                      data["members"][0])  # fmt: skip
-    return member, applicant, "guardian"
+    return member, applicant, SignerRole.GUARDIAN
 
 
-def authorization_pdf(*, member: dict, signer: dict, role: str, case_name: str, at: dt.datetime) -> bytes:
-    """家庭经济状况核对授权书 of one member, signed online: the typed name and the last six
-    characters of the ID number stand for the signature, with the time of signing."""
+def _is_citizen(citizen: Citizen, signer: dict) -> bool:
+    """Is the signer the signed-in citizen (the bound ID number, never a typed one)?"""
+    if citizen.person_id and signer.get("person_id") == citizen.person_id:
+        return True
+    number = signer.get("id_number") or ""
+    return bool(number and citizen.id_number_index) and hmac.compare_digest(id_index(number), citizen.id_number_index)
+
+
+def _signer_phone(signer: dict) -> str:
+    """The signer's mobile as the registry holds it ("" when none or not a mobile)."""
+    person = Person.objects.filter(pk=signer["person_id"]).first() if signer.get("person_id") else None
+    person = person or _person_by_id(signer.get("id_number") or "")
+    if person is None or person.death_date is not None:
+        return ""
+    phone = phone_normalise(person.phone or "")
+    return phone if MOBILE.match(phone) else ""
+
+
+def _code_ref(draft: Draft, index: int, signer: dict) -> str:
+    return f"draft:{draft.pk}:{index}:{id_index(signer.get('id_number') or '')[:16]}"
+
+
+def sign_rows(*, citizen: Citizen, draft: Draft, data: dict | None = None) -> list[dict]:
+    """Per member, how the 授权书 can be signed here: ``mine`` (the citizen signs), the signer's
+    masked registry phone for a code, whether a code is live, and the signature once made."""
+    data = data if data is not None else draft_data(draft)
+    signed = data.get("signatures") or {}
+    now = timezone.now()
+    rows = []
+    for m in member_rows(data):
+        _, signer, role = _signer_for(data, m["index"])
+        mine = _is_citizen(citizen, signer)
+        phone = "" if mine else _signer_phone(signer)
+        live = bool(phone) and LoginCode.objects.filter(
+            phone_index=phone_index_of(phone), purpose="sign", ref=_code_ref(draft, m["index"], signer),
+            used_at__isnull=True, expires_at__gt=now, attempts__lt=account.code_max_attempts(),
+        ).exists()  # fmt: skip
+        sig = signed.get(str(m["index"]))
+        asked = None if mine or sig else _sign_request(draft, m["index"], signer)
+        rows.append({
+            "asked": asked, "declined": bool(asked and asked.agreed is False),
+            "m": m, "signed": sig, "signer_name": signer["name"], "guardian": role == SignerRole.GUARDIAN,
+            "mine": mine, "phone_masked": mask_phone(phone) if phone else "", "code_live": live,
+            "role_name": ROLE_NAMES.get(sig["role"], "") if sig else "",
+            "proxy": bool(sig and sig["role"] == SignerRole.PROXY),
+        })  # fmt: skip
+    return rows
+
+
+def authorization_pdf(*, member: dict, signer_name: str, role: str, method: str, case_name: str,
+                      at: dt.datetime) -> bytes:  # fmt: skip
+    """家庭经济状况核对授权书 of one member, signed online; it states how the signature was obtained
+    (``method``: typed by the signer signed in, confirmed by SMS to the signer's registry phone, or
+    signed by someone else in the signer's place)."""
     local = timezone.localtime(at)
     blocks = [
         Paragraph(
@@ -475,23 +582,57 @@ def authorization_pdf(*, member: dict, signer: dict, role: str, case_name: str, 
             [
                 ("被核对人", member["name"]),
                 ("身份证号", member["masked"]),
-                ("签署人", signer["name"]),
-                ("签署身份", "本人" if role == "self" else "监护人（代未成年人签署）"),
-                ("签署方式", "网上办事大厅电子签署（姓名 + 身份证号后六位）"),
+                ("签署人", signer_name),
+                ("签署身份", ROLE_NAMES.get(role, role)),
+                ("签署方式", method),
                 ("签署时间", f"{local:%Y年%m月%d日 %H:%M:%S}"),
             ],
             columns=1,
         ),
-        Note("本授权书由网上办事大厅根据签署人的确认生成，与书面签字具有同等效力；授权有效期至本次申请办结。"),
     ]
+    if role == SignerRole.PROXY:
+        blocks.append(Note(f"本授权书不是{member['name']}本人（或监护人）签署，不能作为核对授权。受理时须提交"
+                           f"{member['name']}本人（未成年人为监护人）签字的书面授权书。"))  # fmt: skip
+    else:
+        blocks.append(Note("本授权书由网上办事大厅根据签署人本人的确认生成，与书面签字具有同等效力；"
+                           "授权有效期至本次申请办结。"))  # fmt: skip
     return render_pdf(Document(title="家庭经济状况核对授权书", blocks=blocks, issued_on=local.date()))
 
 
-def draft_sign(*, draft: Draft, index: int, name: str, id6: str, agree: bool) -> Draft:
-    """One member's declaration: the signer types their name and the last six characters of their
-    ID number and ticks the box; the 授权书 PDF is rendered and stored with the draft."""
+def _signature_store(*, draft: Draft, data: dict, index: int, member: dict, signer_name: str, role: str,
+                     method: str, how: str, phone_masked: str = "") -> Draft:  # fmt: skip
+    now = timezone.now()
+    ct = CaseType.objects.get(code=draft.case_type)
+    pdf = authorization_pdf(member=member, signer_name=signer_name, role=role, method=how, case_name=ct.name, at=now)
+    stored = file_store_generated(user=None, data=pdf, name=f"授权书-{member['name']}.pdf",
+                                  region_code=data.get("region_code") or "")  # fmt: skip
+    data.setdefault("signatures", {})[str(index)] = {
+        "file_id": stored.pk, "signer": signer_name, "role": role, "method": method, "at": now.isoformat(),
+        "phone_masked": phone_masked,
+    }  # fmt: skip
+    _draft_write(draft, data)
+    short = {"typed": "本人登录填写确认", "sms": f"本人手机短信验证码确认（{phone_masked}）",
+             "account": f"本人登录账户确认（{phone_masked}）", "proxy": "代为签署，待交本人书面授权书"}[method]  # fmt: skip
+    audit_record(action="sign", object_type="portal.draft", object_id=draft.pk, region_code=data.get("region_code") or "",
+                 summary=f"网上签署授权书：{member['name']}，签署人 {signer_name}（{ROLE_NAMES.get(role, role)}），{short}")  # fmt: skip
+    return draft
+
+
+def _refuse_if_signed(data: dict, index: int) -> None:
+    if str(index) in (data.get("signatures") or {}):
+        raise ValidationError("该成员的授权书已签署")
+
+
+def draft_sign(*, citizen: Citizen, draft: Draft, index: int, name: str, id6: str, agree: bool) -> Draft:
+    """The signed-in citizen signs their own 授权书 (or, as guardian, a minor's): they type their name
+    and the last six characters of their ID number and tick the box. Nobody signs as someone else
+    here: another member confirms with their own phone (:func:`draft_sign_code_confirm`) or is
+    signed for (:func:`draft_sign_proxy`)."""
     data = draft_data(draft)
     member, signer, role = _signer_for(data, index)
+    _refuse_if_signed(data, index)
+    if not _is_citizen(citizen, signer):
+        raise ValidationError({"id6": f"{signer['name']}须本人确认授权：请向其登记的手机发送验证码，或选择代为签署"})
     errors = {}
     if not agree:
         errors["agree"] = "请勾选“本人已阅读并同意授权”"
@@ -501,23 +642,155 @@ def draft_sign(*, draft: Draft, index: int, name: str, id6: str, agree: bool) ->
         errors["id6"] = "签署人姓名或身份证号后六位不正确"
     if errors:
         raise ValidationError(errors)
-    now = timezone.now()
+    return _signature_store(draft=draft, data=data, index=index, member=member, signer_name=signer["name"],
+                            role=role, method="typed", how=SIGN_METHODS["typed"])  # fmt: skip
+
+
+def draft_sign_code_send(*, citizen: Citizen, draft: Draft, index: int, ip: str = "") -> str:
+    """Send the signer a code by SMS to the phone the registry holds for them, to confirm the 授权书
+    themself; the masked phone. Under the portal's code limits (:class:`~.services.Throttled`)."""
+    data = draft_data(draft)
+    member, signer, role = _signer_for(data, index)
+    _refuse_if_signed(data, index)
+    if _is_citizen(citizen, signer):
+        raise ValidationError("这是您本人的授权书，请直接填写姓名和身份证号后六位签署")
+    phone = _signer_phone(signer)
+    if not phone:
+        raise ValidationError(f"户籍登记中没有{signer['name']}的手机号，无法发送验证码；可选择代为签署，"
+                              f"受理时提交{signer['name']}本人签字的书面授权书")  # fmt: skip
     ct = CaseType.objects.get(code=draft.case_type)
-    pdf = authorization_pdf(member=member, signer=signer, role=role, case_name=ct.name, at=now)
-    stored = file_store_generated(user=None, data=pdf, name=f"授权书-{member['name']}.pdf",
-                                  region_code=data.get("region_code") or "")  # fmt: skip
-    data.setdefault("signatures", {})[str(index)] = {
-        "file_id": stored.pk, "signer": signer["name"], "role": role, "at": now.isoformat(),
-    }  # fmt: skip
-    _draft_write(draft, data)
-    audit_record(action="sign", object_type="portal.draft", object_id=draft.pk,
-                 summary=f"网上签署授权书：{member['name']}（{'本人' if role == 'self' else '监护人'}签署）")  # fmt: skip
-    return draft
+    minutes = int(account.code_ttl().total_seconds() // 60)
+    whom = "您" if role == SignerRole.SELF else f"您作为监护人代{member['name']}"
+    sent = account.code_send(
+        phone=phone, ip=ip, purpose="sign", ref=_code_ref(draft, index, signer), subject="家庭经济状况核对授权确认",
+        body=lambda code: (
+            f"{citizen.name}正在网上办事大厅申请{ct.name}，需要{whom}授权民政部门核对家庭经济状况（户籍、收入、财产）。"
+            f"同意的，请把验证码 {code} 告诉{citizen.name}，{minutes} 分钟内有效；不同意或不知情的，请不要告诉任何人。"
+        ),
+        related_type=account.SIGN_MESSAGE_TYPE,
+    )  # fmt: skip
+    audit_record(action="sign_code", object_type="portal.draft", object_id=draft.pk,
+                 region_code=data.get("region_code") or "",
+                 summary=f"发送授权确认验证码给{signer['name']}（{sent.phone_masked}），为{member['name']}的授权书")  # fmt: skip
+    return sent.phone_masked
+
+
+def draft_sign_code_confirm(*, citizen: Citizen, draft: Draft, index: int, code: str, agree: bool) -> Draft:
+    """The code the signer received, typed here: the 授权书 is recorded as signed by the signer
+    themself (本人, or 监护人 for a minor), confirmed by SMS to their registry phone."""
+    data = draft_data(draft)
+    member, signer, role = _signer_for(data, index)
+    _refuse_if_signed(data, index)
+    phone = "" if _is_citizen(citizen, signer) else _signer_phone(signer)
+    if not phone:
+        raise ValidationError({"code": "该成员不能用短信验证码确认"})
+    if not agree:
+        raise ValidationError({"agree": f"请勾选“{signer['name']}已阅读授权内容并同意”"})
+    masked = mask_phone(phone)
+    account.code_check(phone_index=phone_index_of(phone), code=code, purpose="sign",
+                       ref=_code_ref(draft, index, signer), masked=masked)  # fmt: skip
+    return _signature_store(draft=draft, data=data, index=index, member=member, signer_name=signer["name"],
+                            role=role, method="sms", how=SIGN_METHODS["sms"].format(phone=masked),
+                            phone_masked=masked)  # fmt: skip
+
+
+def _sign_request(draft: Draft, index: int, signer: dict) -> SignRequest | None:
+    """The latest request to this member as they are now in the draft (None when never asked)."""
+    return (
+        SignRequest.objects.filter(draft=draft, index=index, ref=_code_ref(draft, index, signer))
+        .order_by("-pk")
+        .first()
+    )
+
+
+def draft_sign_ask(*, citizen: Citizen, draft: Draft, index: int) -> SignRequest:
+    """Ask the signer to confirm in their own portal account: they see the request once they sign in
+    and bind their real name (already or later). Asking again replaces an unanswered request."""
+    data = draft_data(draft)
+    member, signer, _role = _signer_for(data, index)
+    _refuse_if_signed(data, index)
+    if _is_citizen(citizen, signer):
+        raise ValidationError("这是您本人的授权书，请直接填写姓名和身份证号后六位签署")
+    if not signer.get("id_number"):
+        raise ValidationError(f"缺少{signer['name']}的身份证号，不能请其在账户中确认")
+    ref = _code_ref(draft, index, signer)
+    SignRequest.objects.filter(draft=draft, index=index, answered_at__isnull=True).delete()
+    req = SignRequest.objects.create(draft=draft, index=index, ref=ref, signer_index=id_index(signer["id_number"]))
+    audit_record(action="sign_ask", object_type="portal.draft", object_id=draft.pk,
+                 region_code=data.get("region_code") or "",
+                 summary=f"请{signer['name']}登录本人账户确认{member['name']}的授权书")  # fmt: skip
+    return req
+
+
+def sign_requests_for(citizen: Citizen) -> list[dict]:
+    """Unanswered requests to this (bound) citizen to confirm a 授权书, with what they are asked."""
+    if not is_bound(citizen):
+        return []
+    out = []
+    rows = SignRequest.objects.filter(signer_index=citizen.id_number_index, answered_at__isnull=True)
+    for req in rows.select_related("draft", "draft__citizen").order_by("created_at"):
+        data = draft_data(req.draft)
+        try:
+            member, signer, role = _signer_for(data, req.index)
+        except ValidationError:
+            continue
+        if req.ref != _code_ref(req.draft, req.index, signer) or str(req.index) in (data.get("signatures") or {}):
+            continue  # the draft changed since, or the 授权书 is signed already
+        ct = CaseType.objects.filter(code=req.draft.case_type).first()
+        out.append({"req": req, "member": member, "guardian": role == SignerRole.GUARDIAN,
+                    "applicant": req.draft.citizen.name, "applicant_phone": req.draft.citizen.phone_masked,
+                    "item": ct.name if ct else ""})  # fmt: skip
+    return out
+
+
+def sign_request_answer(*, citizen: Citizen, pk: int, agree: bool) -> SignRequest:
+    """The signer answers in their own account: agreed, the 授权书 is recorded as signed by them
+    (本人, or 监护人 for a minor), confirmed in their account; declined, the applicant sees it."""
+    row = next((r for r in sign_requests_for(citizen) if r["req"].pk == pk), None)
+    if row is None:
+        raise Http404("没有待您确认的授权")
+    req, member = row["req"], row["member"]
+    draft = req.draft
+    data = draft_data(draft)
+    _, signer, role = _signer_for(data, req.index)
+    req.answered_at, req.agreed = timezone.now(), agree
+    with transaction.atomic():
+        req.save(update_fields=["answered_at", "agreed"])
+        if agree:
+            _signature_store(draft=draft, data=data, index=req.index, member=member, signer_name=signer["name"],
+                             role=role, method="account", how=SIGN_METHODS["account"].format(phone=citizen.phone_masked),
+                             phone_masked=citizen.phone_masked)  # fmt: skip
+        else:
+            audit_record(action="sign_declined", object_type="portal.draft", object_id=draft.pk,
+                         region_code=data.get("region_code") or "",
+                         summary=f"{signer['name']}在本人账户中不同意{member['name']}的授权书")  # fmt: skip
+    return req
+
+
+def draft_sign_proxy(*, citizen: Citizen, draft: Draft, index: int, agree: bool) -> Draft:
+    """The citizen signs in the signer's place (代为签署): recorded as such, and the case waits at
+    受理 for the signer's own signed paper 授权书."""
+    data = draft_data(draft)
+    member, signer, _role = _signer_for(data, index)
+    _refuse_if_signed(data, index)
+    if _is_citizen(citizen, signer):
+        raise ValidationError("这是您本人的授权书，请直接填写姓名和身份证号后六位签署")
+    if not agree:
+        raise ValidationError({"proxy": f"请勾选“我知道须补交{signer['name']}本人签字的书面授权书”"})
+    agent = citizen.name or citizen.phone_masked
+    return _signature_store(draft=draft, data=data, index=index, member=member, signer_name=agent,
+                            role=SignerRole.PROXY, method="proxy", how=SIGN_METHODS["proxy"].format(agent=agent))  # fmt: skip
 
 
 def unsigned(data: dict) -> list[dict]:
     signed = data.get("signatures") or {}
     return [m for m in member_rows(data) if str(m["index"]) not in signed]
+
+
+def proxied(data: dict) -> list[dict]:
+    """Members whose 授权书 was signed in their place (代为签署): their own paper is due at 受理."""
+    signed = data.get("signatures") or {}
+    return [m for m in member_rows(data) if (signed.get(str(m["index"])) or {}).get("role") == SignerRole.PROXY]
 
 
 # ---------------------------------------------------------------- submission
@@ -611,15 +884,13 @@ def draft_submit(*, citizen: Citizen, draft: Draft) -> Case:
     ct = online_type(draft.case_type)
     if not data.get("members") or not data.get("region_code"):
         raise ValidationError("请先填写家庭成员和所在村（社区）")
+    if data.get("household_id"):
+        duplicate_check(citizen=citizen, case_type=ct, household=Household.objects.get(pk=data["household_id"]))
     if missing := unsigned(data):
         raise ValidationError("以下成员尚未签署授权书：" + "、".join(m["name"] for m in missing))
     person = Person.objects.filter(pk=data["person_id"]).first() if data.get("person_id") else None
     if not _may_act_for(citizen, person):
         raise PermissionDenied("您不能为该人员代办申请")
-    if data.get("household_id"):
-        running = Case.objects.filter(case_type=ct, household_id=data["household_id"], closed_at__isnull=True).first()
-        if running is not None:
-            raise Refused(f"该家庭已有在办的「{ct.name}」办件 {running.number}，不能重复申请；可在“我的办件”查看进度")
     estimate = draft_estimate(draft)
     now = timezone.now()
     uploads = [(f, StoredFile.objects.filter(pk=f["file_id"]).first()) for f in draft.files or []]
@@ -645,17 +916,24 @@ def draft_submit(*, citizen: Citizen, draft: Draft) -> Case:
                              note="网上申请上传", citizen_name=who)  # fmt: skip
         ids = {m.pk: m for m in household.memberships.filter(valid_to__isnull=True).select_related("person")}
         by_index = _persons_by_index(data, ids.values())
+        paper = []
         for i, (sig, stored) in sorted(signed.items()):
             if stored is None:
                 continue
+            method = sig.get("method") or "typed"
+            how = {"typed": "签署", "sms": f"签署，手机短信验证码确认 {sig.get('phone_masked', '')}",
+                   "account": f"签署，本人账户确认 {sig.get('phone_masked', '')}",
+                   "proxy": f"{sig['signer']}代为签署，待交本人书面授权书"}[method]  # fmt: skip
+            role = ROLE_NAMES.get(sig["role"], "").split("（")[0] if sig["role"] != SignerRole.PROXY else ""
             m = material_add(user=None, case=case, code="authorisation", data=file_open(stored), name=stored.name,
-                             note=f"{members[i]['name']} 授权书（{'本人' if sig['role'] == 'self' else '监护人'}签署）",
-                             citizen_name=who)  # fmt: skip
+                             note=f"{members[i]['name']} 授权书（{role}{how}）", citizen_name=who)  # fmt: skip
             declared["authorizations"].append({
                 "person_id": by_index.get(i), "signer_name": sig["signer"], "signer_role": sig["role"],
-                "signed_at": sig["at"], "file_id": m.file_id, "material_id": m.pk,
+                "method": method, "signed_at": sig["at"], "file_id": m.file_id, "material_id": m.pk,
             })  # fmt: skip
-        case.data = {**case.data, "declared": declared}
+            if sig["role"] == SignerRole.PROXY:
+                paper.append({"person_id": by_index.get(i), "name": members[i]["name"], "code": "authorisation"})
+        case.data = {**case.data, "declared": declared, **({"paper_signatures": paper} if paper else {})}
         case.save(update_fields=["data"])
         Submission.objects.create(case=case, citizen=citizen, acting_as=data.get("acting_as") or ActingAs.SELF,
                                   agent_name=data.get("agent_name") or "")  # fmt: skip

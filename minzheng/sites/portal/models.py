@@ -42,10 +42,14 @@ class Citizen(models.Model):
 
 
 class LoginCode(models.Model):
-    """A one-time sign-in code sent by SMS: only its hash is kept; limited attempts and lifetime."""
+    """A one-time code sent by SMS: only its hash is kept; limited attempts and lifetime. ``purpose``
+    ``login`` signs in; ``sign`` is a household member's confirmation of their 授权书 (``ref`` names
+    the draft and member), never a way in. The sending limits count every purpose of a phone."""
 
     phone_index = models.CharField(max_length=64)
     code_hash = models.CharField(max_length=64)
+    purpose = models.CharField("用途", max_length=10, default="login")
+    ref = models.CharField("对象", max_length=80, blank=True, default="")
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -103,3 +107,24 @@ class Submission(models.Model):
 
     def __str__(self):
         return f"{self.case_id} {self.get_acting_as_display()}"
+
+
+class SignRequest(models.Model):
+    """A request that a household member confirm their 授权书 in their own portal account (the other
+    way than an SMS code): found by the blind index of the signer's ID number, answered by the citizen
+    bound to that number; ``ref`` ties it to the draft's member as it was when asked."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="sign_requests")
+    index = models.PositiveSmallIntegerField("成员序号")
+    ref = models.CharField("对象", max_length=80)
+    signer_index = models.CharField("签署人身份证号盲索引", max_length=64)
+    created_at = models.DateTimeField("请求时间", auto_now_add=True)
+    answered_at = models.DateTimeField("答复时间", null=True, blank=True)
+    agreed = models.BooleanField("同意授权", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "授权确认请求"
+        indexes = [models.Index(fields=["signer_index", "answered_at"], name="signrequest_signer")]
+
+    def __str__(self):
+        return f"{self.draft_id}:{self.index}"

@@ -48,6 +48,7 @@ from .models import ActingAs, Citizen, LoginCode
 
 CODE = re.compile(r"^\d{6}$")
 LOGIN_MESSAGE_TYPE = "portal.login"  # related_type of the code SMS: kept out of the citizen's inbox
+SIGN_MESSAGE_TYPE = "portal.sign"  # related_type of a member's 授权书 confirmation code: kept out too
 BIND_REFUSALS_PER_DAY = 5  # failed real-name checks a citizen may make in 24 hours
 
 
@@ -115,6 +116,24 @@ def login_code_request(*, phone: str, ip: str = "") -> CodeSent:
     :class:`Throttled` beyond the limits (nothing is sent then). Known and unknown phones are
     treated alike: no citizen is looked up here."""
     phone = _clean_phone(phone)
+    minutes = int(code_ttl().total_seconds() // 60)
+    return code_send(
+        phone=phone, ip=ip, purpose="login", ref="", subject="网上办事大厅登录验证码",
+        body=lambda code: f"您的登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会向您索要验证码。",
+        related_type=LOGIN_MESSAGE_TYPE,
+    )  # fmt: skip
+
+
+def _purpose_hash(purpose: str, ref: str, phone_index: str, code: str) -> str:
+    if purpose == "login":
+        return _code_hash(phone_index, code)
+    return salted_hmac(f"minzheng.portal.{purpose}_code", f"{ref}:{phone_index}:{code}", algorithm="sha256").hexdigest()
+
+
+def code_send(*, phone: str, ip: str, purpose: str, ref: str, subject: str, body, related_type: str) -> CodeSent:
+    """Send a one-time code for ``purpose``/``ref`` to a clean mobile number, under the limits of
+    every code sent to that phone and from that address (``body(code) -> text``). One live code per
+    phone, purpose and ref; :class:`Throttled` (nothing sent) beyond the limits."""
     index, address = phone_index_of(phone), _clean_ip(ip)
     now = timezone.now()
     per_minute = _setting("MINZHENG_PORTAL_CODES_PER_PHONE_MINUTE", 1)
@@ -137,20 +156,20 @@ def login_code_request(*, phone: str, ip: str = "") -> CodeSent:
             refusal = "您所在的网络获取验证码的次数太多，请稍后再试，或到村（社区）、乡镇（街道）窗口办理"
         if not refusal:
             code = f"{secrets.randbelow(10**6):06d}"
-            # one live code per phone: an earlier one stops working when a new one is sent
-            LoginCode.objects.filter(phone_index=index, used_at__isnull=True, expires_at__gt=now).update(
-                attempts=code_max_attempts()
-            )
+            # one live code per phone (and purpose): an earlier one stops working when a new one is sent
+            LoginCode.objects.filter(
+                phone_index=index, purpose=purpose, ref=ref, used_at__isnull=True, expires_at__gt=now
+            ).update(attempts=code_max_attempts())
             login = LoginCode.objects.create(
-                phone_index=index, code_hash=_code_hash(index, code), ip=address, expires_at=now + code_ttl()
-            )
-            minutes = int(code_ttl().total_seconds() // 60)
+                phone_index=index, code_hash=_purpose_hash(purpose, ref, index, code), ip=address,
+                expires_at=now + code_ttl(), purpose=purpose, ref=ref,
+            )  # fmt: skip
             notify_send(
                 channel="sms",
                 phone=phone,
-                subject="网上办事大厅登录验证码",
-                body=f"您的登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会向您索要验证码。",
-                related_type=LOGIN_MESSAGE_TYPE,
+                subject=subject,
+                body=body(code),
+                related_type=related_type,
                 related_id=login.pk,
                 region_code=getattr(settings, "MINZHENG_PORTAL_REGION", ""),
             )
@@ -173,7 +192,7 @@ def login_code_verify(*, phone: str, code: str, ip: str = "") -> Citizen:
     with transaction.atomic(), acting_as(_citizen_actor(None, ip, masked)):
         login = (
             LoginCode.objects.select_for_update()
-            .filter(phone_index=index, used_at__isnull=True, expires_at__gt=now, attempts__lt=limit)
+            .filter(phone_index=index, purpose="login", used_at__isnull=True, expires_at__gt=now, attempts__lt=limit)
             .order_by("-created_at", "-id")
             .first()
         )
@@ -209,6 +228,40 @@ def login_code_verify(*, phone: str, code: str, ip: str = "") -> Citizen:
     if error:  # raised after the commit: the counted attempt must stay counted
         raise ValidationError({"code": error})
     return citizen
+
+
+def code_check(*, phone_index: str, code: str, purpose: str, ref: str, masked: str) -> None:
+    """Use the live code of ``purpose``/``ref`` sent to the phone: ValidationError (field ``code``)
+    when wrong — the attempt is counted and stays counted, the last one voids the code (audited)."""
+    code = re.sub(r"\s", "", code or "")
+    if not CODE.match(code):
+        raise ValidationError({"code": "请输入短信里的6位数字验证码"})
+    now, limit, error = timezone.now(), code_max_attempts(), ""
+    with transaction.atomic():
+        row = (
+            LoginCode.objects.select_for_update()
+            .filter(phone_index=phone_index, purpose=purpose, ref=ref, used_at__isnull=True, expires_at__gt=now,
+                    attempts__lt=limit)
+            .order_by("-created_at", "-id")
+            .first()
+        )  # fmt: skip
+        if row is None:
+            error = "验证码已失效或已过期，请重新获取"
+        elif not constant_time_compare(row.code_hash, _purpose_hash(purpose, ref, phone_index, code)):
+            row.attempts += 1
+            row.save(update_fields=["attempts"])
+            left = limit - row.attempts
+            if left > 0:
+                error = f"验证码不正确，还可以再试 {left} 次"
+            else:
+                error = "验证码输错次数太多，已失效，请重新获取"
+                audit_record(action="code_failed", object_type="portal.logincode", object_id=row.pk,
+                             summary=f"授权确认验证码输错{limit}次作废（{masked}）")  # fmt: skip
+        else:
+            row.used_at = now
+            row.save(update_fields=["used_at"])
+    if error:  # raised after the commit: the counted attempt must stay counted
+        raise ValidationError({"code": error})
 
 
 def citizen_logout_record(*, citizen: Citizen, ip: str = "") -> None:
@@ -410,7 +463,7 @@ def citizen_messages(citizen: Citizen):
     phone's blind index (``Message.phone_index``): never another phone's."""
     return (
         Message.objects.filter(phone_index=citizen.phone_index)
-        .exclude(related_type=LOGIN_MESSAGE_TYPE)
+        .exclude(related_type__in=[LOGIN_MESSAGE_TYPE, SIGN_MESSAGE_TYPE])
         .defer("phone")
         .order_by("-created_at", "-id")
     )

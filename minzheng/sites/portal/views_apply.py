@@ -14,12 +14,14 @@ from django.views.decorators.http import require_POST
 from minzheng.engines.cases.definition import LEVEL_NAMES, OUTCOMES
 from minzheng.engines.cases.models import Case, CaseType
 from minzheng.foundation.accounts.models import Role
+from minzheng.foundation.audit.middleware import client_ip
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.registry.models import HukouType, Relation
 from minzheng.foundation.validation import Refused
 
 from . import apply as svc
 from .forms_apply import MemberForm, SignForm, StartForm, UploadForm
+from .services import Throttled
 from .session import citizen_of, citizen_required
 
 DAY_TYPES = {"working": "个工作日", "calendar": "日（自然日）"}
@@ -132,12 +134,14 @@ def apply(request):
                                         choice=form.cleaned_data["choice"])  # fmt: skip
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
+                status = 409 if isinstance(exc, Refused) else 422
             else:
                 return redirect("portal:apply_step", pk=draft.pk, step="household")
-        status = 422
+        status = status if status != 200 else 422
     names = dict(CaseType.objects.values_list("code", "name"))
     drafts = [(d, names.get(d.case_type, d.case_type)) for d in svc.drafts_of(citizen)]
-    return page(request, "portal/apply/start.html", {"form": form, "drafts": drafts}, status=status)
+    return page(request, "portal/apply/start.html", {"form": form, "drafts": drafts,
+                                                     "consents": svc.sign_requests_for(citizen)}, status=status)  # fmt: skip
 
 
 def _draft_context(draft, step):
@@ -245,11 +249,11 @@ def apply_step(request, pk, step):
             {"m": m, "have": m.code in have, "generated": m.code in svc.GENERATED} for m in materials
         ]
     elif step == "sign":
-        signed = data.get("signatures") or {}
-        extra["sign_rows"] = [{"m": m, "signed": signed.get(str(m["index"]))} for m in ctx["members"]]
+        extra["sign_rows"] = svc.sign_rows(citizen=citizen, draft=draft, data=data)
         extra["sign_form"] = SignForm()
     elif step == "confirm":
         extra["unsigned"] = svc.unsigned(data)
+        extra["proxied"] = svc.proxied(data)
         extra["estimate"] = svc.draft_estimate(draft)
     return page(request, f"portal/apply/{step}.html", {**ctx, **extra, "errors": errors}, status=status)
 
@@ -306,27 +310,116 @@ def apply_file_remove(request, pk, index):
     return redirect(reverse("portal:apply_step", args=[pk, "materials"]) + "#files")
 
 
+def _sign_page(request, draft, index, errors, notice=""):
+    citizen = citizen_of(request)
+    ctx = _draft_context(draft, "sign")
+    rows = svc.sign_rows(citizen=citizen, draft=draft, data=ctx["data"])
+    return page(request, "portal/apply/sign.html", {**ctx, "sign_rows": rows, "sign_form": SignForm(),
+                                                    "errors": errors, "error_index": index, "notice": notice},
+                status=422 if errors else 200)  # fmt: skip
+
+
+def _errors_of(exc: ValidationError) -> dict:
+    return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+
+
+def _signed(pk, index):
+    return redirect(reverse("portal:apply_step", args=[pk, "sign"]) + f"#m{index}")
+
+
 @require_POST
 @citizen_required
 def apply_sign(request, pk, index):
+    """The signed-in citizen signs their own 授权书 (or a minor's, as guardian)."""
     citizen = citizen_of(request)
     draft = svc.draft_get(citizen=citizen, pk=pk)
     form = SignForm(request.POST)
-    errors = {}
-    if form.is_valid():
+    if not form.is_valid():
+        return _sign_page(request, draft, index, {k: list(v) for k, v in form.errors.items()})
+    try:
+        svc.draft_sign(citizen=citizen, draft=draft, index=index, **form.cleaned_data)
+    except ValidationError as exc:
+        return _sign_page(request, draft, index, _errors_of(exc))
+    return _signed(pk, index)
+
+
+@require_POST
+@citizen_required
+def apply_sign_code(request, pk, index):
+    """Send the member a code to the phone the registry holds for them (shown masked)."""
+    citizen = citizen_of(request)
+    draft = svc.draft_get(citizen=citizen, pk=pk)
+    try:
+        masked = svc.draft_sign_code_send(citizen=citizen, draft=draft, index=index, ip=client_ip(request))
+    except ValidationError as exc:
+        response = _sign_page(request, draft, index, _errors_of(exc))
+        if isinstance(exc, Throttled):
+            response.status_code = 429
+        return response
+    return _sign_page(request, draft, index, {}, notice=f"验证码已发送到 {masked}，请向本人问取验证码后填写。")
+
+
+@require_POST
+@citizen_required
+def apply_sign_confirm(request, pk, index):
+    """The code the member received: their 授权书 is recorded as signed by themself."""
+    citizen = citizen_of(request)
+    draft = svc.draft_get(citizen=citizen, pk=pk)
+    try:
+        svc.draft_sign_code_confirm(citizen=citizen, draft=draft, index=index, code=request.POST.get("code", ""),
+                                    agree=request.POST.get("agree") == "on")  # fmt: skip
+    except ValidationError as exc:
+        return _sign_page(request, draft, index, _errors_of(exc))
+    return _signed(pk, index)
+
+
+@require_POST
+@citizen_required
+def apply_sign_ask(request, pk, index):
+    """Ask the member to confirm in their own portal account."""
+    citizen = citizen_of(request)
+    draft = svc.draft_get(citizen=citizen, pk=pk)
+    try:
+        svc.draft_sign_ask(citizen=citizen, draft=draft, index=index)
+    except ValidationError as exc:
+        return _sign_page(request, draft, index, _errors_of(exc))
+    return _signed(pk, index)
+
+
+@citizen_required
+def consents(request):
+    """待我确认的授权: requests from family members to confirm a 授权书 in this account."""
+    if (pointer := _bound_or_pointer(request)) is not None:
+        return pointer
+    citizen = citizen_of(request)
+    if request.method == "POST":
         try:
-            svc.draft_sign(draft=draft, index=index, **form.cleaned_data)
-        except ValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    else:
-        errors = {k: list(v) for k, v in form.errors.items()}
-    if not errors:
-        return redirect(reverse("portal:apply_step", args=[pk, "sign"]) + f"#m{index}")
-    ctx = _draft_context(draft, "sign")
-    signed = ctx["data"].get("signatures") or {}
-    rows = [{"m": m, "signed": signed.get(str(m["index"]))} for m in ctx["members"]]
-    return page(request, "portal/apply/sign.html", {**ctx, "sign_rows": rows, "sign_form": SignForm(),
-                                                    "errors": errors, "error_index": index}, status=422)  # fmt: skip
+            pk = int(request.POST.get("request", ""))
+        except ValueError:
+            raise Http404("没有待您确认的授权") from None
+        agree = request.POST.get("answer") == "agree"
+        if agree and request.POST.get("agree") != "on":
+            return page(request, "portal/apply/consents.html", {
+                "rows": svc.sign_requests_for(citizen), "errors": {"agree": ["请勾选“本人已阅读上述授权内容，同意授权核对”"]},
+                "error_pk": pk}, status=422)  # fmt: skip
+        svc.sign_request_answer(citizen=citizen, pk=pk, agree=agree)
+        return page(request, "portal/apply/consents.html", {
+            "rows": svc.sign_requests_for(citizen),
+            "notice": "已同意授权，授权书已签署。" if agree else "已答复不同意授权，申请人将看到您的答复。"})  # fmt: skip
+    return page(request, "portal/apply/consents.html", {"rows": svc.sign_requests_for(citizen)})
+
+
+@require_POST
+@citizen_required
+def apply_sign_proxy(request, pk, index):
+    """代为签署: recorded as such; the member's own paper 授权书 is due at 受理."""
+    citizen = citizen_of(request)
+    draft = svc.draft_get(citizen=citizen, pk=pk)
+    try:
+        svc.draft_sign_proxy(citizen=citizen, draft=draft, index=index, agree=request.POST.get("proxy") == "on")
+    except ValidationError as exc:
+        return _sign_page(request, draft, index, _errors_of(exc))
+    return _signed(pk, index)
 
 
 @require_POST
@@ -343,6 +436,7 @@ def apply_submit(request, pk):
         messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
         return page(request, "portal/apply/confirm.html", {
             **ctx, "refusal": messages, "unsigned": svc.unsigned(ctx["data"]), "estimate": svc.draft_estimate(draft),
+            "proxied": svc.proxied(ctx["data"]),
         }, status=409 if isinstance(exc, Refused | PermissionDenied) else 422)  # fmt: skip
     return redirect("portal:apply_done", number=case.number)
 
@@ -362,4 +456,5 @@ def apply_done(request, number):
     if case is None:
         raise Http404("办件不存在")
     township = Region.objects.filter(code=case.region_code[:9].ljust(12, "0")).values_list("name", flat=True).first()
-    return page(request, "portal/apply/done.html", {"case": case, "township": township or ""})
+    paper = case.data.get("paper_signatures") or []
+    return page(request, "portal/apply/done.html", {"case": case, "township": township or "", "paper": paper})

@@ -34,6 +34,7 @@ from minzheng.engines.cases.builtin import materials_missing
 from minzheng.engines.cases.definition import LEVEL_DIGITS, OUTCOMES
 from minzheng.engines.cases.models import Case, CaseDocument, TaskState
 from minzheng.engines.cases.services import mask_name, material_add
+from minzheng.engines.cases.signatures import paper_signatures_due
 from minzheng.foundation.audit.context import Actor, acting_as
 from minzheng.foundation.audit.middleware import client_ip
 from minzheng.foundation.audit.models import AuditEvent
@@ -142,6 +143,7 @@ def _case_page(request, case, *, form=None, status=200, uploaded=False):
         )
     return page(request, "portal/track/case.html", {
         **view, "missing": missing, "told": told, "can_upload": can_upload, "documents": docs, "materials": materials,
+        "paper": paper_signatures_due(case) if can_upload else [],
         "upload_form": form or UploadForm(materials=case.spec.materials), "uploaded": uploaded,
     }, status=status)  # fmt: skip
 

@@ -18,13 +18,21 @@ from decimal import Decimal
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 from django import forms
+from django.utils import timezone
 from pydantic import BaseModel
+from pydantic import ValidationError as PydanticError
 
-from minzheng.business.assistance.casework import ADL_ITEMS
-from minzheng.business.assistance.roll import REVIEW_CLASS_CHOICES, STOP_REASON_CHOICES
+from minzheng.business.assistance.casework import ADL_ITEMS, TEKUN_MODE_LABELS
+from minzheng.business.assistance.roll import REVIEW_CLASS_LABELS
+from minzheng.business.assistance.temporary import PAY_METHODS
+from minzheng.engines.benefits.workflow import REASONS
 from minzheng.engines.cases.models import CaseType, Channel
+from minzheng.foundation.validation import errors_zh
+
+from .forms_facts import FactsFields
 
 MAX_ATTACHMENTS = 10
+FACTS = "household_facts"  # the investigation's facts: a table per member (forms_facts), not one input
 REGION_PREFIX = re.compile(r"^\d{2,12}$", re.ASCII)
 NAME_SEPARATORS = re.compile(r"[,，、;；\s]+")
 
@@ -42,35 +50,28 @@ FIELD_LABELS = {
     "non_residential_houses": "非居住用房（套）",
     "vehicles": "机动车（辆）",
     "business_registrations": "市场主体登记（户）",
+    "household_facts": "家庭成员、收入与财产",
     "has_able_supporter": "有履行能力的法定义务人",
     "verification_requested": "已申请家庭经济状况核对",
     "adl_not_met": "生活自理能力未达到的项目",
     "rechecked_by": "复查人",
     "recheck_date": "复查日期",
     "consistent": "复查结论与乡镇调查一致",
-    "event": "急难事由",
+    "event": "事由",
     "amount": "救助金额（元）",
-    "adl_reassessed": "重新评估生活自理能力",
-    "review_class": "复核类别",
-    "reason": "停保原因",
-    "death_date": "死亡日期",
-    "effective_month": "停发月份",
-    "late_reason": "逾期原因",
+    "reason": "原因",
+    "hardship": "困难情况",
 }
+# Fields with one value of a fixed set (``Literal``): the Chinese label of each value.
+VALUE_LABELS = {"tekun_mode": TEKUN_MODE_LABELS, "pay_method": PAY_METHODS, "reason": REASONS,
+                "review_class": REVIEW_CLASS_LABELS}  # fmt: skip
 FIELD_HELP = {
     "investigators": "两名及以上工作人员，用逗号或顿号分隔",
     "findings": "家庭成员、就业、收入、财产和生活状况的调查情况",
     "has_able_supporter": "赡养、抚养、扶养义务人",
-    "adl_reassessed": "特困人员：不勾选的，沿用上次评估结果",
-    "review_class": "不选的维持原类别；A、B类每年复核，C类城市每季、农村每半年",
-    "death_date": "因死亡停保的必填；死亡当月照发，次月起停发",
-    "effective_month": "填该月任一日期，自该月起停发；不填为决定的次月",
-    "late_reason": "死亡超过3个月才停发的须说明，多发的保障金须追回",
 }
-# List fields whose items come from a fixed set: shown as checkboxes; text fields with a fixed set
-# of values (value, Chinese label): shown as a choice list.
+# List fields whose items come from a fixed set: shown as checkboxes.
 FIELD_CHOICES = {"adl_not_met": ADL_ITEMS}
-TEXT_CHOICES = {"reason": STOP_REASON_CHOICES, "review_class": REVIEW_CLASS_CHOICES}
 WIDE_FIELDS = {"investigators", "findings", "adl_not_met", "event"}  # take a whole row in the grid
 
 
@@ -137,13 +138,25 @@ def _bounds(info) -> dict:
     return out
 
 
+def field_label(name: str, info) -> str:
+    """The Chinese label of a data-form field: the model's own title, else :data:`FIELD_LABELS`."""
+    return info.title or FIELD_LABELS.get(name) or name
+
+
 def data_field(name: str, info) -> forms.Field:
     """The Django input of one field of a pydantic action form."""
-    label = FIELD_LABELS.get(name) or info.title or name
+    label = field_label(name, info)
     required = info.is_required()
-    common = {"label": label, "help_text": FIELD_HELP.get(name, "")}
+    common = {"label": label, "help_text": FIELD_HELP.get(name, "") or info.description or ""}
     kind, optional = _base_type(info.annotation)
     default = None if required else info.get_default(call_default_factory=True)
+    if typing.get_origin(kind) is typing.Literal:
+        labels = VALUE_LABELS.get(name, {})
+        choices = [(v, labels.get(v, v)) for v in typing.get_args(kind)]
+        if not required:
+            return forms.ChoiceField(required=False, initial=default, choices=choices, **common)
+        return forms.ChoiceField(choices=[("", "请选择"), *choices], error_messages={"required": f"请选择{label}"},
+                                 **common)  # fmt: skip
     if kind is bool:
         if optional:
             return forms.NullBooleanField(
@@ -174,12 +187,6 @@ def data_field(name: str, info) -> forms.Field:
                 **common,
             )
         return NameListField(required=required, **common)
-    if name in TEXT_CHOICES:
-        choices = list(TEXT_CHOICES[name])
-        if required:
-            choices = [("", "请选择"), *choices]
-        messages = {"required": f"请选择{label}", "invalid_choice": f"请从列表中选择{label}"}
-        return forms.ChoiceField(required=required, choices=choices, error_messages=messages, **common)
     longest = _max_length(info)
     widget = forms.Textarea(attrs={"rows": 3}) if longest is None or longest > 100 else forms.TextInput
     return forms.CharField(required=required, min_length=_min_length(info), max_length=longest, widget=widget, **common)
@@ -201,11 +208,13 @@ class ActionForm(forms.Form):
     opinion = forms.CharField(label="意见", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     attachments = MultipleFileField(label="附件", required=False, help_text="PDF、JPG、PNG，可多选")
 
-    def __init__(self, *args, transition, model: type[BaseModel] | None = None, **kwargs):
+    def __init__(self, *args, transition, model: type[BaseModel] | None = None, case=None, **kwargs):
         kwargs.setdefault("prefix", transition.action)
         super().__init__(*args, **kwargs)
         self.transition = transition
+        self.model = model
         self.data_names: list[str] = []
+        self.facts = None  # the household facts of an investigation (forms_facts.FactsFields)
         opinion = self.fields["opinion"]
         opinion.required = transition.opinion_required
         opinion.error_messages["required"] = f"「{transition.name}」须填写意见"
@@ -215,8 +224,12 @@ class ActionForm(forms.Form):
             fields = dict(self.fields)
             self.fields.clear()
             for name, info in model.model_fields.items():
+                if name == FACTS:
+                    continue
                 self.fields[name] = data_field(name, info)
                 self.data_names.append(name)
+            if FACTS in model.model_fields and case is not None:
+                self.facts = FactsFields(self, case=case, today=timezone.localdate())
             self.fields.update(fields)  # opinion and attachments after the data
 
     @property
@@ -233,10 +246,32 @@ class ActionForm(forms.Form):
             if value is None or value == "":
                 continue
             out[name] = _payload_value(value)
+        if self.facts is not None:
+            out[FACTS] = self.facts.payload(self.cleaned_data)
         return out
 
+    def clean(self):
+        """Every error at once: what the inputs accept, and then what the model says of the whole
+        (the same model the engine judges with), on the inputs it concerns."""
+        cleaned = super().clean()
+        if self.model is None:
+            return cleaned
+        try:
+            self.model.model_validate(self.payload())
+        except PydanticError as exc:
+            for key, message in errors_zh(exc.errors()).items():
+                target = self.field_for(f"data.{key}")
+                if target is not None and target in self.errors:
+                    continue  # the input already says what is wrong with it
+                self.add_error(target, message)
+        return cleaned
+
     def field_for(self, key: str) -> str | None:
-        """The form field an engine error key (``opinion``, ``data.investigators.0``) belongs to."""
+        """The form field an engine error key (``opinion``, ``data.investigators.0``,
+        ``data.household_facts.members.1.disability_grade``) belongs to."""
+        if key.startswith(f"data.{FACTS}"):
+            parts = key.split(".")[2:]
+            return self.facts.field_for(parts) if self.facts is not None else None
         name = key.removeprefix("data.").split(".", 1)[0] if key.startswith("data.") else key
         return name if name in self.fields else None
 
@@ -258,10 +293,14 @@ class MaterialForm(forms.Form):
     code = forms.ChoiceField(label="材料类型")
     file = forms.FileField(label="文件", error_messages={"required": "请选择文件"})
     note = forms.CharField(label="说明", max_length=200, required=False)
+    person = forms.TypedChoiceField(label="所属成员", required=False, coerce=int, empty_value=None,
+                                    help_text="成员本人签字的授权书等，请选择是哪位成员的")  # fmt: skip
 
-    def __init__(self, *args, spec, **kwargs):
+    def __init__(self, *args, spec, members=(), **kwargs):
         super().__init__(*args, prefix="material", **kwargs)
         self.fields["code"].choices = [(m.code, m.name + ("" if m.required else "（可选）")) for m in spec.materials]
+        self.fields["person"].choices = [("", "不限成员")] + [(p.pk, p.name) for p in members]
+        self.fields["person"].error_messages["invalid_choice"] = "请选择该家庭的成员"
 
 
 class ObjectionForm(forms.Form):

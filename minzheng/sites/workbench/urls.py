@@ -6,6 +6,7 @@ from . import (
     urls_cases,
     urls_monitoring,
     urls_notify,
+    urls_payments,
     urls_sources,
     urls_verification,
     views,
@@ -63,3 +64,4 @@ urlpatterns = [
 ]
 urlpatterns += urls_cases.urlpatterns + urls_calendar.urlpatterns + urls_notify.urlpatterns
 urlpatterns += urls_sources.urlpatterns + urls_verification.urlpatterns + urls_monitoring.urlpatterns
+urlpatterns += urls_payments.urlpatterns

@@ -895,12 +895,13 @@ def statistics(request):
     return render(request, "workbench/benefits/statistics.html", context)
 
 
-STAT_SUMS = ("households", "persons", "new", "exited", "transferred_in", "transferred_out", "amount_due", "amount_paid")
+STAT_SUMS = ("households", "persons", "new", "exited", "transferred_in", "transferred_out", "amount_due", "amount_paid",
+             "times")  # fmt: skip
 STAT_HEADERS = ["区划代码", "区划", "保障项目", "户籍", "户数", "人数", "新增", "退出", "转入（接续）", "转出（接续）",
-                "应发金额（元）", "实发金额（元）", "平均保障标准（元/人·月）"]  # fmt: skip
+                "一次性发放（人次）", "应发金额（元）", "实发金额（元）", "平均保障标准（元/人·月）"]  # fmt: skip
 
 
-STAT_COLUMNS = ("region_code", "region_name", "program_name", "hukou_name", *STAT_SUMS[:6], "amount_due",
+STAT_COLUMNS = ("region_code", "region_name", "program_name", "hukou_name", *STAT_SUMS[:6], "times", "amount_due",
                 "amount_paid", "average_standard")  # fmt: skip
 
 

@@ -24,7 +24,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from minzheng.engines.benefits.models import Enrollment
-from minzheng.engines.benefits.workflow import REASONS
 from minzheng.engines.cases import hooks, selectors, services
 from minzheng.engines.cases.builtin import materials_missing
 from minzheng.engines.cases.definition import LEVEL_NAMES, OUTCOMES
@@ -39,6 +38,7 @@ from minzheng.engines.cases.models import (
     Task,
     TaskState,
 )
+from minzheng.engines.cases.signatures import paper_signatures_due
 from minzheng.foundation.accounts.models import Role
 from minzheng.foundation.accounts.scoping import ALL, has_permission, user_prefixes
 from minzheng.foundation.audit.services import audit_record
@@ -60,6 +60,7 @@ from .forms_cases import (
     ResumeForm,
     region_prefix_clean,
 )
+from .forms_facts import facts_summary
 from .views import _apply_errors
 from .views_benefits import CLASSIFICATIONS
 
@@ -162,6 +163,14 @@ def inbox(request):
 # ---------------------------------------------------------------- 办件
 
 
+def _members(case: Case) -> list:
+    """The household's current members (for 所属成员 of a material)."""
+    if not case.household_id:
+        return []
+    rows = case.household.memberships.filter(valid_to__isnull=True).select_related("person").order_by("pk")
+    return [m.person for m in rows]
+
+
 def _materials_view(case: Case, spec):
     have: dict[str, list] = {}
     for m in case.materials.select_related("file", "uploaded_by").order_by("uploaded_at", "pk"):
@@ -191,18 +200,32 @@ def _display(value) -> str:
     return str(value)
 
 
+def _data_labels() -> dict[str, str]:
+    """Labels of what an action's data may hold: the fixed ones, then every registered form's
+    field titles (a field name several forms share keeps its general label)."""
+    from .forms_cases import field_label
+
+    out = {}
+    for model in hooks.FORMS.values():
+        for name, info in model.model_fields.items():
+            out.setdefault(name, field_label(name, info))
+    return {**out, **DATA_LABELS}
+
+
 def _data_items(data: dict) -> list[tuple[str, str, bool]]:
     """The data an action carried, for the timeline: (label, value, long) in the form's order."""
+    from .forms_cases import VALUE_LABELS
+
+    labels = _data_labels()
     items = []
     for key, value in (data or {}).items():
-        if value is None or value == "" or key not in DATA_LABELS:
+        if value is None or value == "" or key not in labels:
             continue
         if key == "assessment_classification":
             value = CLASSIFICATIONS.get(value, value)
-        elif key == "reason":
-            value = REASONS.get(value, value)
-        text = _display(value)
-        items.append((DATA_LABELS[key], text, len(text) > 40))
+        value = VALUE_LABELS.get(key, {}).get(value, value) if isinstance(value, str) else value
+        text = facts_summary(value) if key == "household_facts" and isinstance(value, dict) else _display(value)
+        items.append((labels[key], text, len(text) > 40))
     return items
 
 
@@ -215,6 +238,27 @@ def _assessment_view(case: Case):
         "classification_name": CLASSIFICATIONS.get(a.get("classification"), a.get("classification", "")),
         "assessed_on": case.data.get("assessed_on", ""),
     }
+
+
+def _temp_estimate_view(case: Case, today):
+    """临时救助: the explained estimate where the amount is proposed and decided (乡镇审核, 审批),
+    as stored with the proposal once made, else computed now for the months the kind allows."""
+    if case.spec.program != "temp_assistance" or case.household_id is None:
+        return None
+    stored = case.data.get("temp_estimate")
+    if stored and case.step != "review":
+        return {**stored, "stored": True,
+                "proposed": case.data.get("amount")}  # fmt: skip
+    if case.step != "review":
+        return None
+    from minzheng.business.assistance.temporary import temp_estimate
+    from minzheng.engines.benefits.standards import MissingStandard
+
+    try:
+        return temp_estimate(case, today)
+    except (Refused, MissingStandard, ValidationError) as exc:
+        return {"error": "暂时无法测算：" + "；".join(_messages_of(exc)) if not isinstance(exc, MissingStandard)
+                else f"暂时无法测算：{exc}"}  # fmt: skip
 
 
 def _detail(request, case: Case, *, forms: dict | None = None, alert: str = "", status: int = 200):
@@ -239,7 +283,7 @@ def _detail(request, case: Case, *, forms: dict | None = None, alert: str = "", 
             form = forms.get(f"act:{t.action}")
             if form is None:
                 model = hooks.FORMS.get(t.form) if t.form else None
-                form = ActionForm(transition=t, model=model, initial=dict(previous.get(t.action, {})))
+                form = ActionForm(transition=t, model=model, initial=dict(previous.get(t.action, {})), case=case)
             actions.append(form)
         # one form unfolded: the one that failed, else the step's first primary action (none while
         # a public notice runs: nothing can be decided before it ends)
@@ -289,9 +333,12 @@ def _detail(request, case: Case, *, forms: dict | None = None, alert: str = "", 
         "region_name": names.get(case.region_code, case.region_code),
         "township_name": names.get(case.region_code[:9].ljust(12, "0"), ""),
         "assessment": _assessment_view(case),
+        "temp_estimate": _temp_estimate_view(case, flags.today_),
         "timeline": timeline,
         "materials": _materials_view(case, spec),
-        "material_form": forms.get("material") or (MaterialForm(spec=spec) if can_window and spec.materials else None),
+        "material_form": forms.get("material")
+        or (MaterialForm(spec=spec, members=_members(case)) if can_window and spec.materials else None),
+        "paper_signatures": paper_signatures_due(case) if not case.closed else [],
         "documents": documents,
         "printable": printable,
         "notices": notices,
@@ -362,7 +409,7 @@ def case_act(request, number):
             return _failed(request, case, exc)
         return redirect(_detail_url(case))  # pragma: no cover — the engine refuses every such action
     model = hooks.FORMS.get(t.form) if t.form else None
-    form = ActionForm(request.POST, request.FILES, transition=t, model=model)
+    form = ActionForm(request.POST, request.FILES, transition=t, model=model, case=case)
     key = f"act:{t.action}"
     if not form.is_valid():
         return _invalid(request, case, key, form)
@@ -471,14 +518,15 @@ def case_extend(request, number):
 def case_material(request, number):
     """Upload one material (申请材料); the files foundation checks its type and size."""
     case = selectors.case_get(user=request.user, number=number)
-    form = MaterialForm(request.POST, request.FILES, spec=case.spec)
+    members = _members(case)
+    form = MaterialForm(request.POST, request.FILES, spec=case.spec, members=members)
     if not form.is_valid():
         return _invalid(request, case, "material", form)
     upload = form.cleaned_data["file"]
     try:
         m = services.material_add(
             user=request.user, case=case, code=form.cleaned_data["code"], data=upload, name=upload.name,
-            note=form.cleaned_data["note"],
+            note=form.cleaned_data["note"], person=next((p for p in members if p.pk == form.cleaned_data["person"]), None),
         )  # fmt: skip
     except (ValidationError, PermissionDenied) as exc:
         on_file = lambda name: name if name in form.fields else "file"  # noqa: E731 — file errors come without a key

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from minzheng.business.assistance.verification import report_adopt
+from minzheng.business.assistance.verification import report_adopt, report_adoption
 from minzheng.engines.verification import selectors, services
 from minzheng.engines.verification.batch import BATCH_JOB, PROGRAMS, batch_start
 from minzheng.engines.verification.findings import CATEGORY_LABELS, finding_codes
@@ -36,6 +36,7 @@ from minzheng.engines.verification.models import (
     SignerRole,
     VerificationReport,
 )
+from minzheng.engines.verification.report import source_coverage
 from minzheng.foundation.accounts.scoping import ALL, has_permission, user_prefixes
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.files.models import StoredFile
@@ -193,7 +194,7 @@ def request_new(request):
         "q": q,
         "results": results,
         "members": _member_rows(household, post) if household is not None else [],
-        "roles": SignerRole.choices,
+        "roles": [c for c in SignerRole.choices if c[0] != SignerRole.PROXY],  # a 代为签署 letter is no authority
         "sources": sources,
         "chosen": set(chosen),
         "case_number": (post or request.GET).get("case_number", ""),
@@ -219,8 +220,18 @@ def _report_view(report: VerificationReport) -> dict:
                                   "category_name": CATEGORY_LABELS.get(r["category"], r["category"]),
                                   "key": f"{block['person_id']}|{block['source']}|{r['item']}|{i}"})  # fmt: skip
         else:
-            m["none"].append(f"{block['source_name']}（{version}）")
-    return {"report": report, "members": list(members.values()), "summary": report.summary}
+            said = {"no_batch": "暂无数据", "no_record": f"{version}，无该人员记录",
+                    "records": f"{version}，有记录，未发现收入、财产或支出"}[source_coverage(block)]  # fmt: skip
+            m["none"].append(f"{block['source_name']}（{said}）")
+    by_source: dict[str, list[dict]] = {}
+    for block in report.findings:
+        by_source.setdefault(block["source"], []).append(block)
+    no_data = [
+        bs[0]["source_name"] + ("（暂无数据）" if not bs[0]["batch_id"] else "（无该户人员记录）")
+        for bs in by_source.values()
+        if all(source_coverage(b) != "records" for b in bs)
+    ]
+    return {"report": report, "members": list(members.values()), "summary": report.summary, "no_data": no_data}
 
 
 def _detail(request, req, *, error: str = "", status: int = 200):
@@ -311,12 +322,53 @@ def report_pdf(request, number):
 
 
 @login_required
-@require_POST
 def report_adopt_view(request, number):
-    """采用核对结果: the report's figures become the household's means."""
+    """采用核对结果, item by item: the household's investigated figures and the report's side by side
+    (each with the sources behind it, or 核对来源无该户数据), the items to adopt ticked (by default
+    only those the report found data for), then a confirmation listing each change; only the
+    confirmed items are written."""
     report = _report(request, number)
-    return _act(request, report.request, lambda: report_adopt(user=request.user, report=report),
-                f"已采用核对报告 {report.number} 的结果作为家庭经济状况")  # fmt: skip
+    req = report.request
+    if not has_permission(request.user, "benefits.change", report.region_code):
+        raise PermissionDenied("无权采用核对结果")
+    view = report_adoption(report)
+    rows = view["rows"]
+    chosen = {r["field"] for r in rows if r["default"]}
+    error, status, confirm = "", 200, False
+    if request.method == "POST":
+        chosen = set(request.POST.getlist("items"))
+        picked = [r for r in rows if r["field"] in chosen]
+        if request.POST.get("confirm") == "1":
+            try:
+                report_adopt(user=request.user, report=report, items=[r["field"] for r in picked])
+            except Refused as exc:
+                error, status = _messages_of(exc), 409
+            except PermissionDenied as exc:
+                error, status = str(exc) or "您没有此项权限", 403
+            else:
+                messages.success(
+                    request,
+                    f"已采用核对报告 {report.number} 的{'、'.join(r['label'] for r in picked)}，其余项目保持调查所得",
+                )
+                return redirect("workbench:verification_detail", number=req.number)
+        elif not picked:
+            error, status = "请至少勾选一项要采用的核对结果", 422
+        elif any(not r["adoptable"] for r in picked):
+            bad = "、".join(r["label"] for r in picked if not r["adoptable"])
+            error, status = f"{bad}：核对来源无该户数据，不能采用", 422
+        else:
+            confirm = True
+    context = {
+        "report": report,
+        "req": req,
+        "rows": rows,
+        "chosen": chosen,
+        "confirm": confirm,
+        "picked": [r for r in rows if r["field"] in chosen],
+        "current": view["current"],
+        "error": error,
+    }
+    return render(request, "workbench/verification/adopt.html", context, status=status)
 
 
 @login_required

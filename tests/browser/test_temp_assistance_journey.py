@@ -1,0 +1,105 @@
+"""临时救助 in real Chromium (issue 13, item 19): the township window pays 先行救助 in cash on the
+day of a fire, against the payee's receipt; the file is completed; the township reviewer, seeing
+the decision is the county's, reports it; the county approver confirms it. The payment is on the
+payments page with the funds ledger, counted in the month's statistics (人次, 金额) and in the
+household's assistance chain with its amount."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from playwright.sync_api import expect
+
+from minzheng.business.assistance.services import standards_load
+from minzheng.engines.benefits.models import OneOffPayment
+from minzheng.engines.cases.models import Case
+from minzheng.foundation.accounts.services import user_create
+from minzheng.foundation.documents.render import render_pdf
+from minzheng.foundation.documents.spec import Document, Paragraph
+from minzheng.foundation.registry.models import Household
+
+from .conftest import ANYANG, BROWSER_PASSWORD, browser_db, shot
+from .test_case_journey import act
+
+pytestmark = [pytest.mark.browser, browser_db]
+RUIAN = "330381000000"
+
+
+@pytest.fixture
+def staff(world):
+    standards_load()
+    make = lambda username, name, grants: user_create(  # noqa: E731
+        username=username, password=BROWSER_PASSWORD, display_name=name, grants=grants
+    )
+    return {
+        "reviewer": make("anyang_reviewer", "安阳街道审核员", [("reviewer", ANYANG)]),
+        "approver": make("ra_approver", "瑞安市审批员", [("approver", RUIAN), ("finance", RUIAN)]),
+    }
+
+
+def test_first_aid_is_paid_confirmed_and_accounted_for(pages, world, staff, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    household = Household.objects.select_related("head").get(pk=world.anyang_households[0])
+    pdf = tmp_path / "申请书.pdf"
+    pdf.write_bytes(render_pdf(Document(title="临时救助申请书", blocks=[Paragraph("申请")])))
+    today = dt.date.today().isoformat()
+
+    # 1. the township window: register the application and pay first, in cash
+    acceptor = pages.login(pages.new(), "anyang_acceptor")
+    acceptor.goto(f"{pages.base_url}/cases/new/?household={household.pk}")
+    acceptor.select_option("select[name='case_type']", label="临时救助申请（急难型）")
+    acceptor.get_by_role("button", name="登记申请").click()
+    expect(acceptor.locator("h1")).to_contain_text("LJ-330381-")
+    case = Case.objects.get(household=household)
+    panel = acceptor.locator("details.action", has=acceptor.locator("summary", has_text="先行救助")).first
+    if panel.get_attribute("open") is None:
+        panel.locator("summary").click()
+    expect(panel).to_contain_text("急难事由")
+    expect(panel).not_to_contain_text("event_date")
+    panel.locator("select[name$='-pay_method']").select_option("cash")
+    act(acceptor, "先行救助", "住房失火，先行救助", {"event": "住房火灾", "event_date": today, "amount": "2000",
+                                                "receipt_no": "LK-2026-001"})  # fmt: skip
+    expect(acceptor.locator("body")).to_contain_text("临时救助 2,000.00 元已登记发放")
+    shot(acceptor, "temp-01-first-aid-paid")
+    p = OneOffPayment.objects.get(source_case=case.number)
+    assert p.status == "paid" and p.receipt_no == "LK-2026-001"
+
+    # 2. the file is completed afterwards
+    for label in ("书面申请书（或申请登记表）", "家庭经济状况核对授权书（共同生活家庭成员签字）"):
+        acceptor.select_option("select[name='material-code']", label=label)
+        acceptor.set_input_files("input[name='material-file']", str(pdf))
+        acceptor.get_by_role("button", name="上传材料").click()
+        expect(acceptor.get_by_text(label).first).to_be_visible()
+    act(acceptor, "手续补齐，报审核")
+    expect(acceptor.locator("body")).to_contain_text("先行救助审核")
+
+    # 3. the township reviewer: not delegated here, so the county confirms
+    reviewer = pages.login(pages.new(), "anyang_reviewer")
+    reviewer.goto(f"{pages.base_url}/cases/{case.number}/")
+    act(reviewer, "审核确认先行救助，办结", "手续齐全")
+    expect(reviewer.locator("body")).to_contain_text("未委托乡镇审批")
+    act(reviewer, "审核通过，报县级审批确认", "手续齐全，报县级确认")
+    expect(reviewer.locator("body")).to_contain_text("先行救助审批确认")
+
+    # 4. the county confirms
+    approver = pages.login(pages.new(), "ra_approver")
+    approver.goto(f"{pages.base_url}/cases/{case.number}/")
+    act(approver, "审批确认先行救助", "同意")
+    expect(approver.locator("body")).to_contain_text("已批准")
+    case.refresh_from_db()
+    assert case.outcome == "approved"
+
+    # 5. accounted for: payments and ledger, statistics, the household's chain
+    approver.goto(f"{pages.base_url}/benefits/payments/")
+    expect(approver.locator("#payments")).to_contain_text(p.number)
+    expect(approver.locator("#payments")).to_contain_text("收据 LK-2026-001")
+    expect(approver.locator("#ledger + table")).to_contain_text("2,000.00")
+    shot(approver, "temp-02-payments-ledger")
+    approver.goto(f"{pages.base_url}/benefits/statistics/?level=county")
+    row = approver.locator("tbody tr", has_text="临时救助")
+    expect(row).to_contain_text("2,000.00")
+    expect(row.locator("td[data-label='人次']")).to_have_text("1")
+    approver.goto(f"{pages.base_url}/households/{household.pk}/chain/")
+    expect(approver.locator("body")).to_contain_text("临时救助 发放 2,000.00 元")
+    shot(approver, "temp-03-chain")
