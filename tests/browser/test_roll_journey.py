@@ -94,8 +94,8 @@ def test_review_from_the_enrollment_page_into_the_phase_out(pages, world, staff,
     investigator.get_by_role("link", name=case.number).click()
     act(investigator, "调查完毕", "入户复核，户主已在工厂就业",
         {"investigators": "周明、吴芳", "visit_date": dt.date.today().isoformat(),
-         "findings": "两人户，户主在本地工厂稳定就业，配偶无业。", "wages_annual": "40000",
-         "financial_assets": "3000", "houses": "1"})  # fmt: skip
+         "findings": "两人户，户主在本地工厂稳定就业，配偶无业。", "m0_inc_wages": "40000",
+         "p_financial_assets": "3000", "p_houses": "1"})  # fmt: skip
     expect(investigator.locator("body")).to_contain_text("乡镇审核")
 
     # 3. the reviewer reads the assessment (低保边缘) and sends it to the county
