@@ -380,3 +380,29 @@ def test_head_died_the_roll_continues_under_the_new_head_by_the_countys_decision
     assert new.household.head == spouse and case.data["successor_number"] == new.number
     text = _doc(case, "change_decision")
     assert "李秀英" in text and "接续" in text
+
+
+def test_tekun_mode_change_goes_through_a_case_and_pays_the_chosen_modes_standard(
+    staff, household_other, tekun_enrolled
+):
+    """供养方式 (集中/分散) changed by a case: the investigation records the mode chosen, the amount
+    follows that mode's standard, the enrollment records the mode, and a decision says so."""
+    from minzheng.business.assistance.roll import roll_case_open
+    from minzheng.engines.benefits.services import standard_set
+
+    e, after = tekun_enrolled
+    household, _ = household_other
+    standard_set(user=None, key="tekun_basic_monthly", region_code="330381000000", mode="centralised", value="1800",
+                 effective_from=timezone.localdate().replace(day=1), source_document="瑞安市集中供养标准（示例）")  # fmt: skip
+    case = roll_case_open(user=staff["reviewer"], enrollment=e, kind="mode", mode="centralised")
+    assert case.case_type.code == "dibao_change" and case.applicant == e.person
+    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="本人申请入住敬老院",
+             data=_alone(household, timezone.localdate()), on=after)  # fmt: skip
+    case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="同意集中供养", on=after)
+    e.refresh_from_db()
+    assert e.mode == "dispersed"  # nothing before the county decides
+    case = case_act(user=staff["approver"], case=case, action="confirm_keep", opinion="同意", on=after)
+    e.refresh_from_db()
+    assert e.mode == "centralised" and e.monthly_amount == Decimal("2260.00")  # 1,800 + 半护理 460
+    assert (e.last_event.kind, e.last_event.reason) == ("amount", "mode_change")
+    assert "集中供养" in _doc(case, "change_decision")

@@ -39,9 +39,11 @@ CHANGE_KINDS = {
     "member_add": ("dibao_change", "增员（新生儿出生、迁入等）"),
     "member_remove": ("dibao_change", "减员（成员死亡、迁出等）"),
     "head_change": ("dibao_change", "户主变更（原户主死亡，停旧建新）"),
+    "mode": ("dibao_change", "供养方式变更（特困人员集中、分散供养）"),
     "stop": ("assistance_stop", "停保（终止救助）"),
 }
 REVIEW_CLASS_LABELS = {"": "不变", **dict(ReviewClass.choices)}
+TEKUN_MODES = {"dispersed": "分散供养", "centralised": "集中供养"}  # the standards' modes (policy.TEKUN_MODES)
 # reasons of a 停保 (a member leaving is a 增减员, the head's death a 户主变更), codes of workflow.REASONS
 StopReason = Literal["death", "moved_away", "income_over_line", "property_over_limit", "refused_cooperation",
                      "voluntary", "fraud", "not_reported", "category_change", "other"]  # fmt: skip
@@ -160,7 +162,7 @@ for name, model in (("assistance.review_investigation", ReviewInvestigationForm)
 
 
 def roll_case_open(*, user, enrollment: Enrollment, kind: str, person: Person | None = None, relation: str = "",
-                   reason: str = "", death_date: dt.date | None = None, opinion: str = ""):  # fmt: skip
+                   reason: str = "", death_date: dt.date | None = None, mode: str = "", opinion: str = ""):  # fmt: skip
     """发起变更: open the case that changes ``enrollment`` — a review, a change (income, a member
     joining or leaving, the head's succession) or a stop. The change asked for is kept with the
     case and applied to the roll by the county's decision, never here. A member joining or leaving
@@ -175,7 +177,15 @@ def roll_case_open(*, user, enrollment: Enrollment, kind: str, person: Person | 
     change: dict = {"kind": kind}
     if kind in ("member_add", "member_remove", "head_change") and enrollment.person_id is not None:
         raise Refused("单人保障对象不办理家庭成员变更；本人死亡、迁出等请发起停保")
-    if kind == "member_add":
+    if kind == "mode":
+        if enrollment.program_id != "tekun":
+            raise ValidationError({"kind": "只有特困人员办理供养方式变更"})
+        if mode not in TEKUN_MODES:
+            raise ValidationError({"mode": "请选择新的供养方式：集中供养或分散供养"})
+        if mode == enrollment.mode:
+            raise ValidationError({"mode": f"现已是{TEKUN_MODES[mode]}"})
+        change.update(mode=mode, previous_mode=enrollment.mode)
+    elif kind == "member_add":
         if person is None:
             raise ValidationError({"person": "请填写新增成员的身份证号（须先在人员信息中登记）"})
         if person.death_date is not None:
@@ -309,7 +319,10 @@ def _selfcare_carry(ctx):
         if not ctx.data.get("adl_reassessed"):
             ctx.data.pop("adl_not_met", None)
         return
-    if e.mode and not ctx.data.get("tekun_mode"):
+    change = ctx.case.data.get("change", {})
+    if change.get("kind") == "mode":  # the 供养方式 the person chose now (暂行办法第十九条)
+        ctx.data["tekun_mode"] = change["mode"]
+    elif e.mode and not ctx.data.get("tekun_mode"):
         ctx.data["tekun_mode"] = e.mode  # the 供养方式 chosen stands too (集中 is not re-assessed as 分散)
     if ctx.data.get("adl_reassessed"):
         return
@@ -343,7 +356,7 @@ def roll_outcome(e: Enrollment, result: dict, on: dt.date) -> str:
 
 
 OUTCOME_TEXT = {ReviewOutcome.UNCHANGED: "维持", ReviewOutcome.AMOUNT_CHANGED: "调整金额",
-                ReviewOutcome.PHASE_OUT: "进入渐退期", ReviewOutcome.EXIT: "不再符合条件，须停保"}  # fmt: skip
+                ReviewOutcome.PHASE_OUT: "进入渐退期", ReviewOutcome.EXIT: "不再符合条件，须停保", "mode": "变更供养方式"}  # fmt: skip
 
 
 def _member_change(change: dict) -> bool:
@@ -405,6 +418,8 @@ def _review_apply(ctx):
             f"复核测算结果为「{_class_name(result['classification'])}」，已不符合保障条件：请退回乡镇审核，"
             "选择「拟终止救助，公示」"
         )
+    if change.get("kind") == "mode" and result.get("tekun_mode") != change["mode"]:
+        raise Refused(f"测算未按申请的{TEKUN_MODES[change['mode']]}计算：请退回重新调查，在调查中记录供养方式")
     amount = Decimal(result["monthly_amount"])
     if ctx.params.get("roll") == "review":
         klass = (ctx.data.get("review_class") or "") or None
@@ -416,23 +431,30 @@ def _review_apply(ctx):
         )  # fmt: skip
         ev = review.event
     else:  # 变更 of income or property: the amount or 渐退, recorded as a change, not as a periodic review
-        if outcome == ReviewOutcome.UNCHANGED:
+        if change.get("kind") == "mode" and outcome != ReviewOutcome.PHASE_OUT:
+            kind, reason = "amount", "mode_change"
+        elif outcome == ReviewOutcome.UNCHANGED:
             kind, reason = "review", "member_change"
         elif outcome == ReviewOutcome.PHASE_OUT:
             kind, reason = "phase_out", "income_over_line"
         else:
             kind, reason = "amount", "member_change"
+        mode = result.get("tekun_mode") if e.program_id == "tekun" else None
         ev = enrollment_change(
             user=ctx.user, enrollment=e, kind=kind, reason=reason, effective_month=next_month(ctx.today),
             monthly_amount=amount if kind == "amount" else None, note=note, assessment=result,
-            components=result["components"] if kind == "amount" else None,
+            components=result["components"] if kind == "amount" else None, mode=mode or None,
         )  # fmt: skip
+        if change.get("kind") == "mode":
+            outcome = "mode"
     extra = {}
     if "adl_not_met" in result:
         items = result["adl_not_met"]
         extra["self_care"] = ("、".join(items) + "未达到" if items else "六项均达到") + (
             "（重新评估）" if form.get("adl_reassessed") else "（沿用上次评估结果）"
         )
+    if outcome == "mode":
+        extra["mode"] = result.get("tekun_mode") or change.get("mode")
     _decision(ctx, e, outcome, ev, **extra)
     d = case.data["decision"]
     tail = f"，渐退期至 {d['phase_out_until']}" if outcome == ReviewOutcome.PHASE_OUT else ""
@@ -572,6 +594,8 @@ def change_decision(case, status):
                       f"月保障金 {d.get('amount')} 元。",
         "member_remove": f"经核实，你家庭减少成员 {d.get('person', '')}，决定自 {month} 起保障人数调整为 {d.get('persons')} 人，"
                          f"月保障金 {d.get('amount')} 元。",
+        "mode": f"经核实，你申请改为{TEKUN_MODES.get(d.get('mode', ''), '')}，决定自 {month} 起按{TEKUN_MODES.get(d.get('mode', ''), '')}"
+                f"标准发放，月供养金 {d.get('amount')} 元。",
         "head_change": f"经核实，原户主已死亡，决定自 {month} 起由你作为户主接续保障（保障编号 {d.get('enrollment_number')}），"
                        f"月保障金 {d.get('amount')} 元，保障 {d.get('persons')} 人。",
     }.get(outcome, "")  # fmt: skip

@@ -283,11 +283,13 @@ def enrollment_change(
     components=None,
     note: str = "",
     assessment: dict | None = None,
+    mode: str | None = None,
 ) -> EnrollmentEvent:
     """Record one change (see :mod:`.workflow` for what is allowed from which state). Stops,
     reductions and exits need a reason code. Takes effect from ``effective_month`` (default: the
     month after today); a month whose payment is approved is frozen and refused. ``assessment``
-    (the result a case decided on) replaces the enrollment's last assessment."""
+    (the result a case decided on) replaces the enrollment's last assessment; ``mode`` a changed
+    供养方式 (特困 集中/分散)."""
     _require(user, "benefits.change", enrollment.region_code)
     if reason and reason not in REASONS:
         raise ValidationError({"reason": f"不认识的原因代码：{reason}"})
@@ -333,13 +335,15 @@ def enrollment_change(
         )  # fmt: skip
         if assessment is not None:
             e.assessment = assessment
+        if mode is not None and mode != e.mode:
+            before["mode"], e.mode = e.mode, mode
         e.save()
         audit_record(
             action="update", object_type="benefits.enrollment", object_id=e.pk, region_code=e.region_code,
             summary=f"{e.number} {EventKind(kind).label}" + (f"（{REASONS[reason]}）" if reason else "")
             + f"，自 {month:%Y-%m} 起",
             changes={"before": before, "after": {"state": new_state, "monthly_amount": str(amount),
-                                                 "persons_covered": persons}},
+                                                 "persons_covered": persons, "mode": e.mode}},
         )  # fmt: skip
     enrollment.refresh_from_db()
     return ev

@@ -38,6 +38,7 @@ REASONS = {
     "phase_out_ended": "渐退期届满",
     "standard_change": "保障标准调整",
     "category_change": "转为其他保障类别",
+    "mode_change": "供养方式变更",
     "other": "其他",
 }
 

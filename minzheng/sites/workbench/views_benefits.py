@@ -557,7 +557,8 @@ def enrollment_change_open(request, pk):
             person = e.household.memberships.get(person_id=d["person"], valid_to__isnull=True).person
         case = roll_case_open(
             user=user, enrollment=e, kind=d["kind"], person=person, relation=d.get("relation") or "",
-            reason=d.get("reason") or "", death_date=d.get("death_date"), opinion=d["opinion"],
+            reason=d.get("reason") or "", death_date=d.get("death_date"), mode=d.get("mode") or "",
+            opinion=d["opinion"],
         )  # fmt: skip
     except (ValidationError, PermissionDenied) as exc:
         return _detail(request, e, roll_form=form, status=_post_failed(form, exc))
