@@ -406,3 +406,20 @@ def test_tekun_mode_change_goes_through_a_case_and_pays_the_chosen_modes_standar
     assert e.mode == "centralised" and e.monthly_amount == Decimal("2260.00")  # 1,800 + 半护理 460
     assert (e.last_event.kind, e.last_event.reason) == ("amount", "mode_change")
     assert "集中供养" in _doc(case, "change_decision")
+
+
+def test_the_tekun_enrollment_page_offers_the_mode_change(staff, tekun_enrolled):
+    from django.test import Client
+
+    e, _ = tekun_enrolled
+    web = Client()
+    web.force_login(staff["reviewer"])
+    page = web.get(f"/benefits/enrollments/{e.pk}/").content.decode()
+    assert "供养方式变更（特困人员集中、分散供养）" in page and "新的供养方式" in page
+    assert "增员（新生儿出生、迁入等）" not in page  # one person: no member changes
+    r = web.post(f"/benefits/enrollments/{e.pk}/change/", {"kind": "mode"})
+    assert r.status_code == 422 and "请选择新的供养方式" in r.content.decode()
+    r = web.post(f"/benefits/enrollments/{e.pk}/change/", {"kind": "mode", "mode": "dispersed"})
+    assert r.status_code == 422 and "现已是分散供养" in r.content.decode()
+    r = web.post(f"/benefits/enrollments/{e.pk}/change/", {"kind": "mode", "mode": "centralised"})
+    assert r.status_code == 302 and "/cases/BG-" in r["Location"]
