@@ -465,6 +465,13 @@ def generate(client, month="2026-12"):
     return job_id
 
 
+def approval(cycle) -> dict:
+    """The approve page's confirmation: the box ticked and the figures shown."""
+    from minzheng.engines.benefits.payroll import approval_figures
+
+    return {"confirm": "on", **approval_figures(cycle)}
+
+
 def bank_result(export: bytes, fail: dict | None = None, edit=None) -> bytes:
     import csv
 
@@ -500,7 +507,7 @@ def test_payroll_generate_approve_export_reconcile_through_the_pages(finance, pa
     assert "该批次由您计算，请由另一位财务人员审批" in body
     r = maker.post(f"/benefits/payroll/{cycle.pk}/approve/")
     assert r.status_code == 409 and "审批人不能是计算该批次的人（双人复核）" in text(r)
-    r = checker.post(f"/benefits/payroll/{cycle.pk}/approve/", follow=True)
+    r = checker.post(f"/benefits/payroll/{cycle.pk}/approve/", approval(cycle), follow=True)
     assert "已审批：2 笔，3 人，2,040.50 元；该月发放数据已冻结" in text(r)
     cycle.refresh_from_db()
     assert cycle.state == CycleState.APPROVED and cycle.approved_by == finance[1]
@@ -543,7 +550,7 @@ def test_statistics_page_and_export(finance, payroll_roll, web):
     from minzheng.engines.benefits.models import PaymentCycle
 
     generate(maker)
-    checker.post(f"/benefits/payroll/{PaymentCycle.objects.get().pk}/approve/")
+    checker.post(f"/benefits/payroll/{PaymentCycle.objects.get().pk}/approve/", approval(PaymentCycle.objects.get()))
     body = text(maker.get("/benefits/statistics/", {"month": "2026-12", "level": "township"}))
     anyang = re.search(r"安阳街道</td>.*?</tr>", body, re.S).group(0)
     assert "低保" in anyang and "城镇" in anyang and "860.50" in anyang and "1,180.00" in anyang  # average standard

@@ -174,13 +174,16 @@ def test_finance_generates_and_approves_a_cycle(pages, world, roll):
     shot(maker, "benefits-07-payroll-job")
     maker.get_by_role("link", name="查看发放批次").click()
     expect(maker.get_by_role("heading", name="2026年12月低保发放")).to_be_visible()
-    maker.locator("#approve").get_by_role("button").click()
-    expect(maker.locator(".messages")).to_contain_text("审批人不能是计算该批次的人（双人复核）")
+    # the maker has no approve button, only who must approve (issue 13 item 3)
+    expect(maker.locator("#approve")).to_contain_text("该批次由您计算，请由另一位财务人员审批")
+    expect(maker.locator("#approve").get_by_role("button")).to_have_count(0)
     shot(maker, "benefits-08-maker-refused")
-    url = maker.url.split("approve/")[0]
+    url = maker.url
 
     checker = pages.login(pages.new(viewport=PHONE_390), "ra_finance2")
     checker.goto(url)
+    checker.locator("#approve").get_by_role("link", name=re.compile("核对并审批")).click()
+    checker.get_by_label(re.compile("我已核对")).check()
     checker.locator("#approve").get_by_role("button").click()
     expect(checker.locator(".messages")).to_contain_text("已审批：3 笔")
     assert checker.evaluate("document.documentElement.scrollWidth") <= PHONE_390["width"]

@@ -82,6 +82,15 @@ class BankFormat:
     def parse_result(self, content: bytes) -> list[ResultRow]:
         raise NotImplementedError
 
+    def looks_like(self, content: bytes) -> bool:
+        """Whether ``content`` is a result file of this layout, from its first bytes (never the
+        file name)."""
+        raise NotImplementedError
+
+    def result_help(self) -> str:
+        """One sentence for the upload page: what a result file of this layout looks like."""
+        return ""
+
 
 FORMATS: dict[str, BankFormat] = {}
 
@@ -97,6 +106,24 @@ def bank_format(code: str) -> BankFormat:
         known = "、".join(f"{c}（{f.label}）" for c, f in FORMATS.items())
         raise ValidationError({"format": f"不认识的银行文件格式：{code}；可选：{known}"})
     return fmt
+
+
+def detect_result_format(content: bytes, exported: list[str]) -> BankFormat:
+    """The layout of a bank's result file, recognised from its content among the layouts the
+    cycle was exported in; a Chinese refusal naming the expected layouts otherwise."""
+    known = [FORMATS[c] for c in exported if c in FORMATS] or [FORMATS["csv"]]
+    expected = "或".join(f"“{f.label}”" for f in known)
+    if not content.strip():
+        raise FileRefused("回盘文件是空的")
+    for fmt in known:
+        if fmt.looks_like(content):
+            return fmt
+    other = next((f for c, f in FORMATS.items() if f not in known and f.looks_like(content)), None)
+    if other is not None:
+        raise FileRefused(
+            f"回盘文件是“{other.label}”格式，但本批次没有按此格式导出过银行文件；请上传{expected}格式的回盘文件"
+        )
+    raise FileRefused(f"无法识别回盘文件的格式：本批次导出的是{expected}，回盘文件应为同一格式加上处理结果")
 
 
 def fen(amount: Decimal) -> int:
@@ -141,6 +168,18 @@ class CsvFormat(BankFormat):
         for line in lines:
             w.writerow([line.name, line.id_number, line.account, f"{line.amount:.2f}", line.memo])
         return buf.getvalue().encode()
+
+    def looks_like(self, content: bytes) -> bool:
+        first = content.lstrip(b"\r\n").split(b"\n", 1)[0][:4096]
+        try:
+            header = _decode(first)
+        except FileRefused:
+            return False
+        # a comma-separated header line (the columns themselves are checked by parse_result)
+        return "," in header or "摘要" in header
+
+    def result_help(self) -> str:
+        return "CSV：导出文件的各列（户主姓名、身份证号、银行账号、金额、摘要）加上“处理结果”（成功/失败）和“失败原因”"
 
     def parse_result(self, content: bytes) -> list[ResultRow]:
         text = _decode(content)
@@ -224,6 +263,18 @@ class FixedWidthGb18030(BankFormat):
                 b"\r\n",
             ]
         return b"".join(parts)
+
+    def looks_like(self, content: bytes) -> bool:
+        first = content.lstrip(b"\r\n").split(b"\n", 1)[0].rstrip(b"\r")
+        if first[:1] == b"H":
+            return first[1:24].isdigit() and len(first) == 24
+        return first[:1] == b"D" and len(first) >= 1 + sum(w for _, w in FIXED_FIELDS)
+
+    def result_help(self) -> str:
+        return (
+            "定长文本（GB18030）：控制记录 H 行之后，每笔一条 D 记录，即导出的定长记录后加“处理结果”"
+            "（4字节：成功/失败）和“失败原因”（60字节）"
+        )
 
     def parse_result(self, content: bytes) -> list[ResultRow]:
         rows = []

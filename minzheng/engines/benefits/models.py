@@ -237,6 +237,10 @@ class PaymentCycle(models.Model):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     bank_format = models.CharField("银行文件格式", max_length=30, blank=True, default="")
+    # every layout a bank file of this cycle was exported in: a result file may come back in any
+    bank_formats = models.JSONField("已导出的银行文件格式", default=list, blank=True)
+    held_lines = models.PositiveIntegerField("暂缓发放笔数", default=0)
+    held_total = models.DecimalField("暂缓发放金额", max_digits=16, decimal_places=2, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -273,6 +277,7 @@ class LineStatus(models.TextChoices):
     PENDING = "pending", "待发放"
     PAID = "paid", "已到账"
     FAILED = "failed", "失败"
+    HELD = "held", "暂缓发放"  # a hold check found a reason not to pay (see ``holds.py``); never exported
 
 
 class Entitlement(models.Model):
@@ -325,6 +330,34 @@ class Entitlement(models.Model):
 
     def __str__(self):
         return f"{self.cycle_id}#{self.line_no}"
+
+
+class EntitlementHold(models.Model):
+    """Why a line of a cycle is held (暂缓发放): one row per hold check × subject (e.g. a person
+    recorded dead) × enrollment, written by the calculation from the checks business lines register
+    (:mod:`.holds`). Keyed by enrollment, not by line, so a release survives a recalculation; a
+    release is an explicit act of a finance user with a reason, before approval, and audited."""
+
+    cycle = models.ForeignKey(PaymentCycle, on_delete=models.CASCADE, related_name="holds")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="+")
+    rule = models.CharField("核查规则", max_length=50)
+    subject = models.CharField("核查对象", max_length=70)  # stable key within the check, e.g. "p:<person id>"
+    reason = models.CharField("暂缓原因", max_length=300)
+    created_at = models.DateTimeField("发现时间", auto_now_add=True)
+    released_at = models.DateTimeField("解除时间", null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    release_reason = models.CharField("解除理由", max_length=300, blank=True, default="")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "暂缓发放"
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "enrollment", "rule", "subject"], name="hold_once_per_subject")
+        ]
+
+    def __str__(self):
+        return f"{self.cycle_id}:{self.enrollment_id}:{self.rule}"
 
 
 class LedgerKind(models.TextChoices):

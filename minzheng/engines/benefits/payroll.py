@@ -9,6 +9,10 @@ payee and the bank account (ciphertext copied, never decrypted). Re-running a ca
 deletes and re-inserts its lines in one transaction, so it is idempotent; an approved cycle is
 frozen (民发〔2021〕57号 第二十五条: paid monthly, 社会化发放, into the recipient's account).
 
+Registered hold checks (:mod:`.holds`) run over the whole cycle at every calculation; a line they
+hold (暂缓发放: e.g. its payee is recorded dead) is not exported nor appropriated until a finance
+user releases it, before approval, with a reason.
+
 Every line carries a reference, ``<prefix><yyyymm>-<region prefix>-<line no>`` (``-B<n>`` for the
 n-th reissue), e.g. ``DB202612-330381-000123``: unique across cycles (cycles of a program and month
 never overlap), written into the bank file's 摘要 and read back from the bank's result file.
@@ -33,13 +37,14 @@ from minzheng.foundation.regions.prefixes import prefix_upper
 from minzheng.foundation.regions.selectors import region_get
 from minzheng.foundation.registry.models import Household
 
-from . import bankfiles
+from . import bankfiles, holds
 from .models import (
     PAYABLE_STATES,
     CycleEvent,
     CycleState,
     Enrollment,
     Entitlement,
+    EntitlementHold,
     LedgerEntry,
     LedgerKind,
     LineStatus,
@@ -138,8 +143,12 @@ def cycle_label(cycle: PaymentCycle) -> str:
     return f"{cycle.month:%Y年%m月}{cycle.program.short_name}发放批次（区划 {cycle.region_code}）"
 
 
-def cycle_summary(cycle: PaymentCycle) -> dict:
-    """The JSON summary the CLI prints and jobs return (money as a string with two decimals)."""
+def cycle_summary(cycle: PaymentCycle, flags: dict | None = None) -> dict:
+    """The JSON summary the CLI prints and jobs return (money as a string with two decimals): the
+    lines and total calculated, the lines held (暂缓发放, not exported) and, among the lines to pay,
+    those without a bank account or payee (they cannot be exported until one is registered;
+    ``flags`` as :func:`cycle_flags` answered, when already known)."""
+    flags = flags if flags is not None else cycle_flags(cycle)
     return {
         "cycle": cycle.pk,
         "program": cycle.program_id,
@@ -148,8 +157,55 @@ def cycle_summary(cycle: PaymentCycle) -> dict:
         "lines": cycle.lines,
         "persons": cycle.persons,
         "total": f"{money(cycle.total):.2f}",
+        "held": {"lines": cycle.held_lines, "amount": f"{money(cycle.held_total):.2f}"},
+        **{
+            key: {"lines": flags[key][0], "amount": f"{flags[key][1]:.2f}"}
+            for key in FLAGS
+            if key in flags  # ``flags={}``: the stored figures only
+        },
         "state": cycle.state,
     }
+
+
+FLAGS = {
+    # lines still to pay that the bank file cannot carry: flagged at generate and approve
+    "no_payee": Q(payee_id_number=""),
+    "no_account": Q(bank_account="") & ~Q(payee_id_number=""),
+}
+
+
+def _flag_aggregates() -> dict:
+    return {
+        **{f"n_{k}": Count("id", filter=q) for k, q in FLAGS.items()},
+        **{f"t_{k}": Sum("amount", filter=q) for k, q in FLAGS.items()},
+    }
+
+
+def _flags_of(agg: dict) -> dict[str, tuple[int, Decimal]]:
+    return {k: (agg[f"n_{k}"] or 0, money(agg[f"t_{k}"])) for k in FLAGS}
+
+
+def cycle_flags(cycle: PaymentCycle) -> dict[str, tuple[int, Decimal]]:
+    """(lines, amount) of the cycle's lines to pay without a payee or without a bank account, in
+    one pass over the cycle's lines."""
+    if not cycle.pk:
+        return {k: (0, Decimal("0.00")) for k in FLAGS}
+    return _flags_of(
+        Entitlement.objects.filter(cycle_id=cycle.pk, status=LineStatus.PENDING).aggregate(**_flag_aggregates())
+    )
+
+
+def flags_note(cycle: PaymentCycle, flags: dict | None = None) -> str:
+    """ "；暂缓发放 2 笔 1,860.00 元；未登记银行账号 1 笔 …" (empty when nothing is flagged)."""
+    flags = flags if flags is not None else cycle_flags(cycle)
+    parts = []
+    if cycle.held_lines:
+        parts.append(f"暂缓发放 {cycle.held_lines} 笔 {money(cycle.held_total):.2f} 元")
+    for key, label in (("no_account", "未登记银行账号"), ("no_payee", "未确定收款人")):
+        n, amount = flags[key]
+        if n:
+            parts.append(f"{label} {n} 笔 {amount:.2f} 元")
+    return "".join(f"；{p}" for p in parts)
 
 
 def _event(cycle: PaymentCycle, user, note: str) -> None:
@@ -279,7 +335,8 @@ def payroll_generate(*, user, program, month, region_code: str | None = None) ->
                     )
             cycle = PaymentCycle.objects.create(program=prog, month=month, region_code=code)
         cycle.program = prog
-        before = cycle_summary(cycle) if cycle.state == CycleState.CALCULATED else None
+        # before: the stored figures only (the old lines' flags are not worth a pass over them)
+        before = cycle_summary(cycle, flags={}) if cycle.state == CycleState.CALCULATED else None
         _move(cycle, CycleState.CALCULATED)
         upper = prefix_upper(prefix)
         sql = GENERATE_SQL.format(
@@ -292,20 +349,194 @@ def payroll_generate(*, user, program, month, region_code: str | None = None) ->
             _batch(cur, PG_BATCH)
             cur.execute(sql, params)
             _batch(cur, PG_BATCH_END)
+        # one pass over the new lines (all to pay until the holds are marked): totals and flags
         agg = Entitlement.objects.filter(cycle=cycle).aggregate(
-            lines=Count("id"), persons=Sum("persons_covered"), total=Sum("amount")
+            lines=Count("id"), persons=Sum("persons_covered"), total=Sum("amount"), **_flag_aggregates()
         )
         cycle.lines, cycle.persons, cycle.total = agg["lines"], agg["persons"] or 0, money(agg["total"])
+        held = _holds_apply(cycle, _holds_find(cycle))
         cycle.calculated_by, cycle.calculated_at = _actor(user), timezone.now()
         cycle.save()
+        flags = _flags_of(agg)
+        for i in range(0, len(held), BATCH):  # the held lines are not to pay: their flags come off
+            part = Entitlement.objects.filter(cycle=cycle, enrollment_id__in=held[i : i + BATCH])
+            for k, (n, amount) in _flags_of(part.aggregate(**_flag_aggregates())).items():
+                flags[k] = (flags[k][0] - n, flags[k][1] - amount)
         note = f"{'重新' if before else ''}计算：{cycle.lines} 笔，{cycle.persons} 人，{cycle.total:.2f} 元"
+        note += flags_note(cycle, flags)
         _event(cycle, user, note)
         audit_record(
             action="calculate", object_type="benefits.cycle", object_id=cycle.pk, region_code=code,
             summary=f"{cycle_label(cycle)} {note}",
-            changes={"before": before, "after": cycle_summary(cycle)},
+            changes={"before": before, "after": cycle_summary(cycle, flags)},
         )  # fmt: skip
+        transaction.on_commit(lambda: _announce(cycle, user))
     return cycle
+
+
+# ---------------------------------------------------------------- holds (暂缓发放)
+
+
+def _holds_find(cycle: PaymentCycle) -> list[EntitlementHold]:
+    """Every hold the registered checks find in the cycle (each check once over all its lines),
+    as unsaved rows; a hold naming an enrollment without a line in the cycle is ignored."""
+    found: dict[tuple, holds.Hold] = {}
+    for check in holds.checks_for(cycle.program_id):
+        for h in check.run(cycle):
+            found.setdefault((h.enrollment_id, check.code, h.subject), h)
+    named = sorted({k[0] for k in found})
+    in_cycle: set[int] = set()
+    for i in range(0, len(named), BATCH):
+        lines = Entitlement.objects.filter(cycle=cycle, enrollment_id__in=named[i : i + BATCH])
+        in_cycle.update(lines.values_list("enrollment_id", flat=True))
+    return [
+        EntitlementHold(cycle=cycle, enrollment_id=k[0], rule=k[1], subject=k[2][:70], reason=h.reason[:300])
+        for k, h in found.items()
+        if k[0] in in_cycle
+    ]
+
+
+def _holds_apply(cycle: PaymentCycle, found: list[EntitlementHold]) -> list[int]:
+    """Keep the cycle's hold rows in step with what the checks found (a released hold stays
+    released while its reason stands; a hold whose reason is gone is removed), mark the lines with
+    an unreleased hold as held, and count them on the cycle."""
+    key = lambda h: (h.enrollment_id, h.rule, h.subject)  # noqa: E731
+    existing = {key(h): h for h in EntitlementHold.objects.filter(cycle=cycle)}
+    wanted = {key(h): h for h in found}
+    gone = [h.pk for k, h in existing.items() if k not in wanted]
+    for i in range(0, len(gone), BATCH):
+        EntitlementHold.objects.filter(pk__in=gone[i : i + BATCH]).delete()
+    EntitlementHold.objects.bulk_create([h for k, h in wanted.items() if k not in existing])
+    for k, h in wanted.items():
+        if k in existing and existing[k].reason != h.reason:
+            EntitlementHold.objects.filter(pk=existing[k].pk).update(reason=h.reason)
+    return _holds_mark(cycle, fresh=True)
+
+
+def _holds_mark(cycle: PaymentCycle, *, fresh: bool = False) -> list[int]:
+    """Lines of the calculated cycle: held while an unreleased hold names their enrollment, else
+    to pay; the cycle's held count and amount. ``fresh``: the lines were just inserted, all to
+    pay (no pass over a million lines when nothing is held). Returns the held enrollments' ids."""
+    active = set(
+        EntitlementHold.objects.filter(cycle=cycle, released_at__isnull=True).values_list("enrollment_id", flat=True)
+    )
+    lines = Entitlement.objects.filter(cycle=cycle)
+    if fresh and not active:
+        cycle.held_lines, cycle.held_total = 0, Decimal("0.00")
+        return []
+    if not fresh:
+        lines.filter(status=LineStatus.HELD).exclude(enrollment_id__in=active).update(status=LineStatus.PENDING)
+    ids = sorted(active)
+    cycle.held_lines, cycle.held_total = 0, Decimal("0.00")
+    for i in range(0, len(ids), BATCH):  # through the (enrollment, cycle) index, not over every line
+        part = lines.filter(enrollment_id__in=ids[i : i + BATCH])
+        part.filter(status=LineStatus.PENDING).update(status=LineStatus.HELD)
+        n, total = _totals(part)
+        cycle.held_lines, cycle.held_total = cycle.held_lines + n, cycle.held_total + total
+    return ids
+
+
+def held_lines(cycle: PaymentCycle) -> list[dict]:
+    """The cycle's lines with a hold (held, or released before approval), each with its holds:
+    ``{"line": Entitlement, "holds": [EntitlementHold …], "held": bool}``, in line order."""
+    rows = list(EntitlementHold.objects.filter(cycle=cycle).select_related("released_by").order_by("id"))
+    by_enrollment: dict[int, list] = {}
+    for h in rows:
+        by_enrollment.setdefault(h.enrollment_id, []).append(h)
+    out = []
+    ids = list(by_enrollment)
+    for i in range(0, len(ids), BATCH):
+        qs = Entitlement.objects.filter(cycle=cycle, enrollment_id__in=ids[i : i + BATCH]).defer(
+            "payee_id_number", "bank_account"
+        )
+        for line in qs:
+            hs = by_enrollment[line.enrollment_id]
+            out.append({"line": line, "holds": hs, "held": line.status == LineStatus.HELD})
+    out.sort(key=lambda r: r["line"].line_no)
+    return out
+
+
+def payroll_hold_release(*, user, cycle: PaymentCycle, line_no: int, reason: str) -> Entitlement:
+    """Release every hold of one line (解除暂缓发放) with the finance user's reason, e.g. that the
+    death record was found to be wrong: the line is paid with the cycle. Only before approval, by a
+    named finance user of the region; audited, and recorded in the cycle's history, so the approver
+    sees who released what and why."""
+    if _actor(user) is None:
+        raise Refused("解除暂缓发放须由具名的财务人员办理（命令行请用 --user 指定）")
+    if not (has_permission(user, "payroll.prepare", cycle.region_code)
+            or has_permission(user, "payroll.approve", cycle.region_code)):  # fmt: skip
+        raise PermissionDenied("无权办理该区划的发放业务")
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise ValidationError({"reason": "请写明解除暂缓发放的理由（如：经入户核实本人健在，死亡登记有误），至少4个字"})
+    with transaction.atomic():
+        c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
+        if c.state != CycleState.CALCULATED:
+            raise Refused(f"该批次当前为“{CycleState(c.state).label}”：只有审批前才能解除暂缓发放")
+        line = Entitlement.objects.filter(cycle=c, line_no=line_no).first()
+        if line is None:
+            raise ValidationError({"line_no": f"本批次没有序号 {line_no} 的明细"})
+        active = EntitlementHold.objects.filter(cycle=c, enrollment_id=line.enrollment_id, released_at__isnull=True)
+        reasons = list(active.values_list("reason", flat=True))
+        if not reasons:
+            raise Refused(f"序号 {line_no} 的明细没有暂缓发放，无需解除")
+        active.update(released_at=timezone.now(), released_by=user, release_reason=reason[:300])
+        _holds_mark(c)
+        c.save(update_fields=["held_lines", "held_total"])
+        note = f"解除暂缓发放：序号 {line_no}（{line.payee_name}，{money(line.amount):.2f} 元），理由：{reason}"
+        _event(c, user, note)
+        audit_record(
+            action="release_hold", object_type="benefits.cycle", object_id=c.pk, region_code=line.region_code,
+            summary=f"{cycle_label(c)} {note}",
+            changes={"line_no": line_no, "amount": f"{money(line.amount):.2f}", "holds": reasons, "reason": reason},
+        )  # fmt: skip
+    cycle.refresh_from_db()
+    line.refresh_from_db()
+    return line
+
+
+# ---------------------------------------------------------------- announcing a cycle to approve
+
+
+def approvers(cycle: PaymentCycle, *, exclude=None) -> list:
+    """The active users who may approve the cycle (``payroll.approve`` over its whole region),
+    except ``exclude`` (the maker)."""
+    from minzheng.foundation.accounts.models import Grant
+
+    code = cycle.region_code
+    prefixes = {code[:n] for n in range(2, 13)}
+    grants = Grant.objects.filter(prefix__in=prefixes, user__is_active=True).select_related("role", "user")
+    out, seen = [], set()
+    for g in grants.order_by("user_id"):
+        if "payroll.approve" in (g.role.permissions or []) and g.user_id not in seen:
+            if exclude is None or g.user_id != getattr(exclude, "pk", None):
+                seen.add(g.user_id)
+                out.append(g.user)
+    return out
+
+
+def _announce(cycle: PaymentCycle, user) -> None:
+    """After a calculation commits: an in-app message to every other finance officer who may
+    approve the cycle (the to-do itself is the cycle awaiting approval on their home page)."""
+    from minzheng.foundation.notify.services import notify_many
+
+    c = PaymentCycle.objects.select_related("program").filter(pk=cycle.pk, state=CycleState.CALCULATED).first()
+    if c is None:
+        return
+    users = approvers(c, exclude=_actor(user))
+    if not users:
+        return
+    maker = str(_actor(user) or "系统")
+    body = (
+        f"{cycle_label(c)}已由{maker}计算完成，待您审批：{c.lines} 笔，{money(c.total):,.2f} 元"
+        + flags_note(c)
+        + "。请在工作台“发放批次”中核对后审批。"
+    )
+    notify_many(
+        channel="in_app", subject=f"待审批：{cycle_label(c)}", body=body,
+        recipients=[{"user": u} for u in users], related_type="benefits.cycle", related_id=c.pk,
+        region_code=c.region_code,
+    )  # fmt: skip
 
 
 def payroll_generate_enqueue(*, user, program, month, region_code: str | None = None):
@@ -328,9 +559,16 @@ def payroll_generate_enqueue(*, user, program, month, region_code: str | None = 
 # ---------------------------------------------------------------- approve
 
 
-def payroll_approve(*, user, cycle: PaymentCycle) -> PaymentCycle:
+MAKER_REFUSAL = "审批人不能是计算该批次的人（双人复核）：请由另一位财务人员审批"
+
+
+def payroll_approve(*, user, cycle: PaymentCycle, seen: dict | None = None) -> PaymentCycle:
     """Approve a calculated cycle (maker-checker: never by the user who calculated it). The cycle
-    is frozen from now on, and its total is appropriated in the funds ledger."""
+    is frozen from now on; the lines to pay (all but the held ones) are appropriated in the funds
+    ledger, and held lines stay unpaid in this cycle. ``seen``: what the approver confirmed
+    (``{"lines", "total", "held_lines", "held_total"}`` as on the approve page); a cycle that
+    changed since (recalculated, a hold released) is refused, so nobody approves figures they
+    did not see."""
     if _actor(user) is None:
         raise Refused("发放批次须由具名的财务人员审批（命令行请用 --user 指定审批人）")
     _require(user, "payroll.approve", cycle.region_code)
@@ -338,20 +576,38 @@ def payroll_approve(*, user, cycle: PaymentCycle) -> PaymentCycle:
         c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         _move(c, CycleState.APPROVED)
         if c.calculated_by_id == user.pk:
-            raise Refused("审批人不能是计算该批次的人（双人复核）：请由另一位财务人员审批")
+            raise Refused(MAKER_REFUSAL)
         if not c.lines:
             raise Refused("该批次没有发放明细，无需审批")
+        if seen is not None and seen != approval_figures(c):
+            raise Refused("您核对之后该批次已重新计算或解除了暂缓发放，金额已变化：请重新核对后再审批")
+        flags = cycle_flags(c)
         c.approved_by, c.approved_at = user, timezone.now()
         c.save()
-        _event(c, user, f"审批：{c.lines} 笔，{c.total:.2f} 元")
-        _ledger(c, user, LedgerKind.APPROPRIATION, c.total, c.lines, "批次审批，拨付资金")
+        pay_lines, pay_total = c.lines - c.held_lines, money(c.total) - money(c.held_total)
+        note = f"审批：{c.lines} 笔，{c.total:.2f} 元" + flags_note(c, flags)
+        if c.held_lines:
+            note += f"；拨付 {pay_lines} 笔 {pay_total:.2f} 元"
+        _event(c, user, note)
+        _ledger(c, user, LedgerKind.APPROPRIATION, pay_total, pay_lines, "批次审批，拨付资金")
         audit_record(
             action="approve", object_type="benefits.cycle", object_id=c.pk, region_code=c.region_code,
-            summary=f"审批{cycle_label(c)}：{c.lines} 笔，{c.persons} 人，{c.total:.2f} 元",
-            changes={"calculated_by": c.calculated_by_id, "approved_by": user.pk},
+            summary=f"审批{cycle_label(c)}：{c.lines} 笔，{c.persons} 人，{c.total:.2f} 元{flags_note(c, flags)}",
+            changes={"calculated_by": c.calculated_by_id, "approved_by": user.pk, **approval_figures(c),
+                     "no_account_lines": flags["no_account"][0], "no_payee_lines": flags["no_payee"][0]},
         )  # fmt: skip
     cycle.refresh_from_db()
     return c
+
+
+def approval_figures(cycle: PaymentCycle) -> dict:
+    """What an approver confirms: lines, total, held lines and held amount (strings for money)."""
+    return {
+        "lines": cycle.lines,
+        "total": f"{money(cycle.total):.2f}",
+        "held_lines": cycle.held_lines,
+        "held_total": f"{money(cycle.held_total):.2f}",
+    }
 
 
 # ---------------------------------------------------------------- export
@@ -419,7 +675,9 @@ def payroll_export(*, user, cycle: PaymentCycle, format: str = "csv", workers: i
                 f"{exc}。银行文件未导出，批次未改变：请系统管理员核对密钥（MINZHENG_KEYS）与该行数据"
             ) from None
         c.bank_format = fmt.code
-        c.save(update_fields=["state", "bank_format"])
+        if fmt.code not in c.bank_formats:
+            c.bank_formats = [*c.bank_formats, fmt.code]
+        c.save(update_fields=["state", "bank_format", "bank_formats"])
         note = f"导出银行文件（{fmt.label}）：{count} 笔，{total:.2f} 元" + (
             f"；{skipped} 笔未登记银行账号或收款人，未导出，记为失败" if skipped else ""
         )
@@ -458,6 +716,13 @@ class ReconcileResult:
     pending: int = 0
     state: str = ""
     report: list[str] = field(default_factory=list)
+    format: str = ""  # the layout recognised from the file's content
+
+
+def exported_formats(cycle: PaymentCycle) -> list[str]:
+    """The layouts the cycle's bank files were exported in (a cycle exported before this was
+    recorded: its last layout)."""
+    return list(cycle.bank_formats or ([cycle.bank_format] if cycle.bank_format else []))
 
 
 LINES_SQL = (
@@ -467,7 +732,8 @@ LINES_SQL = (
 
 def payroll_reconcile(*, user, cycle: PaymentCycle, content: bytes, workers: int | None = None) -> ReconcileResult:
     """Apply the bank's result file (回盘文件: the export's columns plus 处理结果 成功/失败 and
-    失败原因). Every line must name a line of this cycle by its reference, with the payee's ID
+    失败原因), in the layout of any bank file the cycle was exported in, recognised from its
+    content (:func:`bankfiles.detect_result_format`), whatever the file is called. Every line must name a line of this cycle by its reference, with the payee's ID
     number and the amount; one unknown or mismatched line and the whole file is refused with a
     report per line, changing nothing. A file may cover part of the cycle (the rest stays pending)
     and may be uploaded again (results already recorded are left as they are)."""
@@ -476,8 +742,8 @@ def payroll_reconcile(*, user, cycle: PaymentCycle, content: bytes, workers: int
         c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         if c.state not in (CycleState.EXPORTED, CycleState.RECONCILED):
             raise Refused(f"该批次当前为“{CycleState(c.state).label}”，尚未导出银行文件，不能对账")
-        fmt = bankfiles.bank_format(c.bank_format or "csv")
         try:
+            fmt = bankfiles.detect_result_format(content, exported_formats(c))
             rows = fmt.parse_result(content)
         except bankfiles.FileRefused as exc:
             raise Refused(exc.messages[0]) from None
@@ -538,7 +804,7 @@ def payroll_reconcile(*, user, cycle: PaymentCycle, content: bytes, workers: int
             report.sort(key=lambda s: int(re.match(r"第(\d+)行", s)[1]))
             raise ReconcileRefused(report)
 
-        res = ReconcileResult()
+        res = ReconcileResult(format=fmt.code)
         paid_ids, failed_by_reason = [], {}
         for row, line, result in matched:
             if line[3] == result:

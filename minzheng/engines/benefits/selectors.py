@@ -219,9 +219,9 @@ def payroll_statistics(
     households and persons on the roll in ``month`` (the event in force, payable states) by
     program and hukou type; new enrollments, exits and transfers (停旧建新 and category changes:
     ``transfer_in``/``transfer_out``, counted apart from new and exited) taking effect that month;
-    the amount due in the month's approved cycles and the amount confirmed paid, with the one-off
-    payments decided in the month (人次 ``times``, amount decided and paid); and for the
-    program of ``average_standard`` the average standard in force, weighted by persons covered
+    the amount due in the month's approved cycles (held lines are not due) and the amount confirmed
+    paid, with the one-off payments decided in the month (人次 ``times``, amount decided and paid);
+    and for the program of ``average_standard`` the average standard in force, weighted by persons covered
     (元/人·月)."""
     from .payroll import money
 
@@ -274,7 +274,9 @@ def payroll_statistics(
     for g, program, hukou, due, paid in (
         lines.annotate(g=Substr("region_code", 1, length))
         .values_list("g", "cycle__program_id", "hukou_type")
-        .annotate(due=Sum("amount"), paid=Sum("amount", filter=Q(status=LineStatus.PAID)))
+        .annotate(
+            due=Sum("amount", filter=~Q(status=LineStatus.HELD)), paid=Sum("amount", filter=Q(status=LineStatus.PAID))
+        )
     ):
         r = row(g, program, hukou)
         r["amount_due"] += money(due)

@@ -404,7 +404,9 @@ class BankExportForm(forms.Form):
 
 
 class ReconcileForm(forms.Form):
-    file = forms.FileField(label="银行回盘文件", help_text="导出文件的各列加“处理结果”（成功/失败）和“失败原因”")
+    file = forms.FileField(
+        label="银行回盘文件", help_text="银行按本批次导出的格式回传的结果文件；按文件内容识别格式，文件名不限"
+    )
 
     def clean_file(self):
         f = self.cleaned_data["file"]

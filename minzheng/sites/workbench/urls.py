@@ -11,6 +11,7 @@ from . import (
     urls_verification,
     views,
     views_benefits,
+    views_payroll,
 )
 
 app_name = "workbench"
@@ -54,7 +55,8 @@ urlpatterns = [
     path("benefits/payroll/jobs/<int:pk>/", views_benefits.payroll_job, name="payroll_job"),
     path("benefits/payroll/<int:pk>/", views_benefits.payroll_detail, name="payroll_detail"),
     path("benefits/payroll/<int:pk>/recalculate/", views_benefits.payroll_recalculate, name="payroll_recalculate"),
-    path("benefits/payroll/<int:pk>/approve/", views_benefits.payroll_approve, name="payroll_approve"),
+    path("benefits/payroll/<int:pk>/approve/", views_payroll.payroll_approve, name="payroll_approve"),
+    path("benefits/payroll/<int:pk>/release/", views_payroll.payroll_hold_release, name="payroll_hold_release"),
     path("benefits/payroll/<int:pk>/export/", views_benefits.payroll_export, name="payroll_export"),
     path("benefits/payroll/<int:pk>/reconcile/", views_benefits.payroll_reconcile, name="payroll_reconcile"),
     path("benefits/payroll/<int:pk>/reissue/", views_benefits.payroll_reissue, name="payroll_reissue"),

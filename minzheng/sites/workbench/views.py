@@ -62,8 +62,11 @@ def home(request):
     grants = user.grants.select_related("role", "region") if not user.is_superuser else []
     from minzheng.engines.cases import selectors as cases
 
+    from .views_payroll import cycles_to_approve
+
     tasks = cases.inbox(user)
     flags = cases.Flags.today()
+    payroll_todo = list(cycles_to_approve(user)[:10])
     context = {
         # caseworkers start from their inbox (待办): the first tasks by deadline, and the counts
         "tasks": [(t, flags.of(t.due_date)) for t in tasks[:10]],
@@ -71,6 +74,8 @@ def home(request):
         "tasks_overdue": tasks.filter(due_date__lt=flags.today_).count(),
         "tasks_near": tasks.filter(due_date__gte=flags.today_, due_date__lte=flags.warn_until).count(),
         "calendar_warning": cases.calendar_warning(),
+        "payroll_todo": payroll_todo,  # 发放批次 awaiting this finance officer's approval
+        "payroll_names": region_names(c.region_code for c in payroll_todo),
         "grants": grants,
         "persons": Person.objects.for_user(user).count(),
         "households": Household.objects.for_user(user).count(),

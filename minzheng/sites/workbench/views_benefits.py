@@ -68,6 +68,7 @@ from .forms_benefits import (
     StatisticsForm,
 )
 from .views import EXPORT_LIMIT, _apply_errors, _require
+from .views_payroll import approval_context
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CLASSIFICATIONS = {
@@ -744,6 +745,9 @@ def _cycle_page(request, cycle: PaymentCycle, *, reconcile_form=None, report=Non
         "reconcile_form": reconcile_form or ReconcileForm(),
         "report": report,
         "can_reissue": can_approve and counts.get(LineStatus.FAILED, 0) > 0,
+        # issue 13: held lines and lines without an account before approval; the layouts a result may come in
+        "checks": approval_context(user, cycle) if state == CycleState.CALCULATED or cycle.held_lines else None,
+        "reconcile_formats": [bankfiles.FORMATS[c] for c in payroll.exported_formats(cycle) if c in bankfiles.FORMATS],
     }
     return render(request, "workbench/benefits/payroll_detail.html", context, status=status)
 
@@ -782,19 +786,6 @@ def payroll_recalculate(request, pk):
         messages.error(request, "；".join(getattr(exc, "messages", None) or [str(exc)]))
         return redirect("workbench:payroll_detail", pk=cycle.pk)
     return redirect("workbench:payroll_job", pk=job.pk)
-
-
-@login_required
-@require_POST
-def payroll_approve(request, pk):
-    """审批 (maker-checker): the service refuses the user who calculated the cycle."""
-    _require(request.user, "payroll.approve")
-    return _cycle_action(
-        request,
-        pk,
-        lambda cycle: payroll.payroll_approve(user=request.user, cycle=cycle),
-        lambda c: f"已审批：{c.lines} 笔，{c.persons} 人，{c.total:,.2f} 元；该月发放数据已冻结",
-    )
 
 
 @login_required
@@ -839,6 +830,7 @@ def payroll_reconcile(request, pk):
         form.add_error("file", "；".join(getattr(exc, "messages", None) or [str(exc)]))
         return _cycle_page(request, cycle, reconcile_form=form, status=409 if isinstance(exc, Refused) else 403)
     text = f"对账完成：到账 {res.paid} 笔 {res.paid_total:,.2f} 元，失败 {res.failed} 笔 {res.failed_total:,.2f} 元"
+    text += f"（回盘文件格式：{bankfiles.FORMATS[res.format].label}）" if res.format in bankfiles.FORMATS else ""
     if res.unchanged:
         text += f"，{res.unchanged} 笔此前已对账"
     if res.pending:

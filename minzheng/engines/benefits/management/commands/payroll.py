@@ -1,14 +1,17 @@
-"""``minzheng payroll generate|approve|export|reconcile|reissue|failed``: the monthly payroll.
+"""``minzheng payroll generate|held|release|approve|export|reconcile|reissue|failed``: the monthly payroll.
 
     minzheng payroll generate --program dibao --month 2026-12 [--region CODE] [--user U]
+    minzheng payroll held --program dibao --month 2026-12                      (held lines and why)
+    minzheng payroll release --program dibao --month 2026-12 --line N --reason TEXT --user U
     minzheng payroll approve --program dibao --month 2026-12 --user U          (not the calculator)
     minzheng payroll export --program dibao --month 2026-12 --out FILE [--format csv|fixed_gb18030]
     minzheng payroll reconcile --program dibao --month 2026-12 --file RESULT
     minzheng payroll reissue --program dibao --month 2026-12 --user U [--line N …]
     minzheng payroll failed --program dibao --month 2026-12
 
-Each prints a JSON summary with at least ``{"lines", "total", "state"}`` (money as a string with
-two decimals). Bad input: a Chinese message on standard error and exit code 1.
+Each prints a JSON summary with at least ``{"lines", "total", "held", "no_account", "state"}``
+(money as a string with two decimals; ``held``: lines not paid for a reason a hold check found,
+e.g. a payee recorded dead; ``no_account``: lines to pay without a bank account). Bad input: a Chinese message on standard error and exit code 1.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ from minzheng.engines.benefits.payroll import (
     NO_PAYEE,
     ReconcileRefused,
     cycle_summary,
+    held_lines,
     line_reference,
     payroll_approve,
     payroll_export,
     payroll_generate,
+    payroll_hold_release,
     payroll_reconcile,
     payroll_reissue,
 )
@@ -78,10 +83,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(
-            dest="action", required=True, metavar="{generate,approve,export,reconcile,reissue,failed}"
+            dest="action", required=True, metavar="{generate,held,release,approve,export,reconcile,reissue,failed}"
         )
         helps = {
             "generate": "生成（或重新计算）发放批次",
+            "held": "列出暂缓发放的明细及原因（脱敏）",
+            "release": "解除一笔明细的暂缓发放（审批前，须写明理由，--line --reason --user）",
             "approve": "审批发放批次（须由计算人以外的财务人员，--user）",
             "export": "导出银行代发文件（含身份证号、账号明文，记入审计）",
             "reconcile": "导入银行回盘文件对账（任何一行无法核对则整份不生效）",
@@ -101,6 +108,9 @@ class Command(BaseCommand):
                 p.add_argument("--file", default="", help="银行回盘文件")
             if action == "reissue":
                 p.add_argument("--line", type=int, action="append", help="只补发这些序号（可重复）")
+            if action == "release":
+                p.add_argument("--line", type=int, default=None, help="明细序号")
+                p.add_argument("--reason", default="", help="解除理由，如：经入户核实本人健在，死亡登记有误")
 
     def handle(self, *args, action, **opts):
         for name in ("program", "month"):
@@ -134,6 +144,24 @@ class Command(BaseCommand):
             cycle = payroll_generate(user=user, program=program, month=month, region_code=region)
             return self.emit(cycle_summary(cycle))
         cycle = selectors.cycle_find(user=user, program=program, month=month, region_code=region)
+        if action == "held":
+            data = cycle_summary(cycle)
+            data["held_lines"] = [
+                {"line": r["line"].line_no, "payee": r["line"].payee_name, "id_number": r["line"].payee_id_number_masked,
+                 "amount": f"{r['line'].amount:.2f}", "held": r["held"],
+                 "reasons": [h.reason for h in r["holds"]],
+                 "released": [{"by": str(h.released_by), "reason": h.release_reason} for h in r["holds"] if h.released_at]}
+                for r in held_lines(cycle)
+            ]  # fmt: skip
+            return self.emit(data)
+        if action == "release":
+            if user is None:
+                raise CommandError("解除暂缓发放须用 --user 指定办理人")
+            if opts["line"] is None:
+                raise CommandError("缺少参数 --line（明细序号）")
+            payroll_hold_release(user=user, cycle=cycle, line_no=opts["line"], reason=opts["reason"])
+            cycle.refresh_from_db()
+            return self.emit(cycle_summary(cycle))
         if action == "approve":
             if user is None:
                 raise CommandError("审批须用 --user 指定审批人（不能是计算该批次的人）")
@@ -175,6 +203,7 @@ class Command(BaseCommand):
             data.update(
                 paid=result.paid, paid_total=f"{result.paid_total:.2f}", failed=result.failed,
                 failed_total=f"{result.failed_total:.2f}", unchanged=result.unchanged, pending=result.pending,
+                result_format=result.format,
             )  # fmt: skip
             return self.emit(data)
         if action == "reissue":
