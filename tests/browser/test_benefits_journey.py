@@ -162,7 +162,7 @@ def test_finance_generates_and_approves_a_cycle(pages, world, roll):
     for name in ("ra_finance", "ra_finance2"):
         user_create(username=name, password=BROWSER_PASSWORD, display_name=name, grants=[("finance", "330381000000")])
     maker = pages.login(pages.new(), "ra_finance")
-    maker.get_by_role("navigation").get_by_role("link", name="发放").click()
+    maker.get_by_role("navigation").get_by_role("link", name="发放", exact=True).click()
     expect(maker.get_by_role("heading", name="发放批次", exact=True)).to_be_visible()
     generate = maker.locator("#generate")
     generate.get_by_label("保障项目").select_option("dibao")
