@@ -172,6 +172,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 LANGUAGE_CODE = "zh-hans"
+# the only language: a browser asking for English still gets Chinese messages from Django's forms
+LANGUAGES = [("zh-hans", "简体中文")]
+# Django's own form and validator messages reworded as a caseworker writes them (minzheng/locale;
+# a project catalogue comes before Django's): "不能超过 200 个字", never "确保该变量…".
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

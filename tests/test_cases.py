@@ -27,6 +27,7 @@ from minzheng.foundation.calendar.services import add_calendar_days, add_working
 from minzheng.foundation.documents.render import render_pdf
 from minzheng.foundation.documents.spec import Document, Paragraph
 from minzheng.foundation.documents.text import pdf_text
+from minzheng.foundation.money import yuan
 from minzheng.foundation.validation import Refused
 
 from .conftest import ANYANG, RUIAN, TANGXIA
@@ -162,7 +163,7 @@ def test_dibao_journey_ends_in_an_enrollment(staff, household_in, assistance_sta
     from minzheng.foundation.files.services import file_open
 
     decision = pdf_text(file_open(case.documents.get(kind="approval_decision").file), compact=True)
-    assert "王建国" in decision and e.number in decision and f"{Decimal(amount):,.2f}" in decision
+    assert "王建国" in decision and e.number in decision and yuan(amount) in decision  # 3,540.00
     steps = list(CaseStatus.objects.filter(case=case).values_list("action", flat=True))
     assert steps == ["open", "accept", "investigate_done", "first_review_pass", "notice_done", "approve"]
     assert AuditEvent.objects.filter(object_type="cases.case", object_id=case.number, action="transition").count() == 5

@@ -131,7 +131,7 @@ def test_every_block_kind_renders_its_text():
         "家庭住址瑞安市安阳街道万松路123号",
         "调查日期2026年11月23日家庭人口4",
         "序号姓名身份证号关系月收入（元）",
-        "2成员2喆330381198001000002子女1236.50",
+        "2成员2喆330381198001000002子女1,236.50",  # money as money: 3,540.00
         "居民身份证复印件近六个月收入证明",
         "注：本表一式两份。",
         "调查人（签字）：调查人（签字）：",
@@ -161,7 +161,7 @@ def test_long_table_breaks_across_pages_and_repeats_its_header():
 
     assert len(pages) >= 3
     header = "序号姓名身份证号关系月收入（元）"
-    last_row = "80成员80喆330381198001000080子女1314.50"
+    last_row = "80成员80喆330381198001000080子女1,314.50"
     assert "1成员1喆" in pages[0]
     assert last_row not in pages[0]
     end = next(i for i, page in enumerate(pages) if last_row in page)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from minzheng.engines.cases.models import Objection
 from minzheng.foundation.audit.models import AuditEvent
+from minzheng.foundation.money import yuan
 
 from .conftest import ANYANG_VILLAGE, TANGXIA_VILLAGE
 from .test_cases import _open, _to_notice, staff  # noqa: F401  (fixture)
@@ -29,7 +30,7 @@ def noticed(staff, household_in, assistance_standards):  # noqa: F811
 def test_board_shows_masked_content_only(noticed, household_in):
     _, head, spouse = household_in
     body = Client().get(f"/portal/notices/?region={ANYANG_VILLAGE}").content.decode()
-    assert "王*国" in body and "共 2 人" in body and noticed.data["amount"] in body
+    assert "王*国" in body and "共 2 人" in body and yuan(noticed.data["amount"]) in body  # 1,910.00
     for secret in ("王建国", head.id_number, head.id_number_masked, "安阳路1号", "13800001111", spouse.name):
         assert secret not in body
     assert "王*国" not in Client().get(f"/portal/notices/?region={TANGXIA_VILLAGE}").content.decode()

@@ -119,5 +119,5 @@ def test_cannot_create_in_other_township(world, ids):
     assert world["api"].post("/api/v1/persons", payload, content_type="application/json").status_code == 403
     response = world["web"].post("/persons/new/", {**payload, "ethnicity": "汉族", "self_care": "full"})
     # the village picker offers only the user's own villages; the service would refuse too (API: 403)
-    assert response.status_code == 200 and "选择一个有效的选项" in response.content.decode()
+    assert response.status_code == 200 and "不在可选范围内" in response.content.decode()
     assert _snapshot() == before

@@ -54,7 +54,7 @@ def test_edit_with_bad_input_shows_chinese_errors_and_changes_nothing(web, house
     body = web.post(f"/persons/{head.pk}/edit/", data).content.decode()
     assert "手机号" in body and "残疾类别与残疾等级须同时填写" in body
     body = web.post(f"/persons/{head.pk}/edit/", {**data, "region_code": "330381999999"}).content.decode()
-    assert "选择一个有效的选项" in body
+    assert "所选的 330381999999 不在可选范围内" in body  # not Django's "选择一个有效的选项"
     head.refresh_from_db()
     assert head.region_code == ANYANG_VILLAGE and head.phone == "13800001111" and head.disability_kind == ""
 
@@ -159,7 +159,7 @@ def test_region_picker_offers_only_own_villages(web, household_in):
     assert 'value="330381001001"' in body and "安阳街道" in body
     assert "330381101009" not in body  # 塘下镇 villages are not offered
     r = web.post(f"/households/{household.pk}/edit/", {"region_code": "330381101009", "hukou_type": "urban"})
-    assert "选择一个有效的选项" in r.content.decode()
+    assert "不在可选范围内" in r.content.decode()
     household.refresh_from_db()
     assert household.region_code == ANYANG_VILLAGE
 
@@ -200,5 +200,5 @@ def test_register_person_requires_id_number(web):
             "self_care": "full",
         },
     )
-    assert "这个字段是必填项" in r.content.decode()
+    assert "请填写此项" in r.content.decode()
     assert not Person.objects.filter(name="无证").exists()

@@ -117,7 +117,7 @@ def test_standards_in_force_show_value_source_dates_and_document(web, assistance
     body = text(web.get("/benefits/standards/", {"region_code": ANYANG_VILLAGE, "as_of": "2025-01-01"}))
     assert "1,120.00" in re.search(r"低保标准</td>.*?</tr>", body, re.S).group(0)
     body = text(web.get("/benefits/standards/", {"region_code": "999999999999"}))
-    assert "选择一个有效的选项" in body or "不存在" in body
+    assert "不在可选范围内" in body or "不存在" in body
 
 
 @pytest.mark.django_db
@@ -162,11 +162,11 @@ def test_standard_refusals_are_shown_in_chinese_and_write_nothing(county_user, a
     assert "比例须在 0 到 1 之间" in body
     # the region picker offers the officer's own regions only: not the city above, nor nationwide
     body = text(c.post("/benefits/standards/dibao_monthly/", {**base, "region_code": "330300000000", "value": "1"}))
-    assert "选择一个有效的选项" in body
+    assert "不在可选范围内" in body
     body = text(c.post("/benefits/standards/dibao_monthly/", {**base, "region_code": "", "value": "1"}))
-    assert "这个字段是必填项" in body
+    assert "请填写此项" in body
     body = text(c.post("/benefits/standards/dibao_monthly/", {**base, "value": "1", "source_document": ""}))
-    assert "这个字段是必填项" in body
+    assert "请填写此项" in body
     assert Standard.objects.count() == before
     assert not AuditEvent.objects.filter(object_type="benefits.standard", actor_name="ruian").exists()
 
@@ -220,7 +220,7 @@ def test_assessment_shows_classification_amount_components_and_the_explanation_v
     assert "<h3>临时救助</h3>" in body and "4,720.00 元</strong>（支出型，2 个月，单次上限 20,000.00 元）" in body
     assert "超过乡镇审批限额，报县级民政部门审批" in body
     body = text(web.post("/benefits/assess/", assess_post(temp_kind="emergency", temp_months="30")))
-    assert "确保该值小于或等于24" in body or "小于或等于" in body
+    assert "不能大于 24" in body and "确保" not in body  # not Django's "确保该值小于或等于24"
 
 
 @pytest.mark.django_db
@@ -260,7 +260,7 @@ def test_assessment_bad_input_gives_chinese_field_messages_not_500(web, assistan
     r = web.post("/benefits/assess/", assess_post(**{"m-1-birth_date": "", "m-0-income_wages": "-1"}))
     body = text(r)
     assert r.status_code == 200 and "测算未完成" in body and "测算结果" not in body
-    assert "确保该值大于或等于0" in body or "大于或等于" in body
+    assert "不能小于 0" in body and "确保" not in body  # not Django's "确保该值大于或等于0"
     r = web.post("/benefits/assess/", assess_post(**{"m-1-birth_date": ""}))
     assert "缺少出生日期（无身份证号时必填）" in text(r)
     r = web.post("/benefits/assess/", assess_post(**{"m-0-id_number": "330381197005171230"}))

@@ -27,9 +27,13 @@ def _message(err: dict) -> str:
     ctx = err.get("ctx") or {}
     if kind == "missing":
         return "必填"
+    if kind == "decimal_whole_digits":
+        return f"数值过大：整数部分最多 {ctx.get('whole_digits', '')} 位"
     if kind in ("int_parsing", "int_type", "decimal_parsing", "decimal_type", "float_parsing", "float_type",
-                "int_from_float", "decimal_whole_digits", "decimal_max_places"):  # fmt: skip
+                "int_from_float", "decimal_max_places"):  # fmt: skip
         return "须为数字" if "places" not in kind else "小数位数过多"
+    if kind == "multiple_of":
+        return f"须为 {ctx.get('multiple_of', '')} 的整数倍"
     if kind in ("greater_than_equal", "greater_than"):
         bound = ctx.get("ge", ctx.get("gt"))
         if str(bound) in ("0", "0.0"):
@@ -37,7 +41,7 @@ def _message(err: dict) -> str:
         return f"不能小于 {bound}" if kind == "greater_than_equal" else f"须大于 {bound}"
     if kind in ("less_than_equal", "less_than"):
         return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         expected = str(ctx.get("expected", "")).replace("' or '", "、").replace("', '", "、").strip("'")
         return f"取值须为：{expected}"
     if kind.startswith("date") or kind.startswith("datetime"):
@@ -67,11 +71,18 @@ def _message(err: dict) -> str:
     if kind == "extra_forbidden":
         return "不认识的字段"
     if kind == "value_error":
-        msg = err.get("msg", "")
-        return msg.removeprefix("Value error, ")
+        msg = err.get("msg", "").removeprefix("Value error, ")
+        return msg if _chinese(msg) else "格式不正确"
     if kind == "json_invalid":
         return "不是合法的 JSON"
-    return err.get("msg", "格式不正确")
+    msg = err.get("msg", "")
+    return msg if _chinese(msg) else "格式不正确"
+
+
+def _chinese(msg: str) -> bool:
+    """A message written in this code base (Chinese) passes; a library's English wording never
+    reaches anyone."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in msg)
 
 
 def errors_zh(errors: Iterable[dict], *, skip: int = 0) -> dict[str, str]:

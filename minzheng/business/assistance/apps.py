@@ -22,8 +22,19 @@ class AssistanceConfig(AppConfig):
     verbose_name = "社会救助"
 
     def ready(self):
-        # standard types, job kinds, case hooks, partner sources, verification findings, monitoring detectors,
-        # payroll hold checks
-        from . import casework, jobs, monitoring, payroll_holds, policy, roll, sources, temporary, verification  # noqa: F401
+        # standard types, job kinds, case hooks and dates, partner sources, verification findings, monitoring
+        # detectors, payroll hold checks
+        from . import (  # noqa: F401
+            case_dates,
+            casework,
+            jobs,
+            monitoring,
+            payroll_holds,
+            policy,
+            roll,
+            sources,
+            temporary,
+            verification,
+        )
 
         post_migrate.connect(_ensure_policy, sender=self, dispatch_uid="assistance-policy")

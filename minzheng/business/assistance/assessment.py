@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from pydantic import ValidationError as SchemaError
 
 from minzheng.engines.benefits.standards import MissingStandard, Standards, standards_for
+from minzheng.foundation.money import yuan  # money as people read it: 3,540.00
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.validation import errors_zh
 
@@ -57,11 +58,6 @@ REF = {
     "tekun_care": "特困人员认定办法 第二十一条",
     "rigid": "2025 刚性支出困难家庭认定办法",
 }
-
-
-def yuan(value: Decimal) -> str:
-    """Two decimals, for output and explanations (display only; no rounding of amounts here)."""
-    return f"{value.quantize(CENT, ROUND_HALF_UP):,.2f}"
 
 
 def money(value: Decimal) -> str:

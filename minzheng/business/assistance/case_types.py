@@ -13,8 +13,14 @@ from minzheng.engines.cases.services import case_type_publish
 
 SMS_ACCEPTED = "【{bureau}】您的{type}已受理，办件编号{number}，可凭编号查询办理进度。"
 SMS_MISSING = "【{bureau}】您的{type}（{number}）材料不齐全，请按一次性告知书补齐后提交。"
-SMS_DECIDED = "【{bureau}】您的{type}（{number}）已办结，结果：{outcome}。决定书请到乡镇（街道）领取或在网上查看。"
+SMS_DECIDED = (
+    "【{bureau}】您的{type}（{number}）已办结，结果：{outcome}。书面决定可到乡镇（街道）领取，或在网上办事大厅查看。"
+)
+SMS_NOTICE = "【{bureau}】您的{type}（{number}）已通过乡镇（街道）初审，正在村（社区）公示，公示期 {notice}。"
+# for the office that acts next; a transition that closes the case says what happened and asks nothing (CLOSED)
 NEXT = "办件 {number}（{type}）已转到「{step}」，请在 {due} 前办理。"
+NOTICE = "办件 {number}（{type}）已公示，公示期 {notice}；期满无异议后请在 {due} 前办理。"
+CLOSED = "办件 {number}（{type}）已办结，结果：{outcome}。"
 
 WITHDRAW = {"action": "withdraw", "name": "申请人撤回", "to": "withdrawn", "style": "danger"}
 TERMINALS = [
@@ -81,7 +87,8 @@ def _application(*, code, name, prefix, program, investigate_form="assistance.in
              "to": "terminated", "documents": ["termination_notice"], "style": "danger",
              "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
             {"action": "first_review_pass", "name": "初审通过，公示", "from": ["first_review"], "to": "notice",
-             "guards": ["assistance.means_recorded"], "effects": ["assistance.assess"], "style": "primary"},
+             "guards": ["assistance.means_recorded"], "effects": ["assistance.assess"], "style": "primary",
+             "notify": [{"to": "applicant", "channel": "sms", "text": SMS_NOTICE}, {"to": "next", "text": NOTICE}]},
             {"action": "first_review_fail", "name": "初审不通过，报审核确认", "from": ["first_review"],
              "to": "confirm", "guards": ["assistance.means_recorded"], "effects": ["assistance.assess"],
              "notify": [{"to": "next", "text": NEXT}]},
@@ -97,10 +104,10 @@ def _application(*, code, name, prefix, program, investigate_form="assistance.in
              "guards": [*confirm_guards], "effects": ["assistance.assess", "assistance.enrol"],
              "separate_from": ["first_review_pass", "first_review_fail"],  # 初审 and 审核确认 by different people
              "documents": ["review_form", "approval_decision"], "style": "primary",
-             "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}, {"to": "opener", "text": NEXT}]},
+             "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}, {"to": "opener", "text": CLOSED}]},
             {"action": "refuse", "name": "不予批准", "from": ["confirm"], "to": "refused",
              "documents": ["review_form", "refusal_notice"], "style": "danger",
-             "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}, {"to": "opener", "text": NEXT}]},
+             "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}, {"to": "opener", "text": CLOSED}]},
             {"action": "send_back", "name": "退回乡镇重新初审", "from": ["confirm"], "to": "first_review",
              "notify": [{"to": "next", "text": NEXT}]},
             {**WITHDRAW, "from": ["apply", "supplement", "investigate", "first_review"]},
@@ -161,8 +168,14 @@ CASE_TYPES = [
 ]
 
 
-SMS_CHANGED = "【{bureau}】您家庭救助待遇的{type}（{number}）已作出决定，决定书请到乡镇（街道）领取或在网上查看。"
-SMS_STOPPED = "【{bureau}】经{type}（{number}）办理，已决定终止救助，终止决定书请到乡镇（街道）领取或在网上查看。"
+SMS_CHANGED = (
+    "【{bureau}】您家庭救助待遇的{type}（{number}）已办结，结果：{outcome}。保障变更决定书可到乡镇（街道）领取，"
+    "或在网上办事大厅查看。"
+)
+SMS_STOPPED = (
+    "【{bureau}】经{type}（{number}）办理，已决定终止救助（结果：{outcome}）。终止救助决定书可到乡镇（街道）领取，"
+    "或在网上办事大厅查看。"
+)
 STOP_STEPS = [
     {"code": "stop_notice", "name": "终止公示", "role": "reviewer", "level": "township", "notice_days": 7,
      "day_type": "calendar"},

@@ -561,7 +561,7 @@ def approval_decision(case, status):
         Note(REMEDY),
     ]
     return Document(title="最低生活保障审核确认决定书" if case.spec.program == "dibao" else f"{case.spec.name}批准决定书",
-                    number=doc_number(case, "批"), addressee=addressee(case), blocks=blocks,
+                    number=doc_number(case, "批", level), addressee=addressee(case), blocks=blocks,
                     issuer=office_name(case, level), issued_on=timezone.localdate())  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from minzheng.engines.cases.models import Case
 from minzheng.engines.monitoring.models import Alert, AlertHandling, AlertState, Handling, HardshipReport
 from minzheng.engines.verification.models import VerificationReport, VerificationRequest
 from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.money import yuan
 
 KINDS = {
     "enrollment": "保障变动",
@@ -72,9 +73,7 @@ def assistance_chain(*, user, household, kinds=None) -> list[Entry]:
         for ev in events:
             e = ev.enrollment
             title = f"{e.program.short_name} {EventKind(ev.kind).label}"
-            detail = (
-                f"{e.number}，自 {ev.effective_month:%Y-%m} 起 {ev.persons_covered} 人，月金额 {ev.monthly_amount} 元"
-            )
+            detail = f"{e.number}，自 {ev.effective_month:%Y-%m} 起 {ev.persons_covered} 人，月金额 {yuan(ev.monthly_amount)} 元"
             if ev.note:
                 detail += f"；{ev.note}"
             out.append(Entry(ev.created_at, "enrollment", title, detail, _link("enrollment_detail", e.pk)))

@@ -27,6 +27,7 @@ from minzheng.engines.benefits.workflow import REASONS
 from minzheng.engines.cases.builtin import REMEDY, doc_number, office_name
 from minzheng.engines.cases.hooks import case_document, case_effect, case_form, case_guard
 from minzheng.foundation.documents.spec import Document, Fields, Note, Paragraph
+from minzheng.foundation.money import yuan
 from minzheng.foundation.registry.models import Person
 from minzheng.foundation.validation import Refused
 
@@ -459,7 +460,7 @@ def _review_apply(ctx):
     d = case.data["decision"]
     tail = f"，渐退期至 {d['phase_out_until']}" if outcome == ReviewOutcome.PHASE_OUT else ""
     ctx.messages.append(
-        f"{e.number} {OUTCOME_TEXT[outcome]}：自 {ev.effective_month:%Y年%m月} 起 {_yuan(d['amount'])} 元/月{tail}"
+        f"{e.number} {OUTCOME_TEXT[outcome]}：自 {ev.effective_month:%Y年%m月} 起 {yuan(d['amount'])} 元/月{tail}"
     )
 
 
@@ -500,7 +501,7 @@ def _member_apply(ctx, e, change, note, enrollment_change, enrollment_succeed):
     what = "增加" if change["kind"] == "member_add" else "减少"
     ctx.messages.append(
         f"{e.number} {what}成员 {person.name}：自 {ev.effective_month:%Y年%m月} 起 {ev.persons_covered} 人，"
-        f"{_yuan(ev.monthly_amount)} 元/月"
+        f"{yuan(ev.monthly_amount)} 元/月"
     )
 
 
@@ -563,10 +564,6 @@ def _enrollment_stop(ctx):
 # ---------------------------------------------------------------- written decisions
 
 
-def _yuan(value) -> str:
-    return f"{Decimal(str(value)):,.2f}" if value not in (None, "") else ""
-
-
 def _ym(iso: str) -> str:
     return f"{iso[:4]}年{int(iso[5:7])}月" if iso else ""
 
@@ -580,7 +577,7 @@ def change_decision(case, status):
     """The written decision of a review or change, addressed to the living payee: what changes and
     from which month payment changes."""
     d = dict(case.data.get("decision") or {})
-    d["amount"] = _yuan(d.get("amount"))
+    d["amount"] = yuan(d.get("amount"))
     outcome, month = d.get("outcome", ""), _ym(d.get("month", ""))
     program = d.get("program", "")
     what = {

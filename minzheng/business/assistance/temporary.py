@@ -35,16 +35,13 @@ from minzheng.engines.benefits.standards import MissingStandard, standards_for
 from minzheng.engines.cases.builtin import REMEDY, addressee, doc_number, office_name
 from minzheng.engines.cases.hooks import case_document, case_effect, case_form, case_guard
 from minzheng.foundation.documents.spec import Document, Fields, Heading, Note, Paragraph
+from minzheng.foundation.money import yuan  # money as people read it: 3,540.00
 from minzheng.foundation.registry.models import Household
 from minzheng.foundation.validation import Refused
 
 PROGRAM = "temp_assistance"
 KIND_LABELS = {"emergency": "急难型", "expenditure": "支出型"}
 PAY_METHODS = {"bank": "银行转账（家庭登记的账户）", "cash": "现金（凭领款收据）"}
-
-
-def yuan(value: Decimal) -> str:
-    return f"{Decimal(value):,.2f}"
 
 
 # ---------------------------------------------------------------- forms
@@ -364,5 +361,5 @@ def temp_decision(case, status):
     est = case.data.get("temp_estimate")
     if est:
         blocks[2:2] = [Heading("测算过程"), *[Paragraph(line, indent=False) for line in est.get("explanation", [])]]
-    return Document(title="临时救助决定书", number=doc_number(case, "临"), addressee=addressee(case), blocks=blocks,
+    return Document(title="临时救助决定书", number=doc_number(case, "临", level), addressee=addressee(case), blocks=blocks,
                     issuer=office_name(case, level), issued_on=timezone.localdate())  # fmt: skip

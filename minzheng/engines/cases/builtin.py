@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from minzheng.foundation.documents.spec import Checklist, Document, Fields, Note, Paragraph
+from minzheng.foundation.numbering.services import number_issue
 from minzheng.foundation.regions.models import Region
 
 from .definition import LEVEL_DIGITS
@@ -86,8 +87,21 @@ def addressee(case) -> str:
     return case.applicant.name if case.applicant else "申请人"
 
 
-def doc_number(case, word: str) -> str:
-    return f"{word}〔{timezone.localdate().year}〕{case.number.rsplit('-', 1)[-1]}号"
+def doc_number(case, word: str, level: str = "township") -> str:
+    """The 文号 of a document the office of ``level`` issues for ``case``: ``受〔2026〕17号``, the
+    17th 受 document of that office in 2026 (one row-locked counter per office × word × year, in
+    the numbering foundation). The document generated again for the same decision (same case,
+    document and status) keeps its number."""
+    from .services import issuing, office_code
+
+    kind, anchor = issuing(case)
+    office = office_code(case.region_code, level)
+    year = timezone.localdate().year
+    return number_issue(
+        series=f"doc:{office}:{word}:{year}",
+        subject=f"cases.case:{case.pk}:{kind or word}:{anchor}",
+        render=lambda serial: f"{word}〔{year}〕{serial}号",
+    )
 
 
 def opinion_of(status) -> str:
@@ -159,7 +173,7 @@ def refusal_notice(case, status):
         Paragraph(f"理由：{opinion_of(status)}"),
         Note(REMEDY),
     ]
-    return Document(title="不予批准通知书", number=doc_number(case, "不批"), addressee=addressee(case), blocks=blocks,
+    return Document(title="不予批准通知书", number=doc_number(case, "不批", level), addressee=addressee(case), blocks=blocks,
                     issuer=office_name(case, level), issued_on=timezone.localdate())  # fmt: skip
 
 
@@ -176,7 +190,7 @@ def termination_notice(case, status):
         Paragraph(f"理由：{opinion_of(status)}"),
         Note(REMEDY),
     ]
-    return Document(title="终止通知书", number=doc_number(case, "终"), addressee=addressee(case), blocks=blocks,
+    return Document(title="终止通知书", number=doc_number(case, "终", level), addressee=addressee(case), blocks=blocks,
                     issuer=office_name(case, level), issued_on=timezone.localdate())  # fmt: skip
 
 

@@ -47,7 +47,7 @@ class NotifyDef(_Strict):
 
     to: Literal["applicant", "next", "opener"]
     channel: Literal["sms", "in_app", "email"] = "in_app"
-    text: str  # str.format with {number}, {type}, {step}, {outcome}, {due}, {bureau}
+    text: str  # str.format with {number} {type} {step} {outcome} {due} {notice} {bureau} (services.message_values)
 
 
 class StepDef(_Strict):

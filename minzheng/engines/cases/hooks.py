@@ -19,6 +19,7 @@ GUARDS: dict[str, Callable] = {}
 EFFECTS: dict[str, Callable] = {}
 FORMS: dict[str, type[BaseModel]] = {}
 DOCUMENTS: dict[str, tuple[str, Callable]] = {}  # kind → (title, builder)
+ACT_DATES: dict[str, tuple[str, ...]] = {}  # form → its fields that date an act of the case (入户日期 …)
 
 
 @dataclass
@@ -66,6 +67,14 @@ def case_form(name: str):
         return model
 
     return register
+
+
+def case_act_dates(form: str, *fields: str) -> None:
+    """Fields of the registered ``form`` that record when something was done for the case (the 入户
+    调查 visit, the county's 复查): the engine takes them only within sense — not before the case was
+    registered, not after the day of the action, not more than a year back (see
+    :func:`.services.act_date_errors`)."""
+    ACT_DATES[form] = tuple(dict.fromkeys(ACT_DATES.get(form, ()) + fields))
 
 
 def case_document(kind: str, title: str):

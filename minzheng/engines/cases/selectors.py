@@ -154,3 +154,18 @@ def notices_showing(*, region_prefix: str, on: dt.date | None = None):
         .filter(prefix_q("region_code", [region_prefix]))
         .order_by("-posted_on", "pk")
     )
+
+
+def tasks_with_notices(tasks) -> list:
+    """Set ``task.notice`` on each task of a public-notice step (its case's current notice, one
+    query for the lot; None elsewhere), so pages show the 公示期 itself and, apart from it, the
+    step's deadline — which runs on past the notice's end."""
+    tasks = list(tasks)
+    ids = [t.case_id for t in tasks if t.not_before]
+    notices: dict[int, PublicNotice] = {}
+    if ids:
+        for n in PublicNotice.objects.filter(case_id__in=ids).exclude(state=NoticeState.WITHDRAWN).order_by("pk"):
+            notices[n.case_id] = n  # the latest notice of each case
+    for t in tasks:
+        t.notice = notices.get(t.case_id) if t.not_before else None
+    return tasks

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextvars import ContextVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -371,7 +372,7 @@ def case_act(
         opinion = (opinion or "").strip()
         if t.opinion_required and not opinion:
             raise ValidationError({"opinion": f"「{t.name}」须填写意见"})
-        clean = _form_data(t, data or {})
+        clean = _form_data(t, data or {}, case=case, day=day)
         ctx = hooks.ActContext(
             case=case, user=user, action=action, source=case.step, target=t.to, opinion=opinion, data=clean,
             today=day, params=spec.params,
@@ -409,14 +410,50 @@ def _role_name(code: str) -> str:
     return Role.objects.filter(code=code).values_list("name", flat=True).first() or code
 
 
-def _form_data(t: TransitionDef, data: dict) -> dict:
+ACT_DATE_MAX_AGE_DAYS = 366  # a visit or re-check typed as more than a year back is a typing slip (1900-01-01)
+
+
+def act_date_errors(*, case: Case, form: str, data: dict, day: dt.date) -> dict[str, str]:
+    """The dates of acts of the case in ``data`` (``hooks.case_act_dates``) that are out of sense,
+    with the reason: before the case was registered (an investigation cannot precede the
+    application), after the day of the action, or more than a year back."""
+    opened = timezone.localdate(case.opened_at) if case.opened_at else None
+    errors = {}
+    for name in hooks.ACT_DATES.get(form, ()):
+        value = data.get(name)
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                continue  # the form's own check names a malformed date
+        if not isinstance(value, dt.date):
+            continue
+        earliest = day - dt.timedelta(days=ACT_DATE_MAX_AGE_DAYS)
+        if value > day:
+            errors[name] = f"不能晚于办理当天（{day:%Y-%m-%d}）"
+        elif opened is not None and value < opened:
+            errors[name] = f"不能早于申请登记日期（{opened:%Y-%m-%d}）"
+        elif value < earliest:
+            errors[name] = f"不能早于一年前（{earliest:%Y-%m-%d}），请核对日期"
+    return errors
+
+
+def _form_data(t: TransitionDef, data: dict, *, case: Case, day: dt.date) -> dict:
+    """The action's data checked by its form, every problem at once (the form's own and the dates
+    of acts out of sense), keyed ``data.<field>``."""
     if not t.form:
         return data
+    errors: dict[str, str] = {}
+    clean = None
     try:
-        return hooks.FORMS[t.form].model_validate(data).model_dump(mode="json")
+        clean = hooks.FORMS[t.form].model_validate(data).model_dump(mode="json")
     except PydanticError as exc:
         errors = errors_zh(exc.errors())
-        raise ValidationError({f"data.{k}" if k else "data": v for k, v in errors.items()}) from exc
+    for name, msg in act_date_errors(case=case, form=t.form, data=clean or data, day=day).items():
+        errors.setdefault(name, msg)
+    if errors:
+        raise ValidationError({f"data.{k}" if k else "data": v for k, v in errors.items()})
+    return clean
 
 
 def _transition_apply(case: Case, spec: Definition, t: TransitionDef, task: Task, ctx, role: str, attachments) -> None:
@@ -641,6 +678,15 @@ def objections_resolve(*, case: Case, user, resolution: str) -> int:
 # ---------------------------------------------------------------- documents and notifications
 
 
+_ISSUING: ContextVar[tuple[str, int | None] | None] = ContextVar("cases_issuing", default=None)
+
+
+def issuing(case: Case) -> tuple[str, int | None]:
+    """(document kind, status id) of the document being generated for ``case``; a builder called
+    outside :func:`document_generate` belongs to the case's current status."""
+    return _ISSUING.get() or ("", case.status_id)
+
+
 def document_generate(*, case: Case, kind: str, status: CaseStatus | None = None, user=None):
     """Render one document of the case as PDF, keep it with the case, and return the row."""
     from minzheng.foundation.documents.render import render_pdf
@@ -651,7 +697,12 @@ def document_generate(*, case: Case, kind: str, status: CaseStatus | None = None
     if kind not in hooks.DOCUMENTS:
         raise ValidationError(f"未知文书类型：{kind}")
     title, build = hooks.DOCUMENTS[kind]
-    doc = build(case, status)
+    # the decision the document belongs to: the status that produced it, else the case's current one
+    token = _ISSUING.set((kind, status.pk if status is not None else case.status_id))
+    try:
+        doc = build(case, status)
+    finally:
+        _ISSUING.reset(token)
     data = render_pdf(doc)
     stored = file_store_generated(user=user, data=data, name=f"{case.number}-{title}.pdf", region_code=case.region_code)
     row = CaseDocument.objects.create(case=case, kind=kind, title=title, number=doc.number, file=stored, status=status)
@@ -662,22 +713,70 @@ def document_generate(*, case: Case, kind: str, status: CaseStatus | None = None
     return row
 
 
+def message_values(*, case: Case, spec: Definition, step: StepDef, due: dt.date | None,
+                   notice: PublicNotice | None) -> dict[str, str]:  # fmt: skip
+    """What a message template may say (``NotifyDef.text``): ``{number}`` ``{type}``, ``{step}``
+    the step the case is now at, ``{outcome}`` (closed cases), ``{due}`` the open step's deadline,
+    ``{notice}`` the public-notice period (``12-08 至 12-14``, while the step is a 公示) — never the
+    step's deadline in its place — and ``{bureau}``."""
+    from django.conf import settings
+
+    return {
+        "number": case.number, "type": spec.name, "step": step.name,
+        "outcome": OUTCOMES.get(case.outcome, "") if step.terminal else "",
+        "due": f"{due:%Y-%m-%d}" if due else "",
+        "notice": f"{notice.start_date:%m-%d} 至 {notice.end_date:%m-%d}" if notice is not None else "",
+        "bureau": settings.MINZHENG_BUREAU_NAME,
+    }  # fmt: skip
+
+
+def message_render(text: str, values: dict[str, str]) -> tuple[str, list[str]]:
+    """The message and the placeholders it used that have no value (a template naming ``{due}`` on
+    a step without a deadline would read "请在  前办理"); an unknown placeholder is one of them."""
+    import string
+
+    empty = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None and not values.get(f)]
+    return text.format_map(_Blank(values)), empty
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return ""
+
+
+def message_samples(spec: Definition, *, number: str = "DB-330381-2026-000017", on: dt.date | None = None):
+    """Every message of ``spec`` rendered as the engine would after its transition, with the values
+    the target step gives (a deadline where the step has one, the outcome where it closes the case,
+    the notice period where it is a 公示): ``(transition, notify, text, empty placeholders)``."""
+    day = on or today()
+    for t in spec.transitions:
+        target = spec.step(t.to)
+        case = Case(number=number, outcome=target.outcome)
+        notice = None
+        if target.notice_days:
+            notice = PublicNotice(start_date=add_calendar_days(day, 1),
+                                  end_date=add_calendar_days(day, target.notice_days))  # fmt: skip
+        due = None
+        if not target.terminal and (target.notice_days or target.legal_days or target.promised_days):
+            due = add_calendar_days(day, (target.notice_days or 0) + (target.legal_days or target.promised_days or 3))
+        values = message_values(case=case, spec=spec, step=target, due=due, notice=notice)
+        for n in t.notify:
+            text, empty = message_render(n.text, values)
+            yield t, n, text, empty
+
+
 def _notify(case_id: int, action: str) -> None:
     """After commit: send the messages the transition's definition asks for. A failed message never
     undoes the transition; it is recorded by the notify engine and retried there."""
-    from django.conf import settings
-
     case = Case.objects.select_related("version", "applicant", "opened_by", "case_type").get(pk=case_id)
     spec = case.spec
     t = next((t for t in spec.transitions if t.action == action), None)
     if t is None:
         return
     task = case.tasks.filter(state=TaskState.OPEN).first()
-    values = {
-        "number": case.number, "type": spec.name, "step": spec.step(case.step).name,
-        "outcome": OUTCOMES.get(case.outcome, ""), "due": task.due_date.isoformat() if task and task.due_date else "",
-        "bureau": settings.MINZHENG_BUREAU_NAME,
-    }  # fmt: skip
+    step = spec.step(case.step)
+    notice = case.notices.filter(state=NoticeState.OPEN).order_by("-pk").first() if step.notice_days else None
+    values = message_values(case=case, spec=spec, step=step, due=task.due_date if task else None, notice=notice)
     with transaction.atomic():  # one delivery job for all the messages of this transition
         _notify_each(case, t, task, values)
 
@@ -686,7 +785,9 @@ def _notify_each(case, t, task, values) -> None:
     from minzheng.foundation.notify.services import notify_many, notify_send
 
     for n in t.notify:
-        text = n.text.format(**values)
+        text, empty = message_render(n.text, values)
+        if empty:
+            logger.warning("通知模板缺少取值 %s：%s %s", "、".join(empty), case.number, t.action)
         common = {"subject": f"{case.spec.name} {case.number}", "body": text, "related_type": "cases.case",
                   "related_id": case.number, "region_code": case.region_code}  # fmt: skip
         try:

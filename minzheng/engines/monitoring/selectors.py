@@ -4,14 +4,14 @@ regions (another region's row is a 404), evidence in Chinese, rules with the thr
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
-from minzheng.engines.benefits.standards import TYPES, display, standards_for
+from minzheng.engines.benefits.standards import AMOUNT, TYPES, display, standards_for
 from minzheng.engines.verification.models import DataSource
+from minzheng.foundation.money import is_money_label, yuan
 
 from .detectors import detector_get
 from .models import Alert, AlertState, HardshipReport, MonitoringRule
@@ -92,11 +92,7 @@ def _source_columns() -> dict[str, dict[str, dict]]:
 
 
 def _money(value) -> str:
-    try:
-        d = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return f"{d.quantize(Decimal('0.01')):,}"
+    return yuan(value)
 
 
 def _value(key: str, value, columns: dict, values: dict, labels: dict) -> str:
@@ -120,7 +116,7 @@ def _value(key: str, value, columns: dict, values: dict, labels: dict) -> str:
         return dict((c[0], c[1]) for c in col["choices"]).get(value, str(value))
     if key in values:
         return values[key].get(value, str(value))
-    if col is not None and col.get("type") == "decimal":
+    if (col is not None and col.get("type") == "decimal") or is_money_label(labels.get(key, "")):
         return _money(value)
     return str(value)
 
@@ -135,9 +131,14 @@ def evidence_items(alert: Alert, *, _cache: dict | None = None) -> list[tuple[st
     source = alert.evidence.get("source", "")
     columns = all_columns.get(source, {})
     items = []
-    if source:
-        ds = DataSource.objects.filter(code=source).values_list("department", "name").first()
-        items.append(("数据来源", f"{ds[0]}·{ds[1]}" if ds else source))
+    # the source named by the evidence, else the rule's sources: by department and Chinese name
+    codes = [source] if source else list(alert.rule.sources or ())
+    if codes:
+        names = {
+            c: f"{d}·{n}"
+            for c, d, n in DataSource.objects.filter(code__in=codes).values_list("code", "department", "name")
+        }
+        items.append(("数据来源", "、".join(names.get(c, "未登记的数据来源") for c in codes)))
     for key, value in alert.evidence.items():
         if key == "source" or value is None or value == "" or value == []:
             continue
@@ -179,7 +180,8 @@ def rules_with_thresholds(
             t = TYPES.get(key)
             row = st.row(key, mode)
             label = (t.label if t else key) + (f"（{mode}类）" if mode else "")
-            value = display(row.value if row else None)
+            raw = row.value if row else None
+            value = yuan(raw) if t is not None and t.kind == AMOUNT and raw is not None else display(raw)
             thresholds.append({"key": key, "mode": mode, "label": label, "value": value or "未配置",
                                "unit": t.unit if t else "", "region": (row.region_code or "全国") if row else ""})  # fmt: skip
         out.append({"rule": rule, "thresholds": thresholds, "runnable": bool(det and det.runnable),

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from minzheng.foundation.documents.render import render_pdf
 from minzheng.foundation.documents.spec import Document, Fields, Heading, Note, Paragraph, Table
+from minzheng.foundation.money import yuan
 from minzheng.foundation.olap import duck_connect, insert_rows
 from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.registry.models import Membership, Relation
@@ -253,13 +254,13 @@ CATEGORY = fx.CATEGORY_LABELS
 
 def _amount_cell(row: dict) -> str:
     if row["category"] in ("income", "expense"):
-        return f"{row['annual_amount']} 元/年" if row.get("annual_amount") else ""
+        return f"{yuan(row['annual_amount'])} 元/年" if row.get("annual_amount") else ""
     if row["category"] == "property":
         parts = []
         if row.get("count"):
             parts.append(f"{row['count']} 项")
         if row.get("value"):
-            parts.append(f"{row['value']} 元")
+            parts.append(f"{yuan(row['value'])} 元")
         return "，".join(parts)
     return ""
 
@@ -367,7 +368,7 @@ def report_document(report) -> Document:
         )
         verdict = "、".join(s["reasons"]) + "超出标准" if s["reasons"] else "收入与财产均未超出标准"
         blocks.append(
-            Paragraph(f"家庭计入人口 {s['members']} 人，人均月收入 {s['per_capita_monthly']} 元；{verdict}。")
+            Paragraph(f"家庭计入人口 {s['members']} 人，人均月收入 {yuan(s['per_capita_monthly'])} 元；{verdict}。")
         )
     if s.get("status"):
         blocks.append(Heading("五、其他情况"))

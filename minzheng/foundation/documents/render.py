@@ -248,7 +248,7 @@ class _Layout:
             cells: list = []
             for i, (label, value) in enumerate(current):
                 commands.append(("BACKGROUND", (2 * i, r), (2 * i, r), LABEL_SHADE))
-                cells += [self.para(label, self.cell["center"]), self.para(value_text(value), self.cell["left"])]
+                cells += [self.para(label, self.cell["center"]), self.para(value_text(value, label), self.cell["left"])]
             if len(cells) < 2 * pairs:
                 # the last value stretches to the right edge
                 commands.append(("SPAN", (len(cells) - 1, r), (-1, r)))
@@ -276,7 +276,10 @@ class _Layout:
         total = sum(weights)
         widths = [self.width * w / total for w in weights]
         header = [self.para(h, self.cell["center"], bold=True) for h in block.header]
-        body = [[self.para(value_text(v), self.cell[a]) for v, a in zip(row, align, strict=True)] for row in block.rows]
+        body = [
+            [self.para(value_text(v, h), self.cell[a]) for v, a, h in zip(row, align, block.header, strict=True)]
+            for row in block.rows
+        ]
         return self.grid_table(
             [header, *body], widths, [*_RULED, ("BACKGROUND", (0, 0), (-1, 0), LABEL_SHADE)], repeatRows=1
         )
@@ -286,7 +289,7 @@ class _Layout:
         lo, hi = 2.5 * FORM_SIZE, 16 * FORM_SIZE
         columns = zip(block.header, *block.rows, strict=True)
         return [
-            min(hi, max(lo, *(self.text_width(value_text(v), FORM_SIZE) for v in col))) + 2 * CELL_PAD
+            min(hi, max(lo, *(self.text_width(value_text(v, col[0]), FORM_SIZE) for v in col))) + 2 * CELL_PAD
             for col in columns
         ]
 
@@ -423,11 +426,11 @@ def _texts(doc: Document) -> Iterator[str]:
             case Fields():
                 for label, value in block.items:
                     yield label
-                    yield value_text(value)
+                    yield value_text(value, label)
             case Table():
                 yield from block.header
                 for row in block.rows:
-                    yield from map(value_text, row)
+                    yield from (value_text(v, h) for v, h in zip(row, block.header, strict=True))
             case Checklist():
                 yield from (text for text, _ in block.items)
             case Signatures():

@@ -131,9 +131,15 @@ def chinese_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def value_text(value: Value) -> str:
+def value_text(value: Value, label: str = "") -> str:
+    """A cell as printed: dates as 2026年11月23日; a Decimal, or a number under a label that names
+    元 (``月保障金（元）``), as money: 3,540.00."""
+    from minzheng.foundation.money import is_money_label, yuan
+
     if value is None:
         return ""
     if isinstance(value, dt.date):
         return chinese_date(value)
+    if isinstance(value, Decimal) or (is_money_label(label) and isinstance(value, str | int)):
+        return yuan(value)
     return str(value)

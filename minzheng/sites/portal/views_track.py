@@ -33,6 +33,7 @@ from django.views.decorators.http import require_POST
 from minzheng.engines.cases.builtin import materials_missing
 from minzheng.engines.cases.definition import LEVEL_DIGITS, OUTCOMES
 from minzheng.engines.cases.models import Case, CaseDocument, TaskState
+from minzheng.engines.cases.selectors import tasks_with_notices
 from minzheng.engines.cases.services import mask_name, material_add
 from minzheng.engines.cases.signatures import paper_signatures_due
 from minzheng.foundation.audit.context import Actor, acting_as
@@ -94,6 +95,8 @@ def public_view(case: Case) -> dict:
     """What anyone entitled to the case may see of it (no staff names, no opinions)."""
     spec = case.spec
     task = case.tasks.filter(state=TaskState.OPEN).first()
+    if task is not None:
+        tasks_with_notices([task])  # task.notice: the 公示 running at this step, shown apart from the deadline
     step = spec.step(case.step)
     history = [
         {"at": s.at, "name": s.action_name, "to": spec.step(s.to_step).name if s.to_step else ""}
@@ -104,6 +107,7 @@ def public_view(case: Case) -> dict:
         "office": "" if case.closed else office_of(case, task),
         "deadline": None if case.closed else (task.due_date if task and task.due_date else case.due_date),
         "case_due": case.due_date, "history": history, "outcome": OUTCOMES.get(case.outcome, ""),
+        "notice": None if case.closed or task is None else task.notice,
     }  # fmt: skip
 
 

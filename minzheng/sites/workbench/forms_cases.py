@@ -27,6 +27,7 @@ from minzheng.business.assistance.roll import REVIEW_CLASS_LABELS
 from minzheng.business.assistance.temporary import PAY_METHODS
 from minzheng.engines.benefits.workflow import REASONS
 from minzheng.engines.cases.models import CaseType, Channel
+from minzheng.engines.cases.services import act_date_errors
 from minzheng.foundation.validation import errors_zh
 
 from .forms_facts import FactsFields
@@ -213,6 +214,7 @@ class ActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.transition = transition
         self.model = model
+        self.case = case
         self.data_names: list[str] = []
         self.facts = None  # the household facts of an investigation (forms_facts.FactsFields)
         opinion = self.fields["opinion"]
@@ -256,14 +258,21 @@ class ActionForm(forms.Form):
         cleaned = super().clean()
         if self.model is None:
             return cleaned
+        payload = self.payload()
+        problems = {}
         try:
-            self.model.model_validate(self.payload())
+            self.model.model_validate(payload)
         except PydanticError as exc:
-            for key, message in errors_zh(exc.errors()).items():
-                target = self.field_for(f"data.{key}")
-                if target is not None and target in self.errors:
-                    continue  # the input already says what is wrong with it
-                self.add_error(target, message)
+            problems = errors_zh(exc.errors())
+        if self.case is not None:  # the engine's dates of acts within sense (入户日期 not 1900-01-01)
+            dates = act_date_errors(case=self.case, form=self.transition.form, data=payload, day=timezone.localdate())
+            for key, message in dates.items():
+                problems.setdefault(key, message)
+        for key, message in problems.items():
+            target = self.field_for(f"data.{key}")
+            if target is not None and target in self.errors:
+                continue  # the input already says what is wrong with it
+            self.add_error(target, message)
         return cleaned
 
     def field_for(self, key: str) -> str | None:

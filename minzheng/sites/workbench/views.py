@@ -56,6 +56,13 @@ def _apply_errors(form, exc: ValidationError):
             form.add_error(None, m)
 
 
+def _task_row(task, flags) -> tuple:
+    """(task, deadline flag); while its 公示 runs the task shows the notice period and no flag."""
+    if not (task.not_before and flags.today_ < task.not_before):
+        task.notice = None
+    return task, "" if task.notice else flags.of(task.due_date)
+
+
 @login_required
 def home(request):
     user = request.user
@@ -69,7 +76,7 @@ def home(request):
     payroll_todo = list(cycles_to_approve(user)[:10])
     context = {
         # caseworkers start from their inbox (待办): the first tasks by deadline, and the counts
-        "tasks": [(t, flags.of(t.due_date)) for t in tasks[:10]],
+        "tasks": [_task_row(t, flags) for t in cases.tasks_with_notices(tasks[:10])],
         "tasks_open": tasks.count(),
         "tasks_overdue": tasks.filter(due_date__lt=flags.today_).count(),
         "tasks_near": tasks.filter(due_date__gte=flags.today_, due_date__lte=flags.warn_until).count(),
@@ -246,6 +253,8 @@ def household_detail(request, pk):
         "names": region_names([household.region_code]),
         "add_form": MemberAddForm(),
         "end_form": MemberEndForm(),
+        # 登记申请 with this household already chosen, for a user who may open cases where it lives
+        "can_open_case": has_permission(request.user, "cases.open", household.region_code),
     }
     return render(request, "workbench/household_detail.html", context)
 

@@ -44,6 +44,7 @@ from minzheng.foundation.accounts.scoping import ALL, has_permission, user_prefi
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.files.models import StoredFile
 from minzheng.foundation.files.services import file_response, file_store
+from minzheng.foundation.money import as_decimal, is_money_label, yuan
 from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names, region_prefix
@@ -142,7 +143,7 @@ def inbox(request):
     page = _page(request, qs)
     flags = selectors.Flags.today()
     rows = []
-    for t in page:
+    for t in selectors.tasks_with_notices(page):
         noticing = bool(t.not_before and flags.today_ < t.not_before)
         rows.append({"task": t, "flag": "" if noticing else flags.of(t.due_date), "noticing": noticing})
     context = {
@@ -224,8 +225,14 @@ def _data_items(data: dict) -> list[tuple[str, str, bool]]:
         if key == "assessment_classification":
             value = CLASSIFICATIONS.get(value, value)
         value = VALUE_LABELS.get(key, {}).get(value, value) if isinstance(value, str) else value
-        text = facts_summary(value) if key == "household_facts" and isinstance(value, dict) else _display(value)
-        items.append((labels[key], text, len(text) > 40))
+        label = labels[key]
+        if key == "household_facts" and isinstance(value, dict):
+            text = facts_summary(value)
+        elif is_money_label(label) and as_decimal(value) is not None:
+            text = yuan(value)  # 工资性收入（元/年） 6,000.00
+        else:
+            text = _display(value)
+        items.append((label, text, len(text) > 40))
     return items
 
 
@@ -386,7 +393,15 @@ def _failed(request, case, exc, *, key: str = "", form=None, field_for=None):
 
 
 def _invalid(request, case, key: str, form):
-    return _detail(request, case, forms={key: form}, alert="提交的内容有误，请按提示更正", status=422)
+    """Every error of the form, each on its input and all of them listed at the top."""
+    lines = [
+        (f"{form.fields[name].label}：" if name in form.fields else "") + str(m).rstrip("。")
+        for name, errors in form.errors.items()
+        for m in errors
+    ]
+    return _detail(
+        request, case, forms={key: form}, alert="提交的内容有误，请按提示更正：" + "；".join(lines), status=422
+    )
 
 
 @login_required

@@ -1,9 +1,8 @@
 """Template helpers of the benefits pages."""
 
-from decimal import Decimal, InvalidOperation
-
 from django import template
 
+from minzheng.foundation import money
 from minzheng.foundation.accounts.scoping import has_permission
 
 register = template.Library()
@@ -17,10 +16,5 @@ def can(user, permission: str) -> bool:
 
 @register.filter
 def yuan(value) -> str:
-    """Money for people: thousands separators and two decimals (display only, no rounding rule)."""
-    if value in (None, ""):
-        return ""
-    try:
-        return f"{Decimal(str(value)):,.2f}"
-    except InvalidOperation:
-        return str(value)
+    """Money for people: ``3,540.00`` (:func:`minzheng.foundation.money.yuan`)."""
+    return money.yuan(value)
