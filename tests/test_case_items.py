@@ -146,4 +146,4 @@ def test_stop_goes_through_its_own_notice_and_exits_next_month(staff, household_
     assert case.outcome == "terminated" and e.last_event.kind == "exit" and e.last_event.reason == "income_over_line"
     assert e.last_event.effective_month == (end.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     assert e.state in (EnrollmentState.EXITED, EnrollmentState.ACTIVE)  # exits from that month on
-    assert case.documents.filter(kind="termination_notice").exists()
+    assert case.documents.filter(kind="stop_decision").exists()

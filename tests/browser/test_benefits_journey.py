@@ -1,5 +1,5 @@
 """A township caseworker in a real browser assesses a registry household (测算) and reads the
-explanation, then opens the roll (保障对象), an enrollment and its change form; the same pages
+explanation, then opens the roll (保障对象), an enrollment and a change case from it; the same pages
 at phone width (390 px) without horizontal overflow."""
 
 from __future__ import annotations
@@ -113,19 +113,16 @@ def test_caseworker_assesses_a_household_and_opens_the_roll(pages, world, roll):
     expect(page.get_by_role("heading", name=re.compile(first.number))).to_be_visible()
     expect(page.locator("table.list").first).to_contain_text("纳入")
 
-    # a refused change is explained in Chinese, then a valid one is recorded
+    # no direct change here: 发起变更 opens the case (a 停保), the roll stays as it is
+    expect(page.locator("body")).not_to_contain_text("办理变动")
     change = page.locator("#change")
-    change.get_by_label("变动类型").select_option("resume")
-    change.get_by_role("button", name="办理").click()
-    expect(page.locator("#change [role=alert]")).to_have_text(re.compile("当前状态为“在保”，不能办理“恢复”"))
-    shot(page, "benefits-04-refused")
-    change = page.locator("#change")
-    change.get_by_label("变动类型").select_option("suspend")
-    change.get_by_label("原因").select_option("not_reported")
-    change.get_by_role("button", name="办理").click()
-    expect(page.locator(".messages")).to_contain_text("已办理“暂停”")
-    assert Enrollment.objects.get(pk=first.pk).state == EnrollmentState.SUSPENDED
-    shot(page, "benefits-05-enrollment-detail")
+    change.get_by_label("变更事项").select_option(label="停保（终止救助）")
+    change.get_by_label("情况说明").fill("村委会报告该户已举家迁出")
+    change.get_by_role("button", name="发起变更").click()
+    expect(page.locator("h1")).to_contain_text("TB-330381-")
+    expect(page.locator(".messages")).to_contain_text("已发起停保（终止救助）")
+    assert Enrollment.objects.get(pk=first.pk).state == EnrollmentState.ACTIVE
+    shot(page, "benefits-05-enrollment-change-case")
 
 
 def test_benefit_pages_fit_a_phone(pages, world, roll):

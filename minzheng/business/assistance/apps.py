@@ -31,6 +31,7 @@ class AssistanceConfig(AppConfig):
             monitoring,
             payroll_holds,
             policy,
+            roll,
             sources,
             temporary,
             verification,

@@ -168,38 +168,82 @@ CASE_TYPES = [
 ]
 
 
-def _roll_review(*, code, name, prefix, conditions):
-    """复核 / 变更 of a running enrollment: 入户调查 → 乡镇审核 (assessment) → 县级确认 → 维持或调整
-    (审核确认办法 第三十一条–第三十二条); a household no longer eligible goes to 停保."""
+SMS_CHANGED = (
+    "【{bureau}】您家庭救助待遇的{type}（{number}）已办结，结果：{outcome}。保障变更决定书可到乡镇（街道）领取，"
+    "或在网上办事大厅查看。"
+)
+SMS_STOPPED = (
+    "【{bureau}】经{type}（{number}）办理，已决定终止救助（结果：{outcome}）。终止救助决定书可到乡镇（街道）领取，"
+    "或在网上办事大厅查看。"
+)
+STOP_STEPS = [
+    {"code": "stop_notice", "name": "终止公示", "role": "reviewer", "level": "township", "notice_days": 7,
+     "day_type": "calendar"},
+    {"code": "stop_confirm", "name": "县级决定终止", "role": "approver", "level": "county", "legal_days": 15,
+     "delegable": True},
+]  # fmt: skip
+
+
+def _stop_path(*, source: str, back: str) -> list[dict]:
+    """拟终止 → 终止公示 7 日 → 县级决定 → 次月起停发 (特困人员认定办法 第二十八条), with the reason
+    from the dictionary and, for a death, the date of death checked against the limit."""
+    return [
+        {"action": "propose_stop", "name": "拟终止救助，公示", "from": [source], "to": "stop_notice",
+         "form": "assistance.stop", "guards": ["assistance.stop_dates"], "style": "danger"},
+        {"action": "notice_done", "name": "公示期满无异议，报县级决定", "from": ["stop_notice"], "to": "stop_confirm",
+         "opinion_required": False, "guards": ["notice_over", "no_open_objection"], "style": "primary",
+         "notify": [{"to": "next", "text": NEXT}]},
+        {"action": "reinvestigate", "name": "异议成立，重新核实", "from": ["stop_notice"], "to": "investigate",
+         "guards": ["has_open_objection"], "effects": ["objections_resolve"]},
+        {"action": "confirm_stop", "name": "决定终止救助", "from": ["stop_confirm"], "to": "terminated",
+         "guards": ["assistance.stop_dates"], "effects": ["assistance.enrollment_stop"],
+         "documents": ["stop_decision"], "style": "danger",
+         "notify": [{"to": "applicant", "channel": "sms", "text": SMS_STOPPED}]},
+        {"action": "keep", "name": "不予终止，退回乡镇", "from": ["stop_confirm"], "to": back},
+    ]  # fmt: skip
+
+
+def _roll_review(*, code, name, prefix, conditions, roll):
+    """复核 / 变更 of a running enrollment, opened from the enrollment (发起变更): 入户调查 (特困: the
+    six-item self-care result, else the last one stands) → 乡镇审核 (assessment) → 县级确认 →
+    维持、调整金额、渐退 or 增减员, with a written decision to the payee (审核确认办法 第三十一条–第三十三条);
+    a household no longer eligible goes from 乡镇审核 the 停保 way (公示, county decision)."""
     return {
         "code": code, "name": name, "number_prefix": prefix, "category": "社会救助", "program": "",
         "legal_days": 30, "extended_days": 45, "conditions": conditions, "online": code == "dibao_change",
-        "clock_on_open": True,
+        "clock_on_open": True, "params": {"roll": roll},
         "steps": [
             {"code": "investigate", "name": "入户调查", "role": "investigator", "level": "township",
              "promised_days": 10, "documents": ["investigation_form"]},
             {"code": "first_review", "name": "乡镇审核", "role": "reviewer", "level": "township", "promised_days": 5},
             {"code": "confirm", "name": "县级确认", "role": "approver", "level": "county", "legal_days": 10,
              "delegable": True},
+            *copy.deepcopy(STOP_STEPS),
             {"code": "completed", "name": "已办结", "outcome": "completed"},
-            {"code": "terminated", "name": "已终止", "outcome": "terminated"},
+            {"code": "terminated", "name": "已终止救助", "outcome": "terminated"},
+            {"code": "withdrawn", "name": "已撤销", "outcome": "withdrawn"},
         ],
         "transitions": [
             {"action": "investigate_done", "name": "调查完毕", "from": ["investigate"], "to": "first_review",
-             "form": "assistance.investigation", "effects": ["assistance.enrollment_link", "assistance.save_means"],
+             "form": "assistance.review_investigation",
+             "effects": ["assistance.enrollment_link", "assistance.selfcare_carry", "assistance.save_means"],
              "documents": ["investigation_form"], "style": "primary",
              "notify": [{"to": "next", "text": NEXT}]},
             {"action": "first_review_done", "name": "审核完毕，报县级确认", "from": ["first_review"], "to": "confirm",
-             "guards": ["assistance.means_recorded"], "effects": ["assistance.assess"], "style": "primary",
-             "notify": [{"to": "next", "text": NEXT}]},
+             "guards": ["assistance.means_recorded"], "effects": ["assistance.assess", "assistance.roll_outcome"],
+             "style": "primary", "notify": [{"to": "next", "text": NEXT}]},
             {"action": "back_to_investigate", "name": "退回重新调查", "from": ["first_review"], "to": "investigate"},
-            {"action": "confirm_keep", "name": "确认（维持或调整金额）", "from": ["confirm"], "to": "completed",
-             "effects": ["assistance.review_apply"], "documents": ["review_form"], "style": "primary"},
+            {"action": "confirm_keep", "name": "确认（维持、调整金额或渐退）", "from": ["confirm"], "to": "completed",
+             "form": "assistance.review_confirm", "effects": ["assistance.review_apply"],
+             "documents": ["review_form", "change_decision"], "style": "primary",
+             "notify": [{"to": "applicant", "channel": "sms", "text": SMS_CHANGED}]},
             {"action": "send_back", "name": "退回乡镇重新审核", "from": ["confirm"], "to": "first_review"},
-            {"action": "cancel", "name": "撤销（另行办理停保）", "from": ["investigate", "first_review", "confirm"],
-             "to": "terminated", "style": "danger"},
+            *_stop_path(source="first_review", back="first_review"),
+            {"action": "cancel", "name": "撤销本办件", "from": ["investigate", "first_review", "confirm"],
+             "to": "withdrawn", "style": "danger"},
         ],
         "materials": [],
+        "notice": {"title": "终止救助公示", "show_amount": False},
     }  # fmt: skip
 
 
@@ -210,27 +254,15 @@ STOP = {
     "steps": [
         {"code": "investigate", "name": "调查核实", "role": "investigator", "level": "township", "promised_days": 10},
         {"code": "first_review", "name": "乡镇审核", "role": "reviewer", "level": "township", "promised_days": 5},
-        {"code": "notice", "name": "终止公示", "role": "reviewer", "level": "township", "notice_days": 7,
-         "day_type": "calendar"},
-        {"code": "confirm", "name": "县级决定", "role": "approver", "level": "county", "legal_days": 15,
-         "delegable": True},
+        *copy.deepcopy(STOP_STEPS),
         {"code": "completed", "name": "维持保障", "outcome": "completed"},
         {"code": "terminated", "name": "已终止救助", "outcome": "terminated"},
     ],
     "transitions": [
         {"action": "investigate_done", "name": "核实完毕", "from": ["investigate"], "to": "first_review",
          "effects": ["assistance.enrollment_link"], "style": "primary"},
-        {"action": "propose_stop", "name": "拟终止，公示", "from": ["first_review"], "to": "notice",
-         "form": "assistance.stop", "style": "primary"},
-        {"action": "keep", "name": "不予终止", "from": ["first_review", "confirm"], "to": "completed"},
-        {"action": "notice_done", "name": "公示期满无异议，报县级决定", "from": ["notice"], "to": "confirm",
-         "opinion_required": False, "guards": ["notice_over", "no_open_objection"], "style": "primary",
-         "notify": [{"to": "next", "text": NEXT}]},
-        {"action": "reinvestigate", "name": "异议成立，重新核实", "from": ["notice"], "to": "investigate",
-         "guards": ["has_open_objection"], "effects": ["objections_resolve"]},
-        {"action": "confirm_stop", "name": "决定终止救助", "from": ["confirm"], "to": "terminated",
-         "effects": ["assistance.enrollment_stop"], "documents": ["termination_notice"], "style": "danger",
-         "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
+        *_stop_path(source="first_review", back="first_review"),
+        {"action": "keep_running", "name": "不予终止，维持保障", "from": ["first_review"], "to": "completed"},
     ],
     "notice": {"title": "终止救助公示", "show_amount": False},
 }  # fmt: skip
@@ -329,9 +361,9 @@ CASE_TYPES += [
                conditions="因火灾、交通事故、突发重大疾病等意外事件，导致基本生活暂时出现严重困难"),
     _temporary(code="temp_expenditure", name="临时救助申请（支出型）", prefix="LZ", mode="expenditure",
                conditions="因教育、医疗等生活必需支出突然增加超出家庭承受能力，导致基本生活暂时出现严重困难"),
-    _roll_review(code="assistance_review", name="救助对象定期复核", prefix="FH",
+    _roll_review(code="assistance_review", name="救助对象定期复核", prefix="FH", roll="review",
                  conditions="在保家庭按分类复核周期接受复核；无重大变化的维持原保障金额"),
-    _roll_review(code="dibao_change", name="救助对象增减员及变更", prefix="BG",
+    _roll_review(code="dibao_change", name="救助对象增减员及变更", prefix="BG", roll="change",
                  conditions="在保家庭人口、收入、财产状况发生变化，主动申报或经核查发现"),
     STOP,
 ]  # fmt: skip

@@ -359,7 +359,12 @@ def recheck_selected(number: str, share: int) -> bool:
 
 @case_effect("assistance.enrollment_link")
 def _enrollment_link(ctx):
-    """Roll-change items (复核, 变更, 停保) work on the household's running enrollment."""
+    """Roll-change items (复核, 变更, 停保) work on the household's running enrollment (the one they
+    were opened from, else the household's latest)."""
+    if ctx.case.data.get("enrollment_number"):
+        e = Enrollment.objects.filter(number=ctx.case.data["enrollment_number"], household=ctx.case.household).first()
+        if e is not None and e.state != EnrollmentState.EXITED:
+            return
     e = (
         Enrollment.objects.filter(household=ctx.case.household)
         .exclude(state=EnrollmentState.EXITED)
@@ -563,69 +568,7 @@ def approval_decision(case, status):
 # ---------------------------------------------------------------- roll changes: 复核, 变更, 停保
 
 
-class StopForm(BaseModel):
-    """停保/终止: the reason code (every stop carries one and a written notice, see
-    ``benefits.workflow.REASONS``)."""
-
-    reason: str
-
-    @field_validator("reason")
-    @classmethod
-    def _known(cls, code):
-        from minzheng.engines.benefits.workflow import REASONS
-
-        if code not in REASONS:
-            raise ValueError("停保原因须为：" + "、".join(REASONS.values()))
-        return code
-
-
-case_form("assistance.stop")(StopForm)
-
-
-def _running_enrollment(case) -> Enrollment:
-    number = case.data.get("enrollment_number")
-    e = Enrollment.objects.filter(number=number).first() if number else None
-    if e is None or e.state == EnrollmentState.EXITED:
-        raise Refused("该家庭没有在保的救助待遇，不能办理此事项")
-    return e
-
-
-@case_effect("assistance.review_apply")
-def _review_apply(ctx):
-    """定期复核 / 变更 confirmed: the assessment made at first review (re-run now) decides between
-    维持 and 调整金额 (民发〔2021〕57号 第三十一条–第三十二条); a household no longer eligible is
-    stopped through 停保, never silently here."""
-    from minzheng.engines.benefits.models import ReviewOutcome
-    from minzheng.engines.benefits.services import enrollment_review
-
-    e = _running_enrollment(ctx.case)
-    result = case_assess(ctx.case, ctx.today)
-    ctx.case.data["assessment"] = result
-    if result["classification"] not in PROGRAM_OF.get(e.program_id, {e.program_id}):
-        raise Refused(
-            f"复核测算结果为「{_class_name(result['classification'])}」，已不符合保障条件：请选择「停保」并说明原因"
-        )
-    amount = Decimal(result["monthly_amount"])
-    changed = amount != e.monthly_amount
-    enrollment_review(
-        user=ctx.user, enrollment=e, outcome=ReviewOutcome.AMOUNT_CHANGED if changed else ReviewOutcome.UNCHANGED,
-        reviewed_on=ctx.today, new_amount=amount if changed else None, reason="review",
-        note=f"办件 {ctx.case.number}：{ctx.opinion}"[:200],
-    )  # fmt: skip
-    ctx.messages.append(f"{e.number} " + (f"调整为 {amount} 元/月" if changed else "维持不变"))
-
-
-@case_effect("assistance.enrollment_stop")
-def _enrollment_stop(ctx):
-    """停保 takes effect from the month after the decision (特困人员认定办法 第二十八条; the same
-    practice for 低保)."""
-    from minzheng.engines.benefits.services import enrollment_change
-
-    e = _running_enrollment(ctx.case)
-    reason = ctx.case.data.get("forms", {}).get("propose_stop", {}).get("reason") or ctx.data.get("reason", "other")
-    enrollment_change(user=ctx.user, enrollment=e, kind="exit", reason=reason, effective_month=next_month(ctx.today),
-                      note=f"办件 {ctx.case.number}：{ctx.opinion}"[:200])  # fmt: skip
-    ctx.messages.append(f"{e.number} 自 {next_month(ctx.today):%Y年%m月} 起停发")
+# 复核, 变更 and 停保 themselves (forms, outcomes, decisions): see :mod:`.roll`.
 
 
 # ---------------------------------------------------------------- 临时救助: see .temporary

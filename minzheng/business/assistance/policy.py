@@ -62,6 +62,11 @@ standard_type("phase_out_months", "渐退期", MONTHS, "个月", program="dibao"
 standard_type("phase_out_amount_share", "渐退期发放比例", RATE, "原保障金额的比例", program="dibao")
 standard_type("phase_out_reminder_days", "渐退期到期提醒", DAYS, "天", program="dibao")
 standard_type("review_cadence_months", "定期复核周期", MONTHS, "个月", modes=REVIEW_MODES, program="dibao")
+standard_type("phase_out_trigger", "渐退触发条件", CHOICE, "",
+              choices=(("edge_band", "人均收入进入低保边缘区间"), ("above_line", "人均收入超过低保标准")), program="dibao",
+              help="2022 兜底通知 §一(三)；触发范围为地方设定")  # fmt: skip
+standard_type("death_change_months", "死亡后完成增发、减发、停发的期限", MONTHS, "个月", program="dibao",
+              help="2022 兜底通知：保障对象死亡的，3个月内完成")  # fmt: skip
 standard_type("temp_assistance_months", "临时救助月数上限", MONTHS, "个月低保标准/人", modes=TEMP_MODES,
               program="temp_assistance")  # fmt: skip
 standard_type("temp_assistance_cap", "临时救助单次上限", AMOUNT, "元/户·次", modes=TEMP_MODES,
@@ -100,6 +105,8 @@ NATIONWIDE = [
     ("phase_out_months", "", "", Decimal(6), "2022 兜底通知 §一(三)：渐退期一般不超过6个月"),
     ("phase_out_amount_share", "", "", Decimal(1), "2022 兜底通知 §一(三)（渐退期金额为地方设定）"),
     ("phase_out_reminder_days", "", "", Decimal(30), "地方设定：到期前30天提醒"),
+    ("phase_out_trigger", "", "", "edge_band", "2022 兜底通知 §一(三)（触发范围为地方设定，默认同林口县）"),
+    ("death_change_months", "", "", Decimal(3), "2022 兜底通知：保障对象死亡的，3个月内完成增发、减发或停发"),
     ("review_cadence_months", "", "A", Decimal(12), "民发〔2021〕57号 第三十一条：收入稳定的每年复核"),
     ("review_cadence_months", "", "B", Decimal(12), "民发〔2021〕57号 第三十一条"),
     ("review_cadence_months", "urban", "C", Decimal(3), "民发〔2021〕57号 第三十一条：收入不稳定的按季（城市）"),

@@ -282,10 +282,14 @@ def enrollment_change(
     persons_covered: int | None = None,
     components=None,
     note: str = "",
+    assessment: dict | None = None,
+    mode: str | None = None,
 ) -> EnrollmentEvent:
     """Record one change (see :mod:`.workflow` for what is allowed from which state). Stops,
     reductions and exits need a reason code. Takes effect from ``effective_month`` (default: the
-    month after today); a month whose payment is approved is frozen and refused."""
+    month after today); a month whose payment is approved is frozen and refused. ``assessment``
+    (the result a case decided on) replaces the enrollment's last assessment; ``mode`` a changed
+    供养方式 (特困 集中/分散)."""
     _require(user, "benefits.change", enrollment.region_code)
     if reason and reason not in REASONS:
         raise ValidationError({"reason": f"不认识的原因代码：{reason}"})
@@ -329,13 +333,17 @@ def enrollment_change(
         e.state, e.monthly_amount, e.persons_covered, e.components, e.last_event = (
             new_state, amount, persons, comps, ev,
         )  # fmt: skip
+        if assessment is not None:
+            e.assessment = assessment
+        if mode is not None and mode != e.mode:
+            before["mode"], e.mode = e.mode, mode
         e.save()
         audit_record(
             action="update", object_type="benefits.enrollment", object_id=e.pk, region_code=e.region_code,
             summary=f"{e.number} {EventKind(kind).label}" + (f"（{REASONS[reason]}）" if reason else "")
             + f"，自 {month:%Y-%m} 起",
             changes={"before": before, "after": {"state": new_state, "monthly_amount": str(amount),
-                                                 "persons_covered": persons}},
+                                                 "persons_covered": persons, "mode": e.mode}},
         )  # fmt: skip
     enrollment.refresh_from_db()
     return ev
@@ -351,9 +359,12 @@ def enrollment_review(
     review_class: str | None = None,
     reason: str = "",
     note: str = "",
+    assessment: dict | None = None,
+    components=None,
 ) -> Review:
     """Record a periodic review (定期复核, 民发〔2021〕57号 第三十一条) and apply its outcome; the next
-    review is due one cadence (by review class and hukou type) after this one."""
+    review is due one cadence (by review class and hukou type) after this one. A 渐退 outcome runs
+    the phase-out period of the standards from the month after the review (审核确认办法第三十三条)."""
     if outcome not in ReviewOutcome.values:
         raise ValidationError({"outcome": "复核结论须为：维持不变、调整金额、进入渐退期、退出"})
     reviewed_on = reviewed_on or timezone.localdate()
@@ -373,7 +384,8 @@ def enrollment_review(
         ev = enrollment_change(
             user=user, enrollment=enrollment, kind=kind, reason=reason or "review",
             monthly_amount=new_amount if outcome == ReviewOutcome.AMOUNT_CHANGED else None,
-            effective_month=next_month(reviewed_on), note=note,
+            effective_month=next_month(reviewed_on), note=note, assessment=assessment,
+            components=components if outcome == ReviewOutcome.AMOUNT_CHANGED else None,
         )  # fmt: skip
         review = Review.objects.create(
             enrollment=enrollment, region_code=enrollment.region_code, due_date=due, reviewed_on=reviewed_on,

@@ -33,10 +33,12 @@ REASONS = {
     "not_reported": "重大变化超过3个月未报告",
     "head_died": "户主死亡（停旧建新）",
     "member_change": "家庭成员变化",
+    "birth": "新生儿出生",
     "review": "定期复核",
     "phase_out_ended": "渐退期届满",
     "standard_change": "保障标准调整",
     "category_change": "转为其他保障类别",
+    "mode_change": "供养方式变更",
     "other": "其他",
 }
 

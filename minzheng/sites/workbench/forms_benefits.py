@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from minzheng.business.assistance.assessment import EXPENSE_LABELS, INCOME_LABELS
 from minzheng.engines.benefits import standards as st
-from minzheng.engines.benefits.models import EventKind, Program, ReviewClass, ReviewOutcome
+from minzheng.engines.benefits.models import Program
 from minzheng.engines.benefits.services import next_month
 from minzheng.engines.benefits.workflow import REASONS
 from minzheng.foundation.accounts.scoping import ALL, user_prefixes
@@ -285,10 +285,6 @@ class MonthField(forms.CharField):
         return value.strftime("%Y-%m") if isinstance(value, dt.date) else value
 
 
-REASON_CHOICES = [("", "（不填）"), *REASONS.items()]
-CHANGE_KINDS = [EventKind.SUSPEND, EventKind.RESUME, EventKind.PHASE_OUT, EventKind.EXIT, EventKind.AMOUNT]
-
-
 class EnrollmentFilterForm(forms.Form):
     q = forms.CharField(label="查找", required=False, max_length=40)
     program = forms.ChoiceField(label="保障项目", required=False)
@@ -308,59 +304,53 @@ class EnrollmentFilterForm(forms.Form):
         self.fields["state"].choices = [("", "全部状态"), *EnrollmentState.choices]
 
 
-class EnrollmentChangeForm(forms.Form):
-    kind = forms.ChoiceField(label="变动类型", choices=[(k.value, k.label) for k in CHANGE_KINDS])
-    reason = forms.ChoiceField(label="原因", choices=REASON_CHOICES, required=False, help_text="暂停、减发、退出须注明")
-    effective_month = MonthField(label="生效月份", help_text="一般自决定的次月起生效")
-    monthly_amount = forms.DecimalField(
-        label="新的月金额（元）",
-        min_value=0,
-        max_digits=12,
-        decimal_places=2,
-        required=False,
-        help_text="调整金额时必填；渐退期不填按规定比例",
-    )
-    note = forms.CharField(label="说明", max_length=300, required=False)
+class RollChangeForm(forms.Form):
+    """发起变更: which change of the roll to open a case for (复核, 收入变化, 增员, 减员, 户主变更,
+    停保) and, for a member change, who. The case decides; nothing changes on the roll here."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {"effective_month": next_month()})
-        kwargs.setdefault("auto_id", "change_%s")  # the review form on the same page has a reason too
+    kind = forms.ChoiceField(label="变更事项", error_messages={"required": "请选择变更事项"})
+    person = forms.TypedChoiceField(label="涉及成员", coerce=int, required=False,
+                                    help_text="减员：离开的成员；户主变更：接续的新户主")  # fmt: skip
+    new_member = forms.CharField(label="新增成员身份证号", max_length=18, required=False,
+                                 help_text="增员时填写；须先在人员信息中登记")  # fmt: skip
+    relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices, initial="child", required=False)
+    reason = forms.ChoiceField(label="变化原因", required=False)
+    death_date = forms.DateField(label="死亡日期", widget=DATE, required=False, help_text="成员死亡的必填")
+    mode = forms.ChoiceField(label="新的供养方式", required=False, help_text="特困人员供养方式变更时选择")
+    opinion = forms.CharField(
+        label="情况说明", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, enrollment, **kwargs):
+        from minzheng.business.assistance.roll import CHANGE_KINDS, MEMBER_REASONS, TEKUN_MODES
+
+        kwargs.setdefault("auto_id", "roll_%s")
         super().__init__(*args, **kwargs)
+        single = enrollment.person_id is not None
+        tekun = enrollment.program_id == "tekun"
+        kinds = [(k, label) for k, (_, label) in CHANGE_KINDS.items()
+                 if not (single and k in ("member_add", "member_remove", "head_change")) and (tekun or k != "mode")]  # fmt: skip
+        self.fields["kind"].choices = [("", "请选择"), *kinds]
+        self.fields["reason"].choices = [("", "（按变更事项）"), *((c, REASONS[c]) for c in MEMBER_REASONS)]
+        members = enrollment.household.memberships.filter(valid_to__isnull=True).select_related("person")
+        self.fields["person"].choices = [("", "—"), *(
+            (m.person_id, f"{m.person.name}（{m.get_relation_display()}）") for m in members.order_by("id"))]  # fmt: skip
+        self.fields["mode"].choices = [("", "—"), *TEKUN_MODES.items()]
+        if single:
+            for name in ("person", "new_member", "relation", "reason", "death_date"):
+                del self.fields[name]
+        if not tekun:
+            del self.fields["mode"]
 
     def clean(self):
         data = super().clean()
-        if data.get("kind") == EventKind.AMOUNT and data.get("monthly_amount") is None:
-            self.add_error("monthly_amount", "调整金额须填写新的月金额")
-        return data
-
-
-class EnrollmentReviewForm(forms.Form):
-    outcome = forms.ChoiceField(label="复核结论", choices=ReviewOutcome.choices)
-    reviewed_on = forms.DateField(label="复核日期", widget=DATE)
-    new_amount = forms.DecimalField(
-        label="新的月金额（元）",
-        min_value=0,
-        max_digits=12,
-        decimal_places=2,
-        required=False,
-        help_text="调整金额时必填",
-    )
-    review_class = forms.ChoiceField(label="复核类别", choices=ReviewClass.choices)
-    reason = forms.ChoiceField(label="原因", choices=REASON_CHOICES, required=False, help_text="不填按“定期复核”")
-    note = forms.CharField(label="复核意见", max_length=300, required=False)
-
-    def __init__(self, *args, enrollment=None, **kwargs):
-        initial = {"reviewed_on": timezone.localdate()}
-        if enrollment is not None:
-            initial["review_class"] = enrollment.review_class
-        kwargs.setdefault("initial", initial)
-        kwargs.setdefault("auto_id", "review_%s")
-        super().__init__(*args, **kwargs)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("outcome") == ReviewOutcome.AMOUNT_CHANGED and data.get("new_amount") is None:
-            self.add_error("new_amount", "调整金额须填写新的月金额")
+        kind = data.get("kind")
+        if kind == "member_add" and not data.get("new_member"):
+            self.add_error("new_member", "增员请填写新增成员的身份证号")
+        if kind in ("member_remove", "head_change") and not data.get("person"):
+            self.add_error("person", "请选择涉及的成员")
+        if kind == "mode" and not data.get("mode"):
+            self.add_error("mode", "请选择新的供养方式")
         return data
 
 
@@ -486,38 +476,4 @@ class SimulationForm(RegionChoiceMixin, forms.Form):
         if not changes and not self.errors:
             raise forms.ValidationError("至少调整一项标准")
         data["changes"] = changes
-        return data
-
-
-class EnrollmentHouseholdForm(forms.Form):
-    """家庭变化: a member leaves (death, moving away …) with the re-assessed amount, or the head
-    dies and another member becomes head (停旧建新: the enrollment continues as a linked new one)."""
-
-    ACTIONS = [("remove", "成员减少（死亡、迁出等）"), ("succeed", "户主变更（原户主死亡，停旧建新）")]
-    REASONS_ALLOWED = ("death", "moved_away", "member_change", "other")
-
-    action = forms.ChoiceField(label="变化类型", choices=ACTIONS)
-    person = forms.TypedChoiceField(label="涉及成员", coerce=int, help_text="成员减少：离开的成员；户主变更：新户主")
-    reason = forms.ChoiceField(label="原因", choices=[(k, REASONS[k]) for k in REASONS_ALLOWED], initial="death")
-    monthly_amount = forms.DecimalField(
-        label="重新核定的月金额（元）", min_value=0, max_digits=12, decimal_places=2, required=False,
-        help_text="成员减少时必填（重新测算后的金额）",
-    )  # fmt: skip
-    effective_month = MonthField(label="生效月份", help_text="死亡的，须在3个月内完成增发、减发或停发")
-
-    def __init__(self, *args, enrollment, **kwargs):
-        kwargs.setdefault("initial", {"effective_month": next_month()})
-        kwargs.setdefault("auto_id", "household_%s")
-        super().__init__(*args, **kwargs)
-        # the head can neither leave (change the head first) nor succeed himself
-        members = enrollment.household.memberships.filter(valid_to__isnull=True).exclude(relation="head")
-        members = members.select_related("person")
-        self.fields["person"].choices = [
-            (m.person_id, f"{m.person.name}（{m.get_relation_display()}）") for m in members.order_by("id")
-        ]
-
-    def clean(self):
-        data = super().clean()
-        if data.get("action") == "remove" and data.get("monthly_amount") is None:
-            self.add_error("monthly_amount", "成员减少须填写重新核定的月金额")
         return data

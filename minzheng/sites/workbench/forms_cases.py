@@ -23,7 +23,9 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 
 from minzheng.business.assistance.casework import ADL_ITEMS, TEKUN_MODE_LABELS
+from minzheng.business.assistance.roll import REVIEW_CLASS_LABELS
 from minzheng.business.assistance.temporary import PAY_METHODS
+from minzheng.engines.benefits.workflow import REASONS
 from minzheng.engines.cases.models import CaseType, Channel
 from minzheng.engines.cases.services import act_date_errors
 from minzheng.foundation.validation import errors_zh
@@ -62,7 +64,8 @@ FIELD_LABELS = {
     "hardship": "困难情况",
 }
 # Fields with one value of a fixed set (``Literal``): the Chinese label of each value.
-VALUE_LABELS = {"tekun_mode": TEKUN_MODE_LABELS, "pay_method": PAY_METHODS}
+VALUE_LABELS = {"tekun_mode": TEKUN_MODE_LABELS, "pay_method": PAY_METHODS, "reason": REASONS,
+                "review_class": REVIEW_CLASS_LABELS}  # fmt: skip
 FIELD_HELP = {
     "investigators": "两名及以上工作人员，用逗号或顿号分隔",
     "findings": "家庭成员、就业、收入、财产和生活状况的调查情况",

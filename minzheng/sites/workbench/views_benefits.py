@@ -46,7 +46,6 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.jobs.models import JobRun, JobState
-from minzheng.foundation.money import yuan
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names, region_prefix
@@ -60,11 +59,9 @@ from .forms_benefits import (
     BankExportForm,
     CycleFilterForm,
     CycleGenerateForm,
-    EnrollmentChangeForm,
     EnrollmentFilterForm,
-    EnrollmentHouseholdForm,
-    EnrollmentReviewForm,
     ReconcileForm,
+    RollChangeForm,
     SimulationForm,
     StandardSetForm,
     StandardsFilterForm,
@@ -495,12 +492,28 @@ def _export_enrollments(qs, q: str) -> HttpResponse:
     return response
 
 
-def _detail(request, e: Enrollment, *, change_form=None, review_form=None, household_form=None, status=200):
+ROLL_CASE_TYPES = ("assistance_review", "dibao_change", "assistance_stop")
+
+
+def _detail(request, e: Enrollment, *, roll_form=None, status=200):
+    """The enrollment with its history; changes are not made here but opened as cases (发起变更)."""
+    from minzheng.engines.cases.models import Case
+
     user = request.user
     events = list(e.events.select_related("actor").order_by("effective_month", "id"))
     for ev in events:
         ev.reason_label = REASONS.get(ev.reason, ev.reason)
-    can_change = has_permission(user, "benefits.change", e.region_code) and e.state != EnrollmentState.EXITED
+    can_open = has_permission(user, "cases.open", e.region_code) and e.state != EnrollmentState.EXITED
+    from minzheng.engines.cases.definition import OUTCOMES
+
+    cases = list(
+        Case.objects.for_user(user, "cases.view")
+        .filter(household_id=e.household_id, case_type__code__in=ROLL_CASE_TYPES)
+        .select_related("case_type")
+        .order_by("-opened_at")[:20]
+    )
+    for c in cases:
+        c.outcome_name = OUTCOMES.get(c.outcome, c.outcome)
     context = {
         "e": e,
         "events": events,
@@ -508,11 +521,8 @@ def _detail(request, e: Enrollment, *, change_form=None, review_form=None, house
         "successors": _enrollments(user).filter(predecessor=e).order_by("id"),
         "predecessor": _enrollments(user).filter(pk=e.predecessor_id).first() if e.predecessor_id else None,
         "region_name": _region_name(e.region_code),
-        "can_change": can_change,
-        "change_form": change_form or (EnrollmentChangeForm() if can_change else None),
-        "review_form": review_form or (EnrollmentReviewForm(enrollment=e) if can_change else None),
-        "household_form": household_form
-        or (EnrollmentHouseholdForm(enrollment=e) if can_change and e.person_id is None else None),
+        "roll_form": roll_form or (RollChangeForm(enrollment=e) if can_open else None),
+        "roll_cases": cases,
         "components": [{**c, "label": COMPONENTS.get(c.get("item"), c.get("item", ""))} for c in (e.components or [])],
     }
     return render(request, "workbench/benefits/enrollment_detail.html", context, status=status)
@@ -524,6 +534,39 @@ def enrollment_detail(request, pk):
     return _detail(request, _enrollment_get(request.user, pk))
 
 
+@login_required
+@require_POST
+def enrollment_change_open(request, pk):
+    """发起变更: open the case that changes this enrollment (复核, 变更, 停保) and go to it. The
+    roll itself changes only by the county's decision in that case."""
+    from minzheng.business.assistance.roll import roll_case_open
+
+    user = request.user
+    e = _enrollment_get(user, pk)
+    _require(user, "cases.open")
+    form = RollChangeForm(request.POST, enrollment=e)
+    if not form.is_valid():
+        return _detail(request, e, roll_form=form, status=422)
+    d = form.cleaned_data
+    person = None
+    try:
+        if d["kind"] == "member_add":
+            person = registry_selectors.person_search(user=user, q=d["new_member"].strip().upper()).first()
+            if person is None:
+                raise ValidationError({"new_member": "找不到该身份证号的人员，请先在人员信息中登记新增成员"})
+        elif d.get("person"):
+            person = e.household.memberships.get(person_id=d["person"], valid_to__isnull=True).person
+        case = roll_case_open(
+            user=user, enrollment=e, kind=d["kind"], person=person, relation=d.get("relation") or "",
+            reason=d.get("reason") or "", death_date=d.get("death_date"), mode=d.get("mode") or "",
+            opinion=d["opinion"],
+        )  # fmt: skip
+    except (ValidationError, PermissionDenied) as exc:
+        return _detail(request, e, roll_form=form, status=_post_failed(form, exc))
+    messages.success(request, f"已发起{case.case_type.name} {case.number}，请按办件流程调查、审核和确认")
+    return redirect("workbench:case_detail", number=case.number)
+
+
 def _post_failed(form, exc) -> int:
     """Put a refusal or a validation error on the form; the HTTP status the page goes back with."""
     if isinstance(exc, Refused):
@@ -533,98 +576,7 @@ def _post_failed(form, exc) -> int:
         form.add_error(None, str(exc) or "您没有此项权限")
         return 403
     _apply_errors(form, exc)
-    return 200
-
-
-@login_required
-@require_POST
-def enrollment_change(request, pk):
-    """暂停、恢复、渐退、退出、调整金额: one dated event through ``services.enrollment_change``."""
-    user = request.user
-    e = _enrollment_get(user, pk)
-    _require(user, "benefits.change")
-    form = EnrollmentChangeForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, e, change_form=form)
-    d = form.cleaned_data
-    try:
-        ev = benefit_services.enrollment_change(
-            user=user,
-            enrollment=e,
-            kind=d["kind"],
-            reason=d["reason"],
-            effective_month=d["effective_month"],
-            monthly_amount=d["monthly_amount"],
-            note=d["note"],
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        return _detail(request, e, change_form=form, status=_post_failed(form, exc))
-    messages.success(
-        request,
-        f"已办理“{ev.get_kind_display()}”，自 {ev.effective_month:%Y年%m月} 起生效，"
-        f"状态：{ev.get_state_display()}，月金额 {yuan(ev.monthly_amount)} 元",
-    )
-    return redirect("workbench:enrollment_detail", pk=e.pk)
-
-
-@login_required
-@require_POST
-def enrollment_review(request, pk):
-    """定期复核: the outcome through ``services.enrollment_review`` (next review by the cadence)."""
-    user = request.user
-    e = _enrollment_get(user, pk)
-    _require(user, "benefits.change")
-    form = EnrollmentReviewForm(request.POST, enrollment=e)
-    if not form.is_valid():
-        return _detail(request, e, review_form=form)
-    d = form.cleaned_data
-    try:
-        review = benefit_services.enrollment_review(
-            user=user,
-            enrollment=e,
-            outcome=d["outcome"],
-            reviewed_on=d["reviewed_on"],
-            new_amount=d["new_amount"],
-            review_class=d["review_class"],
-            reason=d["reason"],
-            note=d["note"],
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        return _detail(request, e, review_form=form, status=_post_failed(form, exc))
-    e.refresh_from_db()
-    nxt = f"，下次复核 {e.next_review:%Y-%m-%d}" if e.next_review else ""
-    messages.success(request, f"已记录复核：{review.get_outcome_display()}{nxt}")
-    return redirect("workbench:enrollment_detail", pk=e.pk)
-
-
-@login_required
-@require_POST
-def enrollment_household(request, pk):
-    """家庭变化: a member leaves (registry and roll together) or 停旧建新 after the head's death."""
-    user = request.user
-    e = _enrollment_get(user, pk)
-    _require(user, "benefits.change")
-    form = EnrollmentHouseholdForm(request.POST, enrollment=e)
-    if not form.is_valid():
-        return _detail(request, e, household_form=form)
-    d = form.cleaned_data
-    person = e.household.memberships.get(person_id=d["person"], valid_to__isnull=True).person
-    try:
-        if d["action"] == "succeed":
-            new = benefit_services.enrollment_succeed(user=user, enrollment=e, new_head=person)
-            messages.success(request, f"原保障已终止并接续为 {new.number}，新户主 {person.name}")
-            return redirect("workbench:enrollment_detail", pk=new.pk)
-        ev = benefit_services.enrollment_member_change(
-            user=user, enrollment=e, remove=person, reason=d["reason"], monthly_amount=d["monthly_amount"],
-            effective_month=d["effective_month"],
-        )  # fmt: skip
-    except (ValidationError, PermissionDenied) as exc:
-        return _detail(request, e, household_form=form, status=_post_failed(form, exc))
-    messages.success(
-        request,
-        f"已办理成员减少：{person.name}；自 {ev.effective_month:%Y年%m月} 起 {ev.persons_covered} 人，月金额 {yuan(ev.monthly_amount)} 元",
-    )
-    return redirect("workbench:enrollment_detail", pk=e.pk)
+    return 422
 
 
 @login_required
