@@ -439,3 +439,41 @@ def test_the_mode_chosen_on_the_form_is_the_one_assessed_and_enrolled(staff, ids
     case = case_act(user=staff["approver"], case=case, action="approve", opinion="同意认定", on=after)
     e = Enrollment.objects.get(number=case.data["enrollment_number"])
     assert (e.person, e.mode, e.classification) == (old, "centralised", "tekun")
+
+
+@pytest.mark.parametrize("case_type", ["tekun_application", "dibao_application"])
+def test_a_member_recognised_as_tekun_beside_the_family_is_enrolled_by_the_tekun_item_only(
+    staff, ids, assistance_standards, case_type
+):
+    """Item 13 with item 14's member-by-member 特困 test: a grandmother without labour capacity or
+    an able supporter is 特困 on her own while her son is assessed as a family of his own. A 特困
+    case enrols her, as one person with her own support; a 低保 case enrols the son's family only and
+    says that she needs the 特困 procedure (never folds her support into the family's amount)."""
+    today = timezone.localdate()
+    h, (son, grandma) = _household(
+        staff, ids, [("周建华", dt.date(1975, 3, 3), True), ("周老太", dt.date(1938, 4, 4), False)]
+    )
+    case = _accepted(staff, h, case_type=case_type, applicant=grandma if case_type == "tekun_application" else son)
+    data = investigation(h, today, incomes=[(0, "wages", "3600")], financial_assets="0",
+                         members={0: {"labour_capacity": True},
+                                  1: {"labour_capacity": False, "has_able_supporter": False, "relation": "parent"}})  # fmt: skip
+    if case_type == "tekun_application":
+        data = {**data, "adl_not_met": [], "tekun_mode": "dispersed"}
+    case, after = _to_confirm(staff, case, today, data)
+    result = case.data["assessment"]
+    assert [t["name"] for t in result["tekun_members"]] == ["周老太"]
+    assert result["classification"] != "tekun"  # the son is assessed apart
+    if case_type == "tekun_application":
+        case = case_act(user=staff["approver"], case=case, action="recheck", opinion="复查属实", on=after,
+                        data={"rechecked_by": "县民政局 郑伟", "recheck_date": after.isoformat(), "consistent": True})  # fmt: skip
+    case = case_act(user=staff["approver"], case=case, action="approve", opinion="同意", on=after)
+    made = Enrollment.objects.filter(source_case=case.number)
+    if case_type == "tekun_application":
+        (e,) = made
+        assert e.program_id == "tekun" and e.person == grandma and e.persons_covered == 1
+        assert e.monthly_amount == Decimal(result["tekun_amount"])
+    else:
+        (e,) = made
+        assert e.program_id == "dibao" and e.person is None and e.persons_covered == 1
+        assert e.monthly_amount == Decimal(result["monthly_amount"])
+        assert e.monthly_amount != Decimal(result["monthly_amount"]) + Decimal(result["tekun_amount"])

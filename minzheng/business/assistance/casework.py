@@ -266,6 +266,14 @@ def _enrol(ctx):
     case = ctx.case
     program = ctx.params.get("program", "dibao")
     result = case.data.get("assessment") or case_assess(case, ctx.today)
+    tekun = result.get("tekun_members") or []
+    if program == "tekun" and tekun and result["classification"] != "tekun":
+        # 特困 recognised member by member (特困人员认定办法 第六条) beside a family assessed apart:
+        # this item enrols those members, each with their own support; the family is not its subject
+        result = {**result, "classification": "tekun", "monthly_amount": result["tekun_amount"],
+                  "counted_members": len(tekun),
+                  "components": [{"item": item, "member": t["member"], "amount": t[key]}
+                                 for t in tekun for item, key in (("tekun_basic", "basic"), ("tekun_care", "care"))]}  # fmt: skip
     if result["classification"] not in PROGRAM_OF.get(program, {program}):
         raise Refused(
             f"测算结果为「{_class_name(result['classification'])}」，不符合本事项的批准条件；"
@@ -295,6 +303,11 @@ def _enrol(ctx):
     case.data["start_month"] = start.isoformat()
     if mode and program == "tekun":
         case.data["tekun_mode"] = mode
+    if program != "tekun" and tekun:
+        ctx.messages.append(
+            f"{'、'.join(t['name'] for t in tekun)}经测算符合特困人员条件，未计入本次保障人数；"
+            "请另行办理特困人员认定申请"
+        )
     for e in made:
         who = f"{e.person.name}，" if e.person_id else ""
         ctx.messages.append(
