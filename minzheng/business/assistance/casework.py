@@ -20,6 +20,7 @@ from minzheng.engines.benefits.services import enrollment_create, next_month
 from minzheng.engines.cases.builtin import REMEDY, addressee, doc_number, office_name
 from minzheng.engines.cases.hooks import case_document, case_effect, case_form, case_guard
 from minzheng.foundation.documents.spec import Document, Fields, Heading, Note, Paragraph, Signatures, Table
+from minzheng.foundation.money import yuan
 from minzheng.foundation.registry.models import Relation
 from minzheng.foundation.validation import Refused
 
@@ -298,7 +299,7 @@ def _enrol(ctx):
     for e in made:
         who = f"{e.person.name}，" if e.person_id else ""
         ctx.messages.append(
-            f"已纳入保障：{e.number}，{who}月保障金 {e.monthly_amount} 元，自 {e.start_month:%Y年%m月} 起发放"
+            f"已纳入保障：{e.number}，{who}月保障金 {yuan(e.monthly_amount)} 元，自 {e.start_month:%Y年%m月} 起发放"
         )
 
 

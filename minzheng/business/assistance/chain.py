@@ -91,7 +91,7 @@ def assistance_chain(*, user, household, kinds=None) -> list[Entry]:
             how = f"收据 {p.receipt_no}" if p.method == "cash" else p.bank_account_masked
             detail = (f"{p.number}，{p.payee_name}，{p.get_method_display()}（{how}），{p.get_status_display()}；"
                       f"办件 {p.source_case}" + (f"；{p.event}" if p.event else ""))  # fmt: skip
-            out.append(Entry(p.created_at, "payment", f"{p.program.short_name} 发放 {p.amount:,.2f} 元", detail,
+            out.append(Entry(p.created_at, "payment", f"{p.program.short_name} 发放 {yuan(p.amount)} 元", detail,
                              _link("payment_list") + f"?q={p.number}"))  # fmt: skip
     if "verification" in wanted:
         for r in VerificationRequest.objects.filter(household=household):

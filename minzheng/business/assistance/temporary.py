@@ -334,14 +334,14 @@ def _temp_grant(ctx):
 @case_effect("assistance.first_aid_confirmed")
 def _first_aid_confirmed(ctx):
     ctx.case.data["first_aid_confirmed_on"] = ctx.today.isoformat()
-    ctx.messages.append(f"先行救助 {ctx.case.data.get('amount', '')} 元已审核确认")
+    ctx.messages.append(f"先行救助 {yuan(ctx.case.data.get('amount'))} 元已审核确认")
 
 
 @case_effect("assistance.first_aid_refused")
 def _first_aid_refused(ctx):
     if ctx.case.data.get("first_aid"):
         ctx.messages.append(
-            f"已先行发放的 {ctx.case.data.get('amount', '')} 元须依法追回（{ctx.case.data.get('payment_number', '')}）"
+            f"已先行发放的 {yuan(ctx.case.data.get('amount'))} 元须依法追回（{ctx.case.data.get('payment_number', '')}）"
         )
 
 

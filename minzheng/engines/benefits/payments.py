@@ -22,6 +22,7 @@ from django.http import Http404
 
 from minzheng.foundation.accounts.scoping import ALL, has_permission
 from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.money import yuan
 from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.registry.normalise import mask_bank_account
@@ -105,7 +106,7 @@ def payment_record(
             _ledger(p, user, LedgerKind.PAID, f"现金发放（收据 {receipt_no}）")
         audit_record(
             action="create", object_type="benefits.oneoffpayment", object_id=p.number, region_code=p.region_code,
-            summary=f"{prog.short_name}一次性发放 {p.number}：{p.payee_name} {amount} 元，{PayMethod(method).label}"
+            summary=f"{prog.short_name}一次性发放 {p.number}：{p.payee_name} {yuan(amount)} 元，{PayMethod(method).label}"
             f"（办件 {source_case}）",
         )  # fmt: skip
     return p
