@@ -20,7 +20,6 @@ from minzheng.engines.benefits.services import enrollment_create, next_month
 from minzheng.engines.cases.builtin import REMEDY, addressee, doc_number, office_name
 from minzheng.engines.cases.hooks import case_document, case_effect, case_form, case_guard
 from minzheng.foundation.documents.spec import Document, Fields, Heading, Note, Paragraph, Signatures, Table
-from minzheng.foundation.money import yuan
 from minzheng.foundation.registry.models import Relation
 from minzheng.foundation.validation import Refused
 
