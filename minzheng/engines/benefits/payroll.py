@@ -785,7 +785,7 @@ def payroll_reconcile(*, user, cycle: PaymentCycle, content: bytes, workers: int
             except InvalidOperation:
                 got = None
             if got is None or not got.is_finite() or got != money(amount):
-                report.append(f"{n}：金额“{row.amount}”与应发金额 {yuan(amount)} 元不符")
+                report.append(f"{n}：金额“{row.amount}”与应发金额 {yuan(money(amount))} 元不符")
                 continue
             if row.result not in (bankfiles.SUCCESS, bankfiles.FAILURE):
                 report.append(f"{n}：处理结果应为“成功”或“失败”，实为“{row.result}”")
