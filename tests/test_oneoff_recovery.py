@@ -80,6 +80,12 @@ def test_refused_first_aid_is_marked_to_recover_and_recovered_by_finance(staff, 
     assert case.data["recovery"]["payment_number"] == p.number
     assert any("2,000.00 元记为待追回" in m for m in case.messages)
     assert AuditEvent.objects.filter(object_id=p.number, action="recovery").exists()
+    # the household is told in writing that the money is to be returned
+    from minzheng.foundation.documents.text import pdf_text
+    from minzheng.foundation.files.services import file_open
+
+    notice = pdf_text(file_open(case.documents.get(kind="first_aid_refusal").file), compact=True)
+    assert "先行救助不予确认通知书" in notice and "2,000.00元应予退回" in notice and "家庭存款超过限额" in notice
 
     # the payments page lists it among the payments to be recovered
     client.force_login(staff["finance"])

@@ -35,7 +35,7 @@ from minzheng.engines.benefits.models import OneOffPayment, Recovery
 from minzheng.engines.benefits.payments import payment_record, payment_recovery_require, payments_of_household
 from minzheng.engines.benefits.services import add_months
 from minzheng.engines.benefits.standards import MissingStandard, standards_for
-from minzheng.engines.cases.builtin import REMEDY, addressee, doc_number, office_name
+from minzheng.engines.cases.builtin import REMEDY, addressee, doc_number, office_name, opinion_of
 from minzheng.engines.cases.hooks import case_document, case_effect, case_form, case_guard
 from minzheng.foundation.documents.spec import Document, Fields, Heading, Note, Paragraph
 from minzheng.foundation.money import yuan  # money as people read it: 3,540.00
@@ -365,6 +365,30 @@ def _first_aid_refused(ctx):
         )
     else:
         ctx.messages.append(f"先行救助 {p.number} 转账未成功，款项未到账，无需追回，该笔不再发放")
+
+
+@case_document("first_aid_refusal", "先行救助不予确认通知书")
+def first_aid_refusal(case, status):
+    """The written refusal of a 先行救助 confirmed afterwards: the decision with its reason and, where
+    money reached the household, that the amount paid is to be returned (待追回, recorded on the
+    payment); issued by the level that refused it."""
+    level = "county" if status is not None and status.from_step == "first_aid_county" else "township"
+    rec = case.data.get("recovery") or {}
+    amount = yuan(Decimal(case.data.get("amount") or 0))
+    number = case.data.get("payment_number", "")
+    blocks = [
+        Paragraph(f"你提出的{case.spec.name}（办件编号 {case.number}），已先行给予临时救助 {amount} 元"
+                  f"（发放编号 {number}）。经补齐手续后审核，决定不予确认。"),
+        Paragraph(f"理由：{opinion_of(status)}"),
+    ]  # fmt: skip
+    if rec.get("state") == "due":
+        blocks.append(Paragraph(f"已先行发放的 {amount} 元应予退回，请到{office_name(case, 'township')}办理退回手续，"
+                                "退回时取得缴回凭证。"))  # fmt: skip
+    elif rec.get("state") == "void":
+        blocks.append(Paragraph("该笔先行救助金转账未成功，款项未到账，无需退回，也不再发放。"))
+    blocks.append(Note(REMEDY))
+    return Document(title="先行救助不予确认通知书", number=doc_number(case, "不批", level), addressee=addressee(case),
+                    blocks=blocks, issuer=office_name(case, level), issued_on=timezone.localdate())  # fmt: skip
 
 
 @case_document("temp_decision", "临时救助决定书")
