@@ -26,6 +26,7 @@ from minzheng.foundation.registry.services import household_update
 from minzheng.foundation.validation import Refused
 
 from . import test_temp_assistance as temp
+from .conftest import TANGXIA
 from .test_temp_assistance import _emergency, _fire, _first_aid
 
 staff = temp.staff  # the fixture of the 临时救助 tests
@@ -91,6 +92,8 @@ def test_refused_first_aid_is_marked_to_recover_and_recovered_by_finance(staff, 
     client.force_login(staff["finance"])
     page = client.get("/benefits/payments/").content.decode()
     assert "待追回（1 笔）" in page and p.number in page and "家庭存款超过限额" in page
+    assert p.number in client.get("/benefits/payments/?recovery=due").content.decode()
+    assert p.number not in client.get("/benefits/payments/?recovery=done").content.decode().split('id="payments"')[1]
 
     # finance confirms the return: receipt required, not in the future, only with the permission
     with pytest.raises(ValidationError, match="缴回凭证号"):
@@ -139,7 +142,7 @@ def test_a_transfer_still_at_the_bank_is_recovered_only_once_paid(staff, househo
 
 
 def test_a_failed_transfer_is_reissued_once_to_the_corrected_account(staff, household_in, assistance_standards,
-                                                                    client):  # fmt: skip
+                                                                    client, make_user):  # fmt: skip
     household, head, _ = household_in
     case = _emergency(staff, household_in)
     case_act(user=staff["acceptor"], case=case, action="assist_first", opinion="火灾", data=_fire(amount="1500"))
@@ -157,6 +160,10 @@ def test_a_failed_transfer_is_reissued_once_to_the_corrected_account(staff, hous
     household_update(user=staff["acceptor"], household=household,
                      data={"bank_name": "农业银行", "bank_account": "6228480099998887776"})  # fmt: skip
 
+    # another township's finance officer does not see it, and cannot reissue it
+    client.force_login(make_user("tx_finance", ("finance", TANGXIA)))
+    assert client.post(f"/benefits/payments/{p.number}/reissue/", {"reason": "已更正"}).status_code == 404
+    assert not OneOffPayment.objects.filter(reissue_of=p).exists()
     client.force_login(staff["finance"])
     response = client.post(f"/benefits/payments/{p.number}/reissue/", {"reason": "原账户已销户，已更正为新账号"})
     assert response.status_code == 302
