@@ -369,7 +369,7 @@ def test_reconciliation_is_all_or_nothing_with_a_report_per_line(roll, finance, 
         payroll.payroll_reconcile(user=finance[0], cycle=cycle, content=bad)
     report = exc.value.report
     assert len(report) == 3
-    assert report[0].startswith("第3行") and "金额“1181.00”与应发金额 1180.00 不符" in report[0]
+    assert report[0].startswith("第3行") and "金额“1181.00”与应发金额 1,180.00 元不符" in report[0]
     assert report[1].startswith("第4行") and "没有编号 DB202612-330381-000099" in report[1]
     assert report[2].startswith("第5行") and "没有本系统的发放编号" in report[2]
     assert "未做任何更改" in exc.value.message

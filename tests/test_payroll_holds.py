@@ -125,7 +125,7 @@ def test_a_payee_with_a_death_record_is_held_not_exported_not_appropriated(roll,
     hold = EntitlementHold.objects.get()
     assert hold.rule == "assistance.deceased" and "收款人陈志明" in hold.reason and "公安死亡登记" in hold.reason
     assert "停保" in hold.reason and plain["陈志明"] not in hold.reason  # masked ID only
-    assert "暂缓发放 1 笔 1180.00 元" in CycleEvent.objects.filter(cycle=cycle).last().note
+    assert "暂缓发放 1 笔 1,180.00 元" in CycleEvent.objects.filter(cycle=cycle).last().note
 
     # idempotent: the same lines, the same hold
     again = payroll.payroll_generate(user=maker, program="dibao", month=month)
@@ -251,7 +251,7 @@ def test_lines_without_a_bank_account_are_flagged_at_generate_and_approve(roll, 
     summary = payroll.cycle_summary(cycle)
     assert summary["no_account"] == {"lines": 1, "amount": "1180.00"}
     assert summary["no_payee"] == {"lines": 0, "amount": "0.00"}
-    assert "未登记银行账号 1 笔 1180.00 元" in CycleEvent.objects.filter(cycle=cycle).last().note
+    assert "未登记银行账号 1 笔 1,180.00 元" in CycleEvent.objects.filter(cycle=cycle).last().note
     payroll.payroll_approve(user=checker, cycle=cycle)
     assert "未登记银行账号 1 笔" in CycleEvent.objects.filter(cycle=cycle).last().note
     assert AuditEvent.objects.filter(action="approve").last().changes["no_account_lines"] == 1

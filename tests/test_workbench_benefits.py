@@ -533,7 +533,7 @@ def test_payroll_generate_approve_export_reconcile_through_the_pages(finance, pa
     bad = bank_result(export, edit=lambda row: [*row[:3], "1.00", *row[4:]])
     r = maker.post(f"/benefits/payroll/{cycle.pk}/reconcile/", {"file": SimpleUploadedFile("r.csv", bad)})
     body = text(r)
-    assert r.status_code == 409 and "未做任何更改" in body and "第2行：金额“1.00”与应发金额 860.50 不符" in body
+    assert r.status_code == 409 and "未做任何更改" in body and "第2行：金额“1.00”与应发金额 860.50 元不符" in body
     assert not cycle.entitlements.filter(status=LineStatus.PAID).exists()
     good = bank_result(export)
     r = maker.post(f"/benefits/payroll/{cycle.pk}/reconcile/", {"file": SimpleUploadedFile("r.csv", good)}, follow=True)

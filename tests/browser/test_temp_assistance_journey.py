@@ -103,3 +103,67 @@ def test_first_aid_is_paid_confirmed_and_accounted_for(pages, world, staff, tmp_
     approver.goto(f"{pages.base_url}/households/{household.pk}/chain/")
     expect(approver.locator("body")).to_contain_text("临时救助 发放 2,000.00 元")
     shot(approver, "temp-03-chain")
+
+
+def test_refused_first_aid_is_recovered_and_a_failed_transfer_reissued(pages, world, staff, tmp_path, settings):
+    """The payments page after the decision: a 先行救助 the county did not confirm is listed 待追回
+    and finance records its return; a transfer the bank reported failed is paid again, once, to
+    the household's corrected account."""
+    from django.utils import timezone
+
+    from minzheng.engines.benefits.payments import payment_settle
+    from minzheng.engines.cases.services import case_act, case_open, material_add
+    from minzheng.foundation.accounts.models import User
+    from minzheng.foundation.registry.services import household_update
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    today = timezone.localdate()
+    acceptor = User.objects.get(username="anyang_acceptor")
+    pdf = render_pdf(Document(title="材料", blocks=[Paragraph("材料")]))
+    first, second = (Household.objects.select_related("head").get(pk=pk) for pk in world.anyang_households[:2])
+    for h, account in ((first, "6228480012345670001"), (second, "6228480012345670002")):
+        household_update(user=acceptor, household=h, data={"bank_name": "农业银行", "bank_account": account})
+
+    # a 先行救助 in cash, not confirmed by the county
+    case = case_open(user=acceptor, case_type="temp_emergency", region_code="", household=first, applicant=first.head)
+    case_act(user=acceptor, case=case, action="assist_first", opinion="火灾",
+             data={"event": "住房火灾", "event_date": today.isoformat(), "pay_method": "cash", "receipt_no": "LK-9",
+                   "amount": "1200"})  # fmt: skip
+    for code in ("application", "authorisation"):
+        material_add(user=acceptor, case=case, code=code, data=pdf, name=f"{code}.pdf")
+    case_act(user=acceptor, case=case, action="file_completed")
+    case_act(user=staff["reviewer"], case=case, action="first_aid_report", opinion="报县级")
+    case_act(user=staff["approver"], case=case, action="first_aid_refuse", opinion="家庭存款超过限额")
+    refused = OneOffPayment.objects.get(source_case=case.number)
+
+    finance = pages.login(pages.new(), "ra_approver")
+    finance.goto(f"{pages.base_url}/benefits/payments/")
+    expect(finance.locator("#recover")).to_contain_text(refused.number)
+    expect(finance.locator("#recover")).to_contain_text("家庭存款超过限额")
+    finance.locator("#recover").get_by_role("link", name="登记追回").click()
+    finance.get_by_label("缴回凭证号").fill("JK-2026-001")
+    finance.get_by_role("button", name="登记已追回").click()
+    expect(finance.locator("body")).to_contain_text("已登记追回")
+    expect(finance.locator("#payments")).to_contain_text("已追回")
+    shot(finance, "temp-04-recovered")
+    refused.refresh_from_db()
+    assert refused.recovery == "done" and refused.recovery_receipt == "JK-2026-001"
+
+    # a transfer the bank reported failed, paid again after the account was corrected
+    case2 = case_open(user=acceptor, case_type="temp_emergency", region_code="", household=second,
+                      applicant=second.head)  # fmt: skip
+    case_act(user=acceptor, case=case2, action="assist_first", opinion="车祸",
+             data={"event": "交通事故", "event_date": today.isoformat(), "pay_method": "bank", "amount": "1500"})  # fmt: skip
+    failed = OneOffPayment.objects.get(source_case=case2.number)
+    payment_settle(user=staff["approver"], payment=failed, paid=False, on=today, reason="账户已销户")
+    household_update(
+        user=acceptor, household=second, data={"bank_name": "农业银行", "bank_account": "6228480099990003"}
+    )
+    finance.goto(f"{pages.base_url}/benefits/payments/?q={failed.number}")
+    finance.get_by_label("重新发放原因").fill("原账户已销户，已更正")
+    finance.get_by_role("button", name="按现登记账号重新发放").click()
+    expect(finance.locator("body")).to_contain_text("已重新发放")
+    expect(finance.locator("#payments")).to_contain_text(f"重新发放自 {failed.number}")
+    shot(finance, "temp-05-reissued")
+    failed.refresh_from_db()
+    assert failed.status == "reissued" and OneOffPayment.objects.filter(reissue_of=failed).count() == 1

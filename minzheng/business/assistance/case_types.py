@@ -344,7 +344,7 @@ def _temporary(*, code, name, prefix, mode, conditions):
             {"action": "first_aid_send_back", "name": "退回乡镇重新审核", "from": ["first_aid_county"],
              "to": "first_aid_review", "notify": [{"to": "next", "text": NEXT}]},
             {"action": "first_aid_refuse", "name": "不予确认（追回先行救助金）", "from": ["first_aid_review", "first_aid_county"],
-             "to": "refused", "effects": ["assistance.first_aid_refused"], "documents": ["refusal_notice"],
+             "to": "refused", "effects": ["assistance.first_aid_refused"], "documents": ["first_aid_refusal"],
              "style": "danger", "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
         ]  # fmt: skip
     return {

@@ -311,7 +311,7 @@ def _enrol(ctx):
     for e in made:
         who = f"{e.person.name}，" if e.person_id else ""
         ctx.messages.append(
-            f"已纳入保障：{e.number}，{who}月保障金 {e.monthly_amount} 元，自 {e.start_month:%Y年%m月} 起发放"
+            f"已纳入保障：{e.number}，{who}月保障金 {yuan(e.monthly_amount)} 元，自 {e.start_month:%Y年%m月} 起发放"
         )
 
 

@@ -87,11 +87,13 @@ def assistance_chain(*, user, household, kinds=None) -> list[Entry]:
                 outcome = OUTCOMES.get(c.outcome, c.outcome or "办结")
                 out.append(Entry(c.closed_at, "case", f"{c.case_type.name} {outcome}", c.number, link))
     if "payment" in wanted:  # one-off grants (临时救助, 先行救助 included) with their amount
-        for p in OneOffPayment.objects.filter(household=household).select_related("program"):
+        for p in OneOffPayment.objects.filter(household=household).select_related("program", "reissue_of"):
             how = f"收据 {p.receipt_no}" if p.method == "cash" else p.bank_account_masked
             detail = (f"{p.number}，{p.payee_name}，{p.get_method_display()}（{how}），{p.get_status_display()}；"
-                      f"办件 {p.source_case}" + (f"；{p.event}" if p.event else ""))  # fmt: skip
-            out.append(Entry(p.created_at, "payment", f"{p.program.short_name} 发放 {p.amount:,.2f} 元", detail,
+                      f"办件 {p.source_case}" + (f"；{p.event}" if p.event else "")
+                      + (f"；重新发放自 {p.reissue_of.number}" if p.reissue_of_id else "")
+                      + (f"；{p.get_recovery_display()}：{p.recovery_reason}" if p.recovery else ""))  # fmt: skip
+            out.append(Entry(p.created_at, "payment", f"{p.program.short_name} 发放 {yuan(p.amount)} 元", detail,
                              _link("payment_list") + f"?q={p.number}"))  # fmt: skip
     if "verification" in wanted:
         for r in VerificationRequest.objects.filter(household=household):

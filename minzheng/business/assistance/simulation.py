@@ -56,6 +56,7 @@ from django.db import connection
 from minzheng.engines.benefits.models import Standard
 from minzheng.engines.benefits.standards import TYPES, MissingStandard, Standards, ancestor_codes, standards_for
 from minzheng.foundation.accounts.scoping import ALL, user_prefixes
+from minzheng.foundation.money import yuan
 from minzheng.foundation.olap import cents_sql, duck_connect, insert_rows, range_sql, tables_into
 from minzheng.foundation.regions.models import Region
 
@@ -906,7 +907,7 @@ def report_text(report: dict) -> str:
     """The report as plain Chinese text (the command line)."""
 
     def y(v: Decimal) -> str:
-        return f"{v.quantize(CENT, ROUND_HALF_UP):,.2f}"
+        return yuan(v)
 
     lines = [f"提标测算：自 {report['as_of'][:7]} 起，" + "；".join(c["text"] for c in report["changes"])]
     if report["region"]:
@@ -914,7 +915,7 @@ def report_text(report: dict) -> str:
     for s in report["standards"]:
         hk = {"urban": "城镇", "rural": "农村"}.get(s["hukou_type"], s["hukou_type"])
         lines.append(
-            f"  低保标准（{hk}，{s['townships']} 个乡镇街道，{s['households']} 户）：{s['dibao_before']} → {s['dibao_after']} 元/人·月"
+            f"  低保标准（{hk}，{s['townships']} 个乡镇街道，{s['households']} 户）：{y(s['dibao_before'])} → {y(s['dibao_after'])} 元/人·月"
         )
     t = report["total"]
     lines += [

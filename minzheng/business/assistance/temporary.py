@@ -13,7 +13,9 @@ persons × months, months and amount capped by kind).
   sums the earlier grants of every case of the household (:func:`limits_check`).
 - 先行救助 is confirmed afterwards by the level that would have decided it: after 补齐手续 the
   township reviews; it confirms itself only where the decision is delegated to it and the amount
-  is within its limit, else it reports to the county (:func:`_township_decides`).
+  is within its limit, else it reports to the county (:func:`_township_decides`). A 先行救助 not
+  confirmed is recorded as 待追回 on its payment, with the reason and the decision
+  (:func:`_first_aid_refused`); finance records the return in the funds ledger.
 - The reviewer proposes the amount beside the explained estimate (:func:`temp_estimate`, the same
   assessment as the 测算 page) and cannot propose more than it.
 """
@@ -29,10 +31,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from minzheng.engines.benefits.payments import payment_record, payments_of_household
+from minzheng.engines.benefits.models import OneOffPayment, Recovery
+from minzheng.engines.benefits.payments import payment_record, payment_recovery_require, payments_of_household
 from minzheng.engines.benefits.services import add_months
 from minzheng.engines.benefits.standards import MissingStandard, standards_for
-from minzheng.engines.cases.builtin import REMEDY, addressee, doc_number, office_name
+from minzheng.engines.cases.builtin import REMEDY, addressee, doc_number, office_name, opinion_of
 from minzheng.engines.cases.hooks import case_document, case_effect, case_form, case_guard
 from minzheng.foundation.documents.spec import Document, Fields, Heading, Note, Paragraph
 from minzheng.foundation.money import yuan  # money as people read it: 3,540.00
@@ -334,15 +337,58 @@ def _temp_grant(ctx):
 @case_effect("assistance.first_aid_confirmed")
 def _first_aid_confirmed(ctx):
     ctx.case.data["first_aid_confirmed_on"] = ctx.today.isoformat()
-    ctx.messages.append(f"先行救助 {ctx.case.data.get('amount', '')} 元已审核确认")
+    ctx.messages.append(f"先行救助 {yuan(ctx.case.data.get('amount'))} 元已审核确认")
 
 
 @case_effect("assistance.first_aid_refused")
 def _first_aid_refused(ctx):
-    if ctx.case.data.get("first_aid"):
+    """先行救助 not confirmed afterwards: the money already paid is to be recovered (2018 临时救助意见
+    §三(三): 先行救助 is confirmed by the formalities completed afterwards; what is not confirmed is not
+    due). The one-off payment is marked 待追回 with the reason and this decision; finance records the
+    return (追回) on the payments page, which books it in the funds ledger."""
+    case = ctx.case
+    number = case.data.get("payment_number")
+    if not case.data.get("first_aid") or not number:
+        return
+    p = OneOffPayment.objects.filter(number=number, source_case=case.number).first()
+    if p is None:
+        return
+    step = {"first_aid_review": "乡镇审核", "first_aid_county": "县级审批"}.get(ctx.source, ctx.source)
+    decision = f"办件 {case.number} {step}「不予确认（追回先行救助金）」，{ctx.today:%Y-%m-%d}"
+    p = payment_recovery_require(user=ctx.user, payment=p, reason=ctx.opinion or "先行救助未予确认",
+                                 decision=decision, on=ctx.today)  # fmt: skip
+    case.data["recovery"] = {"payment_number": p.number, "state": p.recovery, "reason": p.recovery_reason,
+                             "decision": decision}  # fmt: skip
+    if p.recovery == Recovery.DUE:
         ctx.messages.append(
-            f"已先行发放的 {ctx.case.data.get('amount', '')} 元须依法追回（{ctx.case.data.get('payment_number', '')}）"
+            f"已先行发放的 {yuan(p.amount)} 元记为待追回（{p.number}）：款项退回后，由财务在「临时救助发放」登记追回"
         )
+    else:
+        ctx.messages.append(f"先行救助 {p.number} 转账未成功，款项未到账，无需追回，该笔不再发放")
+
+
+@case_document("first_aid_refusal", "先行救助不予确认通知书")
+def first_aid_refusal(case, status):
+    """The written refusal of a 先行救助 confirmed afterwards: the decision with its reason and, where
+    money reached the household, that the amount paid is to be returned (待追回, recorded on the
+    payment); issued by the level that refused it."""
+    level = "county" if status is not None and status.from_step == "first_aid_county" else "township"
+    rec = case.data.get("recovery") or {}
+    amount = yuan(Decimal(case.data.get("amount") or 0))
+    number = case.data.get("payment_number", "")
+    blocks = [
+        Paragraph(f"你提出的{case.spec.name}（办件编号 {case.number}），已先行给予临时救助 {amount} 元"
+                  f"（发放编号 {number}）。经补齐手续后审核，决定不予确认。"),
+        Paragraph(f"理由：{opinion_of(status)}"),
+    ]  # fmt: skip
+    if rec.get("state") == "due":
+        blocks.append(Paragraph(f"已先行发放的 {amount} 元应予退回，请到{office_name(case, 'township')}办理退回手续，"
+                                "退回时取得缴回凭证。"))  # fmt: skip
+    elif rec.get("state") == "void":
+        blocks.append(Paragraph("该笔先行救助金转账未成功，款项未到账，无需退回，也不再发放。"))
+    blocks.append(Note(REMEDY))
+    return Document(title="先行救助不予确认通知书", number=doc_number(case, "不批", level), addressee=addressee(case),
+                    blocks=blocks, issuer=office_name(case, level), issued_on=timezone.localdate())  # fmt: skip
 
 
 @case_document("temp_decision", "临时救助决定书")

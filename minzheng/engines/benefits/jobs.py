@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from minzheng.foundation.jobs.services import job_kind
+from minzheng.foundation.money import yuan
 
 
 @job_kind("benefits.payroll_generate")
@@ -21,5 +22,5 @@ def payroll_generate_job(job, progress):
         # shown on the job page instead of the exception's repr
         exc.user_message = "；".join(getattr(exc, "messages", None) or [str(exc)])
         raise
-    progress.advance(cycle.lines, f"完成：{cycle.lines} 笔，{cycle.total:.2f} 元")
+    progress.advance(cycle.lines, f"完成：{cycle.lines} 笔，{yuan(cycle.total)} 元")
     return cycle_summary(cycle)

@@ -394,4 +394,4 @@ class LedgerEntry(models.Model):
         return f"{self.program_id}-{self.month:%Y-%m}:{self.kind} {self.amount}"
 
 
-from .payment_models import OneOffPayment, PaymentStatus, PayMethod  # noqa: E402, F401  (one-off payments)
+from .payment_models import OneOffPayment, PaymentStatus, PayMethod, Recovery  # noqa: E402, F401  (one-off payments)

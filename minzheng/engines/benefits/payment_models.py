@@ -23,12 +23,25 @@ class PaymentStatus(models.TextChoices):
     PENDING = "pending", "待到账"
     PAID = "paid", "已发放"
     FAILED = "failed", "发放失败"
+    REISSUED = "reissued", "发放失败，已重新发放"  # superseded by its reissue: never payable again
+
+
+class Recovery(models.TextChoices):
+    """What happens to money paid ahead of a decision the case later refused (paid first,
+    confirmed afterwards): nothing, to be recovered, recovered, or nothing reached the payee."""
+
+    NONE = "", "—"
+    DUE = "due", "待追回"
+    DONE = "done", "已追回"
+    VOID = "void", "决定未予确认，未发放"
 
 
 class OneOffPayment(models.Model):
     """One payment decided by a case (a one-off grant), with the payee and
     account as they were at the decision (ciphertext only), and the event and its date the money
-    answers (limits per event and per period are summed over these rows)."""
+    answers (limits per event and per period are summed over these rows). A failed transfer paid
+    again is a new row naming the failed one (``reissue_of``); money the case's later decision
+    refused carries its recovery (待追回 → 已追回) with the reason and the decision."""
 
     number = models.CharField("发放编号", max_length=30)
     program = models.ForeignKey("benefits.Program", on_delete=models.PROTECT, related_name="+", verbose_name="保障项目")
@@ -60,6 +73,21 @@ class OneOffPayment(models.Model):
     )
     created_at = models.DateTimeField("记录时间", auto_now_add=True)
     settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # a reissue after 发放失败: the new attempt names the failed one (one reissue per failed attempt)
+    reissue_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reissued_as", verbose_name="重新发放自"
+    )
+    reissue_reason = models.CharField("重新发放原因", max_length=200, blank=True, default="")
+    # recovery (追回) when the case's later decision refused what was paid
+    recovery = models.CharField("追回", max_length=4, choices=Recovery.choices, blank=True, default="")
+    recovery_reason = models.CharField("追回原因", max_length=300, blank=True, default="")
+    recovery_decision = models.CharField("追回依据（办件决定）", max_length=300, blank=True, default="")
+    recovery_marked_on = models.DateField("决定追回日期", null=True, blank=True)
+    recovered_on = models.DateField("追回日期", null=True, blank=True)
+    recovery_receipt = models.CharField("缴回凭证号", max_length=40, blank=True, default="")
+    recovered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 

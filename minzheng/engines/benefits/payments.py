@@ -5,8 +5,13 @@ the household's bank account are copied as they are that day (encrypted), or a c
 recorded against the number of the payee's signed receipt (领款收据). The decision appropriates
 the money in the funds ledger (``LedgerEntry`` 拨付) of the program and month; a cash payment is
 paid there and then, a bank transfer when its result is confirmed (:func:`payment_settle`: 到账 or
-发放失败 with the reason). Sums per household (:func:`payments_of_household`) let the business line
-hold its limits across cases; :func:`payments_statistics` feeds the monthly statistics (人次, 金额).
+发放失败 with the reason). A failed transfer is paid again once the household's account is
+corrected (:func:`payment_reissue`: a new attempt linked to the failed one, which is never payable
+again; the ledger books a 补发, not a second 拨付). Money paid on a decision the case later refused
+is marked 待追回 with the reason and the decision (:func:`payment_recovery_require`) and recorded
+as 追回 in the ledger when finance confirms it was returned (:func:`payment_recovered`). Sums per
+household (:func:`payments_of_household`) let the business line hold its limits across cases;
+:func:`payments_statistics` feeds the monthly statistics (人次, 金额).
 """
 
 from __future__ import annotations
@@ -22,12 +27,13 @@ from django.http import Http404
 
 from minzheng.foundation.accounts.scoping import ALL, has_permission
 from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.money import yuan
 from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.registry.normalise import mask_bank_account
 from minzheng.foundation.validation import Refused
 
-from .models import LedgerEntry, LedgerKind, OneOffPayment, PaymentStatus, PayMethod, Program
+from .models import LedgerEntry, LedgerKind, OneOffPayment, PaymentStatus, PayMethod, Program, Recovery
 
 CENT = Decimal("0.01")
 
@@ -105,7 +111,7 @@ def payment_record(
             _ledger(p, user, LedgerKind.PAID, f"现金发放（收据 {receipt_no}）")
         audit_record(
             action="create", object_type="benefits.oneoffpayment", object_id=p.number, region_code=p.region_code,
-            summary=f"{prog.short_name}一次性发放 {p.number}：{p.payee_name} {amount} 元，{PayMethod(method).label}"
+            summary=f"{prog.short_name}一次性发放 {p.number}：{p.payee_name} {yuan(amount)} 元，{PayMethod(method).label}"
             f"（办件 {source_case}）",
         )  # fmt: skip
     return p
@@ -126,7 +132,9 @@ def payment_settle(*, user, payment: OneOffPayment, paid: bool, on: dt.date, rea
         p.paid_on = on if paid else None
         p.failure_reason = "" if paid else reason[:200]
         p.settled_by = _actor(user)
-        p.save(update_fields=["status", "paid_on", "failure_reason", "settled_by"])
+        if not paid and p.recovery == Recovery.DUE:  # the money never reached the payee: nothing to recover
+            p.recovery = Recovery.VOID
+        p.save(update_fields=["status", "paid_on", "failure_reason", "settled_by", "recovery"])
         _ledger(
             p, user, LedgerKind.PAID if paid else LedgerKind.FAILED, "银行到账" if paid else f"发放失败（{reason}）"
         )
@@ -137,13 +145,145 @@ def payment_settle(*, user, payment: OneOffPayment, paid: bool, on: dt.date, rea
     return p
 
 
+def _locked(payment: OneOffPayment) -> OneOffPayment:
+    return OneOffPayment.objects.select_for_update().get(pk=payment.pk)
+
+
+def payment_current(payment: OneOffPayment) -> OneOffPayment:
+    """The live attempt of a payment: the payment itself, or the last reissue of it."""
+    p = payment
+    while True:
+        nxt = OneOffPayment.objects.filter(reissue_of=p).first()
+        if nxt is None:
+            return p
+        p = nxt
+
+
+def payment_reissue(*, user, payment: OneOffPayment, reason: str, on: dt.date) -> OneOffPayment:
+    """Pay a failed bank transfer again (重新发放) after the household's account was corrected: a
+    new attempt with the household's account as registered now (ciphertext copied again), linked
+    to the failed one, which becomes 已重新发放 and is never payable again (one reissue per failed
+    attempt, by the row lock and a unique link). The amount, payee and decision stay as decided;
+    the ledger books a 补发 in the payment's month, so the month shows one 拨付. Refused in Chinese,
+    with nothing written, without a reason, for a payment that did not fail, whose decision was
+    withdrawn, or whose household still has no account or the same account that failed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写重新发放的原因（如：已更正银行账号）"})
+    with transaction.atomic():
+        p = _locked(payment)
+        if user is not None and not has_permission(user, "payroll.approve", p.region_code):
+            raise PermissionDenied("无权办理该区划的重新发放")
+        if p.status != PaymentStatus.FAILED:
+            raise Refused(f"发放 {p.number} 是「{p.get_status_display()}」，只有发放失败的才能重新发放")
+        if p.recovery:
+            raise Refused(f"发放 {p.number} 的决定未予确认（{p.get_recovery_display()}），不能重新发放")
+        household = p.household
+        account = household.bank_account or ""
+        if not account:
+            raise Refused("该家庭仍未登记银行账号：请先在家庭信息中登记正确的银行账户，再重新发放")
+        if account == (p.bank_account or ""):
+            raise Refused(f"家庭登记的银行账号仍是发放失败的账号 {p.bank_account_masked}：请先更正银行账户，再重新发放")
+        new = OneOffPayment.objects.create(
+            number=_number(p.program, p.region_code, on.year), program=p.program, household=household,
+            payee=p.payee, region_code=p.region_code, hukou_type=p.hukou_type, kind=p.kind, amount=p.amount,
+            decided_on=p.decided_on, month=p.month, decided_level=p.decided_level, source_case=p.source_case,
+            event=p.event, event_date=p.event_date, method=PayMethod.BANK, payee_name=p.payee_name,
+            payee_id_number=p.payee_id_number, payee_id_number_masked=p.payee_id_number_masked,
+            bank_name=household.bank_name, bank_account=account, bank_account_masked=mask_bank_account(account),
+            created_by=_actor(user), reissue_of=p, reissue_reason=reason[:200],
+        )  # fmt: skip
+        p.status = PaymentStatus.REISSUED
+        p.save(update_fields=["status"])
+        _ledger(new, user, LedgerKind.REISSUE, f"重新发放（原 {p.number} 发放失败，{reason[:60]}）")
+        audit_record(
+            action="reissue", object_type="benefits.oneoffpayment", object_id=new.number, region_code=p.region_code,
+            summary=f"{p.number} 发放失败，重新发放为 {new.number}：{new.payee_name} {yuan(new.amount)} 元，"
+            f"转入 {new.bank_account_masked}；原因：{reason[:100]}",
+            changes={"reissue_of": p.number, "account_before": p.bank_account_masked,
+                     "account_after": new.bank_account_masked, "reason": reason[:200]},
+        )  # fmt: skip
+    return new
+
+
+def payment_recovery_require(*, user, payment: OneOffPayment, reason: str, decision: str, on: dt.date) -> OneOffPayment:
+    """The case's later decision refused what this payment paid: the live attempt is marked 待追回
+    with the reason and the decision; one whose transfer failed (nothing reached the payee) is
+    closed as not paid and can no longer be reissued. A transfer still at the bank stays 待追回
+    until its result: a failure then closes it. Audited."""
+    reason, decision = (reason or "").strip(), (decision or "").strip()
+    if not reason or not decision:
+        raise ValidationError({"reason": "追回须写明原因和办件决定"})
+    with transaction.atomic():
+        p = _locked(payment_current(payment))
+        if p.recovery:
+            raise Refused(f"发放 {p.number} 已是「{p.get_recovery_display()}」")
+        p.recovery = Recovery.VOID if p.status == PaymentStatus.FAILED else Recovery.DUE
+        p.recovery_reason, p.recovery_decision, p.recovery_marked_on = reason[:300], decision[:300], on
+        p.save(update_fields=["recovery", "recovery_reason", "recovery_decision", "recovery_marked_on"])
+        audit_record(
+            action="recovery", object_type="benefits.oneoffpayment", object_id=p.number, region_code=p.region_code,
+            summary=f"{p.number} {p.get_recovery_display()}：{p.payee_name} {yuan(p.amount)} 元；{decision[:120]}",
+            changes={"recovery": p.recovery, "reason": reason[:300], "decision": decision[:300]},
+        )  # fmt: skip
+    return p
+
+
+def payment_recovered(*, user, payment: OneOffPayment, on: dt.date, receipt_no: str, note: str = "") -> OneOffPayment:
+    """Finance confirms that money to be recovered was returned (追回): recorded against the
+    number of the receipt or bank slip of the return, booked as 追回 in the funds ledger of the
+    payment's month, audited. Refused in Chinese, with nothing written, for a payment not 待追回,
+    one whose transfer has no result yet, without a receipt number, or with a date in the future."""
+    receipt_no = (receipt_no or "").strip()
+    if not receipt_no:
+        raise ValidationError({"receipt_no": "请填写缴回凭证号（收款收据或银行回单号）"})
+    from django.utils import timezone
+
+    if on > timezone.localdate():
+        raise ValidationError({"on": "追回日期不能晚于今天"})
+    with transaction.atomic():
+        p = _locked(payment)
+        if user is not None and not has_permission(user, "payroll.prepare", p.region_code):
+            raise PermissionDenied("无权办理该区划的发放业务")
+        if p.recovery != Recovery.DUE:
+            raise Refused(f"发放 {p.number} 不是待追回的发放")
+        if p.status != PaymentStatus.PAID:
+            raise Refused(f"发放 {p.number} 尚未登记到账结果：请先登记银行到账或发放失败")
+        if on < p.decided_on:
+            raise ValidationError({"on": "追回日期不能早于发放决定日期"})
+        p.recovery, p.recovered_on, p.recovery_receipt, p.recovered_by = (
+            Recovery.DONE,
+            on,
+            receipt_no[:40],
+            _actor(user),
+        )
+        p.save(update_fields=["recovery", "recovered_on", "recovery_receipt", "recovered_by"])
+        _ledger(
+            p,
+            user,
+            LedgerKind.RECOVERY,
+            f"追回（{on:%Y-%m-%d}，凭证 {receipt_no[:40]}）" + (f"，{note[:60]}" if note else ""),
+        )
+        audit_record(
+            action="recovered", object_type="benefits.oneoffpayment", object_id=p.number, region_code=p.region_code,
+            summary=f"{p.number} 已追回 {yuan(p.amount)} 元（{on:%Y-%m-%d}，凭证 {receipt_no[:40]}）",
+            changes={"recovered_on": on.isoformat(), "receipt_no": receipt_no[:40], "note": (note or "")[:200]},
+        )  # fmt: skip
+    return p
+
+
 # ---------------------------------------------------------------- reads
 
 
 def payments_of_household(*, household, program: str, since: dt.date | None = None, until: dt.date | None = None):
     """The household's payments of a program decided in ``[since, until]`` (failed ones excluded:
-    no money reached the household), oldest first — what limits per event and per period sum."""
-    qs = OneOffPayment.objects.filter(household=household, program_id=program).exclude(status=PaymentStatus.FAILED)
+    no money reached the household; recovered ones too: the money came back), oldest first — what
+    limits per event and per period sum."""
+    qs = (
+        OneOffPayment.objects.filter(household=household, program_id=program)
+        .exclude(status__in=[PaymentStatus.FAILED, PaymentStatus.REISSUED])
+        .exclude(recovery__in=[Recovery.DONE, Recovery.VOID])
+    )
     if since:
         qs = qs.filter(decided_on__gte=since)
     if until:
@@ -151,8 +291,9 @@ def payments_of_household(*, household, program: str, since: dt.date | None = No
     return qs.order_by("decided_on", "pk")
 
 
-def payment_list(*, user, program: str = "", month: dt.date | None = None, status: str = ""):
-    """Payments in the user's regions (masked values only: the ciphertext columns are not read)."""
+def payment_list(*, user, program: str = "", month: dt.date | None = None, status: str = "", recovery: str = ""):
+    """Payments in the user's regions (masked values only: the ciphertext columns are not read);
+    ``recovery``: ``due`` for the payments to be recovered (待追回), ``done`` for recovered."""
     qs = OneOffPayment.objects.for_user(user, "benefits.view").select_related("program")
     qs = qs.defer("payee_id_number", "bank_account")
     if program:
@@ -161,7 +302,9 @@ def payment_list(*, user, program: str = "", month: dt.date | None = None, statu
         qs = qs.filter(month=month)
     if status:
         qs = qs.filter(status=status)
-    return qs.order_by("-decided_on", "-pk")
+    if recovery:
+        qs = qs.filter(recovery=recovery)
+    return qs.select_related("reissue_of").order_by("-decided_on", "-pk")
 
 
 def payment_get(*, user, number: str) -> OneOffPayment:
@@ -173,8 +316,12 @@ def payment_get(*, user, number: str) -> OneOffPayment:
 
 def payments_statistics(*, prefixes, month: dt.date, length: int):
     """Per region code prefix of ``length``, program and hukou type: 人次 (payments decided in the
-    month), the amount decided and the amount paid — for the monthly statistics."""
-    qs = OneOffPayment.objects.filter(month=month)
+    month), the amount decided and the amount paid — for the monthly statistics. A failed attempt
+    that was reissued is counted once, in its reissue; a recovered payment (追回), or one whose
+    decision was refused before any money reached the payee, is not counted at all — neither as
+    人次 nor as decided nor as paid. One still 待追回 counts: the money is with the payee."""
+    qs = OneOffPayment.objects.filter(month=month).exclude(status=PaymentStatus.REISSUED)
+    qs = qs.exclude(recovery__in=[Recovery.DONE, Recovery.VOID])
     if prefixes is not ALL:
         qs = qs.filter(prefix_q("region_code", prefixes))
     return (

@@ -33,6 +33,7 @@ from django.utils import timezone
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.crypto import sm
+from minzheng.foundation.money import yuan
 from minzheng.foundation.regions.prefixes import prefix_upper
 from minzheng.foundation.regions.selectors import region_get
 from minzheng.foundation.registry.models import Household
@@ -200,11 +201,11 @@ def flags_note(cycle: PaymentCycle, flags: dict | None = None) -> str:
     flags = flags if flags is not None else cycle_flags(cycle)
     parts = []
     if cycle.held_lines:
-        parts.append(f"暂缓发放 {cycle.held_lines} 笔 {money(cycle.held_total):.2f} 元")
+        parts.append(f"暂缓发放 {cycle.held_lines} 笔 {yuan(cycle.held_total)} 元")
     for key, label in (("no_account", "未登记银行账号"), ("no_payee", "未确定收款人")):
         n, amount = flags[key]
         if n:
-            parts.append(f"{label} {n} 笔 {amount:.2f} 元")
+            parts.append(f"{label} {n} 笔 {yuan(amount)} 元")
     return "".join(f"；{p}" for p in parts)
 
 
@@ -362,7 +363,7 @@ def payroll_generate(*, user, program, month, region_code: str | None = None) ->
             part = Entitlement.objects.filter(cycle=cycle, enrollment_id__in=held[i : i + BATCH])
             for k, (n, amount) in _flags_of(part.aggregate(**_flag_aggregates())).items():
                 flags[k] = (flags[k][0] - n, flags[k][1] - amount)
-        note = f"{'重新' if before else ''}计算：{cycle.lines} 笔，{cycle.persons} 人，{cycle.total:.2f} 元"
+        note = f"{'重新' if before else ''}计算：{cycle.lines} 笔，{cycle.persons} 人，{yuan(cycle.total)} 元"
         note += flags_note(cycle, flags)
         _event(cycle, user, note)
         audit_record(
@@ -483,7 +484,7 @@ def payroll_hold_release(*, user, cycle: PaymentCycle, line_no: int, reason: str
         active.update(released_at=timezone.now(), released_by=user, release_reason=reason[:300])
         _holds_mark(c)
         c.save(update_fields=["held_lines", "held_total"])
-        note = f"解除暂缓发放：序号 {line_no}（{line.payee_name}，{money(line.amount):.2f} 元），理由：{reason}"
+        note = f"解除暂缓发放：序号 {line_no}（{line.payee_name}，{yuan(line.amount)} 元），理由：{reason}"
         _event(c, user, note)
         audit_record(
             action="release_hold", object_type="benefits.cycle", object_id=c.pk, region_code=line.region_code,
@@ -528,7 +529,7 @@ def _announce(cycle: PaymentCycle, user) -> None:
         return
     maker = str(_actor(user) or "系统")
     body = (
-        f"{cycle_label(c)}已由{maker}计算完成，待您审批：{c.lines} 笔，{money(c.total):,.2f} 元"
+        f"{cycle_label(c)}已由{maker}计算完成，待您审批：{c.lines} 笔，{yuan(c.total)} 元"
         + flags_note(c)
         + "。请在工作台“发放批次”中核对后审批。"
     )
@@ -585,14 +586,14 @@ def payroll_approve(*, user, cycle: PaymentCycle, seen: dict | None = None) -> P
         c.approved_by, c.approved_at = user, timezone.now()
         c.save()
         pay_lines, pay_total = c.lines - c.held_lines, money(c.total) - money(c.held_total)
-        note = f"审批：{c.lines} 笔，{c.total:.2f} 元" + flags_note(c, flags)
+        note = f"审批：{c.lines} 笔，{yuan(c.total)} 元" + flags_note(c, flags)
         if c.held_lines:
-            note += f"；拨付 {pay_lines} 笔 {pay_total:.2f} 元"
+            note += f"；拨付 {pay_lines} 笔 {yuan(pay_total)} 元"
         _event(c, user, note)
         _ledger(c, user, LedgerKind.APPROPRIATION, pay_total, pay_lines, "批次审批，拨付资金")
         audit_record(
             action="approve", object_type="benefits.cycle", object_id=c.pk, region_code=c.region_code,
-            summary=f"审批{cycle_label(c)}：{c.lines} 笔，{c.persons} 人，{c.total:.2f} 元{flags_note(c, flags)}",
+            summary=f"审批{cycle_label(c)}：{c.lines} 笔，{c.persons} 人，{yuan(c.total)} 元{flags_note(c, flags)}",
             changes={"calculated_by": c.calculated_by_id, "approved_by": user.pk, **approval_figures(c),
                      "no_account_lines": flags["no_account"][0], "no_payee_lines": flags["no_payee"][0]},
         )  # fmt: skip
@@ -678,7 +679,7 @@ def payroll_export(*, user, cycle: PaymentCycle, format: str = "csv", workers: i
         if fmt.code not in c.bank_formats:
             c.bank_formats = [*c.bank_formats, fmt.code]
         c.save(update_fields=["state", "bank_format", "bank_formats"])
-        note = f"导出银行文件（{fmt.label}）：{count} 笔，{total:.2f} 元" + (
+        note = f"导出银行文件（{fmt.label}）：{count} 笔，{yuan(total)} 元" + (
             f"；{skipped} 笔未登记银行账号或收款人，未导出，记为失败" if skipped else ""
         )
         _event(c, user, note)
@@ -784,7 +785,7 @@ def payroll_reconcile(*, user, cycle: PaymentCycle, content: bytes, workers: int
             except InvalidOperation:
                 got = None
             if got is None or not got.is_finite() or got != money(amount):
-                report.append(f"{n}：金额“{row.amount}”与应发金额 {money(amount):.2f} 不符")
+                report.append(f"{n}：金额“{row.amount}”与应发金额 {yuan(money(amount))} 元不符")
                 continue
             if row.result not in (bankfiles.SUCCESS, bankfiles.FAILURE):
                 report.append(f"{n}：处理结果应为“成功”或“失败”，实为“{row.result}”")
@@ -824,7 +825,7 @@ def payroll_reconcile(*, user, cycle: PaymentCycle, content: bytes, workers: int
                 )
         _ledger(c, user, LedgerKind.PAID, res.paid_total, res.paid, "银行回盘：到账")
         _ledger(c, user, LedgerKind.FAILED, res.failed_total, res.failed, "银行回盘：发放失败")
-        note = f"对账：到账 {res.paid} 笔 {res.paid_total:.2f} 元，失败 {res.failed} 笔 {res.failed_total:.2f} 元"
+        note = f"对账：到账 {res.paid} 笔 {yuan(res.paid_total)} 元，失败 {res.failed} 笔 {yuan(res.failed_total)} 元"
         if res.unchanged:
             note += f"，{res.unchanged} 笔此前已对账"
         _event(c, user, note)
@@ -890,7 +891,7 @@ def payroll_reissue(*, user, cycle: PaymentCycle, line_nos: list[int] | None = N
         )
         _move(c, CycleState.EXPORTED)
         c.save(update_fields=["state"])
-        note = f"补发：{n} 笔，{total:.2f} 元（按家庭现登记的银行账号）" + (
+        note = f"补发：{n} 笔，{yuan(total)} 元（按家庭现登记的银行账号）" + (
             f"；{len(without)} 笔仍未登记银行账号" if without else ""
         )
         _event(c, user, note)

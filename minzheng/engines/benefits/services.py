@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.money import yuan
 from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.registry.models import Household, Person
@@ -265,7 +266,7 @@ def enrollment_create(
         e.save(update_fields=["last_event"])
         audit_record(
             action="create", object_type="benefits.enrollment", object_id=e.pk, region_code=region,
-            summary=f"纳入{prog.short_name} {e.number}，{persons_covered} 人，月金额 {amount} 元，自 {start:%Y-%m} 起",
+            summary=f"纳入{prog.short_name} {e.number}，{persons_covered} 人，月金额 {yuan(amount)} 元，自 {start:%Y-%m} 起",
             changes={"household": household.number, "amount": str(amount), "start_month": start.isoformat()},
         )  # fmt: skip
     return e

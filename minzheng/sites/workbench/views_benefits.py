@@ -46,6 +46,7 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.jobs.models import JobRun, JobState
+from minzheng.foundation.money import yuan
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names, region_prefix
@@ -122,7 +123,7 @@ def _display(t: st.StandardType, value) -> str:
     if t.kind == st.RATE:
         return f"{text}（{(value * 100).normalize():f}%）"
     if t.kind == st.AMOUNT:
-        return f"{value:,.2f}"
+        return yuan(value)
     return text
 
 
@@ -829,7 +830,7 @@ def payroll_reconcile(request, pk):
     except (ValidationError, PermissionDenied) as exc:
         form.add_error("file", "；".join(getattr(exc, "messages", None) or [str(exc)]))
         return _cycle_page(request, cycle, reconcile_form=form, status=409 if isinstance(exc, Refused) else 403)
-    text = f"对账完成：到账 {res.paid} 笔 {res.paid_total:,.2f} 元，失败 {res.failed} 笔 {res.failed_total:,.2f} 元"
+    text = f"对账完成：到账 {res.paid} 笔 {yuan(res.paid_total)} 元，失败 {res.failed} 笔 {yuan(res.failed_total)} 元"
     text += f"（回盘文件格式：{bankfiles.FORMATS[res.format].label}）" if res.format in bankfiles.FORMATS else ""
     if res.unchanged:
         text += f"，{res.unchanged} 笔此前已对账"
@@ -846,7 +847,7 @@ def payroll_reissue(request, pk):
     _require(request.user, "payroll.approve")
 
     def done(res):
-        text = f"已补发 {res.lines} 笔，{res.total:,.2f} 元，请重新导出银行文件"
+        text = f"已补发 {res.lines} 笔，{yuan(res.total)} 元，请重新导出银行文件"
         if res.without_account:
             text += f"；{len(res.without_account)} 笔仍未登记银行账号"
         return text

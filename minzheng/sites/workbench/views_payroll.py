@@ -16,6 +16,7 @@ from minzheng.engines.benefits import selectors as benefit_selectors
 from minzheng.engines.benefits.models import CycleState, LineStatus, PaymentCycle
 from minzheng.engines.benefits.services import Refused
 from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.money import yuan
 
 from .forms_payroll import ApproveForm, HoldReleaseForm
 from .views import _require
@@ -96,9 +97,9 @@ def payroll_approve(request, pk):
         cycle.refresh_from_db()
         status = 409 if isinstance(exc, Refused) else 403 if isinstance(exc, PermissionDenied) else 422
         return _approve_page(request, cycle, status=status)
-    text = f"已审批：{c.lines} 笔，{c.persons} 人，{c.total:,.2f} 元；该月发放数据已冻结"
+    text = f"已审批：{c.lines} 笔，{c.persons} 人，{yuan(c.total)} 元；该月发放数据已冻结"
     if c.held_lines:
-        text += f"；暂缓发放 {c.held_lines} 笔 {c.held_total:,.2f} 元不导出、不拨付"
+        text += f"；暂缓发放 {c.held_lines} 笔 {yuan(c.held_total)} 元不导出、不拨付"
     messages.success(request, text)
     return redirect("workbench:payroll_detail", pk=cycle.pk)
 
