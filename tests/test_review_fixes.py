@@ -1,0 +1,75 @@
+"""Defects found in the review of issue 13's merge, each with the test that failed before its fix."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from minzheng.engines.benefits.models import Enrollment
+from minzheng.engines.cases.services import case_act, case_open
+
+from .conftest import TANGXIA, TANGXIA_VILLAGE
+from .test_cases import _materials, investigation
+from .test_roll_changes import _after_notice, staff  # noqa: F401 — the fixture
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def couple(household_other, make_user, ids):
+    """陈志明 (born 1955) and his wife (born 1952), each the other's only supporter, neither able."""
+    from minzheng.foundation.registry import services
+
+    household, head = household_other
+    registrar = make_user("tx_registrar", ("acceptor", TANGXIA), ("investigator", TANGXIA))
+    wife = services.person_create(user=registrar, data={"name": "林秀梅", "id_number": ids(birth=dt.date(1952, 5, 1),
+                                  male=False), "hukou_type": "rural", "region_code": TANGXIA_VILLAGE})  # fmt: skip
+    services.membership_add(user=registrar, household=household, person=wife, relation="spouse")
+    return household, head, wife
+
+
+def _couple_facts(household, day):
+    return investigation(household, day, incomes=[], financial_assets="0",
+                         members={0: {"has_able_supporter": False}, 1: {"has_able_supporter": False}})  # fmt: skip
+
+
+def test_review_of_one_tekun_member_keeps_that_members_own_amount(staff, couple, assistance_standards):  # noqa: F811
+    """An elderly couple recognised as 特困 together is enrolled as two persons, each with their own
+    amount. A review of one of them must assess that person's own part, not give them the couple's
+    total (which would pay the other member twice)."""
+    household, head, _wife = couple
+    today = timezone.localdate()
+    case = case_open(user=staff["acceptor"], case_type="tekun_application", region_code="", household=household,
+                     applicant=head)  # fmt: skip
+    _materials(staff, case)
+    case_act(user=staff["acceptor"], case=case, action="accept", on=today)
+    data = {**_couple_facts(household, today), "adl_not_met": [], "tekun_mode": "dispersed"}
+    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="老年夫妇", data=data, on=today)
+    case = case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合特困", on=today)
+    after = _after_notice(case)
+    case_act(user=staff["reviewer"], case=case, action="notice_done", on=after)
+    case.data.setdefault("forms", {})["recheck"] = {"consistent": True}
+    case.save(update_fields=["data"])
+    case = case_act(user=staff["approver"], case=case, action="approve", opinion="同意认定", on=after)
+    made = [Enrollment.objects.get(number=n) for n in case.data["enrollment_numbers"]]
+    assert len(made) == 2 and all(e.persons_covered == 1 for e in made)
+    own = {e.person_id: e.monthly_amount for e in made}
+    total = sum(own.values(), Decimal(0))
+
+    from minzheng.business.assistance.roll import roll_case_open
+
+    e = next(x for x in made if x.person_id == head.pk)
+    review = roll_case_open(user=staff["reviewer"], enrollment=e, kind="review")
+    case_act(user=staff["investigator"], case=review, action="investigate_done", opinion="入户复核",
+             data=_couple_facts(household, today), on=after)  # fmt: skip
+    case_act(user=staff["reviewer"], case=review, action="first_review_done", opinion="审核", on=after)
+    case_act(user=staff["approver"], case=review, action="confirm_keep", opinion="同意", on=after)
+    e.refresh_from_db()
+    assert e.monthly_amount == own[head.pk], f"复核后 {e.monthly_amount}，本人应为 {own[head.pk]}，两人合计 {total}"
+    assert e.reviews.get().outcome == "unchanged"
