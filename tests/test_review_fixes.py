@@ -73,3 +73,33 @@ def test_review_of_one_tekun_member_keeps_that_members_own_amount(staff, couple,
     e.refresh_from_db()
     assert e.monthly_amount == own[head.pk], f"复核后 {e.monthly_amount}，本人应为 {own[head.pk]}，两人合计 {total}"
     assert e.reviews.get().outcome == "unchanged"
+
+
+def test_tekun_member_beside_a_family_is_recognised_by_the_tekun_case(staff, couple, assistance_standards):  # noqa: F811
+    """assess tests 特困 member by member and assesses the rest as a family beside them (its
+    classification is the rest's). A 特困 application must then recognise the 特困 member — before
+    the fix its approval was refused ("测算结果为「低保」，不符合本事项的批准条件") and the 公示 showed
+    the family's 低保 amount as the 特困 amount."""
+    household, head, _wife = couple
+    today = timezone.localdate()
+    case = case_open(user=staff["acceptor"], case_type="tekun_application", region_code="", household=household,
+                     applicant=head)  # fmt: skip
+    _materials(staff, case)
+    case_act(user=staff["acceptor"], case=case, action="accept", on=today)
+    facts = investigation(household, today, incomes=[(1, "wages", "30000")], financial_assets="0",
+                          members={0: {"has_able_supporter": False}, 1: {"has_able_supporter": True}})  # fmt: skip
+    data = {**facts, "adl_not_met": [], "tekun_mode": "dispersed"}
+    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="户主特困", data=data, on=today)
+    case = case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合特困", on=today)
+    tekun = case.data["assessment"]["tekun_members"]
+    assert [t["member"] for t in tekun] == [0]
+    assert case.data["amount"] == tekun[0]["amount"] and case.data["persons"] == 1
+    after = _after_notice(case)
+    case_act(user=staff["reviewer"], case=case, action="notice_done", on=after)
+    case.data.setdefault("forms", {})["recheck"] = {"consistent": True}
+    case.save(update_fields=["data"])
+    case = case_act(user=staff["approver"], case=case, action="approve", opinion="同意认定", on=after)
+    e = Enrollment.objects.get(number=case.data["enrollment_number"])
+    assert e.person_id == head.pk and e.persons_covered == 1
+    assert e.monthly_amount == Decimal(tekun[0]["amount"])
+    assert "enrollment_numbers" not in case.data
