@@ -103,3 +103,25 @@ def test_tekun_member_beside_a_family_is_recognised_by_the_tekun_case(staff, cou
     assert e.person_id == head.pk and e.persons_covered == 1
     assert e.monthly_amount == Decimal(tekun[0]["amount"])
     assert "enrollment_numbers" not in case.data
+
+
+@pytest.mark.parametrize("kind", ["change_decision", "stop_decision"])
+def test_roll_decisions_are_numbered_in_the_series_of_the_office_that_issues_them(
+    staff,  # noqa: F811
+    household_in,
+    household_other,
+    kind,
+):
+    """保障变更决定书 and 终止救助决定书 are issued by the county (unless delegated): their 文号 must
+    come from the county's series, so two townships' decisions of one county never share a 文号
+    (item 24). Before the fix they were numbered in each township's series: both 〔year〕1号."""
+    from minzheng.engines.cases.services import document_generate
+
+    cases = []
+    for household, head in ((household_in[0], household_in[1]), household_other):
+        c = case_open(user=staff["reviewer"], case_type="assistance_stop", region_code="", household=household,
+                      applicant=head, channel="office")  # fmt: skip
+        assert not c.delegated
+        cases.append(c)
+    docs = [document_generate(case=c, kind=kind) for c in cases]
+    assert docs[0].number != docs[1].number, [d.number for d in docs]

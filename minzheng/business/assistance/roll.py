@@ -652,7 +652,7 @@ def change_decision(case, status):
         )
     if d.get("self_care"):  # 特困: the six-item result the care level follows
         blocks.insert(2, Paragraph(f"生活自理能力评估（吃饭、穿衣、上下床、如厕、室内行走、洗澡）：{d['self_care']}。"))
-    return Document(title=title, number=doc_number(case, "变"), addressee=d.get("payee") or "保障对象", blocks=blocks,
+    return Document(title=title, number=doc_number(case, "变", _level(case)), addressee=d.get("payee") or "保障对象", blocks=blocks,
                     issuer=office_name(case, _level(case)), issued_on=timezone.localdate())  # fmt: skip
 
 
@@ -680,5 +680,5 @@ def stop_decision(case, status):
         Paragraph(f"理由：{(status.opinion if status else '') or reason}"),
         Note(REMEDY),
     ]
-    return Document(title="终止救助决定书", number=doc_number(case, "终"), addressee=d.get("payee") or "保障对象家属",
+    return Document(title="终止救助决定书", number=doc_number(case, "终", _level(case)), addressee=d.get("payee") or "保障对象家属",
                     blocks=blocks, issuer=office_name(case, _level(case)), issued_on=timezone.localdate())  # fmt: skip
