@@ -125,3 +125,32 @@ def test_roll_decisions_are_numbered_in_the_series_of_the_office_that_issues_the
         cases.append(c)
     docs = [document_generate(case=c, kind=kind) for c in cases]
     assert docs[0].number != docs[1].number, [d.number for d in docs]
+
+
+def test_first_aid_file_is_not_completed_without_the_members_own_paper_authorisation(
+    make_user, household_in, assistance_standards
+):
+    """先行救助 pays before 受理; the file is completed afterwards (补齐手续). A 授权书 signed online in
+    a member's place (代为签署, ``data["paper_signatures"]``) must be backed by the member's own paper
+    before the file counts as complete — before the fix the guard stood only on 受理, which the
+    先行救助 path never passes."""
+    from minzheng.engines.cases.services import material_add
+    from minzheng.foundation.validation import Refused
+
+    from .conftest import ANYANG
+    from .test_cases import _pdf
+
+    acceptor = make_user("fa_acceptor", ("acceptor", ANYANG))
+    household, head, spouse = household_in
+    case = case_open(user=acceptor, case_type="temp_emergency", region_code="", household=household, applicant=head,
+                     data={"paper_signatures": [{"person_id": spouse.pk, "name": spouse.name, "code": "authorisation"}]})  # fmt: skip
+    case = case_act(user=acceptor, case=case, action="assist_first", opinion="火灾后先行救助",
+                    data={"event": "住房火灾", "event_date": timezone.localdate().isoformat(), "amount": "1000",
+                          "pay_method": "cash", "receipt_no": "LK-0009"})  # fmt: skip
+    _materials({"acceptor": acceptor}, case, codes=["application", "authorisation"])
+    with pytest.raises(Refused, match=spouse.name):
+        case_act(user=acceptor, case=case, action="file_completed")
+    material_add(user=acceptor, case=case, code="authorisation", data=_pdf("书面授权书"), name="授权书.pdf",
+                 person=spouse)  # fmt: skip
+    case = case_act(user=acceptor, case=case, action="file_completed")
+    assert case.step == "first_aid_review"
