@@ -6,11 +6,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from minzheng.engines.benefits.models import Enrollment
+from minzheng.engines.benefits.models import Enrollment, EntitlementHold
 from minzheng.engines.cases.services import case_act, case_open
 
 from .conftest import TANGXIA, TANGXIA_VILLAGE
 from .test_cases import _materials, investigation
+from .test_payroll_holds import _var_dir, roll  # noqa: F401 — fixtures
 from .test_roll_changes import _after_notice, staff  # noqa: F401 — the fixture
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +155,32 @@ def test_first_aid_file_is_not_completed_without_the_members_own_paper_authorisa
                  person=spouse)  # fmt: skip
     case = case_act(user=acceptor, case=case, action="file_completed")
     assert case.step == "first_aid_review"
+
+
+def test_a_members_death_stays_held_while_the_member_change_case_runs(make_user, household_in, roll):  # noqa: F811
+    """The line of a household whose counted member is recorded dead is held until the 增减员 case
+    decides the new amount. 发起变更 (减员) ends the membership in the registry at once; before the
+    fix that alone dropped the hold, so the line was paid at the old amount while the case ran."""
+    from minzheng.business.assistance.roll import roll_case_open
+    from minzheng.engines.benefits import payroll
+
+    from .conftest import ANYANG, RUIAN
+    from .test_payroll_holds import died, load, status_by_name, this_month
+
+    _, _, plain = roll
+    _, _, spouse = household_in
+    month = this_month()
+    death = month - dt.timedelta(days=40)
+    load("cremation", [died("李秀英", plain, death, "cremation")])
+    maker = make_user("rv_finance", ("finance", RUIAN))
+    payroll.payroll_generate(user=maker, program="dibao", month=month)
+    assert status_by_name()["王建国"] == "held"
+
+    township = make_user("rv_acceptor", ("acceptor", ANYANG), ("reviewer", ANYANG))
+    case = roll_case_open(user=township, enrollment=roll[0], kind="member_remove", person=spouse, reason="death",
+                          death_date=death)  # fmt: skip
+    assert not household_in[0].memberships.filter(person=spouse, valid_to__isnull=True).exists()
+    cycle = payroll.payroll_generate(user=maker, program="dibao", month=month)
+    assert status_by_name()["王建国"] == "held", "减员办件未决定前按原金额发放了"
+    (hold,) = EntitlementHold.objects.filter(cycle=cycle)
+    assert case.number in hold.reason and "李秀英" in hold.reason
