@@ -184,3 +184,29 @@ def test_a_members_death_stays_held_while_the_member_change_case_runs(make_user,
     assert status_by_name()["王建国"] == "held", "减员办件未决定前按原金额发放了"
     (hold,) = EntitlementHold.objects.filter(cycle=cycle)
     assert case.number in hold.reason and "李秀英" in hold.reason
+
+
+def test_a_released_hold_is_held_again_when_new_evidence_changes_its_reason(make_user, household_in, roll):  # noqa: F811
+    """A finance officer releases a hold on what they checked (e.g. the police record was wrong). If
+    a recalculation finds further evidence for the same person (a cremation record as well), the
+    release no longer covers it: the line is held again. Before the fix the release stood and only
+    the reason's text was replaced, so the line was paid on a release given for other evidence."""
+    from minzheng.engines.benefits import payroll
+
+    from .conftest import RUIAN
+    from .test_payroll_holds import died, load, status_by_name, this_month
+
+    _, _, plain = roll
+    month = this_month()
+    maker = make_user("rv_finance2", ("finance", RUIAN))
+    load("death", [died("陈志明", plain, month - dt.timedelta(days=3))])
+    cycle = payroll.payroll_generate(user=maker, program="dibao", month=month)
+    line = payroll.payroll_hold_release(user=maker, cycle=cycle, line_no=2, reason="经入户核实本人健在，死亡登记有误")
+    assert line.status == "pending"
+    cycle = payroll.payroll_generate(user=maker, program="dibao", month=month)
+    assert status_by_name()["陈志明"] == "pending"  # the same evidence: the release stands
+    load("cremation", [died("陈志明", plain, month - dt.timedelta(days=3), "cremation")])
+    cycle = payroll.payroll_generate(user=maker, program="dibao", month=month)
+    assert status_by_name()["陈志明"] == "held" and cycle.held_lines == 1
+    hold = EntitlementHold.objects.get(cycle=cycle)
+    assert "殡葬火化记录" in hold.reason and hold.released_at is None
