@@ -12,7 +12,7 @@ from minzheng.engines.cases.services import case_act, case_open
 from .conftest import TANGXIA, TANGXIA_VILLAGE
 from .test_cases import _materials, investigation
 from .test_payroll_holds import _var_dir, roll  # noqa: F401 — fixtures
-from .test_roll_changes import _after_notice, staff  # noqa: F401 — the fixture
+from .test_roll_changes import _after_notice, dibao_enrolled, staff  # noqa: F401 — fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +210,28 @@ def test_a_released_hold_is_held_again_when_new_evidence_changes_its_reason(make
     assert status_by_name()["陈志明"] == "held" and cycle.held_lines == 1
     hold = EntitlementHold.objects.get(cycle=cycle)
     assert "殡葬火化记录" in hold.reason and hold.released_at is None
+
+
+def test_head_died_the_successor_enrollment_is_paid_what_the_case_assessed(staff, household_in, dibao_enrolled):  # noqa: F811
+    """户主变更 (the head died): the case investigates the household as it now is (the dead head not
+    counted) and the county decides on that assessment. Before the fix the successor enrollment kept
+    the old family amount with one person fewer — paying the dead head's share on."""
+    from minzheng.business.assistance.casework import case_assess
+    from minzheng.business.assistance.roll import roll_case_open
+
+    e, after = dibao_enrolled
+    household, _head, spouse = household_in
+    old_amount = e.monthly_amount
+    case = roll_case_open(user=staff["reviewer"], enrollment=e, kind="head_change", person=spouse)
+    facts = investigation(household, timezone.localdate(), incomes=[],
+                          members={0: {"counted": False, "not_counted_reason": "deceased"}})  # fmt: skip
+    case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="户主去世", data=facts, on=after)
+    case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="接续", on=after)
+    case = case_act(user=staff["approver"], case=case, action="confirm_keep", opinion="同意接续", on=after)
+    new = e.successors.get()
+    expected = case_assess(case, after)
+    assert expected["counted_members"] == 1
+    assert (new.persons_covered, new.monthly_amount) == (1, Decimal(expected["monthly_amount"])), (
+        f"接续后 {new.persons_covered} 人 {new.monthly_amount} 元（原 {old_amount} 元），测算 {expected['monthly_amount']} 元"
+    )
+    assert case.data["decision"]["amount"] == expected["monthly_amount"]

@@ -508,12 +508,6 @@ def _member_apply(ctx, e, change, note, enrollment_change, enrollment_succeed):
     month = next_month(ctx.today)
     if change.get("death_date"):
         month = max(month, next_month(dt.date.fromisoformat(change["death_date"])))
-    if change["kind"] == "head_change":
-        new = enrollment_succeed(user=ctx.user, enrollment=e, new_head=person, note=note)
-        case.data["successor_number"] = new.number
-        _decision(ctx, new, "head_change", new.last_event)
-        ctx.messages.append(f"原保障 {e.number} 已接续为 {new.number}，新户主 {person.name}")
-        return
     result = case_assess(case, ctx.today)
     case.data["assessment"] = result
     if result["classification"] not in PROGRAM_OF.get(e.program_id, {e.program_id}):
@@ -521,6 +515,21 @@ def _member_apply(ctx, e, change, note, enrollment_change, enrollment_succeed):
             f"成员变更后测算结果为「{_class_name(result['classification'])}」，已不符合保障条件："
             "请退回乡镇审核，选择「拟终止救助，公示」"
         )
+    if change["kind"] == "head_change":
+        new = enrollment_succeed(user=ctx.user, enrollment=e, new_head=person, note=note)
+        case.data["successor_number"] = new.number
+        ev = new.last_event
+        persons = int(result["counted_members"])
+        if Decimal(result["monthly_amount"]) != new.monthly_amount or persons != new.persons_covered:
+            # the household as the case found it (the dead head not counted) decides the amount
+            ev = enrollment_change(
+                user=ctx.user, enrollment=new, kind="member", reason="head_died", effective_month=new.start_month,
+                monthly_amount=result["monthly_amount"], persons_covered=persons, components=result["components"],
+                note=note, assessment=result,
+            )  # fmt: skip
+        _decision(ctx, new, "head_change", ev)
+        ctx.messages.append(f"原保障 {e.number} 已接续为 {new.number}，新户主 {person.name}")
+        return
     ev = enrollment_change(
         user=ctx.user, enrollment=e, kind="member", reason=change.get("reason") or "member_change",
         effective_month=month, monthly_amount=result["monthly_amount"],
