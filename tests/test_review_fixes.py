@@ -235,3 +235,34 @@ def test_head_died_the_successor_enrollment_is_paid_what_the_case_assessed(staff
         f"接续后 {new.persons_covered} 人 {new.monthly_amount} 元（原 {old_amount} 元），测算 {expected['monthly_amount']} 元"
     )
     assert case.data["decision"]["amount"] == expected["monthly_amount"]
+
+
+def test_a_typed_member_gets_no_sms_unless_name_and_id_match_the_registry(household_in, ids, anyang_user,
+                                                                          assistance_standards):  # fmt: skip
+    """A member typed on the portal (not in the registry household) is a name and an ID number the
+    applicant wrote. Before the fix the ID number alone chose the registry person whose phone got
+    the 授权 code: anyone could show the masked phone of any registered person by their ID number,
+    send them SMS, and use up their sign-in code quota. The phone is used only when the typed name
+    is the registry's name for that ID number."""
+    from minzheng.foundation.notify.models import Message
+    from minzheng.foundation.notify.services import phone_index_of
+    from minzheng.foundation.registry import services as registry
+
+    from .conftest import TANGXIA_VILLAGE
+    from .test_portal_apply import _fill, _start, make_citizen, signed_in
+
+    stranger = registry.person_create(user=None, data={"name": "赵敏", "id_number": ids(), "hukou_type": "rural",
+                                                       "region_code": TANGXIA_VILLAGE, "phone": "13912344321"})  # fmt: skip
+    _household, _head, spouse = household_in
+    citizen = make_citizen(spouse.name, spouse.id_number, person=spouse, phone="13600000000")
+    client = signed_in(citizen)
+    draft = _start(client, citizen)
+    r = client.post(f"/portal/apply/{draft.pk}/household/",
+                    {"action": "add", "name": "张三", "id_number": stranger.id_number, "relation": "other"})  # fmt: skip
+    assert r.status_code == 302
+    _fill(client, draft, ids, child=False)
+    index = 2  # head, spouse, the typed member
+    page = client.get(f"/portal/apply/{draft.pk}/sign/").content.decode()
+    assert "139****4321" not in page
+    client.post(f"/portal/apply/{draft.pk}/sign/{index}/code/")
+    assert not Message.objects.filter(phone_index=phone_index_of("13912344321")).exists()
