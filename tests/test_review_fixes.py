@@ -266,3 +266,29 @@ def test_a_typed_member_gets_no_sms_unless_name_and_id_match_the_registry(househ
     assert "139****4321" not in page
     client.post(f"/portal/apply/{draft.pk}/sign/{index}/code/")
     assert not Message.objects.filter(phone_index=phone_index_of("13912344321")).exists()
+
+
+def test_own_result_of_a_single_person_enrollment_takes_that_members_components():
+    """单人户 members are enrolled one by one (casework._enrol); a review of one of them decides that
+    member's gap and 分类施保, and a member no longer qualifying alone in an 边缘 family is 渐退's case."""
+    from types import SimpleNamespace
+
+    from minzheng.business.assistance.roll import own_result
+
+    case = SimpleNamespace(data={"evidence": [{"household_facts": {"members": [{"person_id": 7}, {"person_id": 9}]}}]})
+    result = {
+        "classification": "dibao_single_person", "monthly_amount": "1400.00", "counted_members": 2,
+        "components": [{"item": "gap", "member": 0, "amount": "600.00"},
+                       {"item": "category_topup", "member": 0, "amount": "100.00"},
+                       {"item": "gap", "member": 1, "amount": "600.00"},
+                       {"item": "category_topup", "member": 1, "amount": "100.00"}],
+    }  # fmt: skip
+    mine = own_result(case, SimpleNamespace(person_id=9, program_id="dibao"), result)
+    assert (mine["monthly_amount"], mine["counted_members"]) == ("700.00", 1)
+    assert {c["member"] for c in mine["components"]} == {1}
+    household = SimpleNamespace(person_id=None, program_id="dibao")
+    assert own_result(case, household, result) is result
+    only_first = {**result, "components": result["components"][:2]}
+    assert own_result(case, SimpleNamespace(person_id=9, program_id="dibao"), only_first)["classification"] == (
+        "dibao_edge"
+    )
