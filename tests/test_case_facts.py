@@ -462,7 +462,10 @@ def test_a_member_recognised_as_tekun_beside_the_family_is_enrolled_by_the_tekun
     case, after = _to_confirm(staff, case, today, data)
     result = case.data["assessment"]
     assert [t["name"] for t in result["tekun_members"]] == ["周老太"]
-    assert result["classification"] != "tekun"  # the son is assessed apart
+    if case_type == "tekun_application":  # the item's result (公示, confirmation) is her own part
+        assert result["classification"] == "tekun" and result["monthly_amount"] == result["tekun_amount"]
+    else:  # the son is assessed apart
+        assert result["classification"] != "tekun"
     if case_type == "tekun_application":
         case = case_act(user=staff["approver"], case=case, action="recheck", opinion="复查属实", on=after,
                         data={"rechecked_by": "县民政局 郑伟", "recheck_date": after.isoformat(), "consistent": True})  # fmt: skip

@@ -330,7 +330,7 @@ def _temporary(*, code, name, prefix, mode, conditions):
              "form": "assistance.emergency", "guards": ["assistance.within_township_limit"],
              "effects": ["assistance.temp_grant"], "clock": "start", "documents": ["temp_decision"], "style": "primary"},
             {"action": "file_completed", "name": "手续补齐，报审核", "from": ["complete_file"], "to": "first_aid_review",
-             "guards": ["materials_complete"], "opinion_required": False, "style": "primary",
+             "guards": ["materials_complete", "paper_signatures"], "opinion_required": False, "style": "primary",
              "notify": [{"to": "next", "text": NEXT}]},
             {"action": "first_aid_confirm", "name": "审核确认先行救助，办结", "from": ["first_aid_review"],
              "to": "approved", "guards": ["assistance.first_aid_township_decides"],

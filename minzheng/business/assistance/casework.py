@@ -245,11 +245,25 @@ def _save_means(ctx):
     ctx.messages.append(f"已记录入户调查结果（第 {revision['revision']} 次）")
 
 
+def tekun_part(result: dict, program: str) -> dict:
+    """A 特困 item decides its 特困 members. Where assess recognised 特困 members beside a family
+    (the result's classification, amount and components are then the family's, assessed apart),
+    the 特困 item's result is the 特困 members' own: their classification, amount, components and
+    number — what the 公示 shows, the county confirms and :func:`_enrol` enrols."""
+    tekun = result.get("tekun_members") or []
+    if program != "tekun" or not tekun or result["classification"] == "tekun":
+        return result
+    comps = [{"item": item, "member": t["member"], "amount": t[key]}
+             for t in tekun for item, key in (("tekun_basic", "basic"), ("tekun_care", "care"))]  # fmt: skip
+    return {**result, "classification": "tekun", "monthly_amount": result["tekun_amount"], "components": comps,
+            "counted_members": len(tekun)}  # fmt: skip
+
+
 @case_effect("assistance.assess")
 def _assess(ctx):
     """Assess at first review and again at confirmation (standards may have changed in between);
     the result is stored with the case and shown on the 公示 and the decision."""
-    result = case_assess(ctx.case, ctx.today)
+    result = tekun_part(case_assess(ctx.case, ctx.today), ctx.params.get("program", ""))
     ctx.case.data["assessment"] = result
     ctx.case.data["assessed_on"] = ctx.today.isoformat()
     ctx.case.data["amount"] = result["monthly_amount"]
@@ -265,15 +279,8 @@ def _enrol(ctx):
     the person it recognised, with the 供养方式 chosen (暂行办法第十九条)."""
     case = ctx.case
     program = ctx.params.get("program", "dibao")
-    result = case.data.get("assessment") or case_assess(case, ctx.today)
+    result = case.data.get("assessment") or tekun_part(case_assess(case, ctx.today), program)
     tekun = result.get("tekun_members") or []
-    if program == "tekun" and tekun and result["classification"] != "tekun":
-        # 特困 recognised member by member (特困人员认定办法 第六条) beside a family assessed apart:
-        # this item enrols those members, each with their own support; the family is not its subject
-        result = {**result, "classification": "tekun", "monthly_amount": result["tekun_amount"],
-                  "counted_members": len(tekun),
-                  "components": [{"item": item, "member": t["member"], "amount": t[key]}
-                                 for t in tekun for item, key in (("tekun_basic", "basic"), ("tekun_care", "care"))]}  # fmt: skip
     if result["classification"] not in PROGRAM_OF.get(program, {program}):
         raise Refused(
             f"测算结果为「{_class_name(result['classification'])}」，不符合本事项的批准条件；"

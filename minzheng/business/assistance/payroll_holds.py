@@ -73,6 +73,7 @@ def deceased(cycle):
         alerts.setdefault(person_id, number)
     registry_dead = ("SELECT id AS person_id FROM registry_person WHERE death_date < %s", [end])
     hits = lines_of_persons(cycle, id_indexes=list(partner), person_ids=list(alerts), extra=registry_dead)
+    yield from _member_removals_running(cycle)
     for hit in hits:
         evidence = []
         died = None
@@ -96,3 +97,29 @@ def deceased(cycle):
                 f"保障成员{who}{fact}（{basis}）：保障金额须经增减员办件调整，暂缓发放，不按原金额发放，也不自动改算"
             )
         yield Hold(hit.enrollment_id, f"p:{hit.person_id}", reason)
+
+
+def _member_removals_running(cycle):
+    """A counted member's death is entered in the registry when the 减员 case opens (the membership
+    ends there, :func:`.roll.roll_case_open`), before the county decides the new amount: the line
+    stays held, on the same subject as the death's hold, until that case is decided or cancelled."""
+    from minzheng.engines.benefits.models import Enrollment
+    from minzheng.engines.cases.models import Case
+
+    running = Case.objects.filter(
+        closed_at__isnull=True, case_type__code="dibao_change", data__change__kind="member_remove",
+        data__change__reason="death",
+    ).values_list("number", "data__enrollment_number", "data__change__person_id", "data__change__person_name")  # fmt: skip
+    by_number = {}
+    for number, enrollment_number, person_id, name in running:
+        by_number.setdefault(enrollment_number, []).append((number, person_id, name))
+    if not by_number:
+        return
+    enrolled = Enrollment.objects.filter(number__in=list(by_number), program_id=cycle.program_id)
+    for enrollment_id, enrollment_number in enrolled.values_list("id", "number"):
+        for number, person_id, name in by_number[enrollment_number]:
+            yield Hold(
+                enrollment_id,
+                f"p:{person_id}",
+                f"保障成员{name}已死亡，减员办件 {number} 尚未决定：保障金额须经增减员办件调整，暂缓发放，不按原金额发放",
+            )

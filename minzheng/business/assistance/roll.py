@@ -31,7 +31,7 @@ from minzheng.foundation.money import yuan
 from minzheng.foundation.registry.models import Person
 from minzheng.foundation.validation import Refused
 
-from .casework import ADL_ITEMS, PROGRAM_OF, InvestigationForm, _class_name, case_assess
+from .casework import ADL_ITEMS, PROGRAM_OF, InvestigationForm, _class_name, case_assess, case_facts
 
 MEMBER_REASONS = ("birth", "death", "moved_away", "member_change", "other")
 CHANGE_KINDS = {
@@ -345,6 +345,36 @@ def _phase_out_applies(e: Enrollment, result: dict, on: dt.date) -> bool:
     return result["classification"] == "dibao_edge"
 
 
+def own_result(case, e: Enrollment, result: dict) -> dict:
+    """The part of the household's assessment that belongs to ``e``. An enrollment of one person
+    (a 特困 member recognised member by member, a 单人户 member: :func:`.casework._enrol`) is paid
+    that person's own amount: a review of it must compare and decide that part — the 特困 member's
+    own 基本生活 and 照料 amount, the 单人户 member's own gap and 分类施保 — never the household's
+    total (which would pay the other members' amounts to this one as well). A household
+    enrollment takes the whole result."""
+    if e.person_id is None:
+        return result
+    facts = case_facts(case)
+    members = facts["household_facts"]["members"] if facts else []
+    index = next((i for i, m in enumerate(members) if m.get("person_id") == e.person_id), None)
+    if e.program_id == "tekun":
+        mine = next((t for t in result.get("tekun_members") or [] if t["member"] == index), None)
+        if mine is None:
+            klass = result["classification"]
+            return {**result, "classification": "not_eligible" if klass == "tekun" else klass}
+        comps = [{"item": "tekun_basic", "member": index, "amount": mine["basic"]},
+                 {"item": "tekun_care", "member": index, "amount": mine["care"]}]  # fmt: skip
+        return {**result, "classification": "tekun", "monthly_amount": mine["amount"], "components": comps,
+                "counted_members": 1}  # fmt: skip
+    if result["classification"] == "dibao_single_person":
+        comps = [c for c in result["components"] if c.get("member") == index]
+        if not comps:  # the family is 边缘 and this member no longer qualifies on their own
+            return {**result, "classification": "dibao_edge"}
+        total = sum((Decimal(str(c["amount"])) for c in comps), Decimal(0))
+        return {**result, "monthly_amount": f"{total:.2f}", "components": comps, "counted_members": 1}
+    return result
+
+
 def roll_outcome(e: Enrollment, result: dict, on: dt.date) -> str:
     """What a review's assessment means for a running enrollment (rule sheet §9): still eligible —
     维持 or 调整金额; income risen into the trigger band — 渐退 (a running 渐退 continues); otherwise 停保."""
@@ -373,7 +403,10 @@ def _roll_outcome(ctx):
     if _member_change(change):
         ctx.case.data["proposed_outcome"] = change["kind"]
         return
-    outcome = roll_outcome(e, ctx.case.data["assessment"], ctx.today)
+    result = own_result(ctx.case, e, ctx.case.data["assessment"])
+    if result is not ctx.case.data["assessment"]:  # the enrolled person's own part is what is decided
+        ctx.case.data.update(assessment=result, amount=result["monthly_amount"], persons=result["counted_members"])
+    outcome = roll_outcome(e, result, ctx.today)
     ctx.case.data["proposed_outcome"] = str(outcome)
     if outcome == ReviewOutcome.EXIT:
         raise Refused(
@@ -408,7 +441,7 @@ def _review_apply(ctx):
     if _member_change(change):
         _member_apply(ctx, e, change, note, enrollment_change, enrollment_succeed)
         return
-    result = case_assess(case, ctx.today)
+    result = own_result(case, e, case_assess(case, ctx.today))
     form = case.data.get("forms", {}).get("investigate_done", {})
     if e.program_id == "tekun" and form.get("adl_not_met") is not None:
         result = {**result, "adl_not_met": form["adl_not_met"]}  # the self-care result the next review starts from
@@ -475,12 +508,6 @@ def _member_apply(ctx, e, change, note, enrollment_change, enrollment_succeed):
     month = next_month(ctx.today)
     if change.get("death_date"):
         month = max(month, next_month(dt.date.fromisoformat(change["death_date"])))
-    if change["kind"] == "head_change":
-        new = enrollment_succeed(user=ctx.user, enrollment=e, new_head=person, note=note)
-        case.data["successor_number"] = new.number
-        _decision(ctx, new, "head_change", new.last_event)
-        ctx.messages.append(f"原保障 {e.number} 已接续为 {new.number}，新户主 {person.name}")
-        return
     result = case_assess(case, ctx.today)
     case.data["assessment"] = result
     if result["classification"] not in PROGRAM_OF.get(e.program_id, {e.program_id}):
@@ -488,6 +515,21 @@ def _member_apply(ctx, e, change, note, enrollment_change, enrollment_succeed):
             f"成员变更后测算结果为「{_class_name(result['classification'])}」，已不符合保障条件："
             "请退回乡镇审核，选择「拟终止救助，公示」"
         )
+    if change["kind"] == "head_change":
+        new = enrollment_succeed(user=ctx.user, enrollment=e, new_head=person, note=note)
+        case.data["successor_number"] = new.number
+        ev = new.last_event
+        persons = int(result["counted_members"])
+        if Decimal(result["monthly_amount"]) != new.monthly_amount or persons != new.persons_covered:
+            # the household as the case found it (the dead head not counted) decides the amount
+            ev = enrollment_change(
+                user=ctx.user, enrollment=new, kind="member", reason="head_died", effective_month=new.start_month,
+                monthly_amount=result["monthly_amount"], persons_covered=persons, components=result["components"],
+                note=note, assessment=result,
+            )  # fmt: skip
+        _decision(ctx, new, "head_change", ev)
+        ctx.messages.append(f"原保障 {e.number} 已接续为 {new.number}，新户主 {person.name}")
+        return
     ev = enrollment_change(
         user=ctx.user, enrollment=e, kind="member", reason=change.get("reason") or "member_change",
         effective_month=month, monthly_amount=result["monthly_amount"],
@@ -619,7 +661,7 @@ def change_decision(case, status):
         )
     if d.get("self_care"):  # 特困: the six-item result the care level follows
         blocks.insert(2, Paragraph(f"生活自理能力评估（吃饭、穿衣、上下床、如厕、室内行走、洗澡）：{d['self_care']}。"))
-    return Document(title=title, number=doc_number(case, "变"), addressee=d.get("payee") or "保障对象", blocks=blocks,
+    return Document(title=title, number=doc_number(case, "变", _level(case)), addressee=d.get("payee") or "保障对象", blocks=blocks,
                     issuer=office_name(case, _level(case)), issued_on=timezone.localdate())  # fmt: skip
 
 
@@ -647,5 +689,5 @@ def stop_decision(case, status):
         Paragraph(f"理由：{(status.opinion if status else '') or reason}"),
         Note(REMEDY),
     ]
-    return Document(title="终止救助决定书", number=doc_number(case, "终"), addressee=d.get("payee") or "保障对象家属",
+    return Document(title="终止救助决定书", number=doc_number(case, "终", _level(case)), addressee=d.get("payee") or "保障对象家属",
                     blocks=blocks, issuer=office_name(case, _level(case)), issued_on=timezone.localdate())  # fmt: skip

@@ -399,7 +399,8 @@ def _holds_find(cycle: PaymentCycle) -> list[EntitlementHold]:
 
 def _holds_apply(cycle: PaymentCycle, found: list[EntitlementHold]) -> list[int]:
     """Keep the cycle's hold rows in step with what the checks found (a released hold stays
-    released while its reason stands; a hold whose reason is gone is removed), mark the lines with
+    released while its reason stands, and is held again when its reason changes; a hold whose
+    reason is gone is removed), mark the lines with
     an unreleased hold as held, and count them on the cycle."""
     key = lambda h: (h.enrollment_id, h.rule, h.subject)  # noqa: E731
     existing = {key(h): h for h in EntitlementHold.objects.filter(cycle=cycle)}
@@ -410,7 +411,11 @@ def _holds_apply(cycle: PaymentCycle, found: list[EntitlementHold]) -> list[int]
     EntitlementHold.objects.bulk_create([h for k, h in wanted.items() if k not in existing])
     for k, h in wanted.items():
         if k in existing and existing[k].reason != h.reason:
-            EntitlementHold.objects.filter(pk=existing[k].pk).update(reason=h.reason)
+            # new evidence: a release given on the old reason does not cover it (held again; the
+            # release itself stays in the cycle's history and the audit log)
+            EntitlementHold.objects.filter(pk=existing[k].pk).update(
+                reason=h.reason, released_at=None, released_by=None, release_reason=""
+            )
     return _holds_mark(cycle, fresh=True)
 
 

@@ -526,9 +526,14 @@ def _is_citizen(citizen: Citizen, signer: dict) -> bool:
 
 
 def _signer_phone(signer: dict) -> str:
-    """The signer's mobile as the registry holds it ("" when none or not a mobile)."""
+    """The signer's mobile as the registry holds it ("" when none or not a mobile). A member the
+    applicant typed is found by ID number and name together: an ID number alone never reveals or
+    messages a registered person's phone."""
     person = Person.objects.filter(pk=signer["person_id"]).first() if signer.get("person_id") else None
-    person = person or _person_by_id(signer.get("id_number") or "")
+    if person is None:  # a member typed by the applicant: the registry person only if name and ID agree
+        person = _person_by_id(signer.get("id_number") or "")
+        if person is not None and person.name != (signer.get("name") or "").strip():
+            person = None
     if person is None or person.death_date is not None:
         return ""
     phone = phone_normalise(person.phone or "")
