@@ -268,4 +268,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "minzheng.monitoring.run_due",
         "schedule": crontab(hour=int(os.environ.get("MINZHENG_MONITOR_HOUR", "2")), minute=0),
     },
+    # 渐退期满后停发: the exits of enrollments whose 渐退期 has ended, recorded daily at 01:30
+    # (embedded default: `30 1 * * * minzheng payroll expire --month YYYY-MM` of the next month)
+    "benefits-phase-out-expire": {"task": "minzheng.benefits.phase_out_expire", "schedule": crontab(hour=1, minute=30)},
 }

@@ -190,6 +190,50 @@ def test_suspended_and_zero_amounts_are_not_paid_phase_out_is(roll, finance, cou
 
 
 @pytest.mark.django_db
+def test_a_phase_out_is_paid_to_the_end_of_its_period_and_not_after(roll, finance, county_user):
+    """渐退期满后停发: the period the decision set is paid month by month, the month after it is
+    not — even before ``phase_out_expire`` has recorded the exit; once it has, nothing changes."""
+    _a, b = roll
+    svc.enrollment_change(user=county_user, enrollment=b, kind="phase_out", reason="income_over_line",
+                          effective_month=DEC)  # fmt: skip
+    b.refresh_from_db()
+    last = dt.date(b.phase_out_until.year, b.phase_out_until.month, 1)
+    after = svc.next_month(last)
+
+    def paid(month):
+        cycle = payroll.payroll_generate(user=finance[0], program="dibao", month=month)
+        return sorted(cycle.entitlements.values_list("payee_name", flat=True))
+
+    assert paid(last) == ["王建国", "陈志明"]
+    assert paid(after) == ["王建国"]
+    out = io.StringIO()
+    call_command("payroll", "expire", "--month", f"{after:%Y-%m}", stdout=out)  # what cron / Celery beat run
+    assert json.loads(out.getvalue()) == {"month": f"{after:%Y-%m}", "exited": 1}
+    b.refresh_from_db()
+    assert b.state == "exited" and paid(after) == ["王建国"] and paid(last) == ["王建国", "陈志明"]
+
+
+@pytest.mark.django_db
+def test_the_daily_phase_out_job_records_the_exits(roll, county_user):
+    from minzheng.engines.benefits.jobs import PHASE_OUT_EXPIRE, phase_out_expire_task
+    from minzheng.foundation.jobs.models import JobRun
+    from minzheng.foundation.jobs.services import job_enqueue
+
+    queued = JobRun.objects.get(pk=phase_out_expire_task.run())  # what Celery beat runs daily
+    assert queued.kind == PHASE_OUT_EXPIRE and queued.params == {}
+    _a, b = roll
+    svc.enrollment_change(user=county_user, enrollment=b, kind="phase_out", reason="income_over_line",
+                          effective_month=DEC)  # fmt: skip
+    b.refresh_from_db()
+    after = svc.next_month(b.phase_out_until)
+    job = job_enqueue(kind=PHASE_OUT_EXPIRE, title="渐退期满停发", params={"month": f"{after:%Y-%m}"}, run=False)
+    job_run(job.pk)
+    job.refresh_from_db()
+    b.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED and job.result == {"exited": 1} and b.state == "exited"
+
+
+@pytest.mark.django_db
 def test_the_payee_of_a_single_person_enrollment_is_that_person(roll, finance, county_user, household_in):
     household, _head, spouse = household_in
     svc.enrollment_create(user=county_user, program="tekun", household=household, person=spouse,

@@ -44,6 +44,7 @@ from .models import (
     CycleEvent,
     CycleState,
     Enrollment,
+    EnrollmentState,
     Entitlement,
     EntitlementHold,
     LedgerEntry,
@@ -248,7 +249,9 @@ def _settle(cycle: PaymentCycle, user) -> None:
 # SQLite ≥ 3.25), payable state and a positive amount; line numbers in region and enrollment-number
 # order, given on these narrow rows before the wide ones are joined; the payee (the single person
 # enrolled, else the household head) and the bank account copied as stored — ciphertext to
-# ciphertext, never decrypted.
+# ciphertext, never decrypted. A 渐退期 ends with the period its decision set (``phase_out_until``,
+# "渐退期满后停发"; 2022 兜底通知 §一(三), 审核确认办法 第三十三条): no month after it is paid, whether or not
+# ``phase_out_expire`` has already recorded the exit.
 GENERATE_SQL = """
 INSERT INTO benefits_entitlement (
     cycle_id, line_no, enrollment_id, household_id, region_code, hukou_type, state, persons_covered,
@@ -265,13 +268,14 @@ FROM (
     FROM (
         SELECT
             en.id AS enrollment_id, en.number, en.household_id, en.person_id, en.region_code, en.hukou_type,
-            ev.state, ev.monthly_amount, ev.persons_covered, ev.components,
+            en.phase_out_until, ev.state, ev.monthly_amount, ev.persons_covered, ev.components,
             ROW_NUMBER() OVER (PARTITION BY ev.enrollment_id ORDER BY ev.effective_month DESC, ev.id DESC) AS rn
         FROM benefits_enrollmentevent ev
         JOIN benefits_enrollment en ON en.id = ev.enrollment_id
         WHERE en.program_id = %s AND en.region_code >= %s {upper} AND ev.effective_month <= %s
     ) y
     WHERE y.rn = 1 AND y.state IN (%s, %s) AND y.monthly_amount > 0
+      AND (y.state <> %s OR y.phase_out_until IS NULL OR y.phase_out_until >= %s)
 ) x
 JOIN registry_household h ON h.id = x.household_id
 LEFT JOIN registry_person p ON p.id = COALESCE(x.person_id, h.head_id)
@@ -344,7 +348,8 @@ def payroll_generate(*, user, program, month, region_code: str | None = None) ->
             upper="AND en.region_code < %s" if upper else "",
             collate=' COLLATE "C"' if connection.vendor == "postgresql" else "",  # SQLite: bytes already
         )
-        params = [cycle.pk, LineStatus.PENDING, prog.pk, prefix, *([upper] if upper else []), month, *PAYABLE_STATES]
+        params = [cycle.pk, LineStatus.PENDING, prog.pk, prefix, *([upper] if upper else []), month, *PAYABLE_STATES,
+                  EnrollmentState.PHASE_OUT, month]  # fmt: skip
         with connection.cursor() as cur:
             cur.execute("DELETE FROM benefits_entitlement WHERE cycle_id = %s", [cycle.pk])
             _batch(cur, PG_BATCH)

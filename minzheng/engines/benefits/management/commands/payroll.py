@@ -32,6 +32,7 @@ from minzheng.engines.benefits.payroll import (
     cycle_summary,
     held_lines,
     line_reference,
+    month_parse,
     payroll_approve,
     payroll_export,
     payroll_generate,
@@ -83,7 +84,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(
-            dest="action", required=True, metavar="{generate,held,release,approve,export,reconcile,reissue,failed}"
+            dest="action",
+            required=True,
+            metavar="{generate,held,release,approve,export,reconcile,reissue,failed,expire}",
         )
         helps = {
             "generate": "生成（或重新计算）发放批次",
@@ -94,6 +97,7 @@ class Command(BaseCommand):
             "reconcile": "导入银行回盘文件对账（任何一行无法核对则整份不生效）",
             "reissue": "补发失败明细（按家庭现登记的银行账号），再用 export 导出",
             "failed": "列出失败明细（脱敏）",
+            "expire": "渐退期已满的保障对象自 --month 起退出（幂等；Celery beat 每日执行，嵌入式部署用 cron）",
         }
         for action, text in helps.items():
             p = _chinese_errors(sub.add_parser(action, help=text))
@@ -113,7 +117,7 @@ class Command(BaseCommand):
                 p.add_argument("--reason", default="", help="解除理由，如：经入户核实本人健在，死亡登记有误")
 
     def handle(self, *args, action, **opts):
-        for name in ("program", "month"):
+        for name in ("month",) if action == "expire" else ("program", "month"):
             if not opts[name]:
                 raise CommandError(f"缺少参数 --{name}")
         user = None
@@ -140,6 +144,10 @@ class Command(BaseCommand):
 
     def run(self, action: str, user, opts: dict) -> None:
         program, month, region = opts["program"], opts["month"], opts["region"] or None
+        if action == "expire":
+            from minzheng.engines.benefits.services import phase_out_expire
+
+            return self.emit({"month": month, "exited": phase_out_expire(month=month_parse(month))})
         if action == "generate":
             cycle = payroll_generate(user=user, program=program, month=month, region_code=region)
             return self.emit(cycle_summary(cycle))
