@@ -49,7 +49,7 @@ def _text(case, kind) -> str:
 def test_within_its_limit_the_delegated_township_approves(staff, delegated_case):  # noqa: F811
     case = _propose(staff, delegated_case, 3000, months=2)
     assert case.step == "confirm" and case.tasks.get(state="open").region_code == ANYANG
-    with pytest.raises(Refused, match="在乡镇审批限额.*以内"):
+    with pytest.raises(Refused, match=r"在乡镇审批限额.*以内"):
         case_act(user=staff["township_approver"], case=case, action="report_county", opinion="报县级")
     case = case_act(user=staff["township_approver"], case=case, action="approve", opinion="同意",
                     data={"pay_method": "bank"})  # fmt: skip
