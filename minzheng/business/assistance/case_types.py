@@ -196,7 +196,7 @@ def _stop_path(*, source: str, back: str) -> list[dict]:
         {"action": "reinvestigate", "name": "异议成立，重新核实", "from": ["stop_notice"], "to": "investigate",
          "guards": ["has_open_objection"], "effects": ["objections_resolve"]},
         {"action": "confirm_stop", "name": "决定终止救助", "from": ["stop_confirm"], "to": "terminated",
-         "guards": ["assistance.stop_dates"], "effects": ["assistance.enrollment_stop"],
+         "guards": ["assistance.stop_dates"], "effects": ["assistance.enrollment_stop", "assistance.member_registry_undo"],
          "documents": ["stop_decision"], "style": "danger",
          "notify": [{"to": "applicant", "channel": "sms", "text": SMS_STOPPED}]},
         {"action": "keep", "name": "不予终止，退回乡镇", "from": ["stop_confirm"], "to": back},
@@ -239,8 +239,9 @@ def _roll_review(*, code, name, prefix, conditions, roll):
              "notify": [{"to": "applicant", "channel": "sms", "text": SMS_CHANGED}]},
             {"action": "send_back", "name": "退回乡镇重新审核", "from": ["confirm"], "to": "first_review"},
             *_stop_path(source="first_review", back="first_review"),
+            # 撤销 and 停保 put back the registry change 发起变更 made for a 增减员 (roll._member_registry_undo)
             {"action": "cancel", "name": "撤销本办件", "from": ["investigate", "first_review", "confirm"],
-             "to": "withdrawn", "style": "danger"},
+             "to": "withdrawn", "effects": ["assistance.member_registry_undo"], "style": "danger"},
         ],
         "materials": [],
         "notice": {"title": "终止救助公示", "show_amount": False},
@@ -271,7 +272,9 @@ STOP = {
 def _temporary(*, code, name, prefix, mode, conditions):
     """临时救助 (2018 临时救助意见; ``social-assistance.md`` §8.3): 申请 → 受理 → 调查 → 乡镇审核 (the
     amount proposed beside the estimate) → 审批 (county, or the township where delegated,
-    国务院令第649号 第四十八条); the county may send an over-limit proposal back with its reason.
+    国务院令第649号 第四十八条; a delegated township approves only within its limit, above it the
+    proposal is reported to the county, 县级审批); the county may send an over-limit proposal back
+    with its reason.
     急难型 may pay first (先行救助) within the township's limit and complete the file afterwards;
     the 先行救助 is then reviewed and confirmed by the level that would have decided it. Every
     grant is paid (see :mod:`.temporary`); the decision is never taken by whoever accepted,
@@ -288,6 +291,8 @@ def _temporary(*, code, name, prefix, mode, conditions):
         },
         {"code": "review", "name": "乡镇审核", "role": "reviewer", "level": "township", "promised_days": 3},
         {"code": "confirm", "name": "审批", "role": "approver", "level": "county", "legal_days": 10, "delegable": True},
+        # a delegated township reports a proposal above its limit here: the county decides it
+        {"code": "county_confirm", "name": "县级审批", "role": "approver", "level": "county", "legal_days": 10},
         {"code": "approved", "name": "已批准", "outcome": "approved"},
         {"code": "refused", "name": "不予批准", "outcome": "refused"},
         {"code": "not_accepted", "name": "不予受理", "outcome": "not_accepted"},
@@ -305,13 +310,16 @@ def _temporary(*, code, name, prefix, mode, conditions):
         {"action": "review_done", "name": "审核通过，报审批", "from": ["review"], "to": "confirm",
          "form": "assistance.temp_amount", "guards": ["assistance.temp_proposal_ok"],
          "effects": ["assistance.temp_amount"], "style": "primary", "notify": [{"to": "next", "text": NEXT}]},
-        {"action": "approve", "name": "批准", "from": ["confirm"], "to": "approved", "form": "assistance.temp_payment",
+        {"action": "report_county", "name": "报县级审批", "from": ["confirm"], "to": "county_confirm",
+         "guards": ["assistance.township_over_limit"], "style": "primary", "notify": [{"to": "next", "text": NEXT}]},
+        {"action": "approve", "name": "批准", "from": ["confirm", "county_confirm"], "to": "approved",
+         "form": "assistance.temp_payment",
          "guards": ["assistance.within_cap"], "effects": ["assistance.temp_grant"], "documents": ["temp_decision"],
          "separate_from": ["accept", "investigate_done", "review_done"], "style": "primary",
          "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
-        {"action": "send_back", "name": "退回乡镇重新审核", "from": ["confirm"], "to": "review",
+        {"action": "send_back", "name": "退回乡镇重新审核", "from": ["confirm", "county_confirm"], "to": "review",
          "notify": [{"to": "next", "text": NEXT}]},
-        {"action": "refuse", "name": "不予批准", "from": ["confirm", "review"], "to": "refused",
+        {"action": "refuse", "name": "不予批准", "from": ["confirm", "review", "county_confirm"], "to": "refused",
          "documents": ["refusal_notice"], "style": "danger",
          "notify": [{"to": "applicant", "channel": "sms", "text": SMS_DECIDED}]},
         {**WITHDRAW, "from": ["apply", "investigate", "review"]},

@@ -214,12 +214,21 @@ def roll_case_open(*, user, enrollment: Enrollment, kind: str, person: Person | 
             change["old_head_id"] = household.head_id
     case_type, _ = CHANGE_KINDS[kind]
     with transaction.atomic():
+        registry = None
         if kind in ("member_add", "member_remove"):
-            _member_registry(user, household, person, change)
-        return _case_open(user, enrollment, kind, person, change, case_type, opinion)
+            registry = _member_registry(user, household, person, change)
+        case = _case_open(user, enrollment, kind, person, change, case_type, opinion, registry)
+        if registry is not None:  # the registry's audit names the case that made the change
+            from minzheng.foundation.audit.services import audit_record
+
+            audit_record(action="update", object_type="registry.household", object_id=household.pk,
+                         region_code=household.region_code,
+                         summary=f"家庭 {household.number} 成员 {person.name} 的变动由办件 {case.number} 发起",
+                         changes={"case": [None, case.number]})  # fmt: skip
+        return case
 
 
-def _case_open(user, enrollment, kind, person, change, case_type, opinion):
+def _case_open(user, enrollment, kind, person, change, case_type, opinion, registry=None):
     from minzheng.engines.cases.services import case_open
 
     household = enrollment.household
@@ -227,22 +236,75 @@ def _case_open(user, enrollment, kind, person, change, case_type, opinion):
         applicant = person
     else:
         applicant = _living_payee(enrollment, exclude={change["person_id"]} if kind == "member_remove" else set())
+    data = {"enrollment_number": enrollment.number, "change": change}
+    if registry is not None:
+        data["registry_change"] = registry
     return case_open(
         user=user, case_type=case_type, region_code=household.region_code, household=household,
-        applicant=applicant, channel="office", data={"enrollment_number": enrollment.number, "change": change},
-        opinion=opinion or CHANGE_KINDS[kind][1],
+        applicant=applicant, channel="office", data=data, opinion=opinion or CHANGE_KINDS[kind][1],
     )  # fmt: skip
 
 
-def _member_registry(user, household, person, change) -> None:
-    """The registry side of a member change (audited by the registry services)."""
+def _member_registry(user, household, person, change) -> dict | None:
+    """The registry side of a member change (audited by the registry services), returned to be kept
+    with the case: what was done to which membership, so that an outcome other than the county's
+    approval can put it back (:func:`_member_registry_undo`)."""
     from minzheng.foundation.registry.services import membership_add, membership_end
 
     current = household.memberships.filter(person=person, valid_to__isnull=True).first()
     if change["kind"] == "member_add" and current is None:
-        membership_add(user=user, household=household, person=person, relation=change.get("relation") or "child")
+        m = membership_add(user=user, household=household, person=person, relation=change.get("relation") or "child")
+        action = "added"
     elif change["kind"] == "member_remove" and current is not None:
-        membership_end(user=user, membership=current, reason=REASONS.get(change.get("reason"), "家庭成员变化"))
+        m = membership_end(user=user, membership=current, reason=REASONS.get(change.get("reason"), "家庭成员变化"))
+        action = "ended"
+    else:
+        return None
+    return {"action": action, "membership_id": m.pk, "person_id": person.pk, "person_name": person.name,
+            "on": timezone.localdate().isoformat()}  # fmt: skip
+
+
+@case_effect("assistance.member_registry_undo")
+def _member_registry_undo(ctx):
+    """An outcome of a 增减员 case other than the county's approval of the change (撤销, 停保): the
+    registry change 发起变更 made is put back — the ended membership re-opened, the added one
+    ended — through the registry services (audited, the case number in the note), and recorded on
+    the case. Where the registry has moved on meanwhile (the person is now a member elsewhere, or
+    the membership was changed by hand), nothing is overwritten; the case records why."""
+    from minzheng.foundation.registry.models import Membership
+    from minzheng.foundation.registry.services import membership_end, membership_restore
+
+    case = ctx.case
+    done = case.data.get("registry_change")
+    if not done or case.data.get("registry_undone"):
+        return
+    m = Membership.objects.select_related("person", "household").filter(pk=done["membership_id"]).first()
+    step = case.spec.step(ctx.source).name
+    why = f"办件 {case.number}「{step}」{('撤销' if ctx.action == 'cancel' else '终止救助')}，变更未经批准"
+    record = {"on": ctx.today.isoformat(), "membership_id": done["membership_id"],
+              "person_name": done.get("person_name", "")}  # fmt: skip
+    name = done.get("person_name", "")
+    if m is None:
+        record.update(action="none", note="成员关系已不存在，未恢复")
+    elif done["action"] == "ended":
+        elsewhere = Membership.objects.filter(person_id=m.person_id, valid_to__isnull=True).select_related("household")
+        other = elsewhere.first()
+        if m.valid_to is None:
+            record.update(action="none", note="成员关系已恢复，无需处理")
+        elif other is not None:
+            record.update(
+                action="none", note=f"{name} 现为家庭 {other.household.number} 的成员，未恢复，请在户籍信息中核实"
+            )
+        else:
+            membership_restore(user=ctx.user, membership=m, reason=f"{why}，恢复为家庭成员")
+            record.update(action="restored", note=f"{name} 已恢复为家庭成员")
+    elif m.valid_to is None:  # added
+        membership_end(user=ctx.user, membership=m, reason=f"{why}，撤回增员"[:100])
+        record.update(action="ended", note=f"{name} 的增员已撤回")
+    else:
+        record.update(action="none", note="增加的成员关系已终止，无需处理")
+    case.data["registry_undone"] = record
+    ctx.messages.append(f"户籍信息：{record['note']}（{why}）")
 
 
 def _member_reason(value: str) -> str:

@@ -201,11 +201,14 @@ def _sums(case, on: dt.date, event_date: dt.date | None, std) -> dict:
     return out
 
 
-def limits_check(case, *, amount: Decimal, on: dt.date, event_date: dt.date, township: bool) -> str | None:
+def limits_check(
+    case, *, amount: Decimal, on: dt.date, event_date: dt.date, township: bool, first_aid: bool = True
+) -> str | None:
     """The limits over every grant of the household, this one included (2018 临时救助意见; 国务院令
     第649号 第四十八条): per event the township limit (what the township pays or decides) and the cap
     of the kind; per period the configured ceiling. The household row is locked first, so two cases
-    deciding at once are counted one after the other. Returns the refusal with the sums, or None."""
+    deciding at once are counted one after the other. Returns the refusal with the sums, or None.
+    ``first_aid``: the township pays first (先行救助), else it approves under the delegation."""
     Household.objects.select_for_update().filter(pk=case.household_id).first()
     kind = _mode(case)
     try:
@@ -220,6 +223,9 @@ def limits_check(case, *, amount: Decimal, on: dt.date, event_date: dt.date, tow
     earlier = f"（{'、'.join(s['event_payments'])}）" if s["event_payments"] else ""
     said = (f"该户因 {event_date:%Y-%m-%d} 的同一事件已获临时救助 {yuan(before)} 元{earlier}，本次 {yuan(amount)} 元，"
             f"合计 {yuan(total)} 元")  # fmt: skip
+    if township and total > limit and not first_aid:
+        return (f"{said}，超过乡镇审批限额 {yuan(limit)} 元（元/户·次），不能由乡镇批准：请「报县级审批」，"
+                "由县级审批")  # fmt: skip
     if township and total > limit:
         room = max(limit - before, Decimal(0))
         return (f"{said}，超过乡镇审批限额 {yuan(limit)} 元（元/户·次）；本次先行救助最多 {yuan(room)} 元，"
@@ -263,15 +269,48 @@ def _proposal_ok(ctx):
                         township=False)  # fmt: skip
 
 
+def _township_approves(ctx) -> bool:
+    """The township decides at the 审批 step where the county delegated it (the level recorded when
+    the case was opened); a proposal it reported to the county is decided at 县级审批."""
+    return ctx.case.delegated and ctx.source == "confirm"
+
+
 @case_guard("assistance.within_cap")
 def _within_cap(ctx):
-    """At the decision the limits are summed again: another case may have been paid meanwhile."""
+    """At the decision the limits are summed again: another case may have been paid meanwhile. A
+    delegated township approves only within its limit (国务院令第649号 第四十八条: the county
+    delegates up to an amount, the standard ``temp_assistance_township_limit``); above it the
+    proposal goes to the county (「报县级审批」)."""
     p = _proposal(ctx.case)
     amount = Decimal(str(ctx.case.data.get("amount") or 0))
     if not p.get("event_date"):
         return "没有乡镇审核的拟救助金额和事发日期，请退回乡镇重新审核"
     return limits_check(ctx.case, amount=amount, on=ctx.today, event_date=dt.date.fromisoformat(p["event_date"]),
-                        township=False)  # fmt: skip
+                        township=_township_approves(ctx), first_aid=False)  # fmt: skip
+
+
+@case_guard("assistance.township_over_limit")
+def _township_over_limit(ctx):
+    """报县级审批: a delegated township reports the proposals it may not approve itself, those whose
+    amount with the household's earlier grants for the same event exceeds its limit; within the
+    limit the delegated township decides."""
+    case = ctx.case
+    if not case.delegated:
+        return "本地临时救助未委托乡镇审批，本环节已由县级审批"
+    p = _proposal(case)
+    if not p.get("event_date"):
+        return "没有乡镇审核的拟救助金额和事发日期，请退回乡镇重新审核"
+    amount = Decimal(str(case.data.get("amount") or 0))
+    try:
+        std = _standards(case, ctx.today)
+        limit = std.decimal("temp_assistance_township_limit")
+    except MissingStandard as exc:
+        return str(exc)
+    total = _sums(case, ctx.today, dt.date.fromisoformat(p["event_date"]), std)["event_sum"] + amount
+    if total <= limit:
+        return (f"拟救助金额 {yuan(amount)} 元（同一事件合计 {yuan(total)} 元）在乡镇审批限额 {yuan(limit)} 元以内，"
+                "由乡镇审批")  # fmt: skip
+    return None
 
 
 @case_guard("assistance.first_aid_township_decides")
@@ -302,6 +341,14 @@ def _temp_amount(ctx):
     }
 
 
+def _decided_level(case, step: str, first_aid: bool = False) -> str:
+    """Who decided the grant: the township for a 先行救助 or under the delegation, the county where
+    the case is not delegated or the township reported it (县级审批)."""
+    if step == "county_confirm":
+        return "county"
+    return "township" if first_aid or case.delegated else "county"
+
+
 @case_effect("assistance.temp_grant")
 def _temp_grant(ctx):
     """The grant is paid (先行救助 from the township's 备用金, else on the decision): a one-off
@@ -318,7 +365,7 @@ def _temp_grant(ctx):
             decided_on=ctx.today, source_case=case.number, method=ctx.data.get("pay_method", "bank"),
             receipt_no=ctx.data.get("receipt_no", ""), event=form.get("event", ""),
             event_date=dt.date.fromisoformat(form["event_date"]) if form.get("event_date") else None,
-            kind=_mode(case), decided_level="township" if first_aid or case.delegated else "county",
+            kind=_mode(case), decided_level=_decided_level(case, ctx.source, first_aid),
         )  # fmt: skip
     except Refused:
         raise
@@ -393,7 +440,7 @@ def first_aid_refusal(case, status):
 
 @case_document("temp_decision", "临时救助决定书")
 def temp_decision(case, status):
-    level = "township" if case.delegated or case.data.get("first_aid") else "county"
+    level = _decided_level(case, status.from_step if status is not None else "", bool(case.data.get("first_aid")))
     first = case.data.get("first_aid")
     method = PAY_METHODS.get(case.data.get("pay_method", ""), "")
     blocks = [

@@ -165,9 +165,17 @@ def not_accepted_notice(case, status):
                     issuer=office_name(case), issued_on=timezone.localdate())  # fmt: skip
 
 
+def _county_only(case, step: str) -> bool:
+    """A county step that is never delegated (e.g. 县级审批 of a proposal above the township's limit)."""
+    s = next((x for x in case.spec.steps if x.code == step), None)
+    return s is not None and s.level == "county" and not s.delegable
+
+
 @case_document("refusal_notice", "不予批准通知书")
 def refusal_notice(case, status):
     level = "township" if case.delegated else "county"
+    if status is not None and _county_only(case, status.from_step):  # refused where only the county decides
+        level = "county"
     blocks = [
         Paragraph(f"你提出的{case.spec.name}（办件编号 {case.number}），经调查、核对、审核，决定不予批准。"),
         Paragraph(f"理由：{opinion_of(status)}"),

@@ -327,3 +327,30 @@ def membership_end(*, user, membership: Membership, valid_to: dt.date | None = N
         changes={"member_removed": [[membership.person_id, membership.relation], None]},
     )
     return membership
+
+
+@transaction.atomic
+def membership_restore(*, user, membership: Membership, reason: str) -> Membership:
+    """Re-open a membership ended by mistake (e.g. a 减员 entered when a case opened, then the case
+    was cancelled): the person is a current member again from the same start, as before the end.
+    Refused where the person has become a member of a household since."""
+    household = membership.household
+    _require(user, "registry.change", household.region_code)
+    if membership.valid_to is None:
+        raise ValidationError("该成员关系未终止，无需恢复")
+    if not reason:
+        raise ValidationError({"reason": "请填写恢复成员关系的原因"})
+    _check_free([membership.person])
+    ended = [membership.valid_to.isoformat(), membership.end_reason]
+    membership.valid_to = None
+    membership.end_reason = ""
+    membership.save(update_fields=["valid_to", "end_reason"])
+    audit_record(
+        action="update",
+        object_type="registry.household",
+        object_id=household.pk,
+        region_code=household.region_code,
+        summary=f"家庭 {household.number} 恢复成员 {membership.person.name}：{reason}",
+        changes={"member_restored": [ended, [membership.person_id, membership.relation]]},
+    )
+    return membership
