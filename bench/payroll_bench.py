@@ -331,8 +331,7 @@ def database_facts() -> dict:
 
 def generate_plan(cycle: PaymentCycle) -> str:
     """EXPLAIN of the generate statement with the session settings ``payroll_generate`` uses."""
-    sql = payroll.GENERATE_SQL.format(upper="AND en.region_code < %s", collate=' COLLATE "C"')
-    params = [cycle.pk, "pending", "dibao", COUNTY, "330382", MONTH, "active", "phase_out"]
+    sql, params = payroll.generate_statement(cycle_id=cycle.pk, program="dibao", prefix=COUNTY, month=MONTH)
     with transaction.atomic(), connection.cursor() as cur:
         for statement in payroll.PG_BATCH:
             cur.execute(statement)
@@ -343,9 +342,8 @@ def generate_plan(cycle: PaymentCycle) -> str:
 def analysis(cycle: PaymentCycle) -> dict:
     """Where the time goes: the generate statement's SELECT alone (backend CPU, rolled back), and
     one ``sm.decrypt`` in this process."""
-    sql = payroll.GENERATE_SQL.format(upper="AND en.region_code < %s", collate=' COLLATE "C"')
+    sql, params = payroll.generate_statement(cycle_id=cycle.pk, program="dibao", prefix=COUNTY, month=MONTH)
     select = sql[sql.index("SELECT") :]
-    params = [cycle.pk, "pending", "dibao", COUNTY, "330382", MONTH, "active", "phase_out"]
     with transaction.atomic():
         with connection.cursor() as cur:
             for statement in payroll.PG_BATCH:

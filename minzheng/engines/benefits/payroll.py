@@ -281,6 +281,19 @@ JOIN registry_household h ON h.id = x.household_id
 LEFT JOIN registry_person p ON p.id = COALESCE(x.person_id, h.head_id)
 """
 
+
+def generate_statement(*, cycle_id: int, program: str, prefix: str, month: dt.date) -> tuple[str, list]:
+    """:data:`GENERATE_SQL` for one cycle, with its parameters (also what the benchmark explains)."""
+    upper = prefix_upper(prefix)
+    sql = GENERATE_SQL.format(
+        upper="AND en.region_code < %s" if upper else "",
+        collate=' COLLATE "C"' if connection.vendor == "postgresql" else "",  # SQLite: bytes already
+    )
+    params = [cycle_id, LineStatus.PENDING, program, prefix, *([upper] if upper else []), month, *PAYABLE_STATES,
+              EnrollmentState.PHASE_OUT, month]  # fmt: skip
+    return sql, params
+
+
 # PostgreSQL, for the payroll's few large statements only (SET LOCAL: until the transaction ends):
 # the planner cannot estimate how many rows pass ``rn = 1`` (it guesses 0.5 %) and would look up
 # a million households and persons one by one through their indexes, where one hash join each is
@@ -343,13 +356,7 @@ def payroll_generate(*, user, program, month, region_code: str | None = None) ->
         # before: the stored figures only (the old lines' flags are not worth a pass over them)
         before = cycle_summary(cycle, flags={}) if cycle.state == CycleState.CALCULATED else None
         _move(cycle, CycleState.CALCULATED)
-        upper = prefix_upper(prefix)
-        sql = GENERATE_SQL.format(
-            upper="AND en.region_code < %s" if upper else "",
-            collate=' COLLATE "C"' if connection.vendor == "postgresql" else "",  # SQLite: bytes already
-        )
-        params = [cycle.pk, LineStatus.PENDING, prog.pk, prefix, *([upper] if upper else []), month, *PAYABLE_STATES,
-                  EnrollmentState.PHASE_OUT, month]  # fmt: skip
+        sql, params = generate_statement(cycle_id=cycle.pk, program=prog.pk, prefix=prefix, month=month)
         with connection.cursor() as cur:
             cur.execute("DELETE FROM benefits_entitlement WHERE cycle_id = %s", [cycle.pk])
             _batch(cur, PG_BATCH)
