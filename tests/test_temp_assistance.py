@@ -433,3 +433,26 @@ def test_payments_page_is_scoped_and_settling_is_audited(staff, household_in, as
     p.refresh_from_db()
     assert p.status == "paid" and p.paid_on == _today()
     assert AuditEvent.objects.filter(object_type="benefits.oneoffpayment", object_id=p.number, action="update").exists()
+
+
+# ---------------------------------------------------------------- nobody recorded dead is paid
+
+
+@pytest.mark.parametrize("record", ["partner", "registry"])
+def test_no_grant_is_paid_to_an_applicant_recorded_dead(staff, household_in, assistance_standards, settings,
+                                                        tmp_path, record):  # fmt: skip
+    """A 临时救助 decided for an applicant whom the 公安 death register (partner data) or the
+    platform records as dead is refused with the evidence, and nothing is paid."""
+    from .test_payroll_holds import load
+
+    settings.VAR_DIR = tmp_path / "var"
+    _household, head, _ = household_in
+    case = _propose(staff, _to_review(staff, _emergency(staff, household_in, type="temp_expenditure")), 2000)
+    died_on = _today() - dt.timedelta(days=3)
+    if record == "partner":
+        load("death", [{"id_number": head.id_number, "name": head.name, "death_date": died_on}])
+    else:
+        type(head).objects.filter(pk=head.pk).update(death_date=died_on)
+    with pytest.raises(Refused, match=rf"收款人王建国（.*）已于 {died_on:%Y-%m-%d} 死亡.*不能向其发放临时救助"):
+        case_act(user=staff["approver"], case=case, action="approve", opinion="同意", data={"pay_method": "bank"})
+    assert not OneOffPayment.objects.filter(source_case=case.number).exists()

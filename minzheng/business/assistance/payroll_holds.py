@@ -61,6 +61,40 @@ def partner_deaths(before: dt.date) -> dict[str, tuple[dt.date, list[str]]]:
     return {r[0]: (r[1], list(r[2])) for r in rows}
 
 
+def death_evidence(person, on: dt.date) -> tuple[dt.date | None, list[str]]:
+    """(date of death or None, the records) for one person as of ``on``: the partner death and
+    cremation records, the platform's date of death, an open 在保成员死亡 alert — the evidence the
+    payroll hold reads, for a one-off payment decided on a case (临时救助)."""
+    import duckdb
+
+    from minzheng.engines.verification.store import duck_sources
+
+    died, evidence = None, []
+    con = duckdb.connect()
+    try:
+        duck_sources(con, codes=DEATH_SOURCES)
+        row = con.execute(
+            f"SELECT death_date, records FROM ({PARTNER_DEATHS_SQL}) WHERE id_index = ?",  # noqa: S608 (fixed SQL)
+            [on + dt.timedelta(days=1), person.id_number_index],
+        ).fetchone()
+    finally:
+        con.close()
+    if row is not None:
+        died = row[0]
+        evidence += [label for r, label in RECORD_LABELS.items() if r in row[1]]
+    if person.death_date is not None and person.death_date <= on:
+        died = min(d for d in (died, person.death_date) if d is not None)
+        evidence.append(RECORD_LABELS["registry"])
+    alert = (
+        Alert.objects.filter(rule__code=DECEASED_RULE, state__in=[AlertState.OPEN, AlertState.HANDLING], person=person)
+        .values_list("number", flat=True)
+        .first()
+    )
+    if alert:
+        evidence.append(f"在保成员死亡预警 {alert} 尚未办结")
+    return died, evidence
+
+
 @hold_check("assistance.deceased", "收款人或保障成员已死亡", programs=("dibao", "tekun"))
 def deceased(cycle):
     end = _next_month(cycle.month)

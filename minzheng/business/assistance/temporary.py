@@ -359,6 +359,16 @@ def _temp_grant(ctx):
     amount = Decimal(str(ctx.data.get("amount") if first_aid else case.data.get("amount") or 0))
     if amount <= 0:
         raise Refused("没有拟救助金额")
+    if case.applicant is not None:  # nobody recorded dead is paid (2022 兜底通知 §三(三))
+        from .payroll_holds import death_evidence
+
+        died, evidence = death_evidence(case.applicant, ctx.today)
+        if evidence:
+            when = f"已于 {died:%Y-%m-%d} 死亡" if died else "疑似死亡"
+            raise Refused(
+                f"收款人{case.applicant.name}（{case.applicant.id_number_masked}）{when}（{'、'.join(evidence)}）："
+                "不能向其发放临时救助。请核实；确已死亡的，由其他家庭成员另行申请"
+            )
     try:
         p = payment_record(
             user=ctx.user, program=PROGRAM, household=case.household, payee=case.applicant, amount=amount,
