@@ -283,3 +283,23 @@ def test_the_paper_can_be_uploaded_for_the_member_through_the_api(household_in, 
     assert r.status_code == 201, r.content
     r = api.post(f"/api/v1/cases/{case.number}/transitions", {"action": "accept"}, content_type="application/json")
     assert r.status_code == 200 and r.json()["step"] == "investigate"
+
+
+def test_a_request_under_another_name_is_not_shown_to_the_holder_of_the_id_number(household_in, spouse_applies):
+    """Asked by ID number alone, a request whose member the applicant named otherwise is never
+    shown to (nor answerable by) the account bound to that ID number: its holder would be signing
+    a 授权书 that names someone else."""
+    from minzheng.sites.portal.apply import _draft_write, draft_data
+
+    _, head, _ = household_in
+    client, _, draft = spouse_applies
+    data = draft_data(draft)
+    index = next(i for i, m in enumerate(data["members"]) if m.get("id_number") == head.id_number)
+    data["members"][index]["name"] = "王建民"
+    _draft_write(draft, data)
+    assert client.post(f"/portal/apply/{draft.pk}/sign/{index}/ask/").status_code == 302
+    request_id = draft.sign_requests.get().pk
+    head_client = signed_in(make_citizen(head.name, head.id_number, person=head, phone=HEAD_PHONE))
+    assert "李秀英" not in head_client.get("/portal/apply/consents/").content.decode()
+    r = head_client.post("/portal/apply/consents/", {"request": request_id, "answer": "agree", "agree": "on"})
+    assert r.status_code == 404 and str(index) not in (json_of(draft).get("signatures") or {})

@@ -741,6 +741,8 @@ def sign_requests_for(citizen: Citizen) -> list[dict]:
             continue
         if req.ref != _code_ref(req.draft, req.index, signer) or str(req.index) in (data.get("signatures") or {}):
             continue  # the draft changed since, or the 授权书 is signed already
+        if (signer.get("name") or "").strip() != citizen.name:
+            continue  # asked by ID number under another name: never shown as this person's to sign
         ct = CaseType.objects.filter(code=req.draft.case_type).first()
         out.append({"req": req, "member": member, "guardian": role == SignerRole.GUARDIAN,
                     "applicant": req.draft.citizen.name, "applicant_phone": req.draft.citizen.phone_masked,
