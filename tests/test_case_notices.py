@@ -12,31 +12,15 @@ from django.utils import timezone
 
 from minzheng.engines.cases.models import CaseType
 from minzheng.engines.cases.services import case_act, case_open, document_generate, material_add
-from minzheng.foundation.documents.render import render_pdf
-from minzheng.foundation.documents.spec import Document, Paragraph
 from minzheng.foundation.numbering.models import IssuedNumber
 
-from .conftest import ANYANG, TANGXIA
-from .test_cases import investigation
+from . import test_cases
+from .test_cases import REQUIRED, _pdf, investigation
 
 pytestmark = pytest.mark.django_db
 
-REQUIRED = ("application", "authorisation", "means_declaration")
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def staff(make_user):
-    return {
-        "acceptor": make_user("sl_acceptor", ("acceptor", ANYANG)),
-        "investigator": make_user("sl_investigator", ("investigator", ANYANG)),
-        "reviewer": make_user("sl_reviewer", ("reviewer", ANYANG)),
-        "other": make_user("tx_acceptor", ("acceptor", TANGXIA)),
-    }
+# the staff and media folder of the case tests
+_media, staff = test_cases._media, test_cases.staff
 
 
 @pytest.fixture
@@ -51,10 +35,6 @@ def second_household(anyang_user, ids):
     household = services.household_create(user=anyang_user, data={"region_code": ANYANG_VILLAGE, "hukou_type": "urban"},
                                            head=head)  # fmt: skip
     return household, head
-
-
-def _pdf(text="材料") -> bytes:
-    return render_pdf(Document(title=text, blocks=[Paragraph(text)]))
 
 
 def _accepted(user, household, applicant, case_type):
@@ -137,17 +117,15 @@ def test_message_render_names_empty_and_unknown_placeholders():
 
 
 def test_the_approval_tells_the_opener_what_happened(
-    staff, household_in, assistance_standards, make_user, settings, django_capture_on_commit_callbacks
+    staff, household_in, assistance_standards, settings, django_capture_on_commit_callbacks
 ):
     """The in-app message to the caseworker who registered the case, after the county approves."""
     from minzheng.engines.cases.models import PublicNotice
     from minzheng.foundation.calendar.services import add_calendar_days
     from minzheng.foundation.notify.models import Message
 
-    from .conftest import RUIAN
-
     settings.MINZHENG_JOBS = "thread"
-    approver = make_user("xj_approver", ("approver", RUIAN))
+    approver = staff["approver"]
     household, head, _ = household_in
     today = timezone.localdate()
     case = _accepted(staff["acceptor"], household, head, "dibao_application")

@@ -13,29 +13,14 @@ from minzheng.engines.benefits.models import Enrollment
 from minzheng.engines.benefits.services import add_months, next_month
 from minzheng.engines.cases.services import case_act, case_open
 
-from .conftest import ANYANG, RUIAN, TANGXIA
+from . import test_case_items
+from .conftest import RUIAN
 from .test_cases import _materials, _to_notice, investigation
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def staff(make_user):
-    return {
-        "acceptor": make_user("i_acceptor", ("acceptor", ANYANG), ("acceptor", TANGXIA)),
-        "investigator": make_user("i_investigator", ("investigator", ANYANG), ("investigator", TANGXIA)),
-        "reviewer": make_user("i_reviewer", ("reviewer", ANYANG), ("reviewer", TANGXIA)),
-        "approver": make_user("i_approver", ("approver", RUIAN)),
-    }
-
-
-def _after_notice(case):
-    return case.notices.get().end_date + dt.timedelta(days=1)
+# the same staff, media folder and notice end as the other case items
+_media, staff, _after_notice = test_case_items._media, test_case_items.staff, test_case_items._after_notice
 
 
 def _alone(household, day) -> dict:
