@@ -116,8 +116,7 @@ def payment_settle(request, number):
         payments.payment_settle(user=user, payment=p, paid=form.cleaned_data["result"] == "paid",
                                 on=timezone.localdate(), reason=form.cleaned_data["reason"])  # fmt: skip
     except (ValidationError, PermissionDenied) as exc:
-        text = "；".join(getattr(exc, "messages", None) or [str(exc) or "您没有此项权限"])
-        messages.error(request, f"未能登记发放结果：{text}")
+        _refused(request, "未能登记发放结果", exc)
         return redirect(back)
     messages.success(request, f"已登记 {p.number} 的发放结果")
     return redirect(back)
