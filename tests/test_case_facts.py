@@ -24,25 +24,15 @@ from minzheng.foundation.documents.text import pdf_text
 from minzheng.foundation.files.services import file_open
 from minzheng.foundation.registry import services as registry
 
-from .conftest import ANYANG, ANYANG_VILLAGE, PASSWORD, RUIAN
+from . import test_cases
+from .conftest import ANYANG, ANYANG_VILLAGE, PASSWORD
 from .test_cases import _materials, household_facts, investigation
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def staff(make_user):
-    return {
-        "acceptor": make_user("f_acceptor", ("acceptor", ANYANG)),
-        "investigator": make_user("f_investigator", ("investigator", ANYANG)),
-        "reviewer": make_user("f_reviewer", ("reviewer", ANYANG)),
-        "approver": make_user("f_approver", ("approver", RUIAN)),
-    }
+# the staff and media folder of the case tests
+_media, staff = test_cases._media, test_cases.staff
 
 
 def _household(staff, ids, people, hukou="urban"):
@@ -103,7 +93,7 @@ def test_not_counted_members_and_their_reasons_decide_the_amount(staff, ids, ass
     assert a == {**assessment_run(AssessmentIn(region_code=ANYANG_VILLAGE, hukou_type="urban", as_of=today,
                                                **data["household_facts"])), "facts_revision": 1}  # fmt: skip
     snapshot = case.data["evidence"][0]
-    assert snapshot["recorded_by"] == "f_investigator" and snapshot["visit_date"] == today.isoformat()
+    assert snapshot["recorded_by"] == "sl_investigator" and snapshot["visit_date"] == today.isoformat()
     assert snapshot["household_facts"]["members"][0]["name"] == "周秀兰"
     assert "id_number" not in str(snapshot) or snapshot["household_facts"]["members"][0]["id_number"] is None
     case = case_act(user=staff["reviewer"], case=case, action="first_review_pass", opinion="符合条件")
