@@ -554,7 +554,7 @@ def approval_decision(case, status):
     start = case.data.get("start_month")
     start_text = f"{start[:4]}年{int(start[5:7])}月" if start else "次月"
     level = "township" if case.delegated else "county"
-    mode = {"dispersed": "分散供养", "centralised": "集中供养"}.get(case.data.get("tekun_mode", ""), "")
+    mode = TEKUN_MODE_LABELS.get(case.data.get("tekun_mode", ""), "")
     blocks = [
         Paragraph(
             f"你提出的{case.spec.name}（办件编号 {case.number}），经入户调查、家庭经济状况核对、乡镇（街道）初审、"

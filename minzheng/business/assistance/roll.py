@@ -32,6 +32,7 @@ from minzheng.foundation.registry.models import Person
 from minzheng.foundation.validation import Refused
 
 from .casework import ADL_ITEMS, PROGRAM_OF, InvestigationForm, _class_name, case_assess, case_facts
+from .casework import TEKUN_MODE_LABELS as TEKUN_MODES  # the standards' modes (policy.TEKUN_MODES)
 
 MEMBER_REASONS = ("birth", "death", "moved_away", "member_change", "other")
 CHANGE_KINDS = {
@@ -44,7 +45,6 @@ CHANGE_KINDS = {
     "stop": ("assistance_stop", "停保（终止救助）"),
 }
 REVIEW_CLASS_LABELS = {"": "不变", **dict(ReviewClass.choices)}
-TEKUN_MODES = {"dispersed": "分散供养", "centralised": "集中供养"}  # the standards' modes (policy.TEKUN_MODES)
 # reasons of a 停保 (a member leaving is a 增减员, the head's death a 户主变更), codes of workflow.REASONS
 StopReason = Literal["death", "moved_away", "income_over_line", "property_over_limit", "refused_cooperation",
                      "voluntary", "fraud", "not_reported", "category_change", "other"]  # fmt: skip
