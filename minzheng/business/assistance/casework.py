@@ -253,10 +253,14 @@ def tekun_part(result: dict, program: str) -> dict:
     tekun = result.get("tekun_members") or []
     if program != "tekun" or not tekun or result["classification"] == "tekun":
         return result
-    comps = [{"item": item, "member": t["member"], "amount": t[key]}
-             for t in tekun for item, key in (("tekun_basic", "basic"), ("tekun_care", "care"))]  # fmt: skip
-    return {**result, "classification": "tekun", "monthly_amount": result["tekun_amount"], "components": comps,
-            "counted_members": len(tekun)}  # fmt: skip
+    return {**result, "classification": "tekun", "monthly_amount": result["tekun_amount"],
+            "components": tekun_components(tekun), "counted_members": len(tekun)}  # fmt: skip
+
+
+def tekun_components(tekun_members) -> list[dict]:
+    """The 基本生活 and 照料 components of the 特困 members assess recognised (``tekun_members``)."""
+    return [{"item": item, "member": t["member"], "amount": t[key]}
+            for t in tekun_members for item, key in (("tekun_basic", "basic"), ("tekun_care", "care"))]  # fmt: skip
 
 
 @case_effect("assistance.assess")

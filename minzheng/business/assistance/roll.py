@@ -31,7 +31,7 @@ from minzheng.foundation.money import yuan
 from minzheng.foundation.registry.models import Person
 from minzheng.foundation.validation import Refused
 
-from .casework import ADL_ITEMS, PROGRAM_OF, InvestigationForm, _class_name, case_assess, case_facts
+from .casework import ADL_ITEMS, PROGRAM_OF, InvestigationForm, _class_name, case_assess, case_facts, tekun_components
 from .casework import TEKUN_MODE_LABELS as TEKUN_MODES  # the standards' modes (policy.TEKUN_MODES)
 
 MEMBER_REASONS = ("birth", "death", "moved_away", "member_change", "other")
@@ -424,10 +424,8 @@ def own_result(case, e: Enrollment, result: dict) -> dict:
         if mine is None:
             klass = result["classification"]
             return {**result, "classification": "not_eligible" if klass == "tekun" else klass}
-        comps = [{"item": "tekun_basic", "member": index, "amount": mine["basic"]},
-                 {"item": "tekun_care", "member": index, "amount": mine["care"]}]  # fmt: skip
-        return {**result, "classification": "tekun", "monthly_amount": mine["amount"], "components": comps,
-                "counted_members": 1}  # fmt: skip
+        return {**result, "classification": "tekun", "monthly_amount": mine["amount"],
+                "components": tekun_components([mine]), "counted_members": 1}  # fmt: skip
     if result["classification"] == "dibao_single_person":
         comps = [c for c in result["components"] if c.get("member") == index]
         if not comps:  # the family is 边缘 and this member no longer qualifies on their own
