@@ -22,6 +22,7 @@ from minzheng.foundation.money import yuan  # money as people read it: 3,540.00
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.validation import errors_zh
 
+from .policy import TEKUN_MODES
 from .schemas import NOT_COUNTED_REASONS, AssessmentIn, MemberIn
 
 CENT = Decimal("0.01")
@@ -421,7 +422,7 @@ def _tekun_members(req, std, dibao, counted, ages, names, property_ok, rigid_ded
                 out.warnings.append(f"特困基本生活标准 {yuan(basic)} 元低于低保标准的1.3倍（{yuan(floor)} 元）")
         care = std.decimal("tekun_care_monthly", m.self_care)
         total = (basic + care).quantize(CENT, ROUND_HALF_UP)
-        mode_label = "分散供养" if mode == "dispersed" else "集中供养"
+        mode_label = dict(TEKUN_MODES)[mode]
         out.say(
             f"{who}无劳动能力（{'、'.join(reasons)}），无法定义务人或法定义务人无履行能力，"
             f"本人月收入 {yuan(own / 12)} 元 < 低保标准，财产符合 → 特困（{mode_label}）",

@@ -253,10 +253,14 @@ def tekun_part(result: dict, program: str) -> dict:
     tekun = result.get("tekun_members") or []
     if program != "tekun" or not tekun or result["classification"] == "tekun":
         return result
-    comps = [{"item": item, "member": t["member"], "amount": t[key]}
-             for t in tekun for item, key in (("tekun_basic", "basic"), ("tekun_care", "care"))]  # fmt: skip
-    return {**result, "classification": "tekun", "monthly_amount": result["tekun_amount"], "components": comps,
-            "counted_members": len(tekun)}  # fmt: skip
+    return {**result, "classification": "tekun", "monthly_amount": result["tekun_amount"],
+            "components": tekun_components(tekun), "counted_members": len(tekun)}  # fmt: skip
+
+
+def tekun_components(tekun_members) -> list[dict]:
+    """The 基本生活 and 照料 components of the 特困 members assess recognised (``tekun_members``)."""
+    return [{"item": item, "member": t["member"], "amount": t[key]}
+            for t in tekun_members for item, key in (("tekun_basic", "basic"), ("tekun_care", "care"))]  # fmt: skip
 
 
 @case_effect("assistance.assess")
@@ -554,7 +558,7 @@ def approval_decision(case, status):
     start = case.data.get("start_month")
     start_text = f"{start[:4]}年{int(start[5:7])}月" if start else "次月"
     level = "township" if case.delegated else "county"
-    mode = {"dispersed": "分散供养", "centralised": "集中供养"}.get(case.data.get("tekun_mode", ""), "")
+    mode = TEKUN_MODE_LABELS.get(case.data.get("tekun_mode", ""), "")
     blocks = [
         Paragraph(
             f"你提出的{case.spec.name}（办件编号 {case.number}），经入户调查、家庭经济状况核对、乡镇（街道）初审、"

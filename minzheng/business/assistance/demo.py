@@ -34,12 +34,12 @@ from minzheng.engines.benefits.services import (
     review_cadence,
 )
 from minzheng.engines.benefits.standards import standards_for
-from minzheng.foundation.registry.models import Household, Membership
+from minzheng.foundation.registry.models import Household
 
 from .assessment import age_on, assess, severe_for_topup
 from .models import HouseholdMeans, MeansSource
 from .services import standards_load
-from .simulation import assessment_request, standard_regions, standards_signature
+from .simulation import assessment_request, registry_members, standard_regions, standards_signature
 
 YUAN = Decimal(1)
 # share of households whose per-capita income falls under the 低保 line / in the 边缘 band, by kind
@@ -143,25 +143,6 @@ def means_for(r: random.Random, members, *, hukou: str, dibao: Decimal, as_of: d
     }
 
 
-def _members_by_household(household_ids) -> dict[int, list]:
-    out = defaultdict(list)
-    rows = (
-        Membership.objects.filter(household_id__in=household_ids, valid_to__isnull=True, person__death_date__isnull=True)
-        .values_list(
-            "household_id", "person_id", "relation", "person__birth_date", "person__disability_kind",
-            "person__disability_grade", "person__serious_illness", "person__self_care",
-        )
-    )  # fmt: skip
-    for hid, pid, rel, birth, dkind, dgrade, ill, care in rows.iterator(chunk_size=5000):
-        out[hid].append(
-            SimpleNamespace(
-                person_id=pid, relation=rel, birth_date=birth, disability_kind=dkind, disability_grade=dgrade,
-                serious_illness=ill, self_care=care,
-            )
-        )  # fmt: skip
-    return out
-
-
 def _review_class(members, as_of, wages) -> str:
     """A: nobody can work (all elderly, minors or severely disabled); C: income from work; else B."""
     able = [
@@ -191,7 +172,7 @@ def demo_roll(*, region_prefix: str, seed: int = 2026, today: dt.date | None = N
     ]
     if not households:
         return {"households": 0, "enrolled": 0}
-    members = _members_by_household([h.pk for h in households])
+    members = registry_members([h.pk for h in households])
     std_cache: dict[tuple, object] = {}
     with_rows = standard_regions()
 

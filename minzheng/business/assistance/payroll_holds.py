@@ -69,7 +69,6 @@ def death_evidence(person, on: dt.date) -> tuple[dt.date | None, list[str]]:
 
     from minzheng.engines.verification.store import duck_sources
 
-    died, evidence = None, []
     con = duckdb.connect()
     try:
         duck_sources(con, codes=DEATH_SOURCES)
@@ -79,17 +78,24 @@ def death_evidence(person, on: dt.date) -> tuple[dt.date | None, list[str]]:
         ).fetchone()
     finally:
         con.close()
-    if row is not None:
-        died = row[0]
-        evidence += [label for r, label in RECORD_LABELS.items() if r in row[1]]
-    if person.death_date is not None and person.death_date <= on:
-        died = min(d for d in (died, person.death_date) if d is not None)
-        evidence.append(RECORD_LABELS["registry"])
     alert = (
         Alert.objects.filter(rule__code=DECEASED_RULE, state__in=[AlertState.OPEN, AlertState.HANDLING], person=person)
         .values_list("number", flat=True)
         .first()
     )
+    return _evidence(row, person.death_date, alert, on + dt.timedelta(days=1))
+
+
+def _evidence(partner, death_date, alert, before: dt.date) -> tuple[dt.date | None, list[str]]:
+    """(date of death or None, the records) from a partner row (date, records), the platform's
+    date of death (counted if before ``before``) and the number of an open death alert."""
+    died, evidence = None, []
+    if partner is not None:
+        died = partner[0]
+        evidence += [label for r, label in RECORD_LABELS.items() if r in partner[1]]
+    if death_date is not None and death_date < before:
+        died = min(d for d in (died, death_date) if d is not None)
+        evidence.append(RECORD_LABELS["registry"])
     if alert:
         evidence.append(f"在保成员死亡预警 {alert} 尚未办结")
     return died, evidence
@@ -109,16 +115,7 @@ def deceased(cycle):
     hits = lines_of_persons(cycle, id_indexes=list(partner), person_ids=list(alerts), extra=registry_dead)
     yield from _member_removals_running(cycle)
     for hit in hits:
-        evidence = []
-        died = None
-        if hit.id_index in partner:
-            died, records = partner[hit.id_index]
-            evidence += [label for r, label in RECORD_LABELS.items() if r in records]
-        if hit.death_date is not None and hit.death_date < end:
-            died = min(d for d in (died, hit.death_date) if d is not None)
-            evidence.append(RECORD_LABELS["registry"])
-        if hit.person_id in alerts:
-            evidence.append(f"在保成员死亡预警 {alerts[hit.person_id]} 尚未办结")
+        died, evidence = _evidence(partner.get(hit.id_index), hit.death_date, alerts.get(hit.person_id), end)
         if not evidence:
             continue
         who = f"{hit.name}（{hit.id_masked}）"

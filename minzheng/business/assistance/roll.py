@@ -31,7 +31,8 @@ from minzheng.foundation.money import yuan
 from minzheng.foundation.registry.models import Person
 from minzheng.foundation.validation import Refused
 
-from .casework import ADL_ITEMS, PROGRAM_OF, InvestigationForm, _class_name, case_assess, case_facts
+from .casework import ADL_ITEMS, PROGRAM_OF, InvestigationForm, _class_name, case_assess, case_facts, tekun_components
+from .casework import TEKUN_MODE_LABELS as TEKUN_MODES  # the standards' modes (policy.TEKUN_MODES)
 
 MEMBER_REASONS = ("birth", "death", "moved_away", "member_change", "other")
 CHANGE_KINDS = {
@@ -44,7 +45,6 @@ CHANGE_KINDS = {
     "stop": ("assistance_stop", "停保（终止救助）"),
 }
 REVIEW_CLASS_LABELS = {"": "不变", **dict(ReviewClass.choices)}
-TEKUN_MODES = {"dispersed": "分散供养", "centralised": "集中供养"}  # the standards' modes (policy.TEKUN_MODES)
 # reasons of a 停保 (a member leaving is a 增减员, the head's death a 户主变更), codes of workflow.REASONS
 StopReason = Literal["death", "moved_away", "income_over_line", "property_over_limit", "refused_cooperation",
                      "voluntary", "fraud", "not_reported", "category_change", "other"]  # fmt: skip
@@ -424,10 +424,8 @@ def own_result(case, e: Enrollment, result: dict) -> dict:
         if mine is None:
             klass = result["classification"]
             return {**result, "classification": "not_eligible" if klass == "tekun" else klass}
-        comps = [{"item": "tekun_basic", "member": index, "amount": mine["basic"]},
-                 {"item": "tekun_care", "member": index, "amount": mine["care"]}]  # fmt: skip
-        return {**result, "classification": "tekun", "monthly_amount": mine["amount"], "components": comps,
-                "counted_members": 1}  # fmt: skip
+        return {**result, "classification": "tekun", "monthly_amount": mine["amount"],
+                "components": tekun_components([mine]), "counted_members": 1}  # fmt: skip
     if result["classification"] == "dibao_single_person":
         comps = [c for c in result["components"] if c.get("member") == index]
         if not comps:  # the family is 边缘 and this member no longer qualifies on their own

@@ -156,6 +156,31 @@ def change_from_json(d: dict) -> Change:
 # ---------------------------------------------------------------- the household → request mapping
 
 
+def registry_members(household_ids) -> dict[int, list]:
+    """Household id → its living current members, as :func:`assessment_request` takes them
+    (the registry's relation, birth date, disability, illness and self-care)."""
+    from types import SimpleNamespace
+
+    from minzheng.foundation.registry.models import Membership
+
+    out = defaultdict(list)
+    rows = (
+        Membership.objects.filter(household_id__in=household_ids, valid_to__isnull=True, person__death_date__isnull=True)
+        .values_list(
+            "household_id", "person_id", "relation", "person__birth_date", "person__disability_kind",
+            "person__disability_grade", "person__serious_illness", "person__self_care",
+        )
+    )  # fmt: skip
+    for hid, pid, rel, birth, dkind, dgrade, ill, care in rows.iterator(chunk_size=5000):
+        out[hid].append(
+            SimpleNamespace(
+                person_id=pid, relation=rel, birth_date=birth, disability_kind=dkind, disability_grade=dgrade,
+                serious_illness=ill, self_care=care,
+            )
+        )  # fmt: skip
+    return out
+
+
 def assessment_request(*, region_code: str, hukou_type: str, as_of: dt.date, means, members) -> AssessmentIn:
     """The assessment request the simulation makes of one household (see the module docstring).
 

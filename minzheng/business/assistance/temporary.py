@@ -121,16 +121,6 @@ def _zero_means():
                            non_residential_houses=0, vehicles=0, business_registrations=0, has_able_supporter=None)  # fmt: skip
 
 
-def _registry_members(household) -> list[SimpleNamespace]:
-    rows = household.memberships.filter(valid_to__isnull=True).select_related("person")
-    return [
-        SimpleNamespace(relation=m.relation, person_id=m.person_id, birth_date=m.person.birth_date,
-                        disability_kind=m.person.disability_kind, disability_grade=m.person.disability_grade,
-                        serious_illness=m.person.serious_illness, self_care=m.person.self_care)
-        for m in rows
-    ]  # fmt: skip
-
-
 def temp_estimate(case, on: dt.date, months: int | None = None) -> dict:
     """The explained estimate of the 测算 page for this case's household (the assessment with its
     临时救助 part: standard × counted members × months, months and amount capped by kind, the
@@ -140,7 +130,7 @@ def temp_estimate(case, on: dt.date, months: int | None = None) -> dict:
     from .casework import case_facts, case_request
     from .models import HouseholdMeans
     from .schemas import TempAssistanceIn
-    from .simulation import assessment_request
+    from .simulation import assessment_request, registry_members
 
     h = case.household
     kind = _mode(case)
@@ -151,7 +141,7 @@ def temp_estimate(case, on: dt.date, months: int | None = None) -> dict:
     else:  # 先行救助 before any visit: the household's last known means and the registry's members
         means = HouseholdMeans.objects.filter(household=h).first() or _zero_means()
         req = assessment_request(region_code=h.region_code, hukou_type=h.hukou_type, as_of=on, means=means,
-                                 members=_registry_members(h))  # fmt: skip
+                                 members=registry_members([h.pk])[h.pk])  # fmt: skip
     req.temp_assistance = TempAssistanceIn(kind=kind, months=months or max_months)
     try:
         result = assessment_run(req)
