@@ -433,16 +433,18 @@ def _holds_mark(cycle: PaymentCycle, *, fresh: bool = False) -> dict[str, tuple[
     to pay; the cycle's held count and amount. ``fresh``: the lines were just inserted, all to
     pay (no pass over a million lines when nothing is held). Returns the :data:`FLAGS` counts and
     amounts of the held lines (from the same pass that counts them)."""
-    active = set(
-        EntitlementHold.objects.filter(cycle=cycle, released_at__isnull=True).values_list("enrollment_id", flat=True)
-    )
+    unreleased = EntitlementHold.objects.filter(cycle=cycle, released_at__isnull=True)
+    active = set(unreleased.values_list("enrollment_id", flat=True))
     lines = Entitlement.objects.filter(cycle=cycle)
     held_flags = {k: (0, Decimal("0.00")) for k in FLAGS}
     if fresh and not active:
         cycle.held_lines, cycle.held_total = 0, Decimal("0.00")
         return held_flags
     if not fresh:
-        lines.filter(status=LineStatus.HELD).exclude(enrollment_id__in=active).update(status=LineStatus.PENDING)
+        # one statement, the holds as a subquery (no list of ids as parameters, however many)
+        lines.filter(status=LineStatus.HELD).exclude(enrollment_id__in=unreleased.values("enrollment_id")).update(
+            status=LineStatus.PENDING
+        )
     ids = sorted(active)
     cycle.held_lines, cycle.held_total = 0, Decimal("0.00")
     for i in range(0, len(ids), BATCH):  # through the (enrollment, cycle) index, not over every line
