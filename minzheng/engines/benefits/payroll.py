@@ -367,14 +367,11 @@ def payroll_generate(*, user, program, month, region_code: str | None = None) ->
             lines=Count("id"), persons=Sum("persons_covered"), total=Sum("amount"), **_flag_aggregates()
         )
         cycle.lines, cycle.persons, cycle.total = agg["lines"], agg["persons"] or 0, money(agg["total"])
-        held = _holds_apply(cycle, _holds_find(cycle))
+        held_flags = _holds_apply(cycle, _holds_find(cycle))
         cycle.calculated_by, cycle.calculated_at = _actor(user), timezone.now()
         cycle.save()
-        flags = _flags_of(agg)
-        for i in range(0, len(held), BATCH):  # the held lines are not to pay: their flags come off
-            part = Entitlement.objects.filter(cycle=cycle, enrollment_id__in=held[i : i + BATCH])
-            for k, (n, amount) in _flags_of(part.aggregate(**_flag_aggregates())).items():
-                flags[k] = (flags[k][0] - n, flags[k][1] - amount)
+        # the held lines are not to pay: their flags come off
+        flags = {k: (n - held_flags[k][0], amount - held_flags[k][1]) for k, (n, amount) in _flags_of(agg).items()}
         note = f"{'重新' if before else ''}计算：{cycle.lines} 笔，{cycle.persons} 人，{yuan(cycle.total)} 元"
         note += flags_note(cycle, flags)
         _event(cycle, user, note)
@@ -409,7 +406,7 @@ def _holds_find(cycle: PaymentCycle) -> list[EntitlementHold]:
     ]
 
 
-def _holds_apply(cycle: PaymentCycle, found: list[EntitlementHold]) -> list[int]:
+def _holds_apply(cycle: PaymentCycle, found: list[EntitlementHold]) -> dict[str, tuple[int, Decimal]]:
     """Keep the cycle's hold rows in step with what the checks found (a released hold stays
     released while its reason stands, and is held again when its reason changes; a hold whose
     reason is gone is removed), mark the lines with
@@ -431,27 +428,33 @@ def _holds_apply(cycle: PaymentCycle, found: list[EntitlementHold]) -> list[int]
     return _holds_mark(cycle, fresh=True)
 
 
-def _holds_mark(cycle: PaymentCycle, *, fresh: bool = False) -> list[int]:
+def _holds_mark(cycle: PaymentCycle, *, fresh: bool = False) -> dict[str, tuple[int, Decimal]]:
     """Lines of the calculated cycle: held while an unreleased hold names their enrollment, else
     to pay; the cycle's held count and amount. ``fresh``: the lines were just inserted, all to
-    pay (no pass over a million lines when nothing is held). Returns the held enrollments' ids."""
-    active = set(
-        EntitlementHold.objects.filter(cycle=cycle, released_at__isnull=True).values_list("enrollment_id", flat=True)
-    )
+    pay (no pass over a million lines when nothing is held). Returns the :data:`FLAGS` counts and
+    amounts of the held lines (from the same pass that counts them)."""
+    unreleased = EntitlementHold.objects.filter(cycle=cycle, released_at__isnull=True)
+    active = set(unreleased.values_list("enrollment_id", flat=True))
     lines = Entitlement.objects.filter(cycle=cycle)
+    held_flags = {k: (0, Decimal("0.00")) for k in FLAGS}
     if fresh and not active:
         cycle.held_lines, cycle.held_total = 0, Decimal("0.00")
-        return []
+        return held_flags
     if not fresh:
-        lines.filter(status=LineStatus.HELD).exclude(enrollment_id__in=active).update(status=LineStatus.PENDING)
+        # one statement, the holds as a subquery (no list of ids as parameters, however many)
+        lines.filter(status=LineStatus.HELD).exclude(enrollment_id__in=unreleased.values("enrollment_id")).update(
+            status=LineStatus.PENDING
+        )
     ids = sorted(active)
     cycle.held_lines, cycle.held_total = 0, Decimal("0.00")
     for i in range(0, len(ids), BATCH):  # through the (enrollment, cycle) index, not over every line
         part = lines.filter(enrollment_id__in=ids[i : i + BATCH])
         part.filter(status=LineStatus.PENDING).update(status=LineStatus.HELD)
-        n, total = _totals(part)
-        cycle.held_lines, cycle.held_total = cycle.held_lines + n, cycle.held_total + total
-    return ids
+        agg = part.aggregate(n=Count("id"), total=Sum("amount"), **_flag_aggregates())
+        cycle.held_lines, cycle.held_total = cycle.held_lines + agg["n"], cycle.held_total + money(agg["total"])
+        for k, (n, amount) in _flags_of(agg).items():
+            held_flags[k] = (held_flags[k][0] + n, held_flags[k][1] + amount)
+    return held_flags
 
 
 def held_lines(cycle: PaymentCycle) -> list[dict]:

@@ -91,10 +91,6 @@ def _source_columns() -> dict[str, dict[str, dict]]:
     return {code: {c["name"]: c for c in cols} for code, cols in DataSource.objects.values_list("code", "columns")}
 
 
-def _money(value) -> str:
-    return yuan(value)
-
-
 def _value(key: str, value, columns: dict, values: dict, labels: dict) -> str:
     col = columns.get(key)
     if isinstance(value, bool):
@@ -117,7 +113,7 @@ def _value(key: str, value, columns: dict, values: dict, labels: dict) -> str:
     if key in values:
         return values[key].get(value, str(value))
     if (col is not None and col.get("type") == "decimal") or is_money_label(labels.get(key, "")):
-        return _money(value)
+        return yuan(value)
     return str(value)
 
 
