@@ -4,6 +4,7 @@ them (shown masked only), or the citizen signs in their place (代为签署) and
 (受理) until the member's own signed paper arrives. Every confirmation is audited; the PDF says how
 the signature was obtained."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -194,8 +195,15 @@ def test_a_proxy_signed_letter_is_no_authority_for_verification(household_in, an
     _, head, _ = household_in
     problems = _authorization_problems(head, {"signer_name": "李秀英", "signer_role": SignerRole.PROXY,
                                               "file": b"x", "signed_at": timezone.localdate()}, timezone.localdate())  # fmt: skip
-    assert problems and "代为签署" in problems[0]
+    assert problems == [
+        f"{head.name}的授权书为他人代为签署，不能作为核对授权，须附{head.name}本人（或监护人）签字的书面授权书"
+    ]
     assert SignerRole.PROXY.label == "代为签署"
+    # with the letter's other problems, all at once (not the proxy's alone)
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    problems = _authorization_problems(head, {"signer_name": "李秀英", "signer_role": SignerRole.PROXY,
+                                              "file": b"x", "signed_at": tomorrow}, timezone.localdate())  # fmt: skip
+    assert len(problems) == 2 and "晚于今天" in problems[0] and "代为签署" in problems[1]
 
 
 def test_a_member_without_a_registry_phone_gets_no_code(household_in, spouse_applies):

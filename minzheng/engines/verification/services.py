@@ -106,9 +106,9 @@ def _authorization_problems(person: Person, a: dict, today: dt.date) -> list[str
         out.append(f"{who}的授权书已于 {expires.isoformat()} 过期")
     if isinstance(signed, dt.date) and isinstance(expires, dt.date) and expires < signed:
         out.append(f"{who}的授权书有效期早于签署日期")
-    if role == SignerRole.PROXY:
-        return [f"{who}的授权书为他人代为签署，不能作为核对授权，须附{who}本人（或监护人）签字的书面授权书"]
-    if person.death_date is not None:
+    if role == SignerRole.PROXY:  # with the other problems of the same letter: all shown at once
+        out.append(f"{who}的授权书为他人代为签署，不能作为核对授权，须附{who}本人（或监护人）签字的书面授权书")
+    elif person.death_date is not None:
         if role != SignerRole.HEIR:
             out.append(f"{who}已死亡，授权书须由继承人签署")
     elif role == SignerRole.HEIR:
