@@ -29,6 +29,7 @@ from django.core.exceptions import ValidationError
 
 from minzheng.foundation.crypto import sm
 from minzheng.foundation.crypto.keys import KeyError_
+from minzheng.foundation.plugins import Registry
 
 SUCCESS, FAILURE = "成功", "失败"
 
@@ -92,7 +93,7 @@ class BankFormat:
         return ""
 
 
-FORMATS: dict[str, BankFormat] = {}
+FORMATS: dict[str, BankFormat] = Registry("银行文件格式")
 
 
 def register(cls: type[BankFormat]) -> type[BankFormat]:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from minzheng.foundation.plugins import Registry
+
 
 @dataclass(frozen=True)
 class Hold:
@@ -39,7 +41,7 @@ class HoldCheck:
     programs: tuple[str, ...] = ()  # empty: every program
 
 
-HOLD_CHECKS: dict[str, HoldCheck] = {}
+HOLD_CHECKS: dict[str, HoldCheck] = Registry("暂缓发放检查")
 
 
 def hold_check(code: str, label: str, *, programs: Iterable[str] = ()):

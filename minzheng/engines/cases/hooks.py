@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-GUARDS: dict[str, Callable] = {}
-EFFECTS: dict[str, Callable] = {}
-FORMS: dict[str, type[BaseModel]] = {}
-DOCUMENTS: dict[str, tuple[str, Callable]] = {}  # kind → (title, builder)
+from minzheng.foundation.plugins import Registry
+
+GUARDS: dict[str, Callable] = Registry("办件守卫")
+EFFECTS: dict[str, Callable] = Registry("办件效果")
+FORMS: dict[str, type[BaseModel]] = Registry("办件表单")
+DOCUMENTS: dict[str, tuple[str, Callable]] = Registry("办件文书")  # kind → (title, builder)
 ACT_DATES: dict[str, tuple[str, ...]] = {}  # form → its fields that date an act of the case (入户日期 …)
 
 

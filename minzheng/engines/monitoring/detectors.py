@@ -33,6 +33,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from minzheng.foundation.plugins import Registry
+
 OUTPUT = (
     "subject_key",
     "household_id",
@@ -80,7 +82,7 @@ class Detector:
         return self.sql is not None
 
 
-DETECTORS: dict[str, Detector] = {}
+DETECTORS: dict[str, Detector] = Registry("监测规则")
 
 
 def detector(name: str, *, sql, **kw) -> Detector:

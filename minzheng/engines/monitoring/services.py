@@ -48,6 +48,7 @@ from minzheng.foundation.files.services import file_store
 from minzheng.foundation.notify.services import notify_many, notify_send
 from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.olap import duck_connect, insert_rows, range_sql, tables_into
+from minzheng.foundation.plugins import Registry
 from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.registry.models import Membership, Person
@@ -78,7 +79,7 @@ PHOTO_KINDS = frozenset({FileKind.JPEG, FileKind.PNG})
 
 # ---------------------------------------------------------------- hooks
 
-_HOOKS: dict[str, Callable] = {}
+_HOOKS: dict[str, Callable] = Registry("监测挂钩")
 
 
 def recheck_opener(fn: Callable) -> Callable:

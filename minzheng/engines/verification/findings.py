@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from minzheng.engines.benefits.models import Standard
 from minzheng.foundation.olap import insert_rows
+from minzheng.foundation.plugins import Registry
 
 FINDING_COLUMNS = {
     "id_index": "VARCHAR",
@@ -89,7 +90,7 @@ class FindingDef:
     title: str = ""
 
 
-FINDINGS: dict[str, FindingDef] = {}
+FINDINGS: dict[str, FindingDef] = Registry("核对发现")
 
 
 def finding(source_code: str, *, title: str = ""):

@@ -22,8 +22,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import send_mail
 
+from minzheng.foundation.plugins import Registry
+
 logger = logging.getLogger("minzheng.notify")
-BACKENDS: dict[str, type[Backend]] = {}
+BACKENDS: dict[str, type[Backend]] = Registry("消息通道")
 DEFAULT_BACKEND = "local"
 
 
