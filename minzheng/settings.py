@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # a NUL character in any parameter or field is refused (400) before CSRF and the views read it
+    "minzheng.sites.middleware.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "minzheng.foundation.audit.middleware.RequestContextMiddleware",

@@ -154,6 +154,15 @@ def test_a_new_code_replaces_the_old_one():
     assert r.status_code == 302
 
 
+def test_resend_within_the_minute_is_refused_on_the_page():
+    """The resend button posts no code: its refusal (one code a minute) is shown, not a server error."""
+    c = Client()
+    request_code(c)
+    r = c.post("/portal/login/code/", {"action": "resend"})
+    assert r.status_code == 429 and "获取验证码太频繁" in r.content.decode()
+    assert LoginCode.objects.count() == 1
+
+
 def test_rate_limit_per_phone():
     c = Client()
     assert request_code(c).status_code == 302

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from django.db import connection
 
 from minzheng.foundation.regions.prefixes import prefix_upper
+from minzheng.foundation.validation import is_digits
 
 
 def duck_connect(workdir: Path | None = None):
@@ -50,7 +51,7 @@ def range_sql(column: str, prefix: str) -> str:
     """`` AND column under prefix`` as a half-open range (digits only, so inlined as literals)."""
     if not prefix:
         return ""
-    if not prefix.isdigit():
+    if not is_digits(prefix):
         raise ValueError(f"区划代码前缀须为数字：{prefix}")
     upper = prefix_upper(prefix)
     return f" AND {column} >= '{prefix}'" + (f" AND {column} < '{upper}'" if upper else "")

@@ -95,3 +95,12 @@ def errors_zh(errors: Iterable[dict], *, skip: int = 0) -> dict[str, str]:
         msg = _message(err)
         out[key] = f"{out[key]}；{msg}" if key in out and msg not in out[key] else msg
     return out
+
+
+def is_digits(value: str) -> bool:
+    """Whether ``value`` is a non-empty run of the ASCII digits 0-9.
+
+    ``str.isdigit`` also accepts superscripts and other scripts' digits ("³", "١"), which ``int``
+    and every code standard refuse: a parameter checked with it and then converted was a server
+    error. Check input with this instead."""
+    return value.isascii() and value.isdigit()

@@ -59,6 +59,7 @@ from minzheng.foundation.accounts.scoping import ALL, user_prefixes
 from minzheng.foundation.money import yuan
 from minzheng.foundation.olap import cents_sql, duck_connect, insert_rows, range_sql, tables_into
 from minzheng.foundation.regions.models import Region
+from minzheng.foundation.validation import is_digits
 
 from .assessment import CENT, _round
 from .schemas import AssessmentIn, ExpenseIn, IncomeIn, MemberIn, PropertyIn
@@ -687,7 +688,7 @@ def _regions_by_signature(con) -> list[tuple[str, str, str]]:
     (:func:`standards_signature`, computed in SQL: there may be tens of thousands of villages);
     returns one representative region per (signature, hukou)."""
     codes = sorted(c for c in standard_regions() if c)
-    if any(not c.isdigit() for c in codes):
+    if any(not is_digits(c) for c in codes):
         raise ValueError("保障标准的区划代码须为数字")
     listed = ", ".join(f"'{c}'" for c in codes) or "NULL"
     parts = []

@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from minzheng.foundation.crypto import sm
 from minzheng.foundation.crypto.keys import KeyError_
 from minzheng.foundation.plugins import Registry
+from minzheng.foundation.validation import is_digits
 
 SUCCESS, FAILURE = "成功", "失败"
 
@@ -268,7 +269,7 @@ class FixedWidthGb18030(BankFormat):
     def looks_like(self, content: bytes) -> bool:
         first = content.lstrip(b"\r\n").split(b"\n", 1)[0].rstrip(b"\r")
         if first[:1] == b"H":
-            return first[1:24].isdigit() and len(first) == 24
+            return is_digits(first[1:24]) and len(first) == 24
         return first[:1] == b"D" and len(first) >= 1 + sum(w for _, w in FIXED_FIELDS)
 
     def result_help(self) -> str:
@@ -294,7 +295,7 @@ class FixedWidthGb18030(BankFormat):
                     raise FileRefused(f"第{n}行第{pos + 1}字节起的“{field}”不是 GB18030 文本") from None
                 pos += w
             amount = values["amount_fen"]
-            amount = f"{Decimal(amount) / 100:.2f}" if amount.isdigit() else amount
+            amount = f"{Decimal(amount) / 100:.2f}" if is_digits(amount) else amount
             rows.append(
                 ResultRow(
                     n,

@@ -21,7 +21,7 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.calendar.services import add_calendar_days, add_working_days, working_days_between
 from minzheng.foundation.numbering.services import sequence_take
-from minzheng.foundation.validation import Refused, errors_zh
+from minzheng.foundation.validation import Refused, errors_zh, is_digits
 
 from . import hooks
 from .definition import LEVEL_DIGITS, LEVEL_NAMES, OUTCOMES, Definition, StepDef, TransitionDef
@@ -652,7 +652,7 @@ def objection_file(*, notice: PublicNotice, content: str, name: str = "", phone:
         raise ValidationError({"content": "异议内容不超过 2000 字"})
     if notice.state != NoticeState.OPEN or not (notice.posted_on <= day <= notice.end_date):
         raise Refused("该公示不在公示期内，不能再提出异议")
-    digits = "".join(ch for ch in phone if ch.isdigit())
+    digits = "".join(ch for ch in phone if is_digits(ch))
     if phone and len(digits) != 11:
         raise ValidationError({"phone": "手机号码应为 11 位数字"})
     obj = Objection.objects.create(

@@ -53,7 +53,7 @@ from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.registry.models import Membership, Person
 from minzheng.foundation.registry.normalise import mask_phone
-from minzheng.foundation.validation import Refused
+from minzheng.foundation.validation import Refused, is_digits
 
 from .detectors import OUTPUT, Detector, detector_get, sql_list
 from .models import (
@@ -200,7 +200,7 @@ def rule_set(*, user, rule: MonitoringRule, enabled: bool | None = None, severit
 
 def _run_prefix(user, region_prefix: str) -> str:
     region_prefix = (region_prefix or "").strip()
-    if region_prefix and not region_prefix.isdigit():
+    if region_prefix and not is_digits(region_prefix):
         raise ValidationError({"region": "区划代码须为数字"})
     if user is None:
         return region_prefix

@@ -35,6 +35,7 @@ from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.jobs.services import job_enqueue, job_kind
 from minzheng.foundation.olap import duck_connect
+from minzheng.foundation.validation import is_digits
 
 from . import findings as fx
 from .cohort import cohort_load
@@ -70,7 +71,7 @@ def batch_run(*, program: str, region: str = "", as_of: dt.date | None = None, p
     """Run one batch verification; returns the job result (without the file id) and the Excel."""
     if program not in PROGRAMS:
         raise ValidationError({"program": f"不认识的核对范围：{program}（可选：{'、'.join(PROGRAMS)}）"})
-    if region and not region.isdigit():
+    if region and not is_digits(region):
         raise ValidationError({"region": "区划代码须为数字"})
     as_of = as_of or timezone.localdate()
     step = progress or (lambda done, message="": None)
@@ -235,7 +236,7 @@ def batch_start(*, user, program: str, region: str = "", run: bool = True):
     region a user with a single grant runs over that region."""
     if program not in PROGRAMS:
         raise ValidationError({"program": f"不认识的核对范围：{program}"})
-    if region and not region.isdigit():
+    if region and not is_digits(region):
         raise ValidationError({"region": "区划代码须为数字"})
     if user is not None:
         prefixes = user_prefixes(user, "verification.batch")

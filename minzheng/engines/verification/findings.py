@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from minzheng.engines.benefits.models import Standard
 from minzheng.foundation.olap import insert_rows
 from minzheng.foundation.plugins import Registry
+from minzheng.foundation.validation import is_digits
 
 FINDING_COLUMNS = {
     "id_index": "VARCHAR",
@@ -235,7 +236,7 @@ def amounts_build(con) -> None:
 
 def _standard_regions() -> list[str]:
     codes = sorted(c for c in Standard.objects.values_list("region_code", flat=True).distinct() if c)
-    if any(not c.isdigit() for c in codes):
+    if any(not is_digits(c) for c in codes):
         raise ValueError("保障标准的区划代码须为数字")
     return codes
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from minzheng.foundation.validation import is_digits
+
 
 def prefix_upper(prefix: str) -> str | None:
     """Smallest string greater than every code starting with ``prefix``. A prefix that is not all
     digits (a mistyped filter) gets a bound too, so it matches nothing instead of failing."""
     if not prefix or set(prefix) == {"9"}:
         return None
-    if not prefix.isdigit():
+    if not is_digits(prefix):
         return prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return str(int(prefix) + 1).zfill(len(prefix))
 

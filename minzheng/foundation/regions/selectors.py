@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
+from minzheng.foundation.validation import is_digits
+
 from .models import Level, Region
 from .prefixes import prefix_q
 
@@ -11,7 +13,7 @@ from .prefixes import prefix_q
 def normalise_code(code: str) -> str:
     """Accept a 12-digit statistical code or a 2/4/6/9-digit prefix (a 6-digit GB/T 2260 code)."""
     code = (code or "").strip()
-    if not code.isdigit() or len(code) > 12:
+    if not is_digits(code) or len(code) > 12:
         raise ValueError(f"区划代码 {code!r} 应为不超过12位的数字")
     return code.ljust(12, "0")
 

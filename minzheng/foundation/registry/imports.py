@@ -20,6 +20,7 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import Entry, audit_record, audit_record_many
 from minzheng.foundation.codes import IdNumberError, mask_id_number, parse_id_number
 from minzheng.foundation.regions.models import Region
+from minzheng.foundation.validation import is_digits
 
 from . import normalise as nz
 from .bulk import HouseholdRow, MemberRow, registry_bulk_load
@@ -202,7 +203,7 @@ def validate(parsed: Parsed, *, user) -> tuple[list[HouseholdRow], list[dict]]:
         self_care = SELF_CARE.get(r.get("self_care") or "全自理")
         if self_care is None:
             err(row, "self_care", "生活自理能力应为全自理、部分丧失或完全丧失")
-        if r.get("bank_account") and not (r["bank_account"].isdigit() and 12 <= len(r["bank_account"]) <= 30):
+        if r.get("bank_account") and not (is_digits(r["bank_account"]) and 12 <= len(r["bank_account"]) <= 30):
             err(row, "bank_account", "银行账号应为12–30位数字")
         member = MemberRow(
             name=r.get("name", ""),

@@ -9,6 +9,7 @@ from django.http import Http404
 
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_prefix
+from minzheng.foundation.validation import is_digits
 
 from .models import Household, Membership, Person, PersonNameGram
 from .normalise import id_index
@@ -82,7 +83,7 @@ def household_search(*, user, q: str = "", region: str = ""):
     if q:
         if ID_LIKE.match(q):
             qs = qs.filter(memberships__person__id_number_index=id_index(q), memberships__valid_to__isnull=True)
-        elif q.isdigit():
+        elif is_digits(q):
             qs = qs.filter(prefix_q("number", [q]))  # a range: the number index serves it
         elif INITIALS.match(q):
             qs = qs.filter(initials_range("head__name_initials", q))

@@ -13,6 +13,7 @@ from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.codes import mask_id_number
 from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.regions.models import Region
+from minzheng.foundation.validation import is_digits
 
 from . import normalise as nz
 from .models import DisabilityKind, Household, HukouType, Membership, Person, PersonNameGram, Relation, SelfCare
@@ -225,7 +226,7 @@ def household_clean(data: dict, *, instance: Household | None = None) -> dict:
         out["bank_name"] = (data.get("bank_name") or "").strip()[:60]
     if "bank_account" in data:
         account = (data.get("bank_account") or "").replace(" ", "")
-        if account and not (account.isdigit() and 12 <= len(account) <= 30):
+        if account and not (is_digits(account) and 12 <= len(account) <= 30):
             errors["bank_account"] = "银行账号应为12–30位数字"
         out["bank_account"] = account
         out["bank_account_masked"] = nz.mask_bank_account(account) if account else ""

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Router, Status
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from minzheng.business.assistance.assessment import assessment_run
@@ -28,6 +28,7 @@ from .auth import BearerToken
 from .cases import router as cases_router
 from .monitoring import router as monitoring_router
 from .schemas import (
+    MAX_OFFSET,
     EnrollmentOut,
     EnrollmentPage,
     ErrorOut,
@@ -48,7 +49,40 @@ from .schemas import (
 from .sources import router as sources_router
 from .verification import router as verification_router
 
-api = NinjaAPI(
+# The answers the shared handlers below give to any operation, whatever its own code returns: the
+# OpenAPI document lists them on every operation they can reach, so a client (and the schemathesis
+# run in the test suite) finds every status code the API answers described.
+SHARED_ERRORS = {
+    400: ("input", "请求体不是合法的 JSON，或参数含有空字符（NUL）"),
+    401: ("security", "未登录、令牌无效或已过期"),
+    403: ("security", "调用者无权办理此操作"),
+    404: ("path", "找不到，或不在调用者被授权的区划内"),
+    422: ("input", "请求格式或内容不正确（逐项说明见 errors）"),
+}
+
+
+class DocumentedAPI(NinjaAPI):
+    """A NinjaAPI whose document names the shared error answers of every operation (see SHARED_ERRORS)."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                params = operation.get("parameters", [])
+                reaches = {
+                    "security": bool(operation.get("security")),
+                    "path": any(p.get("in") == "path" for p in params),
+                    "input": bool(params or operation.get("requestBody")),
+                }
+                responses = operation["responses"]
+                for code, (when, text) in SHARED_ERRORS.items():
+                    if reaches[when] and code not in responses:
+                        responses[code] = {"description": text, "content": error}
+        return schema
+
+
+api = DocumentedAPI(
     title="minzheng 民政综合业务平台 API",
     version="1",
     description="所有接口按调用者被授权的区划过滤；其他区划的数据一律返回 404。证件号、电话、银行账号默认脱敏。",
@@ -98,6 +132,16 @@ def on_not_found(request, exc):
     return api.create_response(request, {"detail": str(exc) or "找不到"}, status=404)
 
 
+# ninja's own HTTP errors, in Chinese (an unparsable body, a throttle); AuthenticationError below
+HTTP_ERRORS_ZH = {400: "请求体不是合法的 JSON，无法解析", 429: "请求过于频繁，请稍后再试"}
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc):
+    detail = HTTP_ERRORS_ZH.get(exc.status_code, str(exc))
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
+
+
 @api.exception_handler(AuthenticationError)
 def on_auth(request, exc):
     return api.create_response(request, {"detail": "未登录或令牌已过期"}, status=401)
@@ -106,7 +150,9 @@ def on_auth(request, exc):
 auth_router = Router(tags=["认证"])
 
 
-@auth_router.post("/token", response={200: TokenOut, 401: ErrorOut}, auth=None, summary="用户名密码换取令牌")
+@auth_router.post(
+    "/token", response={200: TokenOut, 401: ErrorOut, 429: ErrorOut}, auth=None, summary="用户名密码换取令牌"
+)
 def token(request, payload: TokenIn):
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
@@ -131,7 +177,11 @@ def _person_out(p: Person) -> dict:
 
 @registry.get("/persons", response=PersonPage, summary="人员列表（脱敏）")
 def persons_list(
-    request, q: str = "", region: str = "", offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+    request,
+    q: str = "",
+    region: str = "",
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    limit: int = Query(50, ge=1, le=500),
 ):
     qs = selectors.person_search(user=request.user, q=q, region=region)
     rows = qs.values("id", "name", "id_number_masked", "sex", "birth_date", "region_code")[offset : offset + limit]
@@ -184,7 +234,11 @@ def _household_out(h) -> dict:
 
 @registry.get("/households", response=HouseholdPage, summary="家庭列表")
 def households_list(
-    request, q: str = "", region: str = "", offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+    request,
+    q: str = "",
+    region: str = "",
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    limit: int = Query(50, ge=1, le=500),
 ):
     qs = selectors.household_search(user=request.user, q=q, region=region)
     items = [
@@ -224,7 +278,7 @@ def _member_person(request, member) -> Person:
 
 @registry.post(
     "/households",
-    response={201: HouseholdOut, 422: ErrorOut, 403: ErrorOut},
+    response={201: HouseholdOut, 404: ErrorOut, 422: ErrorOut, 403: ErrorOut},
     summary="建立家庭（可同时登记新成员）",
 )
 def household_create(request, payload: HouseholdIn):
@@ -305,7 +359,7 @@ def _enrollment_out(e, *, events: bool = False) -> dict:
 @assistance.get("/enrollments", response=EnrollmentPage, exclude_none=True, summary="保障对象（台账）")
 def enrollments_list(
     request, program: str = "", state: str = "", region: str = "", q: str = "",
-    offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(50, ge=1, le=500),
 ):  # fmt: skip
     qs = benefits.enrollment_search(user=request.user, program=program, state=state, region=region, q=q)
     qs = qs.select_related("household__head")

@@ -21,7 +21,7 @@ from minzheng.foundation.registry import selectors as registry
 from minzheng.foundation.registry.models import Person
 
 from .auth import BearerToken
-from .schemas import ErrorOut, HouseholdIn
+from .schemas import MAX_OFFSET, ErrorOut, HouseholdIn
 
 router = Router(tags=["事项与办件"], auth=BearerToken())
 
@@ -238,7 +238,7 @@ def tasks_list(
     flag: Literal["", "overdue", "near"] = "",
     mine: bool = False,
     case_type: str = "",
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=200),
 ):
     qs = selectors.inbox(request.user, mine=mine, flag=flag, case_type=case_type)

@@ -13,6 +13,11 @@ class TokenOut(Schema):
     expires_in: int
 
 
+# Paging bounds of every list endpoint: beyond them a request is refused (422), never handed to the
+# database (an offset past the 64-bit range was a server error on SQLite).
+MAX_OFFSET = 100_000_000
+
+
 class ErrorOut(Schema):
     detail: str
     errors: dict[str, str] | None = None

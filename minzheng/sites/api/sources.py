@@ -85,7 +85,8 @@ def _body(request):
 @router.post(
     "/sources/{kind}/batches",
     auth=[ScopedToken("sources"), BearerToken()],
-    response={201: BatchOut, 422: BatchOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    # 422: the batch refused row by row (BatchOut), or a parameter itself malformed (ErrorOut)
+    response={201: BatchOut, 422: BatchOut | ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     openapi_extra=CSV_BODY,
     summary="推送一个数据批次（全量快照；任一行有错则整批拒收）",
 )

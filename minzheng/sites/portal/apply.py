@@ -44,6 +44,7 @@ from minzheng.foundation.regions.models import Region
 from minzheng.foundation.registry.models import Household, Membership, Person, Relation
 from minzheng.foundation.registry.normalise import id_index, mask_phone
 from minzheng.foundation.registry.services import household_create, person_create
+from minzheng.foundation.validation import is_digits
 
 from . import services as account
 from .models import ActingAs, Citizen, Draft, LoginCode, SignRequest, Submission
@@ -396,7 +397,7 @@ def draft_property_save(*, draft: Draft, post) -> Draft:
             prop[key] = _money(raw, f"p_{key}", errors)
         elif not raw:
             prop[key] = 0
-        elif raw.isdigit() and int(raw) <= 99:
+        elif is_digits(raw) and int(raw) <= 99:
             prop[key] = int(raw)
         else:
             errors[f"p_{key}"] = "请填写 0 到 99 的整数"

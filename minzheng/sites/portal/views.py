@@ -20,7 +20,7 @@ from minzheng.engines.cases.services import objection_file
 from minzheng.foundation.audit.middleware import client_ip
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.regions.selectors import region_names
-from minzheng.foundation.validation import Refused
+from minzheng.foundation.validation import Refused, is_digits
 
 from .regions import LEVEL_LABELS, region_chosen_from, region_picker
 from .session import citizen_of
@@ -37,7 +37,7 @@ class ObjectionForm(forms.Form):
 
 def _region(code: str) -> Region | None:
     code = (code or "").strip()
-    return Region.objects.filter(code=code).first() if code.isdigit() and len(code) == 12 else None
+    return Region.objects.filter(code=code).first() if is_digits(code) and len(code) == 12 else None
 
 
 def notices(request, form=None, status=200, active=None):

@@ -7,12 +7,14 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from minzheng.foundation.audit.middleware import client_ip
+from minzheng.foundation.validation import is_digits
 
 from . import services
 from .context import LARGE_TEXT_COOKIE, large_text_on
@@ -41,6 +43,11 @@ def safe_next(request, value: str | None, default: str = "") -> str:
 
 
 def _errors_into(form: forms.Form, exc: ValidationError) -> None:
+    """Show a refusal of the service on ``form``. A form not submitted (the resend button posts no
+    code) has no cleaned data to hold errors: it gets an empty one, so the refusal is shown above an
+    empty form instead of failing the page."""
+    if not form.is_bound:
+        form.cleaned_data, form._errors = {}, ErrorDict()
     for field, messages in getattr(exc, "message_dict", {None: exc.messages}).items():
         form.add_error(field if field in form.fields else None, messages)
 
@@ -176,7 +183,7 @@ def messages_read(request):
     """Mark one message (``id``) or all of the citizen's messages read."""
     citizen = citizen_of(request)
     raw = request.POST.get("id", "")
-    ids = [int(raw)] if raw.isdigit() else None
+    ids = [int(raw)] if is_digits(raw) else None
     services.citizen_messages_read(citizen=citizen, message_ids=ids)
     return redirect(safe_next(request, request.POST.get("next"), reverse("portal:messages")))
 

@@ -35,6 +35,7 @@ from minzheng.foundation.audit.middleware import client_ip
 from minzheng.foundation.audit.models import AuditEvent
 from minzheng.foundation.regions.models import Level
 from minzheng.foundation.regions.selectors import region_names
+from minzheng.foundation.validation import is_digits
 
 from .regions import LEVEL_LABELS, region_children, region_chosen_from, region_picker
 from .session import citizen_of
@@ -96,7 +97,7 @@ def _as_visitor(request) -> None:
 def regions(request):
     """The regions under ``parent`` as JSON for ``report.js`` (the page works without it)."""
     parent = (request.GET.get("parent") or "").strip()
-    if not (parent.isdigit() and len(parent) == 12):
+    if not (is_digits(parent) and len(parent) == 12):
         return JsonResponse({"error": "区划代码应为12位数字"}, status=400)
     options = region_children(parent)
     level = options[0][2] if options else ""
@@ -168,7 +169,7 @@ def report(request):
         start = (request.GET.get("region") or "").strip()
         if not start and citizen is not None and citizen.person_id:
             start = citizen.person.region_code
-        chosen = region_chosen_from(start) if start.isdigit() and len(start) == 12 else {}
+        chosen = region_chosen_from(start) if is_digits(start) and len(start) == 12 else {}
         chosen.update({level: request.GET[level] for level in LEVEL_LABELS if request.GET.get(level)})
         rows, deepest = region_picker(chosen)
     context = {"form": form, "rows": rows, "deepest": deepest, "citizen": citizen,
@@ -219,7 +220,7 @@ def report_status(request, number):
             form.add_error(None, "查询过于频繁，请一小时后再试")
             status = 429
         elif form.is_valid():
-            digits = "".join(ch for ch in r.reporter_phone if ch.isdigit())
+            digits = "".join(ch for ch in r.reporter_phone if is_digits(ch))
             if hmac.compare_digest(digits[-4:].encode(), form.cleaned_data["tail"].strip().encode()):
                 unlocked = True
             else:

@@ -25,6 +25,7 @@ from minzheng.business.assistance.assessment import (
 )
 from minzheng.business.assistance.casework import case_facts
 from minzheng.business.assistance.schemas import NOT_COUNTED_REASONS
+from minzheng.foundation.validation import is_digits
 
 COUNTED = "counted"
 COUNTED_CHOICES = [(COUNTED, "计入家庭人口"), *[(k, f"不计入：{v}") for k, v in NOT_COUNTED_REASONS.items()]]
@@ -221,7 +222,7 @@ class FactsFields:
     def field_for(self, parts: list[str]) -> str | None:
         """``household_facts.members.1.disability_grade`` → ``m1_disability_grade``; a member-level
         error (``members.1``) goes to the member's first input; ``property.houses`` → ``p_houses``."""
-        if len(parts) >= 2 and parts[0] == "members" and parts[1].isdigit():
+        if len(parts) >= 2 and parts[0] == "members" and is_digits(parts[1]):
             i = parts[1]
             name = f"m{i}_{parts[2]}" if len(parts) > 2 else f"m{i}_disability_kind"
             if parts[2:3] == ["not_counted_reason"]:
@@ -229,7 +230,7 @@ class FactsFields:
             return name if name in self.form.fields else None
         if len(parts) >= 2 and parts[0] == "property":
             return f"p_{parts[1]}" if f"p_{parts[1]}" in self.form.fields else None
-        if len(parts) >= 2 and parts[0] == "incomes" and parts[1].isdigit():
+        if len(parts) >= 2 and parts[0] == "incomes" and is_digits(parts[1]):
             fields = getattr(self, "income_fields", [])
             return fields[int(parts[1])] if int(parts[1]) < len(fields) else None
         return None

@@ -52,6 +52,7 @@ from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names, region_prefix
 from minzheng.foundation.registry import selectors as registry_selectors
 from minzheng.foundation.registry.models import HukouType
+from minzheng.foundation.validation import is_digits
 
 from .forms_benefits import (
     AssessHouseholdForm,
@@ -285,7 +286,7 @@ def _assessment_errors(exc: ValidationError, hh_form, means_form, where) -> None
     messages_by_key = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
     for key, texts in messages_by_key.items():
         parts = key.split(".")
-        index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        index = int(parts[1]) if len(parts) > 1 and is_digits(parts[1]) else None
         form, field = hh_form, None
         if parts[0] == "members" and index is not None and index < len(where["members"]):
             form, field = where["members"][index], (parts[2] if len(parts) > 2 else None)
@@ -316,7 +317,7 @@ def assess(request):
         hh_form = AssessHouseholdForm(request.POST, user=user)
         formset = AssessMemberFormSet(request.POST, prefix="m")
         means_form = AssessMeansForm(request.POST)
-        if request.POST.get("household", "").isdigit():
+        if is_digits(request.POST.get("household", "")):
             household = registry_selectors.household_get(user=user, pk=request.POST["household"])
         if hh_form.is_valid() & formset.is_valid() & means_form.is_valid():
             data, where = _assessment_request(hh_form, formset, means_form)
@@ -336,7 +337,7 @@ def assess(request):
         initial = {"as_of": today, "tekun_mode": "dispersed"}
         members = [{"relation": "head", "counted": True}]
         pk = request.GET.get("household", "")
-        if pk.isdigit():
+        if is_digits(pk):
             household = registry_selectors.household_get(user=user, pk=pk)
             initial.update({"household": household.pk, "region_code": household.region_code})
             initial["hukou_type"] = household.hukou_type
@@ -378,7 +379,7 @@ def assess_member_row(request):
     """htmx "添加成员": one more empty member card, and the formset's TOTAL_FORMS out of band."""
     _require(request.user, "benefits.assess")
     raw = request.GET.get("m-TOTAL_FORMS", "0")
-    index = int(raw) if raw.isdigit() else 0
+    index = int(raw) if is_digits(raw) else 0
     if index >= 30:
         return HttpResponse('<p class="error" role="alert">最多30名家庭成员</p>')
     formset = AssessMemberFormSet(prefix="m")

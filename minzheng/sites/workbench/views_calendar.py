@@ -30,6 +30,7 @@ from minzheng.foundation.calendar.services import (
     weekday_label,
     year_calendar,
 )
+from minzheng.foundation.validation import is_digits
 
 from .views import _apply_errors, _require
 
@@ -79,7 +80,7 @@ class CalendarYearForm(forms.Form):
             if rest and rest[0] in RANGE_WORDS:
                 rest = rest[1:]
             last = first
-            if rest and rest[0][:1].isdigit():
+            if rest and is_digits(rest[0][:1]):
                 last = _parse_date(rest[0], line_no, line)
                 rest = rest[1:]
             if not rest:
@@ -133,7 +134,7 @@ def calendar(request):
     a banner names the years whose deadlines would count weekends only."""
     _require_admin(request.user)
     wanted = request.GET.get("year", "")
-    if wanted.isdigit() and FIRST_YEAR <= int(wanted) <= LAST_YEAR:
+    if is_digits(wanted) and FIRST_YEAR <= int(wanted) <= LAST_YEAR:
         return redirect("workbench:calendar_year", year=int(wanted))
     today = timezone.localdate()
     years = set(range(FIRST_LISTED, today.year + 2)) | set(CalendarYear.objects.values_list("year", flat=True))

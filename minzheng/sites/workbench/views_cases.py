@@ -49,7 +49,7 @@ from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names, region_prefix
 from minzheng.foundation.registry import selectors as registry_selectors
-from minzheng.foundation.validation import Refused
+from minzheng.foundation.validation import Refused, is_digits
 
 from .forms_cases import (
     FIELD_LABELS,
@@ -633,7 +633,7 @@ def household_pick(request, user):
     hid = (request.POST.get("household") or request.GET.get("household") or "").strip()
     household = None
     if hid:
-        if not hid.isdigit():
+        if not is_digits(hid):
             raise Http404("找不到该家庭")
         household = registry_selectors.household_get(user=user, pk=int(hid))
     q = request.GET.get("q", "").strip()[:50]
@@ -758,7 +758,7 @@ def supervision(request):
         r["name"] = names.get(r["office"].ljust(12, "0"), r["office"])
     totals = {k: sum(r[k] for r in rows) for k in ("open", "near", "overdue")}
     office = request.GET.get("office", "")
-    office = office if office.isdigit() and len(office) == 9 else ""
+    office = office if is_digits(office) and len(office) == 9 else ""
     flag = "near" if request.GET.get("flag") == "near" else "overdue"
     tasks, office_name = None, ""
     if office:

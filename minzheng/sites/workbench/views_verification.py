@@ -45,7 +45,7 @@ from minzheng.foundation.jobs.models import JobRun, JobState
 from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names
-from minzheng.foundation.validation import Refused
+from minzheng.foundation.validation import Refused, is_digits
 
 from .views import _require
 from .views_cases import household_pick
@@ -397,7 +397,7 @@ def appeal_decide(request, pk):
     corrections = []
     for key in request.POST.getlist("exclude"):
         parts = key.split("|")
-        if len(parts) != 4 or not parts[0].isdigit() or not parts[3].isdigit():
+        if len(parts) != 4 or not is_digits(parts[0]) or not is_digits(parts[3]):
             continue
         pid, source, item, i = int(parts[0]), parts[1], parts[2], int(parts[3])
         block = next((b for b in appeal.report.findings if b["person_id"] == pid and b["source"] == source), None)

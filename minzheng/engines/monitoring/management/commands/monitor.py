@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from minzheng.engines.monitoring.models import Alert, AlertState, MonitoringRule
 from minzheng.engines.monitoring.services import monitoring_run, rule_set, rules_due
 from minzheng.foundation.audit.context import Actor, acting_as
+from minzheng.foundation.validation import is_digits
 
 
 def _date(value: str) -> dt.date:
@@ -71,7 +72,7 @@ class Command(BaseCommand):
     def _alerts(self, *, region, rule, **_):
         qs = Alert.objects.exclude(state=AlertState.CLOSED).select_related("household").order_by("number")
         if region:
-            if not region.isdigit():
+            if not is_digits(region):
                 raise CommandError("区划代码须为数字")
             qs = qs.under(region)
         if rule:

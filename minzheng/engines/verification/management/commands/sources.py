@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from minzheng.foundation.cli import ProgressBar
-from minzheng.foundation.validation import Refused
+from minzheng.foundation.validation import Refused, is_digits
 
 from ... import store
 from ...models import BatchChannel, DataSource, SourceBatch, VerificationReport
@@ -216,7 +216,7 @@ class Command(BaseCommand):
     def do_prune(self, *, keep, **opts):
         protected = set()
         for used in VerificationReport.objects.values_list("batches", flat=True):
-            protected.update(int(v) for v in (used or {}).values() if str(v).isdigit())
+            protected.update(int(v) for v in (used or {}).values() if is_digits(str(v)))
         try:
             pruned = store.batches_prune(keep, protected)
         except Refused as exc:
