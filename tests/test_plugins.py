@@ -66,3 +66,20 @@ def test_a_business_line_cannot_silently_replace_an_engine_registration():
     fmt = next(iter(bankfiles.FORMATS.values()))
     with pytest.raises(DuplicateRegistration):
         bankfiles.register(type("Again", (type(fmt),), {}))
+
+
+def test_a_standard_type_cannot_be_declared_twice_differently():
+    from minzheng.engines.benefits import standards
+
+    key = next(iter(standards.TYPES))
+    existing = standards.TYPES[key]
+    standards.standard_type(
+        key,
+        existing.label,
+        existing.kind,
+        existing.unit,
+        **{f: getattr(existing, f) for f in ("modes", "choices", "program", "help")},
+    )  # the same declaration again (a module imported twice) is harmless
+    with pytest.raises(DuplicateRegistration, match="标准类型"):
+        standards.standard_type(key, existing.label + "（另一条线）", existing.kind, existing.unit)
+    assert standards.TYPES[key] is existing

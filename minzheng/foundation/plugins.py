@@ -43,11 +43,12 @@ class Registry(dict):
     def __setitem__(self, key: str, value: Any) -> None:
         if key in self:
             old = dict.__getitem__(self, key)
-            if old is not value and old != value:
-                raise DuplicateRegistration(
-                    f"{self.what}「{key}」已由 {_describe(old)} 注册，不能再由 {_describe(value)} 注册"
-                    "（名称在全平台唯一：换一个名称，或删去重复的声明）"
-                )
+            if old is value or old == value:
+                return  # the same declaration again: the first one stays
+            raise DuplicateRegistration(
+                f"{self.what}「{key}」已由 {_describe(old)} 注册，不能再由 {_describe(value)} 注册"
+                "（名称在全平台唯一：换一个名称，或删去重复的声明）"
+            )
         super().__setitem__(key, value)
 
     def update(self, *args, **kwargs) -> None:  # type: ignore[override]

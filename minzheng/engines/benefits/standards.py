@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from minzheng.foundation.plugins import Registry
+
 from .models import Standard
 
 AMOUNT, MULTIPLE, RATE, COUNT, MONTHS, DAYS, FLAG, CHOICE = (
@@ -32,14 +34,13 @@ class StandardType:
     help: str = ""
 
 
-TYPES: dict[str, StandardType] = {}
+TYPES: Registry = Registry("标准类型")
 
 
 def standard_type(key: str, label: str, kind: str, unit: str = "", **kw) -> StandardType:
     """Declare a standard type (called by business lines at import time)."""
-    t = StandardType(key, label, kind, unit, **kw)
-    TYPES[key] = t
-    return t
+    TYPES[key] = StandardType(key, label, kind, unit, **kw)
+    return TYPES[key]
 
 
 class MissingStandard(LookupError):
