@@ -69,17 +69,13 @@ def test_a_business_line_cannot_silently_replace_an_engine_registration():
 
 
 def test_a_standard_type_cannot_be_declared_twice_differently():
+    import dataclasses
+
     from minzheng.engines.benefits import standards
 
-    key = next(iter(standards.TYPES))
-    existing = standards.TYPES[key]
-    standards.standard_type(
-        key,
-        existing.label,
-        existing.kind,
-        existing.unit,
-        **{f: getattr(existing, f) for f in ("modes", "choices", "program", "help")},
-    )  # the same declaration again (a module imported twice) is harmless
-    with pytest.raises(DuplicateRegistration, match="标准类型"):
-        standards.standard_type(key, existing.label + "（另一条线）", existing.kind, existing.unit)
-    assert standards.TYPES[key] is existing
+    existing = standards.TYPES["dibao_monthly"]
+    again = {f.name: getattr(existing, f.name) for f in dataclasses.fields(existing)}
+    assert standards.standard_type(**again) is existing  # the same declaration again: harmless
+    with pytest.raises(DuplicateRegistration, match="标准类型「dibao_monthly」"):
+        standards.standard_type(**{**again, "label": "低保标准（另一条线）"})
+    assert standards.TYPES["dibao_monthly"] is existing

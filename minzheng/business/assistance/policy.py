@@ -34,7 +34,7 @@ TEKUN_MODES = (("dispersed", "分散供养"), ("centralised", "集中供养"))
 TEMP_MODES = (("emergency", "急难型"), ("expenditure", "支出型"))
 REVIEW_MODES = (("A", "A类"), ("B", "B类"), ("C", "C类"))
 
-standard_type("dibao_monthly", "低保标准", AMOUNT, "元/人·月", program="dibao",
+standard_type("dibao_monthly", "低保标准", AMOUNT, "元/人·月", program="dibao", program_line=True,
               help="暂行办法第九条；审核确认办法第二十三条")  # fmt: skip
 standard_type("edge_multiple", "低保边缘倍数", MULTIPLE, "倍低保标准", program="dibao_edge")
 standard_type("single_person_enabled", "低保边缘家庭重残重病成员参照单人户", FLAG, "", program="dibao")

@@ -41,7 +41,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from minzheng.engines.benefits.standards import Standards, standards_for
-from minzheng.engines.verification import batch as _batch  # noqa: F401  (registers the verification.batch job)
+from minzheng.engines.verification.batch import batch_scope
 from minzheng.engines.verification.findings import Judge, finding, judge_register
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
@@ -711,3 +711,9 @@ def report_adopt(*, user, report, items: list[str] | None = None):
         changes={"report": report.number, "version": report.version, "items": adopted},
     )  # fmt: skip
     return means
+
+
+# the programs a batch verification may cover (核对范围), in this order before the engine's own scopes
+for _program, _label in (("dibao", "低保"), ("tekun", "特困"), ("dibao_edge", "低保边缘"),
+                         ("rigid_expense", "刚性支出困难家庭")):  # fmt: skip
+    batch_scope(_program, _label)

@@ -212,17 +212,15 @@ def _scope_sql(column: str, prefixes) -> tuple[str, list]:
     return "AND (" + " OR ".join(parts) + ")", params
 
 
-def payroll_statistics(
-    *, user, month: dt.date, level: str = "township", average_standard: str = "dibao_monthly"
-) -> list[dict]:
+def payroll_statistics(*, user, month: dt.date, level: str = "township") -> list[dict]:
     """Monthly statistics per township, county or city (民政统计, as the quarterly report asks):
     households and persons on the roll in ``month`` (the event in force, payable states) by
     program and hukou type; new enrollments, exits and transfers (停旧建新 and category changes:
     ``transfer_in``/``transfer_out``, counted apart from new and exited) taking effect that month;
     the amount due in the month's approved cycles (held lines are not due) and the amount confirmed
     paid, with the one-off payments decided in the month (人次 ``times``, amount decided and paid);
-    and for the program of ``average_standard`` the average standard in force, weighted by persons covered
-    (元/人·月)."""
+    and for each program with a per-person line (a standard type declared ``program_line``, e.g.
+    低保标准) the average line in force, weighted by persons covered (元/人·月)."""
     from .payroll import money
 
     length = STATISTICS_LEVELS.get(level)
@@ -291,19 +289,20 @@ def payroll_statistics(
         r["amount_due"] += money(due)
         r["amount_paid"] += money(paid)
 
-    std_program = st.TYPES[average_standard].program if average_standard in st.TYPES else None
-    cache: dict[tuple[str, str], Decimal | None] = {}
+    lines_of = st.program_lines()
+    cache: dict[tuple[str, str, str], Decimal | None] = {}
     for (_, program, hukou), r in rows.items():
         weighted = r.pop("_weighted")
-        if program != std_program or not weighted:
+        line = lines_of.get(program)
+        if line is None or not weighted:
             continue
         num, den = Decimal(0), 0
         for code, persons in weighted:
-            if (code, hukou) not in cache:
+            if (line, code, hukou) not in cache:
                 std = st.standards_for(region_code=code, hukou_type=hukou, as_of=month)
-                cache[code, hukou] = std.decimal(average_standard) if std.has(average_standard) else None
-            if cache[code, hukou] is not None and persons:
-                num += cache[code, hukou] * persons
+                cache[line, code, hukou] = std.decimal(line) if std.has(line) else None
+            if cache[line, code, hukou] is not None and persons:
+                num += cache[line, code, hukou] * persons
                 den += persons
         if den:
             # 民政统计 reports the standard in whole yuan with two decimals; half up at the end

@@ -32,6 +32,8 @@ class StandardType:
     choices: tuple[tuple[str, str], ...] = ()  # for CHOICE
     program: str = ""
     help: str = ""
+    # the program's per-person monthly line (低保标准 for 低保): the statistics report its average
+    program_line: bool = False
 
 
 TYPES: Registry = Registry("标准类型")
@@ -151,3 +153,8 @@ class Standards:
 
 def standards_for(*, region_code: str, hukou_type: str, as_of: dt.date, overrides: dict | None = None) -> Standards:
     return Standards(region_code=region_code, hukou_type=hukou_type, as_of=as_of, overrides=dict(overrides or {}))
+
+
+def program_lines() -> dict[str, str]:
+    """``program → standard type`` of each program's per-person line (declared ``program_line=True``)."""
+    return {t.program: t.key for t in TYPES.values() if t.program_line and t.program}

@@ -35,6 +35,7 @@ from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.jobs.services import job_enqueue, job_kind
 from minzheng.foundation.olap import duck_connect
+from minzheng.foundation.plugins import Registry
 from minzheng.foundation.validation import is_digits
 
 from . import findings as fx
@@ -43,14 +44,23 @@ from .models import DataSource
 from .store import duck_sources
 
 BATCH_JOB = "verification.batch"
-PROGRAMS = {
-    "dibao": "低保",
-    "tekun": "特困",
-    "dibao_edge": "低保边缘",
-    "rigid_expense": "刚性支出困难家庭",
-    "due_review": "本季度应复核对象",
-    "all": "全部在册救助对象",
-}
+# What a batch may cover: the engine's own two scopes; each business line adds its programs with
+# :func:`batch_scope` (the engine names no line; a second, different label for a code is refused).
+PROGRAMS = Registry("批量核对范围", [("due_review", "本季度应复核对象"), ("all", "全部在册保障对象")])
+GENERIC_SCOPES = ("due_review", "all")
+
+
+def batch_scope(program: str, label: str) -> None:
+    """Offer a benefit program (its ``Program.code``) as a batch verification scope."""
+    PROGRAMS[program] = label
+
+
+def batch_scopes() -> list[tuple[str, str]]:
+    """The scopes to choose from: the lines' programs first, then the generic ones."""
+    generic = [(k, PROGRAMS[k]) for k in GENERIC_SCOPES]
+    return [(k, v) for k, v in PROGRAMS.items() if k not in GENERIC_SCOPES] + generic
+
+
 FIXED_HEADERS = ["家庭编号", "户主", "户主身份证号（脱敏）", "所在区划代码", "所在区划", "保障项目", "保障编号", "计算人数",
                  "超标原因"]  # fmt: skip
 
@@ -85,7 +95,7 @@ def batch_run(*, program: str, region: str = "", as_of: dt.date | None = None, p
         try:
             step(0, "导入保障对象")
             cohort_load(
-                con, workdir=tmp, programs=None if program in ("due_review", "all") else [program], region_prefix=region
+                con, workdir=tmp, programs=None if program in GENERIC_SCOPES else [program], region_prefix=region
             )
             if program == "due_review":
                 q0, q1 = quarter(as_of)

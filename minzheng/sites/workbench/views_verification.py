@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from minzheng.business.assistance.verification import report_adopt, report_adoption
 from minzheng.engines.verification import selectors, services
-from minzheng.engines.verification.batch import BATCH_JOB, PROGRAMS, batch_start
+from minzheng.engines.verification.batch import BATCH_JOB, PROGRAMS, batch_scopes, batch_start
 from minzheng.engines.verification.findings import CATEGORY_LABELS, finding_codes
 from minzheng.engines.verification.models import (
     AppealState,
@@ -428,7 +428,7 @@ def _batch_regions(user) -> list[tuple[str, str]]:
 
 
 class BatchForm(forms.Form):
-    program = forms.ChoiceField(label="核对范围", choices=list(PROGRAMS.items()))
+    program = forms.ChoiceField(label="核对范围", choices=batch_scopes)
     region = forms.ChoiceField(label="区划", required=False)
 
     def __init__(self, *args, regions=(), **kwargs):
