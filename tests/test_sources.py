@@ -314,7 +314,9 @@ def test_id_number_vector_check_agrees_with_gb11643(birth, seq):
     from minzheng.foundation.codes import validate_id_number
 
     good = make_id_number("330381", birth, seq)
-    variants = [good, good[:-1] + ("0" if good[-1] != "0" else "1"), good[:6] + "19990231" + good[14:], good[:17]]
+    variants = [good, good[:-1] + ("0" if good[-1] != "0" else "1"), good[:6] + "19990231" + good[14:], good[:17],
+                make_id_number("190381", birth, seq), make_id_number("933156", birth, seq),
+                make_id_number("966156", birth, seq), make_id_number("830000", birth, seq)]  # fmt: skip
     ok = store.id_numbers_valid(pa.array(variants), today=dt.date(2025, 1, 1))
     assert list(ok) == [validate_id_number(v) is None for v in variants]
 
