@@ -146,24 +146,53 @@ def test_calendar_days_and_edge_cases():
 # ------------------------------------------------------------------ a year without data, then entered
 
 
+# 2027 by 《全国年节及纪念日放假办法》 (2024 revision), counted on a wall calendar: 元旦 Fri 01-01;
+# 春节 除夕 Fri 02-05 .. 初三 Mon 02-08, Sat and Sun owe two 补假 days, Tue 02-09 and Wed 02-10;
+# 清明 Mon 04-05; 劳动节 Sat 05-01, Sun 05-02, 补假 Mon 05-03, Tue 05-04; 端午 Wed 06-09;
+# 中秋 Wed 09-15; 国庆节 Fri 10-01 .. Sun 10-03, 补假 Mon 10-04, Tue 10-05.
+STATUTORY_2027 = {
+    D(2027, 1, 1): "元旦",
+    D(2027, 2, 5): "春节", D(2027, 2, 6): "春节", D(2027, 2, 7): "春节", D(2027, 2, 8): "春节",
+    D(2027, 2, 9): "春节（补假）", D(2027, 2, 10): "春节（补假）",
+    D(2027, 4, 5): "清明节",
+    D(2027, 5, 1): "劳动节", D(2027, 5, 2): "劳动节", D(2027, 5, 3): "劳动节（补假）", D(2027, 5, 4): "劳动节（补假）",
+    D(2027, 6, 9): "端午节",
+    D(2027, 9, 15): "中秋节",
+    D(2027, 10, 1): "国庆节", D(2027, 10, 2): "国庆节", D(2027, 10, 3): "国庆节",
+    D(2027, 10, 4): "国庆节（补假）", D(2027, 10, 5): "国庆节（补假）",
+}  # fmt: skip
+
+
 @pytest.mark.django_db
-def test_year_without_data_counts_weekends_only_until_entered(django_user_model):
-    assert year_status(2027) == "missing" and years_missing(2025, 2028) == [2027, 2028]
+def test_year_without_notice_counts_the_statutory_holidays_provisionally_until_entered(django_user_model):
+    cal = year_calendar(2027)
+    assert year_status(2027) == "provisional" and cal.provisional and "暂按放假办法推算" in cal.status_label
+    assert "国务院令第795号" in cal.source and cal.workdays == {}
+    assert cal.holidays == STATUTORY_2027
+    assert years_missing(2025, 2028) == [2027, 2028]  # no notice yet: the deadlines there may move
     assert years_missing(D(2026, 12, 30), D(2027, 1, 4)) == [2027]
-    assert is_working_day(D(2027, 1, 1))  # a Friday: without the notice it counts
-    assert add_working_days(D(2026, 12, 31), 1) == D(2027, 1, 1)
-    assert add_working_days(D(2027, 2, 5), 1) == D(2027, 2, 8)
-    assert not is_working_day(D(2027, 2, 20))  # a Saturday
+    assert services.is_provisional(D(2027, 1, 1)) and not services.is_provisional(D(2026, 1, 1))
+    assert not is_working_day(D(2027, 1, 1))  # a Friday, 元旦
+    assert not is_working_day(D(2027, 10, 1))  # a Friday, 国庆节
+    assert not is_working_day(D(2027, 2, 5))  # 除夕
+    assert is_working_day(D(2027, 2, 11))
+    assert add_working_days(D(2026, 12, 31), 1) == D(2027, 1, 4)
+    assert add_working_days(D(2027, 2, 4), 1) == D(2027, 2, 11)
+    assert add_working_days(D(2027, 9, 30), 1) == D(2027, 10, 6)
+    assert not is_working_day(D(2027, 2, 20))  # a Saturday: 调休 cannot be computed
 
     root = django_user_model.objects.create_superuser("root", password="x")
-    row = enter_2027(root)
+    row = enter_2027(root)  # the notice as entered overrides the provisional days, for the whole year
 
-    assert year_status(2027) == "local" and years_missing(2025, 2027) == []
+    assert (
+        year_status(2027) == "local" and years_missing(2025, 2027) == [] and not services.is_provisional(D(2027, 1, 1))
+    )
     assert (row.source, row.entered_by) == (NOTICE_2027, root)
     assert not is_working_day(D(2027, 1, 1))
     assert add_working_days(D(2026, 12, 31), 1) == D(2027, 1, 4)
     assert add_working_days(D(2027, 2, 5), 1) == D(2027, 2, 15)
     assert is_working_day(D(2027, 2, 20))
+    assert is_working_day(D(2027, 10, 1))  # not in this (abridged) notice: the 办法's days no longer count
     assert CalendarDay.objects.filter(year=2027, kind="holiday").count() == 3 + 9
     ev = AuditEvent.objects.get(object_type="workcalendar.year", object_id="2027")
     assert ev.action == "update" and ev.changes["before"] is None
@@ -240,7 +269,7 @@ def test_invalid_entries_are_refused_in_chinese_and_change_nothing(holidays, wor
 def test_only_administrators_may_enter_a_year(anyang_user, make_user):
     with pytest.raises(PermissionDenied, match="系统管理员"):
         enter_2027(anyang_user)
-    assert year_status(2027) == "missing" and not CalendarYear.objects.exists()
+    assert year_status(2027) == "provisional" and not CalendarYear.objects.exists()
     enter_2027(make_user("cityadmin", ("admin", RUIAN)))
     assert year_status(2027) == "local"
 
@@ -261,10 +290,10 @@ def test_deadlines_come_from_memory_and_another_process_write_is_seen_within_a_s
 
     # another process enters 2027 (no service call here, so this process's snapshot is not dropped)
     row = CalendarYear.objects.create(year=2027, source=NOTICE_2027, entered_at=dt.datetime.now(dt.UTC))
-    CalendarDay.objects.create(year=row, date=D(2027, 1, 1), kind="holiday", name="元旦")
-    assert is_working_day(D(2027, 1, 1))  # still the snapshot checked less than a second ago
+    CalendarDay.objects.create(year=row, date=D(2027, 1, 6), kind="holiday", name="元旦")
+    assert is_working_day(D(2027, 1, 6))  # still the snapshot checked less than a second ago
     monkeypatch.setattr(services, "CHECK_INTERVAL", 0)  # as if a second had passed
-    assert not is_working_day(D(2027, 1, 1))
+    assert not is_working_day(D(2027, 1, 6))
 
 
 DATES = st.dates(D(2024, 6, 1), D(2027, 12, 31))
@@ -296,7 +325,9 @@ def run(*args) -> tuple[str, str]:
 def test_cli_deadline_warns_about_a_year_without_data():
     assert run("deadline", "--from", "2026-09-30", "--working-days", "3") == ("2026-10-10\n", "")
     out, err = run("deadline", "--from", "2026-12-31", "--working-days", "1")
-    assert out == "2027-01-01\n" and "2027年没有节假日数据" in err
+    assert out == "2027-01-04\n" and "2027年的放假通知尚未录入：暂按《全国年节及纪念日放假办法》" in err
+    out, err = run("deadline", "--from", "2099-12-31", "--working-days", "1")
+    assert out == "2100-01-01\n" and "2100年没有节假日数据，只按周末计算" in err
     with pytest.raises(CommandError, match="格式应为 YYYY-MM-DD"):
         run("deadline", "--from", "2026-9-31", "--working-days", "3")
     with pytest.raises(CommandError, match="不能为负数"):
@@ -305,7 +336,10 @@ def test_cli_deadline_warns_about_a_year_without_data():
 
 @pytest.mark.django_db
 def test_cli_set_show_and_delete(tmp_path):
-    assert "2027年没有节假日数据" in run("show", "2027")[0]
+    out = run("show", "2027")[0]
+    assert "2027年的放假通知尚未录入" in out and "2027年：暂按放假办法推算（放假通知尚未录入）" in out
+    assert "放假      2027-10-01 至 2027-10-03  国庆节（3天）" in out
+    assert "2100年没有节假日数据" in run("show", "2100")[0]
     notice = tmp_path / "2027.json"
     notice.write_text(
         json.dumps({"holidays": [["2027-01-01", "2027-01-03", "元旦"], ["2027-02-06", "2027-02-14", "春节"]],
@@ -333,8 +367,8 @@ def test_cli_set_show_and_delete(tmp_path):
         run("set", "2027", "--file", str(tmp_path / "none.json"), "--source", "x")
     assert year_calendar(2027).source == NOTICE_2027
 
-    assert "无数据" in run("delete", "2027")[0]
-    assert year_status(2027) == "missing"
+    assert "暂按放假办法推算" in run("delete", "2027")[0]
+    assert year_status(2027) == "provisional"
 
 
 # ------------------------------------------------------------------ workbench
@@ -351,7 +385,14 @@ def root_web(django_user_model):
 def test_workbench_lists_years_and_warns_about_missing_ones(root_web):
     body = root_web.get("/calendar/").content.decode()
     assert "2025" in body and "2026" in body and "软件包数据" in body
-    assert "还没有节假日数据" in body and "2027年" in body  # the list runs from 2025 to next year
+    # the list runs from 2025 to next year: the years after 2026 are provisional until entered
+    assert "的放假通知尚未录入：暂按《全国年节及纪念日放假办法》" in body and "暂按放假办法推算" in body
+    assert "还没有节假日数据" not in body
+    body = root_web.get("/calendar/2027/").content.decode()
+    assert "2027年的放假通知尚未录入" in body and "国务院令第795号" in body
+    assert "2027-10-01（星期五） 至 2027-10-03（星期日）" in body
+    assert "2027-02-05 2027-02-08 春节" in body  # the form starts from the provisional days
+    assert "还没有节假日数据" in root_web.get("/calendar/2100/").content.decode()
     body = root_web.get("/calendar/2026/").content.decode()
     assert "2026-02-15（星期日） 至 2026-02-23（星期一）" in body
     assert "2026-02-15 2026-02-23 春节" in body  # the form starts from the package's data
@@ -375,7 +416,7 @@ def test_workbench_enters_a_year(root_web):
     assert "已保存2027年节假日安排" in body and NOTICE_2027 in body and "2027-02-20（星期六）" in body
 
     r = root_web.post("/calendar/2027/delete/")
-    assert r.status_code == 302 and year_status(2027) == "missing"
+    assert r.status_code == 302 and year_status(2027) == "provisional"
 
 
 @pytest.mark.django_db
@@ -387,7 +428,7 @@ def test_workbench_refuses_a_bad_entry_in_chinese_and_changes_nothing(root_web):
     assert "日期“2027-13-01”的格式应为 2027-02-06" in body
     body = root_web.post("/calendar/2027/", {**data, "holidays": "2027-02-06 2027-02-14"}).content.decode()
     assert "缺少节日名称" in body
-    assert not CalendarYear.objects.exists() and year_status(2027) == "missing"
+    assert not CalendarYear.objects.exists() and year_status(2027) == "provisional"
     assert not AuditEvent.objects.filter(object_type="workcalendar.year").exists()
 
 
@@ -403,3 +444,63 @@ def test_workbench_is_for_administrators_only(anyang_user, make_user):
     admin = Client()
     admin.force_login(make_user("cityadmin", ("admin", RUIAN)))
     assert admin.get("/calendar/").status_code == 200
+
+
+# ------------------------------------------------------------------ the statutory days of the 办法
+
+
+def test_statutory_days_of_every_published_year_are_holidays_of_its_notice():
+    """Each statutory day computed for 2014–2026 (lunar dates, 清明, 除夕 from 2025) is a holiday of
+    that year's notice as the package carries it; so is each 补假 day but one, which the 2015
+    notice moved into the 国庆节 week."""
+    import chinese_calendar
+
+    from minzheng.foundation.calendar.statutory import statutory_holidays
+
+    off_elsewhere = []
+    for year in range(2014, 2027):
+        days, _ = statutory_holidays(year)
+        for day, name in days.items():
+            if day not in chinese_calendar.holidays:
+                off_elsewhere.append((day, name))
+    assert off_elsewhere == [(D(2015, 9, 28), "中秋节（补假）")]
+
+
+@pytest.mark.parametrize(
+    ("year", "eve", "qingming", "duanwu", "zhongqiu", "source"),
+    [
+        (2025, D(2025, 1, 28), D(2025, 4, 4), D(2025, 5, 31), D(2025, 10, 6), "第795号"),
+        (2026, D(2026, 2, 16), D(2026, 4, 5), D(2026, 6, 19), D(2026, 9, 25), "第795号"),
+        (2027, D(2027, 2, 5), D(2027, 4, 5), D(2027, 6, 9), D(2027, 9, 15), "第795号"),
+        (2030, D(2030, 2, 2), D(2030, 4, 5), D(2030, 6, 5), D(2030, 9, 12), "第795号"),
+        (2020, None, D(2020, 4, 4), D(2020, 6, 25), D(2020, 10, 1), "第644号"),
+    ],
+)
+def test_lunar_festivals_and_qingming(year, eve, qingming, duanwu, zhongqiu, source):
+    from minzheng.foundation.calendar.statutory import statutory_holidays
+
+    days, src = statutory_holidays(year)
+    assert source in src
+    if eve:  # from 2025 春节 starts on 除夕, four days
+        assert [days.get(eve + dt.timedelta(i)) for i in range(4)] == ["春节"] * 4
+        assert days.get(eve - dt.timedelta(1), "").startswith("春节") is False
+    assert days[qingming] == "清明节" and days[duanwu] == "端午节"
+    assert days[zhongqiu] in ("中秋节", "国庆节")
+    assert days[D(year, 1, 1)] == "元旦" and days[D(year, 10, 3)] in ("国庆节", "中秋节")
+
+
+def test_statutory_days_before_2014_and_after_2099_are_not_computed():
+    from minzheng.foundation.calendar.statutory import statutory_holidays
+
+    assert statutory_holidays(2013) is None and statutory_holidays(2100) is None
+    assert statutory_holidays(2020)[0][D(2020, 5, 1)] == "劳动节" and D(2020, 5, 2) not in statutory_holidays(2020)[0]
+
+
+def test_national_day_and_mid_autumn_on_the_same_day_owe_a_day():
+    from minzheng.foundation.calendar.statutory import statutory_holidays
+
+    days, _ = statutory_holidays(2020)  # 国庆节 and 中秋节 both on Thursday 1 October
+    assert {d: n for d, n in days.items() if d.month == 10} == {
+        D(2020, 10, 1): "中秋节", D(2020, 10, 2): "国庆节", D(2020, 10, 3): "国庆节",
+        D(2020, 10, 5): "国庆节（补假）", D(2020, 10, 6): "国庆节（补假）",
+    }  # fmt: skip

@@ -314,7 +314,9 @@ def test_id_number_vector_check_agrees_with_gb11643(birth, seq):
     from minzheng.foundation.codes import validate_id_number
 
     good = make_id_number("330381", birth, seq)
-    variants = [good, good[:-1] + ("0" if good[-1] != "0" else "1"), good[:6] + "19990231" + good[14:], good[:17]]
+    variants = [good, good[:-1] + ("0" if good[-1] != "0" else "1"), good[:6] + "19990231" + good[14:], good[:17],
+                make_id_number("190381", birth, seq), make_id_number("933156", birth, seq),
+                make_id_number("966156", birth, seq), make_id_number("830000", birth, seq)]  # fmt: skip
     ok = store.id_numbers_valid(pa.array(variants), today=dt.date(2025, 1, 1))
     assert list(ok) == [validate_id_number(v) is None for v in variants]
 
@@ -388,3 +390,23 @@ def test_sources_docs_are_current():
     assert committed.read_text() == _cli("docs"), (
         "docs/sources.md is stale: run `minzheng sources docs --write docs/sources.md`"
     )
+
+
+@pytest.mark.django_db
+def test_business_registration_batch_takes_every_registration_authority(ids):
+    """A 市场主体 batch with a law firm (31), a 基层工会 (81) and a 村级集体经济组织 (N2) partner is
+    accepted; a code of an unknown authority/kind pair is still refused, with its row."""
+    header = "id_number,name,role,entity_name,uscc,entity_type,registered_capital,status,registered_on,cancelled_on"
+    rows = [
+        f"{ids()},甲,legal_rep,某律师事务所,31330000MD0185962P,partnership,,active,2020-01-01,",
+        f"{ids()},乙,legal_rep,某公司工会委员会,81330381MB1234567U,other,,active,2019-05-01,",
+        f"{ids()},丙,legal_rep,某村股份经济合作社,N2330381MF1234567J,other,,active,2018-03-01,",
+        f"{ids()},丁,operator,某店,92340602MA2PBMEM24,individual,,active,2021-03-01,",
+    ]
+    batch = load("\n".join([header, *rows]) + "\n", source="business_registration")
+    assert batch.state == BatchState.ACCEPTED, batch.errors
+    assert batch.rows == 4
+    bad = load("\n".join([header, rows[0].replace("31330000MD0185962P", "36330000MD01859628")]) + "\n",
+               source="business_registration")  # fmt: skip
+    assert bad.state == BatchState.REFUSED
+    assert "组合无效" in bad.errors[0]["message"]

@@ -315,9 +315,11 @@ def test_inbox_flags_deadlines_in_two_queries(staff, household_in, django_assert
 def test_calendar_warning_banner(staff, household_in, monkeypatch):
     web = client_for(staff["acceptor"])
     today = timezone.localdate()
-    assert year_status(today.year + 1) == "missing"  # the holiday data of next year is not in yet
+    assert year_status(today.year + 1) == "provisional"  # the notice of next year is not in yet
     warning = selectors.calendar_warning()
-    assert warning and f"{today.year + 1}年" in warning
+    assert (
+        warning and f"{today.year + 1}年的放假通知尚未录入" in warning and "暂按《全国年节及纪念日放假办法》" in warning
+    )
     assert warning in _text(web.get("/cases/inbox/"))
     monkeypatch.setattr(selectors, "calendar_warning", lambda day=None: "")
     assert 'class="banner warn"' not in _text(web.get("/cases/inbox/"))

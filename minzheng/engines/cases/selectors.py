@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from minzheng.foundation.accounts.models import Grant
 from minzheng.foundation.accounts.scoping import ALL, user_prefixes
-from minzheng.foundation.calendar.services import add_working_days, year_status
+from minzheng.foundation.calendar.services import add_working_days, notice_warning, years_missing
 from minzheng.foundation.regions.prefixes import prefix_q
 
 from .models import Case, NoticeState, PublicNotice, Task, TaskState
@@ -80,13 +80,10 @@ class Flags:
 
 
 def calendar_warning(day: dt.date | None = None) -> str:
-    """A warning when deadlines run into a year with no holiday data (weekends only are counted)."""
+    """A warning when deadlines run into a year whose holiday notice is not entered: its days are
+    the statutory holidays of the 办法, provisionally, or weekends only."""
     day = day or timezone.localdate()
-    missing = [y for y in (day.year, day.year + 1) if year_status(y) == "missing"]
-    if not missing:
-        return ""
-    years = "、".join(f"{y}年" for y in missing)
-    return f"{years}的法定节假日安排尚未录入，相关期限暂只按周末计算。请系统管理员录入国务院办公厅的放假通知。"
+    return notice_warning(years_missing(day.year, day.year + 1))
 
 
 def case_search(user, *, q: str = "", case_type: str = "", state: str = "", region: str = ""):

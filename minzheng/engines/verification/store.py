@@ -53,7 +53,7 @@ from django.utils import timezone
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.codes import UsccError, validate_id_number, validate_uscc
-from minzheng.foundation.codes.idnumbers import CHECK_CHARS, WEIGHTS
+from minzheng.foundation.codes.idnumbers import CHECK_CHARS, FOREIGNER_MARK, PROVINCES, WEIGHTS
 from minzheng.foundation.crypto import sm
 from minzheng.foundation.crypto.keys import keyring
 from minzheng.foundation.jobs.services import job_kind
@@ -349,8 +349,9 @@ def _regex(arr: pa.Array, pattern: str) -> np.ndarray:
 
 def id_numbers_valid(values: pa.Array, *, today: dt.date | None = None) -> np.ndarray:
     """GB 11643 over a whole array (normalised: upper case, no spaces): 18 characters, 17 digits
-    then a digit or X, a real birth date not after today and not before 1880, and the ISO 7064
-    MOD 11-2 check character as ``(digits · weights) mod 11`` over a matrix of the digits."""
+    then a digit or X, a known province code (positions 2–3 after a foreigner's leading 9), a real
+    birth date not after today and not before 1880, and the ISO 7064 MOD 11-2 check character as
+    ``(digits · weights) mod 11`` over a matrix of the digits: :func:`parse_id_number`'s rules."""
     today = today or timezone.localdate()
     ok = _regex(values, r"^\d{17}[\dX]$")
     idx = np.flatnonzero(ok)
@@ -374,8 +375,15 @@ def id_numbers_valid(values: pa.Array, *, today: dt.date | None = None) -> np.nd
     ymd = year * 10000 + month * 100 + day
     date_ok = (month >= 1) & (month <= 12) & (day >= 1) & (day <= last)
     date_ok &= (ymd >= 18800101) & (ymd <= today.year * 10000 + today.month * 100 + today.day)
-    ok[idx] = check_ok & date_ok
+    d_all = mat[:, :3].astype(np.int64) - 48
+    foreigner = d_all[:, 0] == int(FOREIGNER_MARK)
+    province = np.where(foreigner, d_all[:, 1] * 10 + d_all[:, 2], d_all[:, 0] * 10 + d_all[:, 1])
+    province_ok = _PROVINCE_TABLE[province]
+    ok[idx] = check_ok & date_ok & province_ok
     return ok
+
+
+_PROVINCE_TABLE = np.array([f"{i:02d}" in PROVINCES for i in range(100)], dtype=bool)
 
 
 def _normalise_date(arr: pa.Array, *, month: bool) -> pa.Array:

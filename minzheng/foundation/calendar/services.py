@@ -6,8 +6,11 @@ from, in order of authority:
 
 1. a year entered locally (:class:`~.models.CalendarYear`): authoritative for that whole year;
 2. the ``chinese-calendar`` package (2004 … 2026 in version 1.11);
-3. nothing: Saturdays and Sundays only, and :func:`year_status` says ``"missing"`` so pages and
-   commands can warn that deadlines in that year may be wrong.
+3. provisional: the statutory holidays of 《全国年节及纪念日放假办法》 computed for the year
+   (:mod:`.statutory`: 元旦, 春节 from 除夕, 清明, 劳动节, 端午, 中秋, 国庆节 and their 补假), without
+   the notice's 调休; :func:`year_status` says ``"provisional"`` so pages and commands can say
+   that the year's notice is not entered yet and its deadlines may move;
+4. nothing (a year no revision of the 办法 covers): Saturdays and Sundays only, ``"missing"``.
 
 Deadlines are computed for every task of an inbox page, so the calendar is held in memory: one
 snapshot of all years as two sets of dates. Writes here drop it at once; other processes notice a
@@ -30,9 +33,17 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 
 from .models import CalendarDay, CalendarYear, DayKind
+from .statutory import FIRST_YEAR as FIRST_STATUTORY_YEAR
+from .statutory import LAST_YEAR as LAST_STATUTORY_YEAR
+from .statutory import statutory_holidays
 
-LOCAL, PACKAGE, MISSING = "local", "package", "missing"
-STATUS_LABELS = {LOCAL: "本地录入", PACKAGE: "软件包数据", MISSING: "无数据（仅按周末计算）"}
+LOCAL, PACKAGE, PROVISIONAL, MISSING = "local", "package", "provisional", "missing"
+STATUS_LABELS = {
+    LOCAL: "本地录入",
+    PACKAGE: "软件包数据",
+    PROVISIONAL: "暂按放假办法推算（放假通知尚未录入）",
+    MISSING: "无数据（仅按周末计算）",
+}
 PACKAGE_SOURCE = f"chinese-calendar {getattr(chinese_calendar, '__version__', '')}".strip()
 WEEKDAYS = "一二三四五六日"
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # years an administrator may enter
@@ -58,6 +69,12 @@ class YearCalendar:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    @property
+    def provisional(self) -> bool:
+        """True while the year's notice is neither entered nor in the package: its holidays are
+        the 办法's statutory days (or none), and its deadlines may move once the notice is in."""
+        return self.status in (PROVISIONAL, MISSING)
 
     def holiday_ranges(self) -> list[tuple[dt.date, dt.date, str]]:
         """Consecutive holidays of the same name as ``(first, last, name)``, as a notice lists them."""
@@ -100,6 +117,18 @@ def _package_years() -> dict[int, YearCalendar]:
 PACKAGE_YEARS = _package_years()
 
 
+def _provisional_years() -> dict[int, YearCalendar]:
+    """Every year after the package's last one that a revision of the 办法 covers."""
+    years = {}
+    for year in range(max(FIRST_STATUTORY_YEAR, max(PACKAGE_YEARS, default=0) + 1), LAST_STATUTORY_YEAR + 1):
+        if computed := statutory_holidays(year):
+            years[year] = YearCalendar(year, PROVISIONAL, computed[1], computed[0])
+    return years
+
+
+PROVISIONAL_YEARS = _provisional_years()
+
+
 # ---------------------------------------------------------------- the in-process snapshot
 
 
@@ -126,7 +155,7 @@ def _load(stamp: tuple) -> _Snapshot:
     for year, day, kind, name in CalendarDay.objects.values_list("year_id", "date", "kind", "name"):
         if year in days:  # a year entered between the two queries waits for the next check
             days[year][0 if kind == DayKind.HOLIDAY else 1][day] = name
-    years = dict(PACKAGE_YEARS)
+    years = {**PROVISIONAL_YEARS, **PACKAGE_YEARS}
     for year, row in local.items():
         years[year] = YearCalendar(year, LOCAL, row.source, days[year][0], days[year][1], row)
     return _Snapshot(
@@ -210,16 +239,42 @@ def year_calendar(year: int) -> YearCalendar:
 
 
 def year_status(year: int) -> str:
-    """``"local"``, ``"package"`` or ``"missing"`` (weekends only: warn the user)."""
+    """``"local"``, ``"package"``, ``"provisional"`` (the 办法's statutory days, no notice yet: say
+    so) or ``"missing"`` (weekends only: warn the user)."""
     return year_calendar(year).status
 
 
 def years_missing(start: int | dt.date, end: int | dt.date) -> list[int]:
-    """The years from ``start`` to ``end`` inclusive (years or dates) without holiday data."""
+    """The years from ``start`` to ``end`` inclusive (years or dates) whose holiday notice is
+    neither entered nor in the package: their days are provisional or weekends only."""
     first = start.year if isinstance(start, dt.date) else start
     last = end.year if isinstance(end, dt.date) else end
     years = _current().years
-    return [y for y in range(first, last + 1) if y not in years]
+    return [y for y in range(first, last + 1) if y not in years or years[y].provisional]
+
+
+def is_provisional(day: dt.date) -> bool:
+    """Whether ``day`` is judged without its year's notice (provisionally)."""
+    return year_calendar(day.year).provisional
+
+
+def notice_warning(years: list[int]) -> str:
+    """The Chinese warning for years without their notice, for pages and commands ('' for none)."""
+    if not years:
+        return ""
+    provisional = [y for y in years if year_status(y) == PROVISIONAL]
+    missing = [y for y in years if y not in provisional]
+    parts = []
+    if provisional:
+        listed = "、".join(f"{y}年" for y in provisional)
+        parts.append(
+            f"{listed}的放假通知尚未录入：暂按《全国年节及纪念日放假办法》的法定节假日（含补假，不含调休）计算工作日，"
+            "录入通知后相关期限可能变化"
+        )
+    if missing:
+        listed = "、".join(f"{y}年" for y in missing)
+        parts.append(f"{listed}没有节假日数据，只按周末计算工作日")
+    return "；".join(parts) + "。请系统管理员录入国务院办公厅的放假通知。"
 
 
 # ---------------------------------------------------------------- writes
@@ -363,8 +418,8 @@ def calendar_year_set(
 
 
 def calendar_year_delete(*, user, year: int) -> None:
-    """Remove a year's local entry: the year falls back to the package's data, or to weekends only
-    (``missing``) for a year the package does not cover."""
+    """Remove a year's local entry: the year falls back to the package's data, or to the
+    provisional statutory days (``provisional``), or weekends only (``missing``)."""
     _require_admin(user)
     with transaction.atomic():
         row = CalendarYear.objects.select_for_update().filter(year=year).first()

@@ -25,6 +25,7 @@ from minzheng.foundation.calendar.services import (
     LAST_YEAR,
     LOCAL,
     MISSING,
+    PROVISIONAL,
     calendar_year_delete,
     calendar_year_set,
     weekday_label,
@@ -131,7 +132,8 @@ def _day_rows(cal) -> list[dict]:
 @login_required
 def calendar(request):
     """Every year from go-live to next year (and any other year entered locally) with its source;
-    a banner names the years whose deadlines would count weekends only."""
+    banners name the years whose deadlines are provisional (the 办法's statutory days, no notice
+    yet) or would count weekends only."""
     _require_admin(request.user)
     wanted = request.GET.get("year", "")
     if is_digits(wanted) and FIRST_YEAR <= int(wanted) <= LAST_YEAR:
@@ -142,7 +144,12 @@ def calendar(request):
     return render(
         request,
         "workbench/calendar/list.html",
-        {"rows": rows, "missing": [c.year for c in rows if c.status == MISSING], "this_year": today.year},
+        {
+            "rows": rows,
+            "missing": [c.year for c in rows if c.status == MISSING],
+            "provisional": [c.year for c in rows if c.status == PROVISIONAL],
+            "this_year": today.year,
+        },
     )
 
 
@@ -173,7 +180,15 @@ def calendar_year(request, year: int):
     return render(
         request,
         "workbench/calendar/year.html",
-        {"year": year, "cal": cal, "rows": _day_rows(cal), "form": form, "LOCAL": LOCAL, "MISSING": MISSING},
+        {
+            "year": year,
+            "cal": cal,
+            "rows": _day_rows(cal),
+            "form": form,
+            "LOCAL": LOCAL,
+            "MISSING": MISSING,
+            "PROVISIONAL": PROVISIONAL,
+        },
     )
 
 

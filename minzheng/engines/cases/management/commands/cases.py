@@ -9,7 +9,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from minzheng.foundation.calendar.services import add_calendar_days, add_working_days, years_missing
+from minzheng.foundation.calendar.services import add_calendar_days, add_working_days, notice_warning, years_missing
 
 
 def _date(text: str) -> dt.date:
@@ -46,8 +46,7 @@ class Command(BaseCommand):
             due = add_working_days(start, n) if opts["working_days"] is not None else add_calendar_days(start, n)
             missing = years_missing(start, due)
             if missing and opts["working_days"] is not None:
-                years = "、".join(str(y) for y in missing)
-                sys.stderr.write(f"注意：{years}年的节假日安排尚未录入，期限只按周末计算\n")
+                sys.stderr.write(f"注意：{notice_warning(missing)}\n")
             self.stdout.write(due.isoformat())
         elif sub == "delegate":
             from django.core.exceptions import ValidationError

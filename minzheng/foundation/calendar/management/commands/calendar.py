@@ -17,9 +17,11 @@ from django.core.management.base import BaseCommand, CommandError
 from minzheng.foundation.audit.context import Actor, acting_as
 from minzheng.foundation.calendar.services import (
     MISSING,
+    PROVISIONAL,
     add_working_days,
     calendar_year_delete,
     calendar_year_set,
+    notice_warning,
     weekday_label,
     year_calendar,
     years_missing,
@@ -41,10 +43,7 @@ def _message(exc: ValidationError) -> str:
 
 
 def _missing_warning(years: list[int]) -> str:
-    listed = "、".join(f"{y}年" for y in years)
-    return (
-        f"警告：{listed}没有节假日数据，只按周末计算工作日；请用 minzheng calendar set 录入当年的国务院办公厅放假通知"
-    )
+    return "警告：" + notice_warning(years).replace("请系统管理员录入", "请用 minzheng calendar set 录入")
 
 
 class Command(BaseCommand):
@@ -80,7 +79,10 @@ class Command(BaseCommand):
         if cal.status == MISSING:
             self.stdout.write(_missing_warning([year]))
             return
-        if cal.entered:
+        if cal.status == PROVISIONAL:
+            self.stdout.write(_missing_warning([year]))
+            self.stdout.write(f"{year}年：{cal.status_label}，依据 {cal.source}")
+        elif cal.entered:
             who = cal.entered.entered_by or "命令行"
             self.stdout.write(f"{year}年：本地录入，依据 {cal.source}（{who} {cal.entered.entered_at:%Y-%m-%d %H:%M}）")
         else:
