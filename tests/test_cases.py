@@ -361,3 +361,21 @@ def test_a_new_version_does_not_change_running_cases(staff, household_in, househ
     # the running case still moves under its own version
     _materials(staff, running)
     assert case_act(user=staff["acceptor"], case=running, action="accept").step == "investigate"
+
+
+def test_a_time_limit_without_its_article_is_refused():
+    """Every statutory number of a case type names where it comes from (the guide shows it)."""
+    import copy
+
+    from minzheng.business.assistance.case_types import CASE_TYPES, step_of
+    from minzheng.engines.cases.definition import Definition
+
+    definition = copy.deepcopy(next(d for d in CASE_TYPES if d["code"] == "dibao_application"))
+    Definition.model_validate(definition)
+    step_of(definition["steps"], "confirm")["basis"] = ""
+    with pytest.raises(ValueError, match=r"审核确认.*须注明依据"):
+        Definition.model_validate(definition)
+    with pytest.raises(ValueError, match="办结时限须注明依据"):
+        Definition.model_validate({**copy.deepcopy(CASE_TYPES[0]), "basis": " "})
+    with pytest.raises(KeyError, match="没有环节 nowhere"):
+        step_of(definition["steps"], "nowhere")

@@ -25,7 +25,8 @@ def test_guide_item_shows_conditions_materials_steps_limits(regions):
                  "残疾人证或重病诊断证明（选交）", "已通过政务数据共享核验的，不再要求提供", "入户调查",
                  "乡镇（街道）调查员", "承诺时限 10 个工作日", "公示 7 日（自然日", "县（市、区）审批员",
                  "法定时限 10 个工作日", "自受理之日起 30 个工作日内办结", "45 个工作日", "不收费",
-                 "乡镇人民政府（街道办事处）", "我要申请"):  # fmt: skip
+                 "乡镇人民政府（街道办事处）", "我要申请",
+                 "法定时限 10 个工作日（最低生活保障审核确认办法（民发〔2021〕57号）第十五条至第二十二条"):  # fmt: skip
         assert text in body, text
     assert Client().get("/portal/guide/nope/").status_code == 404
     assert "窗口办理" in Client().get("/portal/guide/assistance_stop/").content.decode()

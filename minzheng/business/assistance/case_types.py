@@ -22,6 +22,30 @@ NEXT = "办件 {number}（{type}）已转到「{step}」，请在 {due} 前办�
 NOTICE = "办件 {number}（{type}）已公示，公示期 {notice}；期满无异议后请在 {due} 前办理。"
 CLOSED = "办件 {number}（{type}）已办结，结果：{outcome}。"
 
+# Where each time limit comes from (``basis`` of the number; the engine refuses a limit without one).
+# Article ranges are those of ``shared/docs/domain/social-assistance.md`` §8.
+DIBAO_BASIS = "最低生活保障审核确认办法（民发〔2021〕57号）第十五条至第二十二条；2022年兜底保障通知第四部分"
+TEKUN_BASIS = "特困人员认定办法（民发〔2021〕43号）第十四条"
+STOP_BASIS = "特困人员认定办法第二十八条（终止：公示7日，县级15个工作日内决定）"
+REVIEW_BASIS = "最低生活保障审核确认办法第三十一条至第三十三条"
+RIGID_BASIS = "刚性支出困难家庭认定办法（2025年）"
+TEMP_BASIS = "国务院关于进一步加强和改进临时救助工作的意见（2018年）；社会救助暂行办法第四十八条"
+
+
+def step_of(steps: list[dict], code: str) -> dict:
+    """The step ``code`` of a definition's steps (never by position: steps are added and reordered)."""
+    for step in steps:
+        if step["code"] == code:
+            return step
+    raise KeyError(f"没有环节 {code}")
+
+
+def insert_steps(steps: list[dict], new: list[dict], *, after: str = "", before: str = "") -> None:
+    """Insert ``new`` right after the step ``after`` or right before the step ``before``."""
+    at = steps.index(step_of(steps, after)) + 1 if after else steps.index(step_of(steps, before))
+    steps[at:at] = new
+
+
 WITHDRAW = {"action": "withdraw", "name": "申请人撤回", "to": "withdrawn", "style": "danger"}
 TERMINALS = [
     {"code": "approved", "name": "已批准", "outcome": "approved"},
@@ -43,13 +67,13 @@ BASE_MATERIALS = [
 
 def _application(*, code, name, prefix, program, investigate_form="assistance.investigation", investigate_days=10,
                  review_days=3, confirm_days=10, legal=30, extended=45, delegated=20, confirm_guards=(),
-                 extra=None, online=True, conditions=""):  # fmt: skip
+                 extra=None, online=True, conditions="", basis=DIBAO_BASIS):  # fmt: skip
     """申请 → 受理 → 入户调查 (+ 核对) → 乡镇初审 → 公示 7 日 → 县级审核确认 (or the township where
     delegated) → 批准 (enrolment from next month) / 不予批准 (notice with reasons)."""
     d = {
         "code": code, "name": name, "number_prefix": prefix, "category": "社会救助", "program": program,
         "legal_days": legal, "extended_days": extended, "delegated_days": delegated, "online": online,
-        "conditions": conditions,
+        "conditions": conditions, "basis": basis if legal or extended or delegated else "",
         "params": {"program": program},
         "steps": [
             {"code": "apply", "name": "受理审查", "role": "acceptor", "level": "township", "promised_days": 1,
@@ -61,10 +85,10 @@ def _application(*, code, name, prefix, program, investigate_form="assistance.in
             {"code": "first_review", "name": "乡镇初审", "role": "reviewer", "level": "township",
              "promised_days": review_days},
             {"code": "notice", "name": "公示", "role": "reviewer", "level": "township", "notice_days": 7,
-             "day_type": "calendar"},
+             "day_type": "calendar", "basis": basis},
             # the 审核确认表 is made once, with the decision (approve/refuse), not printed before it
             {"code": "confirm", "name": "审核确认", "role": "approver", "level": "county", "legal_days": confirm_days,
-             "delegable": True},
+             "delegable": True, "basis": basis},
             *TERMINALS,
         ],
         "transitions": [
@@ -121,7 +145,8 @@ def _application(*, code, name, prefix, program, investigate_form="assistance.in
 
 
 def _tekun(d):
-    d["steps"][5]["legal_days"] = 15  # county 确认 ≤ 15 working days (特困人员认定办法 第十四条)
+    confirm = step_of(d["steps"], "confirm")
+    confirm["legal_days"], confirm["basis"] = 15, TEKUN_BASIS  # county 确认 ≤ 15 working days
     d["params"]["recheck_percent"] = 30
     for t in d["transitions"]:
         if t["action"] == "approve":
@@ -149,6 +174,7 @@ CASE_TYPES = [
         extended=None,
         delegated=None,
         extra=_tekun,
+        basis="特困人员认定办法（民发〔2021〕43号）",
         conditions="老年人、残疾人或未满16周岁的未成年人，无劳动能力、无生活来源、无法定赡养抚养扶养义务人或其义务人无履行能力",
     ),
     _application(
@@ -163,6 +189,7 @@ CASE_TYPES = [
         name="刚性支出困难家庭认定申请",
         prefix="GZ",
         program="rigid_expense",
+        basis=RIGID_BASIS,
         conditions="刚性支出较大导致基本生活出现严重困难，人均收入低于上年度当地居民人均可支配收入",
     ),
 ]
@@ -178,9 +205,9 @@ SMS_STOPPED = (
 )
 STOP_STEPS = [
     {"code": "stop_notice", "name": "终止公示", "role": "reviewer", "level": "township", "notice_days": 7,
-     "day_type": "calendar"},
+     "day_type": "calendar", "basis": STOP_BASIS},
     {"code": "stop_confirm", "name": "县级决定终止", "role": "approver", "level": "county", "legal_days": 15,
-     "delegable": True},
+     "delegable": True, "basis": STOP_BASIS},
 ]  # fmt: skip
 
 
@@ -210,14 +237,15 @@ def _roll_review(*, code, name, prefix, conditions, roll):
     a household no longer eligible goes from 乡镇审核 the 停保 way (公示, county decision)."""
     return {
         "code": code, "name": name, "number_prefix": prefix, "category": "社会救助", "program": "",
-        "legal_days": 30, "extended_days": 45, "conditions": conditions, "online": code == "dibao_change",
+        "legal_days": 30, "extended_days": 45, "basis": REVIEW_BASIS, "conditions": conditions,
+        "online": code == "dibao_change",
         "clock_on_open": True, "params": {"roll": roll},
         "steps": [
             {"code": "investigate", "name": "入户调查", "role": "investigator", "level": "township",
              "promised_days": 10, "documents": ["investigation_form"]},
             {"code": "first_review", "name": "乡镇审核", "role": "reviewer", "level": "township", "promised_days": 5},
             {"code": "confirm", "name": "县级确认", "role": "approver", "level": "county", "legal_days": 10,
-             "delegable": True},
+             "delegable": True, "basis": REVIEW_BASIS},
             *copy.deepcopy(STOP_STEPS),
             {"code": "completed", "name": "已办结", "outcome": "completed"},
             {"code": "terminated", "name": "已终止救助", "outcome": "terminated"},
@@ -250,7 +278,7 @@ def _roll_review(*, code, name, prefix, conditions, roll):
 
 STOP = {
     "code": "assistance_stop", "name": "停保（终止救助）", "number_prefix": "TB", "category": "社会救助",
-    "legal_days": 30, "extended_days": 45, "clock_on_open": True,
+    "legal_days": 30, "extended_days": 45, "basis": STOP_BASIS, "clock_on_open": True,
     "conditions": "保障对象死亡、迁出、收入或财产超过规定、无正当理由拒不配合等，经调查核实后终止救助",
     "steps": [
         {"code": "investigate", "name": "调查核实", "role": "investigator", "level": "township", "promised_days": 10},
@@ -290,9 +318,24 @@ def _temporary(*, code, name, prefix, mode, conditions):
             "documents": ["investigation_form"],
         },
         {"code": "review", "name": "乡镇审核", "role": "reviewer", "level": "township", "promised_days": 3},
-        {"code": "confirm", "name": "审批", "role": "approver", "level": "county", "legal_days": 10, "delegable": True},
+        {
+            "code": "confirm",
+            "name": "审批",
+            "role": "approver",
+            "level": "county",
+            "legal_days": 10,
+            "delegable": True,
+            "basis": TEMP_BASIS,
+        },
         # a delegated township reports a proposal above its limit here: the county decides it
-        {"code": "county_confirm", "name": "县级审批", "role": "approver", "level": "county", "legal_days": 10},
+        {
+            "code": "county_confirm",
+            "name": "县级审批",
+            "role": "approver",
+            "level": "county",
+            "legal_days": 10,
+            "basis": TEMP_BASIS,
+        },
         {"code": "approved", "name": "已批准", "outcome": "approved"},
         {"code": "refused", "name": "不予批准", "outcome": "refused"},
         {"code": "not_accepted", "name": "不予受理", "outcome": "not_accepted"},
@@ -325,14 +368,14 @@ def _temporary(*, code, name, prefix, mode, conditions):
         {**WITHDRAW, "from": ["apply", "investigate", "review"]},
     ]  # fmt: skip
     if mode == "emergency":
-        steps[1:1] = [
+        insert_steps(steps, after="apply", new=[
             {"code": "complete_file", "name": "先行救助后补齐手续", "role": "acceptor", "level": "township",
              "promised_days": 5},
             {"code": "first_aid_review", "name": "先行救助审核", "role": "reviewer", "level": "township",
              "promised_days": 5},
-        ]  # fmt: skip
-        steps.insert(-4, {"code": "first_aid_county", "name": "先行救助审批确认", "role": "approver", "level": "county",
-                          "legal_days": 10})  # fmt: skip
+        ])  # fmt: skip
+        insert_steps(steps, before="approved", new=[{"code": "first_aid_county", "name": "先行救助审批确认",
+                     "role": "approver", "level": "county", "legal_days": 10, "basis": TEMP_BASIS}])  # fmt: skip
         transitions += [
             {"action": "assist_first", "name": "先行救助", "from": ["apply"], "to": "complete_file",
              "form": "assistance.emergency", "guards": ["assistance.within_township_limit"],
@@ -358,6 +401,7 @@ def _temporary(*, code, name, prefix, mode, conditions):
     return {
         "code": code, "name": name, "number_prefix": prefix, "category": "社会救助", "program": "temp_assistance",
         "legal_days": 30 if mode == "expenditure" else None, "extended_days": 45 if mode == "expenditure" else None,
+        "basis": TEMP_BASIS if mode == "expenditure" else "",
         "online": True, "conditions": conditions, "steps": steps, "transitions": transitions,
         "materials": [m for m in copy.deepcopy(BASE_MATERIALS) if m["code"] != "means_declaration"],
         "params": {"temp_mode": mode},

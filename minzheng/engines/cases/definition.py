@@ -62,6 +62,7 @@ class StepDef(_Strict):
     delegable: bool = False  # the deciding step; acts at township level where delegated
     documents: list[str] = []  # document kinds printable while the case is at this step
     outcome: str = ""  # terminal step: the case's outcome (see OUTCOMES)
+    basis: str = ""  # the article that sets legal_days / notice_days (required when either is set)
 
     @property
     def terminal(self) -> bool:
@@ -104,6 +105,7 @@ class Definition(_Strict):
     extended_days: int | None = None  # when extended (延期)
     delegated_days: int | None = None  # when the decision is delegated to the township
     day_type: DayType = "working"
+    basis: str = ""  # the article that sets legal/extended/delegated days (required when any is set)
     online: bool = False  # citizens may apply on the portal
     clock_on_open: bool = False  # the time limit runs from opening (items an office starts itself)
     conditions: str = ""  # 受理条件, for the service guide
@@ -126,6 +128,12 @@ class Definition(_Strict):
                 raise ValueError(f"环节「{s.name}」的结果 {s.outcome} 不在 {sorted(OUTCOMES)} 中")
         if self.steps[0].terminal:
             raise ValueError("第一个环节不能是办结环节")
+        # a statutory time limit is data with its source: the number is never without its article
+        if (self.legal_days or self.extended_days or self.delegated_days) and not self.basis.strip():
+            raise ValueError("办结时限须注明依据（basis：哪个文件第几条）")
+        for s in self.steps:
+            if (s.legal_days or s.notice_days) and not s.basis.strip():
+                raise ValueError(f"环节「{s.name}」的法定时限或公示期须注明依据（basis）")
         seen = set()
         for t in self.transitions:
             for src in t.source:

@@ -63,6 +63,8 @@ def guide_of(ct: CaseType, roles: dict[str, str]) -> dict:
             limits.append(f"法定时限 {_days(s.legal_days, s.day_type)}")
         if s.promised_days and not s.notice_days:
             limits.append(f"承诺时限 {_days(s.promised_days, s.day_type)}")
+        if limits and s.basis:
+            limits[-1] += f"（{s.basis}）"
         who = f"{LEVEL_NAMES[s.level]}{roles.get(s.role, '')}"
         if s.delegable:
             who += "（委托乡镇审核确认的地区由乡镇办理）"
@@ -74,6 +76,8 @@ def guide_of(ct: CaseType, roles: dict[str, str]) -> dict:
         total.append(f"委托乡镇审核确认的 {_days(spec.delegated_days, spec.day_type)}")
     if spec.extended_days:
         total.append(f"情况特殊的可延长至 {_days(spec.extended_days, spec.day_type)}")
+    if total and spec.basis:
+        total[-1] += f"（{spec.basis}）"
     outcomes = [OUTCOMES[s.outcome] for s in spec.steps if s.terminal]
     return {
         "code": ct.code, "name": spec.name, "category": spec.category, "online": spec.online,
