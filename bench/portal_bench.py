@@ -12,8 +12,9 @@ between pages as a person on a phone does, and requests the pages in the mix ``M
 response is checked (status 200 and a marker of the right page; the lookup POST must show the
 case's status), so an error is any other answer. The lookup is throttled per address and per case
 number (P2: 20 an hour per address, 10 per number): each POST carries an ``X-Forwarded-For`` of
-its own (from 198.18.0.0/15, the benchmarking range — a header, not traffic) and the numbers are
-taken in turn from a pool of ``--cases`` open cases, so no answer is a 429.
+its own (from 198.18.0.0/15, the benchmarking range — a header, not traffic; the servers run with
+``TRUSTED_PROXIES=127.0.0.1`` so that they read it, as behind nginx) and the numbers are taken in
+turn from a pool of ``--cases`` open cases, so no answer is a 429.
 
 The data: a database of its own (``minzheng_bench_portal``) with a ``MINZHENG_VAR_DIR`` of its own
 (the SM4 keys), loaded once with ``minzheng migrate`` + ``minzheng demo --persons 20000`` and
@@ -94,7 +95,9 @@ def env(**extra) -> dict:
     e = dict(os.environ)
     e.update({"DATABASE_URL": f"{PG}/{DB_NAME}", "MINZHENG_VAR_DIR": str(VAR_DIR), "DEBUG": "false",
               "DJANGO_SETTINGS_MODULE": "minzheng.settings", "LOG_LEVEL": "ERROR",
-              "ALLOWED_HOSTS": "127.0.0.1,localhost", "MINZHENG_JOBS": "thread"})  # fmt: skip
+              "ALLOWED_HOSTS": "127.0.0.1,localhost", "MINZHENG_JOBS": "thread",
+              # locust plays the proxy: its X-Forwarded-For gives each lookup an address of its own
+              "TRUSTED_PROXIES": "127.0.0.1"})  # fmt: skip
     e.update(extra)
     return e
 
@@ -362,7 +365,8 @@ def section(res: dict, args) -> callable:
                f"{args.duration} s after a {args.warmup} s warm-up; pages in the mix "
                + ", ".join(f"{k} {w}" for k, (w, _) in MIX.items())
                + ". Each lookup POST sends a real case number and the last six characters of its applicant's ID "
-               "number with the CSRF token of the user's session (an `X-Forwarded-For` of its own, so the per-address "
+               "number with the CSRF token of the user's session (an `X-Forwarded-For` of its own, read since the "
+               "servers run with `TRUSTED_PROXIES=127.0.0.1`, so the per-address "
                "throttle is not what is measured). A response is an error unless it is 200 and shows the right page "
                "(the POST: the case's status).", "",
                f"**Target** (issue 6): home and progress pages p95 ≤ {TARGET_MS:.0f} ms, no errors — "

@@ -44,6 +44,11 @@ SECRET_KEY = _secret_key()
 # ALLOWED_HOSTS: comma-separated host names. Default: localhost only.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# TRUSTED_PROXIES: comma-separated IP addresses or CIDR networks of the reverse proxies in front of
+# the server (e.g. "10.0.0.2,10.1.0.0/24"). Only a connection from one of them may name the client
+# in X-Forwarded-For (the right-most address that is not one of them). Default: none — the header
+# is ignored and the connecting address is the client's (ADR 0013).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -156,6 +161,8 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "minzheng.foundation.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
+# the lockout's records name the same client address as the audit log (TRUSTED_PROXIES)
+AXES_CLIENT_IP_CALLABLE = "minzheng.foundation.audit.middleware.client_ip"
 # Lockout is per account (the issue asks for it); per-IP throttling belongs to the reverse proxy,
 # since a whole township office often shares one address.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -56,6 +56,47 @@ def test_report_becomes_an_alert_in_the_townships_list_with_a_due_date(regions, 
 
 
 @pytest.mark.django_db
+def test_each_report_gets_a_random_access_code_kept_only_hashed(regions):
+    """Issue 14 item 2: the reporter's 查询码 — 60 random bits in an unambiguous alphabet, given
+    once, stored as its blind index; the reference number alone opens nothing."""
+    from minzheng.engines.monitoring.report_codes import ALPHABET, code_hash, code_normalise
+
+    a, b = report(reporter_phone="13800001234"), report(anonymous=True)
+    for r in (a, b):
+        code = code_normalise(r.access_code)
+        assert len(code) == 12 and set(code) <= set(ALPHABET) and not set(code) & set("ILOU")
+        stored = HardshipReport.objects.get(pk=r.pk)
+        assert stored.access_code_hash == code_hash(code) and code not in stored.access_code_hash
+    assert a.access_code != b.access_code
+    assert selectors.report_by_code(number=a.number, code=a.access_code).pk == a.pk
+    assert selectors.report_by_code(number=a.number, code=a.access_code.lower().replace("-", "")).pk == a.pk
+    assert selectors.report_by_code(number=a.number, code=b.access_code) is None
+    assert selectors.report_by_code(number=b.number, code=a.access_code) is None
+    assert selectors.report_by_code(number="BP0000000000", code=a.access_code) is None
+    assert selectors.report_by_code(number=a.number, code="") is None
+    # the code is written nowhere else
+    assert not any(a.access_code in str(e.changes) + e.summary for e in AuditEvent.objects.all())
+
+
+@pytest.mark.django_db
+def test_a_new_access_code_voids_the_old_one(regions, anyang_user, tangxia_user, leader_user):
+    from minzheng.engines.monitoring.services import hardship_report_code_reset
+
+    r = report(reporter_phone="13800001234")
+    HardshipReport.objects.filter(pk=r.pk).update(access_code_hash="")  # reported before codes existed
+    assert selectors.report_by_code(number=r.number, code="") is None
+    for other in (tangxia_user, leader_user):  # another township; may view, not handle
+        with pytest.raises(PermissionDenied):
+            hardship_report_code_reset(user=other, report=r)
+    first = hardship_report_code_reset(user=anyang_user, report=r)
+    second = hardship_report_code_reset(user=anyang_user, report=r)
+    assert selectors.report_by_code(number=r.number, code=first) is None
+    assert selectors.report_by_code(number=r.number, code=second).pk == r.pk
+    events = AuditEvent.objects.filter(object_id=r.number, summary__contains="查询码")
+    assert events.count() == 2 and not any(second in str(e.changes) + e.summary for e in events)
+
+
+@pytest.mark.django_db
 def test_validation_in_chinese(regions):
     with pytest.raises(ValidationError) as exc:
         report(description=" ", region_code=RUIAN, reporter_phone="12345")
@@ -132,9 +173,11 @@ def test_hotline_token_posts_a_report_reads_the_reply_and_nothing_else(regions, 
     body = r.json()
     assert body["channel"] == "hotline" and body["state"] == "open" and body["due"]
     report_ = HardshipReport.objects.get(number=body["number"])
+    # the caller's 查询码, told by the hotline: given once, then only its hash is kept
+    assert selectors.report_by_code(number=body["number"], code=body["access_code"]) == report_
     hardship_reply(user=anyang_user, report=report_, reply="已联系家属")
     got = hotline.get(f"/api/v1/hardship-reports/{body['number']}").json()
-    assert got["reply"] == "已联系家属"
+    assert got["reply"] == "已联系家属" and "access_code" not in got
     assert hotline.get("/api/v1/persons").status_code == 401
     assert hotline.get("/api/v1/households").status_code == 401
     other = report()  # a portal report: not the hotline's to read

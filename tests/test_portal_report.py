@@ -1,7 +1,10 @@
 """一键报贫 on the portal: with and without sign-in, anonymous, the place picker without JavaScript
 (down to the village, only real villages or townships), the photo (an image accepted, anything
-else refused), the township's alert with its due date, the throttle, and the reply read back with
-the reference number plus the phone's last four digits (anonymous: the status only)."""
+else refused), the township's alert with its due date, the throttle, and the status and reply read
+back with the reference number plus the random 查询码 shown on the confirmation page (anonymous:
+the status only). Issue 14 item 2: the sequential number plus four phone digits opens nothing; a
+wrong code, a report without a code and an unknown number answer the same; failed look-ups are
+limited per address and per report."""
 
 from __future__ import annotations
 
@@ -49,6 +52,15 @@ def _post(client, *, village=ANYANG_VILLAGE, township=ANYANG, **data):
 def _number(client) -> str:
     body = client.get("/portal/report/done/").content.decode()
     return re.search(r'id="report-number">(BP\d+)<', body).group(1)
+
+
+def _code(client) -> str:
+    body = client.get("/portal/report/done/").content.decode()
+    return re.search(r'id="report-code">([0-9A-Z-]+)<', body).group(1)
+
+
+def _lookup(number, code, client=None):
+    return (client or Client()).post("/portal/report/find/", {"number": number, "code": code})
 
 
 def test_report_without_sign_in_raises_the_townships_alert_with_a_due_date(regions, anyang_user):
@@ -103,13 +115,13 @@ def test_anonymous_report_keeps_no_name_and_shows_the_status_only(regions):
     report = HardshipReport.objects.get()
     assert report.anonymous and (report.reporter_name, report.reporter_phone) == ("", "")
     done = c.get(r.url).content.decode()
-    assert "只能查询办理状态" in done
-    body = Client().get(f"/portal/report/{report.number}/").content.decode()
+    assert "匿名报告不显示报告内容和答复" in done
+    code = _code(c)
+    body = _lookup(report.number, code).content.decode()
     assert "已登记，等待乡镇（街道）核实" in body and "匿名报告" in body
-    assert "独居老人" not in body and 'name="tail"' not in body
+    assert "独居老人" not in body
     hardship_reply(user=None, report=report, reply="已入户核实，纳入临时救助")
-    r = Client().post(f"/portal/report/{report.number}/", {"tail": "1234"})
-    body = r.content.decode()
+    body = _lookup(report.number, code).content.decode()
     assert "已答复" in body and "临时救助" not in body and "独居老人" not in body
 
 
@@ -172,34 +184,107 @@ def test_reports_are_throttled_per_address(regions):
     assert _post(Client(REMOTE_ADDR="10.0.0.9")).status_code == 302
 
 
-def test_reply_needs_the_number_and_the_phone_tail(regions):
+def test_reply_needs_the_number_and_the_access_code(regions):
     c = Client()
     _post(c, reporter_name="张热心", reporter_phone="13800001234")
     report = HardshipReport.objects.get()
     assert _number(c) == report.number
+    code = _code(c)
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", code)
+    hardship_reply(user=None, report=report, reply="已入户核实，符合临时救助条件")
+    # the link on the confirmation page: the form, the number filled in, nothing of the report
+    body = Client().get(f"/portal/report/{report.number}/").content.decode()
+    assert f'value="{report.number}"' in body and 'name="code"' in body
+    assert "已答复" not in body and "临时救助条件" not in body and "独居老人" not in body
+    r = _lookup(report.number, "2222-2222-2222")
+    assert r.status_code == 200 and "未查询到匹配的困难报告" in r.content.decode()
+    assert "临时救助条件" not in r.content.decode()
+    # typed loosely: lower case, spaces instead of hyphens, the number in lower case
+    r = _lookup(report.number.lower(), code.lower().replace("-", " "))
+    body = r.content.decode()
+    assert r.status_code == 200 and "临时救助条件" in body and "独居老人" in body and "已答复" in body
+    # a code that cannot be one is a mistake in the form, whatever the number
+    r = _lookup(report.number, "12345")
+    assert r.status_code == 422 and "查询码是12位字母和数字" in r.content.decode()
+    # every answer is audited, the code never
+    events = AuditEvent.objects.filter(object_type="portal.report_lookup").order_by("seq")
+    assert [e.action for e in events] == ["lookup_failed", "lookup"]
+    assert not AuditEvent.objects.filter(summary__contains=code).exists()
+    assert all(code not in str(e.changes) for e in AuditEvent.objects.all())
+
+
+def test_the_number_and_the_phone_tail_open_nothing(regions):
+    """Before issue 14 the sequential number showed the status and the phone's last four digits
+    opened the report."""
+    c = Client()
+    _post(c, reporter_name="张热心", reporter_phone="13800001234")
+    report = HardshipReport.objects.get()
     hardship_reply(user=None, report=report, reply="已入户核实，符合临时救助条件")
     page = f"/portal/report/{report.number}/"
-    body = Client().get(page).content.decode()
-    assert "已答复" in body and 'name="tail"' in body
-    assert "临时救助条件" not in body and "独居老人" not in body
-    r = Client().post(page, {"tail": "9999"})
-    assert r.status_code == 422 and "临时救助条件" not in r.content.decode()
-    assert "电话号码后4位不对" in r.content.decode()
-    r = Client().post(page, {"tail": "1234"})
-    body = r.content.decode()
-    assert r.status_code == 200 and "临时救助条件" in body and "独居老人" in body
-    # the number is looked up case-insensitively; an unknown number is a plain 404 in Chinese
-    assert Client().get(f"/portal/report/find/?number={report.number.lower()}").status_code == 302
-    r = Client().get("/portal/report/find/?number=BP1/2")
-    assert r.status_code == 404 and "没有找到受理编号" in r.content.decode()
-    r = Client().get("/portal/report/BP0000000000/")
-    assert r.status_code == 404 and "没有找到受理编号" in r.content.decode()
+    for r in (
+        Client().get(page),
+        Client().post(page, {"tail": "1234"}),
+        Client().post(page, {"number": report.number}),
+    ):
+        body = r.content.decode()
+        assert "已答复" not in body and "临时救助条件" not in body and "独居老人" not in body, r.status_code
+        assert 'id="report-state"' not in body
 
 
-def test_wrong_tails_are_throttled(regions):
+def _same(body: str, number: str) -> str:
+    body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", body)
+    # the number typed (or in the address) is echoed; nothing else may differ
+    return body.replace(f'value="{number}"', 'value="<n>"').replace(f"/portal/report/{number}/", "/portal/report/<n>/")
+
+
+def test_wrong_code_report_without_code_and_unknown_number_answer_the_same(regions):
     c = Client()
     _post(c, reporter_phone="13800001234")
-    page = f"/portal/report/{HardshipReport.objects.get().number}/"
-    codes = [Client().post(page, {"tail": f"{i:04d}"}).status_code for i in range(21)]
-    assert codes == [422] * 20 + [429]
-    assert Client().post(page, {"tail": "1234"}).status_code == 429
+    with_code = HardshipReport.objects.get()
+    _post(c, description="第二户")
+    without = HardshipReport.objects.exclude(pk=with_code.pk).get()
+    HardshipReport.objects.filter(pk=without.pk).update(access_code_hash="")  # made before codes existed
+    unknown = "BP" + "9" * 10
+    numbers = (with_code.number, without.number, unknown)
+    answers = [_lookup(n, "2222-2222-2222") for n in numbers]
+    assert {r.status_code for r in answers} == {200}
+    bodies = {_same(r.content.decode(), n) for r, n in zip(answers, numbers, strict=True)}
+    assert len(bodies) == 1 and "未查询到匹配的困难报告" in bodies.pop()
+    # the link with a number: the same page whether the number exists or not
+    pages = [Client().get(f"/portal/report/{n}/") for n in (with_code.number, unknown)]
+    assert {r.status_code for r in pages} == {200}
+    assert len({_same(r.content.decode(), n) for r, n in zip(pages, (with_code.number, unknown), strict=True)}) == 1
+    r = Client().get("/portal/report/find/?number=BP1/2")
+    assert r.status_code == 200 and 'value="BP1/2"' in r.content.decode()
+
+
+def test_failed_lookups_are_limited_per_address(regions):
+    c = Client()
+    _post(c, reporter_phone="13800001234")
+    number, code = _number(c), _code(c)
+    # twenty wrong tries from one address over different numbers, then that address waits
+    codes = [_lookup(f"BP{i:010d}", "2222-2222-2222").status_code for i in range(20)]
+    assert codes == [200] * 20
+    r = _lookup(number, code)
+    assert r.status_code == 429 and "查询过于频繁" in r.content.decode() and "独居老人" not in r.content.decode()
+    # another address, with the right code, is not held up
+    assert "独居老人" in _lookup(number, code, Client(REMOTE_ADDR="10.0.0.9")).content.decode()
+
+
+def test_failed_lookups_are_limited_per_report(regions):
+    c = Client()
+    _post(c, reporter_phone="13800001234")
+    number, code = _number(c), _code(c)
+    _post(c, description="第二户")
+    other_number, other_code = _number(c), _code(c)
+    # ten wrong codes for one report, each from an address of its own
+    for i in range(10):
+        assert _lookup(number, "2222-2222-2222", Client(REMOTE_ADDR=f"10.1.0.{i}")).status_code == 200
+    r = _lookup(number, code, Client(REMOTE_ADDR="10.2.0.1"))
+    assert r.status_code == 429 and "独居老人" not in r.content.decode()
+    # an unknown number is held up alike (the limit tells nothing about whether it exists)
+    for i in range(10):
+        _lookup("BP0000000000", "2222-2222-2222", Client(REMOTE_ADDR=f"10.3.0.{i}"))
+    assert _lookup("BP0000000000", "2222-2222-2222", Client(REMOTE_ADDR="10.2.0.1")).status_code == 429
+    # another report is not
+    assert "第二户" in _lookup(other_number, other_code, Client(REMOTE_ADDR="10.2.0.1")).content.decode()

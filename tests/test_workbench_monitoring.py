@@ -6,6 +6,7 @@ household's 救助链 listing the alert and its handling."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
@@ -13,6 +14,7 @@ from django.urls import reverse
 
 from minzheng.engines.cases.models import Case
 from minzheng.engines.monitoring.models import Alert, HardshipReport, MonitoringRule
+from minzheng.engines.monitoring.selectors import report_by_code
 from minzheng.engines.monitoring.services import alert_handle, monitoring_run
 from minzheng.foundation.jobs.models import JobRun
 
@@ -111,6 +113,11 @@ def test_hardship_entry_reply_and_list(regions, anyang_user):
     assert r.status_code == 302, r.content.decode()
     report = HardshipReport.objects.get()
     assert report.channel == "hotline" and report.alert.due is not None
+    # the 查询码 to tell the caller, shown this once
+    shown = c.get(r.url).content.decode()
+    code = re.search(r"查询码 ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})", shown).group(1)
+    assert report_by_code(number=report.number, code=code) == report
+    assert code not in c.get(r.url).content.decode()
     assert report.number in c.get(reverse("workbench:monitoring_reports")).content.decode()
     assert report.alert.number in c.get(reverse("workbench:monitoring_alerts")).content.decode()
     bad = c.post(reverse("workbench:monitoring_report_new"), {"channel": "hotline", "region_code": ANYANG_VILLAGE,
@@ -118,6 +125,15 @@ def test_hardship_entry_reply_and_list(regions, anyang_user):
     assert bad.status_code == 422
     url = reverse("workbench:monitoring_report", args=[report.number])
     assert c.post(url, {"reply": "已安排入户核实"}).status_code == 302
+    report.refresh_from_db()
+    assert report.reply == "已安排入户核实"
+    # the reporter lost the code: a new one, the old one void
+    assert "重新生成查询码" in c.get(url).content.decode()
+    r = c.post(url, {"new_code": "1"})
+    assert r.status_code == 302
+    new = re.search(r"新的查询码 ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})", c.get(r.url).content.decode()).group(1)
+    assert report_by_code(number=report.number, code=new) == report
+    assert report_by_code(number=report.number, code=code) is None
     report.refresh_from_db()
     assert report.reply == "已安排入户核实"
 

@@ -218,7 +218,7 @@ def test_hardship_report_from_the_portal_becomes_the_townships_alert(pages, worl
     from django.core.cache import cache
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()  # the reply look-up throttle counts per address in the cache
+    cache.clear()
     base = pages.base_url
     png = tmp_path / "现场.png"
     png.write_bytes(
@@ -246,15 +246,21 @@ def test_hardship_report_from_the_portal_becomes_the_townships_alert(pages, worl
     check_page(visitor, "21-report-filled")
     visitor.get_by_role("button", name="提交报告").click()
     expect(visitor.locator("#report-number")).to_contain_text("BP")
+    code = visitor.locator("#report-code").inner_text()
     check_page(visitor, "22-report-done")
     report = HardshipReport.objects.get()
     assert report.photo is not None and report.region_code.startswith(ANYANG[:9])
-    # the status page: the number alone shows the status; with the phone tail, the content
-    visitor.goto(f"{base}/portal/report/{report.number}/")
-    expect(visitor.locator("#report-state")).to_contain_text("等待乡镇（街道）核实")
+    # the status page: the link asks for the 查询码 and shows nothing without it
+    visitor.get_by_role("link", name="查询办理情况").click()
+    expect(visitor.locator("#id_number")).to_have_value(report.number)
     expect(visitor.locator("main")).not_to_contain_text("独居老人")
-    visitor.fill("#id_tail", "1234")
-    visitor.get_by_role("button", name="查看答复").click()
+    expect(visitor.locator("#report-state")).to_have_count(0)
+    visitor.fill("#id_code", "2222-2222-2222")
+    visitor.get_by_role("button", name="查询", exact=True).click()
+    expect(visitor.locator("#lookup-message")).to_contain_text("未查询到匹配的困难报告")
+    visitor.fill("#id_code", code.lower())
+    visitor.get_by_role("button", name="查询", exact=True).click()
+    expect(visitor.locator("#report-state")).to_contain_text("等待乡镇（街道）核实")
     expect(visitor.locator("main")).to_contain_text("独居老人")
     check_page(visitor, "23-report-status")
 

@@ -174,6 +174,9 @@ class HardshipReport(models.Model):
     )
     reply = models.TextField("答复", blank=True, default="")
     replied_at = models.DateTimeField("答复时间", null=True, blank=True)
+    # the reporter's 查询码, kept only as its blind index (HMAC-SM3); "" = none issued (reports made
+    # before issue 14: the township issues one on request)
+    access_code_hash = models.CharField("查询码摘要", max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField("报告时间", auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -181,7 +184,12 @@ class HardshipReport(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "困难报告"
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["number"], name="hardshipreport_number_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="hardshipreport_number_unique"),
+            models.UniqueConstraint(
+                fields=["access_code_hash"], condition=~models.Q(access_code_hash=""), name="hardshipreport_code_unique"
+            ),
+        ]
         indexes = [models.Index(fields=["region_code", "created_at"], name="hardship_region")]
 
     def __str__(self):

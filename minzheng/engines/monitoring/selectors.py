@@ -15,6 +15,7 @@ from minzheng.foundation.money import is_money_label, yuan
 
 from .detectors import detector_get
 from .models import Alert, AlertState, HardshipReport, MonitoringRule
+from .report_codes import code_matches
 
 OVERDUE, NEAR = "overdue", "near"
 PENDING = "pending"  # 未办结: 待处置 + 处置中
@@ -145,6 +146,17 @@ def evidence_items(alert: Alert, *, _cache: dict | None = None) -> list[tuple[st
 
 def reports_for(user, permission: str = "monitoring.view"):
     return HardshipReport.objects.for_user(user, permission).select_related("alert")
+
+
+def report_by_code(*, number: str, code: str) -> HardshipReport | None:
+    """The report ``number`` when ``code`` is its 查询码; None otherwise — a missing number, a
+    wrong code and a report without a code alike, after the same work (one query, one HMAC, a
+    constant-time comparison). For the reporter on the portal: unscoped, the code is the right."""
+    found = list(HardshipReport.objects.filter(number=number).values_list("pk", "access_code_hash")[:1])
+    pk, stored = found[0] if found else (None, "")
+    if not code_matches(stored, code):
+        return None
+    return HardshipReport.objects.select_related("alert").get(pk=pk)
 
 
 def report_get(*, user, number: str) -> HardshipReport:

@@ -67,6 +67,7 @@ from .models import (
     ReportChannel,
     Severity,
 )
+from .report_codes import code_display, code_hash, code_new
 
 HARDSHIP_RULE = "hardship_report"
 HUKOU_TYPES = ("urban", "rural")
@@ -579,8 +580,10 @@ def hardship_report(
     """一键报贫: record a report of a family or person in difficulty and raise an alert (rule
     ``hardship_report``) for the township, due per the rule. ``region_code``: the village/community
     or township where they live. An anonymous report keeps no name or phone; otherwise the reporter
-    gets a reference number and, when a phone is given, the reply by SMS. ``user``: the staff member
-    entering it (needs ``monitoring.handle`` there); None for a citizen or the hotline."""
+    gets the reply by SMS when a phone is given. Every reporter gets a reference number and a
+    查询码 (:mod:`.report_codes`), returned once as ``report.access_code`` (display form) and
+    kept only hashed. ``user``: the staff member entering it (needs ``monitoring.handle`` there);
+    None for a citizen or the hotline."""
     if channel not in ReportChannel.values:
         raise ValidationError({"channel": "未知的报告来源"})
     description = (description or "").strip()
@@ -624,12 +627,14 @@ def hardship_report(
             evidence_key=number, severity=rule.severity, state=AlertState.OPEN,
             due=add_working_days(today, rule.due_days) if rule.due_days else None,
         )  # fmt: skip
+        code = code_new()
         report = HardshipReport.objects.create(
             number=number, channel=channel, anonymous=bool(anonymous), reporter_name=name, reporter_phone=phone,
             reporter_phone_masked=mask_phone(phone) if phone else "", for_self=bool(for_self), subject_name=subject,
             description=description, region_code=region.code, address=(address or "").strip()[:200], photo=stored,
-            alert=alert,
+            alert=alert, access_code_hash=code_hash(code),
         )  # fmt: skip
+        report.access_code = code_display(code)
         audit_record(
             action="create", object_type="monitoring.hardshipreport", object_id=number, region_code=region.code,
             summary=f"困难报告 {number}（{ReportChannel(channel).label}）→ 预警 {alert_number}",
@@ -643,6 +648,23 @@ def hardship_report(
             if alert.due else f"{names.get(o, o)}收到困难报告 {number}，请尽快入户核实。",
         )  # fmt: skip
     return report
+
+
+def hardship_report_code_reset(*, user, report: HardshipReport) -> str:
+    """Issue a new 查询码 for ``report`` (the old one stops working) and return it, in display
+    form, for the staff member to pass on to the reporter who lost theirs — or who reported before
+    codes existed (issue 14). Needs ``monitoring.handle`` there; audited (without the code)."""
+    _require(user, "monitoring.handle", report.region_code)
+    code = code_new()
+    with transaction.atomic():
+        r = HardshipReport.objects.select_for_update().get(pk=report.pk)
+        r.access_code_hash = code_hash(code)
+        r.save(update_fields=["access_code_hash"])
+        audit_record(
+            action="update", object_type="monitoring.hardshipreport", object_id=r.number, region_code=r.region_code,
+            summary=f"重新生成困难报告 {r.number} 的查询码（原查询码作废）", changes={"access_code": "reset"},
+        )  # fmt: skip
+    return code_display(code)
 
 
 def hardship_reply(*, user, report: HardshipReport, reply: str) -> HardshipReport:

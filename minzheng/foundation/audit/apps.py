@@ -18,3 +18,6 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_ensure_append_only, sender=self, dispatch_uid="audit-append-only")
+        from .middleware import trusted_proxies
+
+        trusted_proxies()  # a mistyped TRUSTED_PROXIES stops the start, not the first request

@@ -49,6 +49,12 @@ class HardshipOut(Schema):
     replied_at: dt.datetime | None
 
 
+class HardshipCreatedOut(HardshipOut):
+    # the reporter's 查询码, given this once (kept only hashed): the hotline tells it to the caller,
+    # who reads the status and reply on the portal with the number and this code
+    access_code: str
+
+
 def _out(r: HardshipReport) -> dict:
     a = r.alert
     return {
@@ -61,12 +67,12 @@ def _out(r: HardshipReport) -> dict:
 @router.post(
     "/hardship-reports",
     auth=AUTH,
-    response={201: HardshipOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    response={201: HardshipCreatedOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     summary="一键报贫：登记困难报告（12345热线或工作人员）",
 )
 def hardship_create(request, payload: HardshipIn):
     """The report becomes an alert for the township with a deadline; the answer carries the
-    reference number. Hotline: a token with scope ``hardship:report``, channel ``hotline``. Staff: a
+    reference number and, this once, the reporter's 查询码 (``access_code``). Hotline: a token with scope ``hardship:report``, channel ``hotline``. Staff: a
     token whose user holds ``monitoring.handle`` in the region."""
     data = payload.dict(exclude={"channel"})
     if token_scopes(request):
@@ -76,7 +82,7 @@ def hardship_create(request, payload: HardshipIn):
         if not has_permission(request.user, "monitoring.handle"):
             raise PermissionDenied("无权登记困难报告")
         report = hardship_report(channel=payload.channel, user=request.user, **data)
-    return Status(201, _out(report))
+    return Status(201, {**_out(report), "access_code": report.access_code})
 
 
 @router.get(

@@ -5,34 +5,37 @@ level; ``report.js`` fills the next level in place), an optional address and an 
 
 The report goes through :func:`minzheng.engines.monitoring.services.hardship_report` (it checks
 the place, sniffs and limits the photo, raises the township's alert with its due date and audits
-it). The reporter gets the reference number on a confirmation page and later reads the reply at
-``/portal/report/<number>/`` with the number plus the last four digits of the phone they gave; the
-number alone shows only the status, never the content (always so for an anonymous report).
+it). The reporter gets the reference number and a random 查询码 on the confirmation page
+(:mod:`minzheng.engines.monitoring.report_codes`) and later reads the status at
+``/portal/report/find/`` with both — with what was reported and the reply, unless the report was
+anonymous. Without the code nothing is shown, not even whether the number exists: a wrong code, a
+report without a code and an unknown number get the same page (issue 14 item 2).
 
-Throttling: new reports per client IP are counted in the audit log (database-backed, so every
-worker process sees the same count); reply look-ups per IP in the cache.
+Throttling: new reports per client IP, and failed look-ups per client IP and per reference number,
+are counted in the audit log (database-backed, so every worker process sees the same count and
+it survives restarts), as the progress look-up does (:mod:`.views_track`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import re
 
 from django import forms
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from minzheng.engines.monitoring.models import AlertState, HardshipReport, ReportChannel
+from minzheng.engines.monitoring.report_codes import LENGTH, code_normalise
+from minzheng.engines.monitoring.selectors import report_by_code
 from minzheng.engines.monitoring.services import LANDLINE, MOBILE, hardship_report
 from minzheng.foundation.audit.context import Actor, _current
 from minzheng.foundation.audit.middleware import client_ip
 from minzheng.foundation.audit.models import AuditEvent
+from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.regions.models import Level
 from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.validation import is_digits
@@ -41,7 +44,11 @@ from .regions import LEVEL_LABELS, region_children, region_chosen_from, region_p
 from .session import citizen_of
 
 REPORTS_PER_HOUR = 5  # new reports per client IP (counted in the audit log)
-LOOKUPS_PER_HOUR = 20  # wrong number/phone-tail answers per client IP (cache)
+LOOKUP_FAILURES_PER_IP_HOUR = 20  # failed look-ups per client IP (audit log)
+LOOKUP_FAILURES_PER_REPORT_HOUR = 10  # failed look-ups per reference number, from any address (audit log)
+LOOKUP_TYPE = "portal.report_lookup"
+NOT_FOUND = "未查询到匹配的困难报告。请核对受理编号和查询码；如查询码遗失，请联系所在乡镇（街道）重新生成。"
+THROTTLED = "查询过于频繁，请一小时后再试，或到所在乡镇（街道）社会救助窗口咨询。"
 DONE_KEY = "portal_report_done"
 STATUS_TEXT = {
     AlertState.OPEN: "已登记，等待乡镇（街道）核实",
@@ -63,7 +70,9 @@ class ReportForm(forms.Form):
     address = forms.CharField(label="详细地址（可不填）", max_length=200, required=False)
     anonymous = forms.BooleanField(label="匿名报告（不留姓名和电话，只能查询办理状态，看不到答复内容）", required=False)
     reporter_name = forms.CharField(label="您的姓名（可不填）", max_length=50, required=False)
-    reporter_phone = forms.CharField(label="您的联系电话（便于答复，凭后4位查询答复）", max_length=20, required=False)
+    reporter_phone = forms.CharField(
+        label="您的联系电话（便于核实，手机号可收到答复短信）", max_length=20, required=False
+    )
     photo = forms.FileField(label="现场照片（可不传，限 JPG、PNG）", required=False)
 
     def clean(self):
@@ -76,11 +85,22 @@ class ReportForm(forms.Form):
 
 
 class LookupForm(forms.Form):
-    tail = forms.CharField(
-        label="报告时所留电话的后4位", min_length=4, max_length=4,
-        error_messages={"required": "请输入电话号码后4位", "min_length": "请输入电话号码后4位",
-                        "max_length": "请输入电话号码后4位"},
+    number = forms.CharField(
+        label="受理编号", max_length=30, error_messages={"required": "请输入受理编号", "max_length": "受理编号不对"}
+    )
+    code = forms.CharField(
+        label="查询码", max_length=40,
+        error_messages={"required": "请输入查询码", "max_length": f"查询码是{LENGTH}位字母和数字"},
     )  # fmt: skip
+
+    def clean_number(self):
+        return _typed_number(self.cleaned_data["number"])
+
+    def clean_code(self):
+        code = code_normalise(self.cleaned_data["code"])
+        if not code:
+            raise ValidationError(f"查询码是{LENGTH}位字母和数字，请照提交报告时显示的查询码输入")
+        return code
 
 
 def _as_visitor(request) -> None:
@@ -159,7 +179,9 @@ def report(request):
                     _apply_errors(form, exc)
                     status = 422
                 else:
-                    request.session[DONE_KEY] = r.number
+                    # shown on the confirmation page only (the database keeps its hash); the
+                    # session ends with the browser or after 30 idle minutes
+                    request.session[DONE_KEY] = {"number": r.number, "code": r.access_code}
                     return redirect("portal:report_done")
     else:
         initial = {}
@@ -178,70 +200,79 @@ def report(request):
 
 
 def report_done(request):
-    """The confirmation with the reference number (kept in the session by the POST that made it)."""
-    number = request.session.get(DONE_KEY)
+    """The confirmation with the reference number and the 查询码 (kept in the session by the POST
+    that made the report)."""
+    done = request.session.get(DONE_KEY)
+    number = done.get("number") if isinstance(done, dict) else None
     r = HardshipReport.objects.select_related("alert").filter(number=number).first() if number else None
     if r is None:
         return redirect("portal:report")
     place = region_names([r.region_code]).get(r.region_code, "")
-    return render(request, "portal/report/done.html", {"report": r, "place": place})
+    return render(request, "portal/report/done.html", {"report": r, "place": place, "code": done.get("code", "")})
 
 
-# ---------------------------------------------------------------- the reply, by number + phone tail
+# ---------------------------------------------------------------- the status and reply, by number + 查询码
 
 
-def _lookup_throttled(ip: str) -> bool:
-    return cache.get(f"portal:report-lookup:{ip}", 0) >= LOOKUPS_PER_HOUR
+def _lookup_throttled(ip: str, number: str) -> bool:
+    since = timezone.now() - dt.timedelta(hours=1)
+    failed = AuditEvent.objects.filter(object_type=LOOKUP_TYPE, action="lookup_failed", at__gte=since)
+    return (
+        failed.filter(ip=ip).count() >= LOOKUP_FAILURES_PER_IP_HOUR
+        or failed.filter(object_id=number).count() >= LOOKUP_FAILURES_PER_REPORT_HOUR
+    )
 
 
-def _lookup_failed(ip: str) -> None:
-    key = f"portal:report-lookup:{ip}"
-    cache.set(key, cache.get(key, 0) + 1, 3600)
+def _typed_number(value: str) -> str:
+    return (value or "").strip().upper()[:30]
 
 
-def report_status(request, number):
-    """The status of report ``number`` (anyone with the number); with the last four digits of the
-    reporter's phone (POST) also what was reported and the reply. An anonymous report, or one
-    without a phone, shows the status only."""
+def _lookup(request, number: str = ""):
+    """The look-up form (GET; ``number`` filled in when the link carries it) and its answer (POST):
+    the report's status — with what was reported and the reply, unless it was anonymous — when the
+    number and the 查询码 match; one and the same answer for a wrong code, a report without a code
+    and a number that does not exist. Every answer to a POST is audited (``portal.report_lookup``);
+    failures are limited per client address and per number."""
     _as_visitor(request)
-    r = HardshipReport.objects.select_related("alert").filter(number=(number or "").strip().upper()).first()
-    if r is None:
-        return render(request, "portal/report/find.html", {"missing": number}, status=404)
-    state = r.alert.state if r.alert else AlertState.OPEN
-    can_unlock = not r.anonymous and len(r.reporter_phone or "") >= 4
-    form = LookupForm()
-    unlocked = False
-    status = 200
-    if request.method == "POST" and can_unlock:
+    form = LookupForm(initial={"number": _typed_number(number)})
+    status, message = 200, ""
+    if request.method == "POST":
         form = LookupForm(request.POST)
         ip = client_ip(request)
-        if _lookup_throttled(ip):
-            form.is_valid()
-            form.add_error(None, "查询过于频繁，请一小时后再试")
-            status = 429
+        typed = _typed_number(request.POST.get("number", ""))
+        if _lookup_throttled(ip, typed):
+            status, message = 429, THROTTLED
+            audit_record(action="lookup_refused", object_type=LOOKUP_TYPE, object_id=typed,
+                         summary="困难报告查询（已限流）")  # fmt: skip
         elif form.is_valid():
-            digits = "".join(ch for ch in r.reporter_phone if is_digits(ch))
-            if hmac.compare_digest(digits[-4:].encode(), form.cleaned_data["tail"].strip().encode()):
-                unlocked = True
-            else:
-                _lookup_failed(ip)
-                form.add_error("tail", "电话号码后4位不对，请核对后再试")
-                status = 422
+            r = report_by_code(number=form.cleaned_data["number"], code=form.cleaned_data["code"])
+            audit_record(action="lookup" if r else "lookup_failed", object_type=LOOKUP_TYPE, object_id=typed,
+                         region_code=r.region_code if r else "",
+                         summary="困难报告查询：" + ("匹配" if r else "未匹配"))  # fmt: skip
+            if r is not None:
+                return _status_page(request, r)
+            message = NOT_FOUND
+            form = LookupForm(initial={"number": typed})  # the code typed is never shown again
         else:
             status = 422
+    return render(request, "portal/report/find.html", {"form": form, "message": message}, status=status)
+
+
+def _status_page(request, r: HardshipReport):
+    state = r.alert.state if r.alert else AlertState.OPEN
     context = {
-        "report": r, "state_text": STATUS_TEXT.get(state, "处理中"), "closed": state == AlertState.CLOSED,
-        "replied": bool(r.reply), "can_unlock": can_unlock, "unlocked": unlocked, "form": form,
-        "place": region_names([r.region_code]).get(r.region_code, "") if unlocked else "",
+        "report": r, "state_text": STATUS_TEXT.get(state, "处理中"), "replied": bool(r.reply),
+        "detail": not r.anonymous, "place": region_names([r.region_code]).get(r.region_code, ""),
     }  # fmt: skip
-    return render(request, "portal/report/status.html", context, status=status)
+    return render(request, "portal/report/status.html", context)
 
 
 def report_find(request):
-    """The form to look a report up by its number (redirects to its page)."""
-    number = (request.GET.get("number") or "").strip().upper()
-    if not number:
-        return render(request, "portal/report/find.html", {})
-    if "/" in number:  # no report number has one (and no URL could be made of it)
-        return render(request, "portal/report/find.html", {"missing": number}, status=404)
-    return redirect(reverse("portal:report_status", args=[number]))
+    """查询困难报告: the form with the reference number and the 查询码, and its answer."""
+    return _lookup(request, request.GET.get("number", ""))
+
+
+def report_status(request, number):
+    """The link on the confirmation page (and in older messages): the same form, the number filled
+    in. Whether the number exists is not told."""
+    return _lookup(request, number)

@@ -292,7 +292,8 @@ def report_new(request):
                 _apply_errors(form, exc)
                 status = 422
             else:
-                messages.success(request, f"已登记困难报告，受理编号 {report.number}，已推送乡镇（街道）核实")
+                messages.success(request, f"已登记困难报告，受理编号 {report.number}，查询码 {report.access_code}"
+                                          "（请告知报告人，凭受理编号和查询码可在网上查询；查询码不再显示），已推送乡镇（街道）核实")  # fmt: skip
                 return redirect("workbench:monitoring_report", number=report.number)
         else:
             status = 422
@@ -307,6 +308,11 @@ def report_detail(request, number):
     report = selectors.report_get(user=user, number=number)
     form = ReplyForm(initial={"reply": report.reply})
     status = 200
+    if request.method == "POST" and "new_code" in request.POST:
+        code = services.hardship_report_code_reset(user=user, report=report)
+        messages.success(request, f"已为困难报告 {report.number} 生成新的查询码 {code}，原查询码作废。"
+                                  "请告知报告人（查询码不再显示）。")  # fmt: skip
+        return redirect("workbench:monitoring_report", number=report.number)
     if request.method == "POST":
         form = ReplyForm(request.POST)
         if form.is_valid():
