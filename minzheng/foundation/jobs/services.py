@@ -350,11 +350,16 @@ def jobs_reap(*, now: dt.datetime | None = None, dispatch_requeued: bool = True)
     now = now or timezone.now()
     out = {"requeued": [], "failed": []}
     for job in JobRun.objects.filter(_stale(now)).order_by("pk"):
-        last = job.heartbeat_at or job.started_at
-        reason = (
-            f"任务中断：执行进程（{job.lease_owner or '未知'}）自 {_local(last)} 起没有心跳，"
-            f"租约于 {_local(job.lease_expires_at)} 过期，进程可能已崩溃或被终止。"
-        )
+        worker = f"执行进程（{job.lease_owner or '未知'}）"
+        if job.lease_expires_at:
+            reason = (
+                f"任务中断：{worker}自 {_local(job.heartbeat_at or job.started_at)} 起没有心跳，"
+                f"租约于 {_local(job.lease_expires_at)} 过期，进程可能已崩溃或被终止。"
+            )
+        else:  # started before leases existed
+            reason = (
+                f"任务中断：{worker}自 {_local(job.started_at)} 开始运行后既未结束也没有心跳，进程可能已崩溃或被终止。"
+            )
         requeue = job.kind in KINDS and not job.temp_files and job.attempts < max_attempts()
         with transaction.atomic():
             row = JobRun.objects.filter(_stale(now), pk=job.pk)
