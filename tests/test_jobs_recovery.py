@@ -208,7 +208,8 @@ def test_uploaded_and_scratch_files_go_on_success_failure_and_crash(settings, tm
 
 @pytest.mark.django_db
 def test_reaper_sweeps_orphaned_uploads_once_older_than_a_lease(settings, tmp_path):
-    """An upload no queued or running job owns (a crash before its job recorded it)."""
+    """An upload no queued or running job owns (a crash before its job recorded it), a command's
+    scratch directory left a day ago."""
     settings.MEDIA_ROOT = tmp_path / "media"
     orphan = settings.MEDIA_ROOT / _upload(settings.MEDIA_ROOT, "orphan.csv")
     fresh = settings.MEDIA_ROOT / _upload(settings.MEDIA_ROOT, "fresh.csv")
@@ -217,8 +218,15 @@ def test_reaper_sweeps_orphaned_uploads_once_older_than_a_lease(settings, tmp_pa
     old = time.time() - 2 * 300
     for path in (orphan, settings.MEDIA_ROOT / owned):
         os.utime(path, (old, old))
+    settings.VAR_DIR = tmp_path
+    cli_old, cli_new = tmp_path / "tmp" / "verification-abc", tmp_path / "tmp" / "simulation-def"
+    for path in (cli_old, cli_new):
+        path.mkdir(parents=True)
+    two_days = time.time() - 2 * 86400
+    os.utime(cli_old, (two_days, two_days))
     jobs_reap()
     assert not orphan.exists() and fresh.exists() and (settings.MEDIA_ROOT / owned).exists()
+    assert not cli_old.exists() and cli_new.exists()  # a command's run may still be going
 
 
 @pytest.mark.django_db

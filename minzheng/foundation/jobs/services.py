@@ -50,6 +50,8 @@ _executor: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 _embedded: threading.Thread | None = None
 REGION_LEVELS = (12, 9, 6, 4, 2)  # 村/社区, 乡镇, 县, 市, 省
+# scratch directories (under var/tmp) of runs outside a job; one untouched for a day was left by a crash
+CLI_SCRATCH = ("verification-", "simulation-", "monitor-")
 
 
 def job_kind(name: str):
@@ -396,7 +398,7 @@ def jobs_reap(*, now: dt.datetime | None = None, dispatch_requeued: bool = True)
 def _sweep_orphans(now: dt.datetime) -> None:
     """Uploaded inputs and scratch directories no queued or running job owns (left by a crash
     before this code recorded them, or by an upload whose job was never created), once older than
-    a lease."""
+    a lease; the scratch directories of command-line runs once untouched for a day."""
     cutoff = (now - dt.timedelta(seconds=lease_seconds())).timestamp()
     active = JobRun.objects.filter(state__in=(JobState.QUEUED, JobState.RUNNING))
     owned = {p for files in active.values_list("temp_files", flat=True) for p in files or []}
@@ -411,10 +413,16 @@ def _sweep_orphans(now: dt.datetime) -> None:
                 logger.warning("could not sweep %s", path, exc_info=True)
     tmp = Path(settings.VAR_DIR) / "tmp"
     if tmp.is_dir():
-        for path in tmp.glob("job-*"):
-            job_id = path.name.removeprefix("job-")
+        a_day_ago = (now - dt.timedelta(days=1)).timestamp()
+        for path in tmp.iterdir():
+            name = path.name
             try:
-                if job_id.isdigit() and int(job_id) not in active_ids and path.stat().st_mtime < cutoff:
+                if name.startswith("job-"):
+                    job_id = name.removeprefix("job-")
+                    stale = job_id.isdigit() and int(job_id) not in active_ids and path.stat().st_mtime < cutoff
+                else:  # a command's run outside a job (``verify batch``, ``simulate``, ``monitor run``)
+                    stale = name.startswith(CLI_SCRATCH) and path.stat().st_mtime < a_day_ago
+                if stale:
                     shutil.rmtree(path, ignore_errors=True)
             except OSError:
                 logger.warning("could not sweep %s", path, exc_info=True)
