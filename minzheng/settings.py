@@ -203,6 +203,14 @@ MINZHENG_KEY_FILE = VAR_DIR / "keys"
 
 # MINZHENG_JOBS: "thread" (embedded default: a worker thread in the server process) or "celery".
 MINZHENG_JOBS = os.environ.get("MINZHENG_JOBS", "thread")
+# MINZHENG_JOBS_LEASE_SECONDS: the lease of a running job, renewed by its worker's heartbeat (every
+# quarter lease) and progress; a job still running after its lease expired lost its worker and is
+# reaped by `minzheng jobs work`, the embedded backend's start-up (then every lease) and Celery beat.
+# Default 300.
+MINZHENG_JOBS_LEASE_SECONDS = float(os.environ.get("MINZHENG_JOBS_LEASE_SECONDS", "300"))
+# MINZHENG_JOBS_MAX_ATTEMPTS: a reaped job is queued again while it has run fewer times than this
+# (and read no uploaded file); otherwise it is marked failed for an administrator to retry. Default 3.
+MINZHENG_JOBS_MAX_ATTEMPTS = int(os.environ.get("MINZHENG_JOBS_MAX_ATTEMPTS", "3"))
 # REDIS_URL / CELERY_BROKER_URL: the Celery broker (Redis or RabbitMQ amqp://) for MINZHENG_JOBS=celery.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
@@ -280,4 +288,6 @@ CELERY_BEAT_SCHEDULE = {
     # 渐退期满后停发: the exits of enrollments whose 渐退期 has ended, recorded daily at 01:30
     # (embedded default: `30 1 * * * minzheng payroll expire --month YYYY-MM` of the next month)
     "benefits-phase-out-expire": {"task": "minzheng.benefits.phase_out_expire", "schedule": crontab(hour=1, minute=30)},
+    # jobs whose worker died (lease expired): re-queued or marked failed, every lease
+    "jobs-reap": {"task": "minzheng.jobs.reap", "schedule": MINZHENG_JOBS_LEASE_SECONDS},
 }

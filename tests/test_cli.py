@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from django.core.management import call_command
 from minzheng.foundation.accounts.models import User
 from minzheng.foundation.audit.services import audit_verify
 from minzheng.foundation.codes import parse_id_number
+from minzheng.foundation.codes.idnumbers import check_character
 from minzheng.foundation.registry.models import Household, Membership, Person
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,8 +24,28 @@ def test_console_script_runs_codes_check():
     assert json.loads(out.stdout)["birth_date"] == "1990-03-07"
 
 
+ID_PATTERN = re.compile(rb"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
+
+
+def _plaintext_ids(root: Path) -> dict[str, int]:
+    """Files under ``root`` holding valid resident ID numbers in the clear, with how many."""
+    found = {}
+    for path in root.rglob("*"):
+        if path.is_file():
+            hits = {m.group().decode() for m in ID_PATTERN.finditer(path.read_bytes())}
+            valid = [h for h in hits if check_character(h[:17]) == h[17:].upper()]
+            if valid:
+                found[str(path.relative_to(root))] = len(valid)
+    return found
+
+
 @pytest.mark.django_db
-def test_demo_builds_city_staff_and_plausible_households(capsys):
+def test_demo_builds_city_staff_and_plausible_households(capsys, settings, tmp_path):
+    settings.VAR_DIR = tmp_path  # the demo's own files (the test database lives elsewhere)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    legacy = tmp_path / "demo" / "sources" / "death.csv"  # the plaintext partner CSVs of earlier versions
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text("id_number,name\n110108199003071238,张三\n")
     call_command("demo", "--persons", "400")
     out = capsys.readouterr().out
     assert "anyang_acceptor" in out and "Minzheng@2026" in out
@@ -42,5 +64,8 @@ def test_demo_builds_city_staff_and_plausible_households(capsys):
         assert (rid.birth_date, rid.sex) == (p.birth_date, p.sex)
     assert Person.objects.exclude(disability_kind="").exists()
     assert audit_verify().ok
+    # the demo partner data is loaded (encrypted batch files), and no ID number is left in the clear
+    assert list((tmp_path / "sources").rglob("*.parquet"))
+    assert _plaintext_ids(tmp_path) == {} and not legacy.exists()
     call_command("demo", "--persons", "400")  # idempotent
     assert Person.objects.count() == persons

@@ -1,10 +1,11 @@
 """Demo partner data (部门共享数据) for the demo city, so that verification and every monitoring
 rule show real findings out of the box.
 
-For the people of the demo roll and registry under ``region_prefix`` it writes one CSV per source
-(``MINZHENG_VAR_DIR/demo/sources/<code>.csv``, in the partners' format), loads each through
+For the people of the demo roll and registry under ``region_prefix`` it builds one CSV per source
+in memory (in the partners' format; never written to disk, where it would leave plaintext ID
+numbers under ``MINZHENG_VAR_DIR`` — the loaded batches keep them encrypted), loads each through
 :func:`~minzheng.engines.verification.store.batch_load` — the same path as a partner's file — and
-runs monitoring once. The files hold hits for every rule — a few members on the roll who died
+runs monitoring once. The batches hold hits for every rule — a few members on the roll who died
 (死亡登记, some also 火化), new cars, a house and companies registered after the last decision,
 high wages and taxed income, big out-of-pocket medical bills (on the roll and off it), severe
 disability certificates (members without the 两项补贴; people on no roll without wages), registered
@@ -300,9 +301,8 @@ def demo_sources(*, region_prefix: str, seed: int = 2026, log=print) -> dict:
             rows["student_aid"].append({**who(p), "school": "瑞安中学", "stage": "senior", "aid_type": "tuition_waiver",
                                         "school_year": school_year})  # fmt: skip
 
-    # write and load
-    folder = Path(settings.VAR_DIR) / "demo" / "sources"
-    folder.mkdir(parents=True, exist_ok=True)
+    # load from memory; the plaintext CSVs earlier versions wrote under var/ are removed
+    _remove_legacy_csvs()
     loaded = {}
     for code in COLUMNS:
         data = rows.get(code) or []
@@ -310,7 +310,6 @@ def demo_sources(*, region_prefix: str, seed: int = 2026, log=print) -> dict:
             log(f"  {code}：无数据，跳过")
             continue
         content = _csv(code, data)
-        (folder / f"{code}.csv").write_bytes(content)
         batch = batch_load(source=code, data=content, file_name=f"{code}.csv", user=None,
                            channel="internal" if code in INTERNAL else "cli", as_of=today)  # fmt: skip
         if batch.state != "accepted":
@@ -320,3 +319,17 @@ def demo_sources(*, region_prefix: str, seed: int = 2026, log=print) -> dict:
     result = monitoring_run(region_prefix=region_prefix)
     log(f"动态监测：新增预警 {result['alerts_new']} 条，未办结 {result['alerts_open']} 条")
     return {"batches": loaded, "monitoring": result}
+
+
+def _remove_legacy_csvs() -> None:
+    """Earlier versions left ``var/demo/sources/<code>.csv`` with plaintext ID numbers behind."""
+    folder = Path(settings.VAR_DIR) / "demo" / "sources"
+    if not folder.is_dir():
+        return
+    for path in folder.glob("*.csv"):
+        path.unlink(missing_ok=True)
+    for empty in (folder, folder.parent):
+        try:
+            empty.rmdir()
+        except OSError:  # not empty: something else lives there
+            break

@@ -22,5 +22,6 @@ def simulate_job(job, progress):
         changes=[change_from_json(c) for c in p["changes"]],
         region=p.get("region", ""),
         progress=progress.advance,
+        workdir=progress.workdir,  # removed with the job, even after a crash
     )
     return outcome.as_json()

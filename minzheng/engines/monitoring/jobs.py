@@ -31,6 +31,7 @@ def run_job(job, progress):
         rules=rules,
         on=dt.date.fromisoformat(p["on"]) if p.get("on") else None,
         progress=lambda done, message: progress.advance(min(done, 20), message),
+        scratch=progress.workdir,
     )
 
 

@@ -367,10 +367,12 @@ def monitoring_run(
     rules=None,
     on: dt.date | None = None,
     progress: Callable[[int, str], None] | None = None,
+    scratch: Path | None = None,
 ) -> dict:
     """Run the enabled rules (``rules``: only these codes) over the rolls under ``region_prefix``
     as of ``on`` (default today); returns ``{"alerts_new", "alerts_open", "by_rule": {code: n_new}}``.
-    ``user`` needs ``monitoring.run`` over the region (None: the system, e.g. the schedule)."""
+    ``user`` needs ``monitoring.run`` over the region (None: the system, e.g. the schedule).
+    ``scratch``: where the working files go (a job's own directory, removed even after a crash)."""
     started = time.perf_counter()
     on = on or timezone.localdate()
     region_prefix = _run_prefix(user, region_prefix)
@@ -380,7 +382,7 @@ def monitoring_run(
     runnable = [(r, d) for r, d in selected if all(s in batches for s in d.requires)]
     by_rule = {r.code: 0 for r, _ in selected}
     found: list[tuple[MonitoringRule, list[tuple]]] = []
-    tmp_root = Path(settings.VAR_DIR) / "tmp"
+    tmp_root = Path(scratch or Path(settings.VAR_DIR) / "tmp")
     tmp_root.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="monitor-", dir=tmp_root))
     con = duck_connect(workdir)

@@ -230,7 +230,9 @@ def batch_job(job, progress):
     """批量核对 (see the module docstring); the Excel is stored, its file id is ``report``."""
     p = job.params
     progress.total(5)
-    result, xlsx = batch_run(program=p["program"], region=p.get("region", ""), progress=progress.advance)
+    result, xlsx = batch_run(
+        program=p["program"], region=p.get("region", ""), progress=progress.advance, workdir=progress.workdir
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     stored = _store_xlsx(
         data=xlsx,

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from .models import JobRun, JobState
 from .services import job_retry
@@ -14,6 +15,7 @@ class JobRunAdmin(admin.ModelAdmin):
         "progress",
         "total",
         "attempts",
+        "region_code",
         "created_by",
         "created_at",
         "finished_at",
@@ -25,7 +27,10 @@ class JobRunAdmin(admin.ModelAdmin):
     @admin.action(description="重试所选失败任务")
     def retry(self, request, queryset):
         for job in queryset.filter(state=JobState.FAILED):
-            job_retry(job=job)
+            try:
+                job_retry(job=job, user=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, f"{job}：{'；'.join(getattr(exc, 'messages', None) or [str(exc)])}", "error")
 
     def has_add_permission(self, request):
         return False

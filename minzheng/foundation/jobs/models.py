@@ -27,6 +27,14 @@ class JobRun(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    # the lease of the worker running it: renewed by its heartbeat; once expired while ``running``
+    # the worker is taken for dead and the job is reaped (``services.jobs_reap``)
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
+    lease_expires_at = models.DateTimeField("租约到期", null=True, blank=True)
+    lease_owner = models.CharField("执行进程", max_length=120, blank=True, default="")
+    # uploaded input files (paths under MEDIA_ROOT) holding personal data: deleted when the job
+    # ends, whatever the outcome, and by the reaper after a crash
+    temp_files = models.JSONField("临时文件", default=list, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "后台任务"
@@ -34,6 +42,11 @@ class JobRun(models.Model):
 
     def __str__(self):
         return f"{self.title}（{self.get_state_display()}）"
+
+    @property
+    def inputs_deleted(self) -> bool:
+        """A job that read an uploaded file cannot run again once it ended: the file is gone."""
+        return bool(self.temp_files) and self.state in (JobState.SUCCEEDED, JobState.FAILED)
 
     @property
     def percent(self) -> int:

@@ -6,3 +6,11 @@ def run_job_task(job_id: int) -> str:
     from .services import job_run
 
     return job_run(job_id).state
+
+
+@shared_task(name="minzheng.jobs.reap")
+def reap_task() -> dict:
+    """Celery beat (``CELERY_BEAT_SCHEDULE``, every lease): recover the jobs whose worker died."""
+    from .services import jobs_reap
+
+    return jobs_reap()

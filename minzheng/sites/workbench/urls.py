@@ -39,6 +39,7 @@ urlpatterns = [
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/retry/", views.job_retry_view, name="job_retry"),
     path("audit/", views.audit_list, name="audit_list"),
     # benefits and social assistance (views_benefits)
     path("benefits/standards/", views_benefits.standards_list, name="standards"),

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -21,7 +17,8 @@ from minzheng.foundation.audit.models import AuditEvent
 from minzheng.foundation.audit.services import audit_record, audit_verify
 from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.jobs.models import JobRun
-from minzheng.foundation.jobs.services import job_enqueue
+from minzheng.foundation.jobs.selectors import jobs_for_user
+from minzheng.foundation.jobs.services import job_can_retry, job_enqueue, job_retry, job_upload_save
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.registry import selectors, services
@@ -380,17 +377,13 @@ def import_households(request):
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            relative = f"imports/{uuid.uuid4().hex}.xlsx"
-            path = Path(settings.MEDIA_ROOT) / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("wb") as fh:
-                for chunk in upload.chunks():
-                    fh.write(chunk)
+            relative = job_upload_save(upload, suffix=".xlsx")  # deleted when the job ends
             job = job_enqueue(
                 kind="registry.import",
                 title=f"导入家庭：{upload.name}",
                 params={"path": relative, "filename": upload.name},
                 user=request.user,
+                temp_files=[relative],
             )
             return redirect("workbench:job_detail", pk=job.pk)
     else:
@@ -400,24 +393,30 @@ def import_households(request):
 
 @login_required
 def job_list(request):
-    jobs = (
-        JobRun.objects.filter(created_by=request.user)
-        if not has_permission(request.user, "jobs.manage")
-        else JobRun.objects.all()
-    )
+    """The user's own jobs and those of the regions the user administers (``jobs.manage``)."""
+    jobs = jobs_for_user(request.user).select_related("created_by")
     return render(request, "workbench/job_list.html", {"jobs": jobs[:100]})
 
 
 @login_required
 def job_detail(request, pk):
-    qs = (
-        JobRun.objects.all()
-        if has_permission(request.user, "jobs.manage")
-        else JobRun.objects.filter(created_by=request.user)
-    )
-    job = get_object_or_404(qs, pk=pk)
+    job = get_object_or_404(jobs_for_user(request.user), pk=pk)
     template = "workbench/_job_status.html" if request.headers.get("HX-Request") else "workbench/job_detail.html"
-    return render(request, template, {"job": job})
+    return render(request, template, {"job": job, "can_retry": job_can_retry(user=request.user, job=job)})
+
+
+@login_required
+@require_POST
+def job_retry_view(request, pk):
+    """重试: a failed job queued again (``jobs.manage`` over its region; audited)."""
+    job = get_object_or_404(jobs_for_user(request.user), pk=pk)
+    try:
+        job_retry(job=job, user=request.user)  # PermissionDenied: 403
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "任务已重新排队")
+    return redirect("workbench:job_detail", pk=job.pk)
 
 
 @login_required

@@ -46,6 +46,7 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.jobs.models import JobRun, JobState
+from minzheng.foundation.jobs.selectors import jobs_for_user
 from minzheng.foundation.money import yuan
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.regions.prefixes import prefix_q
@@ -639,10 +640,7 @@ def _cycle_get(user, pk) -> PaymentCycle:
 
 
 def _job_get(user, pk) -> JobRun:
-    job = JobRun.objects.filter(pk=pk, kind="benefits.payroll_generate")
-    if not has_permission(user, "jobs.manage"):
-        job = job.filter(created_by=user)
-    job = job.first()
+    job = jobs_for_user(user).filter(pk=pk, kind="benefits.payroll_generate").first()
     if job is None:
         raise Http404("找不到该任务")
     return job
@@ -916,8 +914,7 @@ def _export_statistics(rows, month: dt.date, level: str) -> HttpResponse:
 def _simulation_jobs(user):
     from minzheng.business.assistance.jobs import SIMULATE
 
-    jobs = JobRun.objects.filter(kind=SIMULATE)
-    return jobs if has_permission(user, "jobs.manage") else jobs.filter(created_by=user)
+    return jobs_for_user(user).filter(kind=SIMULATE)
 
 
 @login_required

@@ -8,11 +8,7 @@ Thin views: the checking and storing is :mod:`minzheng.engines.verification.stor
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
 from django import forms
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -25,7 +21,8 @@ from minzheng.engines.verification import store
 from minzheng.engines.verification.models import BatchState, DataSource, SourceBatch
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.jobs.models import JobRun, JobState
-from minzheng.foundation.jobs.services import job_enqueue
+from minzheng.foundation.jobs.selectors import jobs_for_user
+from minzheng.foundation.jobs.services import job_enqueue, job_upload_save
 
 from .views import _require
 
@@ -119,12 +116,7 @@ def source_upload(request, code):
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            relative = f"imports/sources-{uuid.uuid4().hex}"
-            path = Path(settings.MEDIA_ROOT) / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("wb") as fh:
-                for chunk in upload.chunks():
-                    fh.write(chunk)
+            relative = job_upload_save(upload, prefix="sources-")  # deleted when the job ends
             as_of = form.cleaned_data.get("as_of")
             job = job_enqueue(
                 kind=store.LOAD_JOB,
@@ -136,6 +128,7 @@ def source_upload(request, code):
                     "as_of": as_of.isoformat() if as_of else None,
                 },
                 user=request.user,
+                temp_files=[relative],
             )
             return redirect("workbench:source_job", pk=job.pk)
     else:
@@ -144,10 +137,7 @@ def source_upload(request, code):
 
 
 def _job_get(user, pk) -> JobRun:
-    qs = JobRun.objects.filter(pk=pk, kind=store.LOAD_JOB)
-    if not has_permission(user, "jobs.manage"):
-        qs = qs.filter(created_by=user)
-    job = qs.first()
+    job = jobs_for_user(user).filter(pk=pk, kind=store.LOAD_JOB).first()
     if job is None:
         raise Http404("找不到该任务")
     return job

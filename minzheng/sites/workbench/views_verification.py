@@ -42,6 +42,7 @@ from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.files.models import StoredFile
 from minzheng.foundation.files.services import file_response
 from minzheng.foundation.jobs.models import JobRun, JobState
+from minzheng.foundation.jobs.selectors import jobs_for_user
 from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names
@@ -437,8 +438,7 @@ class BatchForm(forms.Form):
 
 
 def _batch_jobs(user):
-    jobs = JobRun.objects.filter(kind=BATCH_JOB)
-    return jobs if has_permission(user, "jobs.manage") else jobs.filter(created_by=user)
+    return jobs_for_user(user).filter(kind=BATCH_JOB)
 
 
 @login_required
