@@ -5,6 +5,7 @@ import datetime as dt
 import os
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from minzheng.foundation.jobs import services as job_services
 from minzheng.foundation.jobs.models import JobRun, JobState
 from minzheng.foundation.jobs.selectors import jobs_for_user
 from minzheng.foundation.jobs.services import (
+    KINDS,
     job_enqueue,
     job_kind,
     job_run,
@@ -33,6 +35,21 @@ from .test_import import row, workbook
 
 RUNS = []
 LONG = 3600  # seconds
+
+
+@pytest.fixture
+def temp_kind():
+    """``@temp_kind(name)`` registers a job kind for this test only (the registry refuses a second one)."""
+    with ExitStack() as stack:
+
+        def register(name):
+            def wrap(fn):
+                stack.enter_context(KINDS.temporarily(name, fn))
+                return fn
+
+            return wrap
+
+        yield register
 
 
 @job_kind("test.recover")
@@ -89,11 +106,11 @@ def _upload(media: Path, name: str = "u.csv") -> str:
 
 
 @pytest.mark.django_db
-def test_claim_takes_a_lease_and_finishing_releases_it(settings):
+def test_claim_takes_a_lease_and_finishing_releases_it(settings, temp_kind):
     settings.MINZHENG_JOBS_LEASE_SECONDS = LONG
     seen = {}
 
-    @job_kind("test.lease_seen")
+    @temp_kind("test.lease_seen")
     def lease_seen(job, progress):
         row = JobRun.objects.get(pk=job.pk)
         seen.update(owner=row.lease_owner, expires=row.lease_expires_at, beat=row.heartbeat_at)
@@ -130,12 +147,12 @@ def test_dead_worker_is_reaped_by_jobs_work_and_rerun(settings, capsys):
 
 
 @pytest.mark.django_db
-def test_a_worker_reaped_while_alive_does_not_overwrite_the_verdict(settings):
+def test_a_worker_reaped_while_alive_does_not_overwrite_the_verdict(settings, temp_kind):
     """Its lease lapsed (a stall longer than the lease) and it was reaped; finishing later
     records nothing: no job ends up both failed and succeeded."""
     settings.MINZHENG_JOBS_MAX_ATTEMPTS = 1
 
-    @job_kind("test.stalled")
+    @temp_kind("test.stalled")
     def stalled(job, progress):
         JobRun.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
         assert jobs_reap()["failed"] == [job.pk]

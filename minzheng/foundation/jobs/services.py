@@ -28,7 +28,6 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,11 +40,12 @@ from django.utils import timezone
 from minzheng.foundation.accounts.scoping import ALL, has_permission, user_prefixes
 from minzheng.foundation.audit.context import Actor, acting_as
 from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.plugins import Registry
 
 from .models import JobRun, JobState
 
 logger = logging.getLogger("minzheng.jobs")
-KINDS: dict[str, Callable] = {}
+KINDS: Registry = Registry("后台任务类型")  # name → function; a second, different one is refused
 _executor: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 _embedded: threading.Thread | None = None
