@@ -257,3 +257,42 @@ def test_bulk_load_stores_what_the_services_would(monkeypatch, anyang_user, work
     someone = Person.objects.filter(region_code=ANYANG_VILLAGE).exclude(name__contains="·").first()
     assert someone in selectors.person_search(user=anyang_user, q=someone.name[1:])
     assert list(selectors.person_search(user=anyang_user, q=someone.id_number)) == [someone]
+
+
+def test_one_service_registers_a_household_with_new_and_found_members(anyang_user, tangxia_user, ids):
+    """household_register: the head found by ID number, a member created from fields, the
+    household's hukou type and region given to the new one; another township's person is not found."""
+    from django.core.exceptions import ValidationError
+
+    from minzheng.foundation.registry import services
+    from minzheng.foundation.registry.models import Membership
+
+    from .conftest import TANGXIA_VILLAGE
+
+    head_id = ids()
+    services.person_create(
+        user=anyang_user,
+        data={"name": "周大", "id_number": head_id, "hukou_type": "rural", "region_code": ANYANG_VILLAGE},
+    )
+    household = services.household_register(
+        user=anyang_user,
+        data={"region_code": ANYANG_VILLAGE, "hukou_type": "urban"},
+        members=[
+            {"id_number": head_id},
+            {"relation": "spouse", "fields": {"name": "吴二", "id_number": ids(male=False)}},
+        ],
+    )
+    rows = {m.person.name: (m.relation, m.person.hukou_type, m.person.region_code)
+            for m in Membership.objects.filter(household=household)}  # fmt: skip
+    assert rows == {"周大": ("head", "rural", ANYANG_VILLAGE), "吴二": ("spouse", "urban", ANYANG_VILLAGE)}
+    other_id = ids()
+    services.person_create(
+        user=tangxia_user,
+        data={"name": "郑三", "id_number": other_id, "hukou_type": "rural", "region_code": TANGXIA_VILLAGE},
+    )
+    with pytest.raises(ValidationError, match="找不到该身份证号"):
+        services.household_register(
+            user=anyang_user,
+            data={"region_code": ANYANG_VILLAGE, "hukou_type": "rural"},
+            members=[{"id_number": other_id}],
+        )

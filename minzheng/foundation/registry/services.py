@@ -266,6 +266,53 @@ def household_create(*, user, data: dict, head: Person, members: list[tuple[Pers
     return household
 
 
+@transaction.atomic
+def household_register(*, user, data: dict, members: list[dict]) -> Household:
+    """建立家庭 with its members in one step, registering those not yet registered: the one service
+    behind the workbench (建立家庭), the API (``POST /households``) and the portal's application.
+
+    ``members`` in order, the head first; each has a ``relation`` (the head's is ignored) and says
+    who the person is by one of: ``person`` (a :class:`Person` already found), ``person_id`` (a
+    registered person within the user's regions, else 404), ``id_number`` (looked up by its blind
+    index within the user's regions; when not registered, created from ``fields`` if given, else
+    refused) or ``fields`` alone (always a new person: a registered ID number is refused). A new person takes
+    the household's hukou type and region unless ``fields`` say otherwise. ``user=None`` is the
+    portal acting for a verified citizen: no region scope, as in :func:`person_create`.
+    """
+    resolved: list[tuple[Person, str]] = []
+    for i, m in enumerate(members):
+        person = m.get("person") or _member_person(user, m, data)
+        resolved.append((person, "head" if i == 0 else m["relation"]))
+    if not resolved:
+        raise ValidationError({"members": "家庭至少要有户主一人"})
+    (head, _), rest = resolved[0], resolved[1:]
+    return household_create(user=user, data=data, head=head, members=rest)
+
+
+def _member_person(user, member: dict, household: dict) -> Person:
+    from . import selectors
+
+    if member.get("person_id") is not None:
+        if user is None:
+            return Person.objects.get(pk=member["person_id"])
+        return selectors.person_get(user=user, pk=member["person_id"])
+    id_number = (member.get("id_number") or "").strip()
+    if id_number:
+        found = Person.objects.all() if user is None else Person.objects.for_user(user, "registry.change")
+        person = found.filter(id_number_index=nz.id_index(id_number)).first()
+        if person is not None:
+            return person
+    if member.get("fields") is None:
+        if id_number:
+            raise ValidationError(
+                {"members": f"在您的管辖范围内找不到该身份证号（{mask_id_number(id_number)}）的人员，请先登记人员"}
+            )
+        raise ValidationError({"members": "每名成员须给出 person_id、身份证号或人员信息"})
+    fields = {"hukou_type": household.get("hukou_type", ""), "region_code": household.get("region_code", ""),
+              **member["fields"]}  # fmt: skip
+    return person_create(user=user, data=fields)
+
+
 def _check_free(persons) -> None:
     busy = Membership.objects.filter(person__in=persons, valid_to__isnull=True).select_related("person", "household")
     if busy:

@@ -6,7 +6,6 @@ import datetime as dt
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Router, Status
@@ -261,19 +260,12 @@ def household_detail(request, household_id: int):
 
 def household_from_payload(request, payload: HouseholdIn):
     """Create a household (and its new members) from the registry API's ``HouseholdIn``."""
-    with transaction.atomic():
-        head = _member_person(request, payload.head)
-        members = [(_member_person(request, m), m.relation) for m in payload.members]
-        data = payload.dict(include={"region_code", "hukou_type", "address", "bank_name", "bank_account"})
-        return services.household_create(user=request.user, data=data, head=head, members=members)
-
-
-def _member_person(request, member) -> Person:
-    if member.person_id is not None:
-        return selectors.person_get(user=request.user, pk=member.person_id)
-    if member.person is None:
-        raise ValidationError({"members": "每名成员须给出 person_id 或 person"})
-    return services.person_create(user=request.user, data=member.person.dict())
+    members = [
+        {"relation": m.relation, "person_id": m.person_id, "fields": m.person.dict() if m.person else None}
+        for m in (payload.head, *payload.members)
+    ]
+    data = payload.dict(include={"region_code", "hukou_type", "address", "bank_name", "bank_account"})
+    return services.household_register(user=request.user, data=data, members=members)
 
 
 @registry.post(

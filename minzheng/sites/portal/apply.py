@@ -43,7 +43,7 @@ from minzheng.foundation.notify.services import MOBILE, phone_index_of, phone_no
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.registry.models import Household, Membership, Person, Relation
 from minzheng.foundation.registry.normalise import id_index, mask_phone
-from minzheng.foundation.registry.services import household_create, person_create
+from minzheng.foundation.registry.services import household_register
 from minzheng.foundation.validation import is_digits
 
 from . import services as account
@@ -865,22 +865,17 @@ def _household_for(data: dict, citizen: Citizen) -> tuple[Household, Person]:
         applicant_id = data.get("person_id") or data["members"][0].get("person_id")
         applicant = Person.objects.get(pk=applicant_id)
         return household, applicant
-    persons = []
-    for m in data["members"]:
-        person = Person.objects.filter(pk=m["person_id"]).first() if m.get("person_id") else None
-        person = person or _person_by_id(m["id_number"])
-        if person is None:
-            person = person_create(user=None, data={"name": m["name"], "id_number": m["id_number"],
-                                                    "hukou_type": data["hukou_type"],
-                                                    "region_code": data["region_code"]})  # fmt: skip
-        persons.append((person, m["relation"]))
-    head = persons[0][0]
-    household = household_create(
+    members = [
+        {"relation": m["relation"], "person": Person.objects.filter(pk=m["person_id"]).first() if m.get("person_id")
+         else None, "id_number": m["id_number"], "fields": {"name": m["name"], "id_number": m["id_number"]}}
+        for m in data["members"]
+    ]  # fmt: skip
+    household = household_register(
         user=None, data={"region_code": data["region_code"], "hukou_type": data["hukou_type"],
                          "address": data.get("address", "")},
-        head=head, members=persons[1:],
+        members=members,
     )  # fmt: skip
-    return household, head
+    return household, household.head
 
 
 def draft_submit(*, citizen: Citizen, draft: Draft) -> Case:

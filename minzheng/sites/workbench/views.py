@@ -296,22 +296,17 @@ def household_new(request):
     form = HouseholdNewForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        head = (
-            Person.objects.for_user(request.user, "registry.change")
-            .filter(id_number_index=id_index(data.pop("head_id_number")))
-            .first()
-        )
-        if head is None:
-            form.add_error("head_id_number", "在您的管辖范围内找不到该身份证号的人员，请先登记人员")
-        else:
-            try:
-                household = services.household_create(user=request.user, data=data, head=head)
-                messages.success(request, f"已建立家庭 {household.number}，可继续增加成员")
-                return redirect("workbench:household_detail", pk=household.pk)
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, str(exc))
+        head = {"id_number": data.pop("head_id_number")}  # must be registered: no fields to create from
+        try:
+            household = services.household_register(user=request.user, data=data, members=[head])
+            messages.success(request, f"已建立家庭 {household.number}，可继续增加成员")
+            return redirect("workbench:household_detail", pk=household.pk)
+        except ValidationError as exc:
+            if "members" in getattr(exc, "message_dict", {}):
+                exc = ValidationError({"head_id_number": exc.message_dict["members"]})
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
     return render(request, "workbench/form.html", {"form": form, "title": "建立家庭"})
 
 
