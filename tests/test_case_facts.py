@@ -416,19 +416,19 @@ def test_the_mode_chosen_on_the_form_is_the_one_assessed_and_enrolled(staff, ids
     class WithMode(SelfCareForm):
         tekun_mode: Literal["dispersed", "centralised"] = "dispersed"
 
-    monkeypatch.setitem(hooks.FORMS, "assistance.selfcare", WithMode)
-    today = timezone.localdate()
-    h, (old,) = _household(staff, ids, [("卢阿公", dt.date(1938, 8, 8), True)])
-    case = _accepted(staff, h, case_type="tekun_application")
-    data = {**investigation(h, today, incomes=[], financial_assets="0", members={0: {"has_able_supporter": False}}),
-            "adl_not_met": ["洗澡"], "tekun_mode": "centralised"}  # fmt: skip
-    case, after = _to_confirm(staff, case, today, data)
-    assert case.data["evidence"][-1]["household_facts"]["tekun_mode"] == "centralised"
-    assert case.data["evidence"][-1]["household_facts"]["members"][0]["self_care"] == "partial"
-    monkeypatch.setattr("minzheng.business.assistance.casework.recheck_selected", lambda number, share: False)
-    case = case_act(user=staff["approver"], case=case, action="approve", opinion="同意认定", on=after)
-    e = Enrollment.objects.get(number=case.data["enrollment_number"])
-    assert (e.person, e.mode, e.classification) == (old, "centralised", "tekun")
+    with hooks.FORMS.temporarily("assistance.selfcare", WithMode):  # the registry refuses a plain overwrite
+        today = timezone.localdate()
+        h, (old,) = _household(staff, ids, [("卢阿公", dt.date(1938, 8, 8), True)])
+        case = _accepted(staff, h, case_type="tekun_application")
+        data = {**investigation(h, today, incomes=[], financial_assets="0", members={0: {"has_able_supporter": False}}),
+                "adl_not_met": ["洗澡"], "tekun_mode": "centralised"}  # fmt: skip
+        case, after = _to_confirm(staff, case, today, data)
+        assert case.data["evidence"][-1]["household_facts"]["tekun_mode"] == "centralised"
+        assert case.data["evidence"][-1]["household_facts"]["members"][0]["self_care"] == "partial"
+        monkeypatch.setattr("minzheng.business.assistance.casework.recheck_selected", lambda number, share: False)
+        case = case_act(user=staff["approver"], case=case, action="approve", opinion="同意认定", on=after)
+        e = Enrollment.objects.get(number=case.data["enrollment_number"])
+        assert (e.person, e.mode, e.classification) == (old, "centralised", "tekun")
 
 
 @pytest.mark.parametrize("case_type", ["tekun_application", "dibao_application"])
