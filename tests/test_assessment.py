@@ -229,6 +229,23 @@ def test_tekun_elderly_parent_whose_only_child_is_in_prison(assistance_standards
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "kind", ["basic_pension", "special_care_pension", "assistance", "award", "longevity_allowance"]
+)
+def test_each_excluded_kind_of_income_is_left_out(kind, assistance_standards):
+    """民发〔2021〕57号 第十三条: each kind below, alone and as large as the line, leaves the family at
+    the full gap (高龄津贴 where the region leaves it out). Listed here by hand, not read from the
+    code's list: dropping a kind from that list fails its case."""
+    data = household({}, incomes=[{"member": 0, "kind": kind, "annual_amount": 1000 * 12}],
+                     standards={"dibao_monthly": 1000, "category_topup_monthly": 0,
+                                "longevity_allowance_excluded": 1})  # fmt: skip
+    result = assessment_run(data)
+    assert (result["annual_income_counted"], result["monthly_amount"]) == ("0.00", "1000.00")
+    counted = assessment_run({**data, "incomes": [{**data["incomes"][0], "kind": "transfer"}]})
+    assert counted["annual_income_counted"] == "12000.00" and counted["classification"] != "dibao"
+
+
+@pytest.mark.django_db
 def test_longevity_allowance_for_dibao_is_a_regional_setting(assistance_standards):
     """高龄津贴: counted as 低保 income unless the region leaves it out (民发〔2021〕57号 第十三条 does
     not list it; the nationwide row says so); never income for 特困 (特困人员认定办法第六条)."""
