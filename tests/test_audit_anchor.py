@@ -190,23 +190,27 @@ def test_forged_or_altered_checkpoint_lines_are_refused():
 
 @pytest.mark.django_db
 def test_checkpoints_append_and_never_vouch_for_a_broken_chain():
+    assert audit_checkpoint().seq == 0 and audit_checkpoint(if_moved=True) is None  # an empty chain
     _events(3)
     first = audit_checkpoint()
-    assert (first.no, first.seq, first.count) == (1, 3, 3)
+    assert (first.no, first.seq, first.count) == (2, 3, 3)
     assert audit_checkpoint(if_moved=True) is None  # nothing new
     _events(2)
     before = checkpoint_path().read_bytes()
     second = audit_checkpoint(if_moved=True)
-    assert (second.no, second.seq, second.count) == (2, 5, 5)
+    assert (second.no, second.seq, second.count) == (3, 5, 5)
     assert checkpoint_path().read_bytes().startswith(before)
-    assert [cp.seq for cp in checkpoints_read()[0]] == [3, 5]
+    assert [cp.seq for cp in checkpoints_read()[0]] == [0, 3, 5]
     _events(1)
     _without_guard("UPDATE audit_auditevent SET summary = %s WHERE seq = %s", ["nothing happened", 6])
     with pytest.raises(AuditChainError, match="第6条记录的内容已被修改"):
         audit_checkpoint()
     with pytest.raises(CommandError, match="未写入检查点"):
         call_command("audit", "checkpoint")
-    assert len(checkpoints_read()[0]) == 2
+    assert len(checkpoints_read()[0]) == 3
+    AuditHead.objects.all().delete()
+    with pytest.raises(AuditChainError, match="第6条记录的内容已被修改"):  # the whole walk's finding
+        audit_checkpoint()
 
 
 @pytest.mark.django_db
@@ -275,3 +279,23 @@ def test_audit_key_is_its_own(settings, tmp_path):
     assert len(key) == 32 and stat.S_IMODE(os.stat(tmp_path / "audit_key").st_mode) == 0o600
     reset_keyring()
     assert audit_key() == key and sorted(p.name for p in tmp_path.iterdir()) == ["audit_key"]
+
+
+@pytest.mark.django_db
+def test_workbench_verify_shows_the_checkpoint_and_the_fault(leader_user):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(leader_user)
+    body = c.get("/audit/?verify=1").content.decode()
+    assert "尚无检查点" in body
+    audit_checkpoint()
+    _events(1)
+    body = c.get("/audit/?verify=1").content.decode()
+    assert "审计链完整" in body and "检查点#1" in body and "其后1条待下一检查点" in body
+    last = AuditEvent.objects.order_by("-seq").first().seq
+    _without_guard("DELETE FROM audit_auditevent WHERE seq >= %s", [last - 1])
+    AuditHead.objects.all().delete()
+    body = c.get("/audit/?verify=1").content.decode()
+    assert f"第{last - 1}至{last}条记录已被删除" not in body  # the checkpoint holds rows up to last - 1 only
+    assert f"第{last - 1}条记录已被删除：检查点#1" in body

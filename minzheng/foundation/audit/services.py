@@ -237,6 +237,10 @@ def audit_checkpoint(*, if_moved: bool = False) -> Checkpoint | None:
     if problems:
         raise AuditChainError(problems[0].reason)
     head = AuditHead.objects.filter(id=1).first()
+    if head is None and (checkpoints or AuditEvent.objects.exists()):
+        result = audit_verify()  # the whole walk names what is gone
+        if not result.ok:
+            raise AuditChainError(result.reason)
     last_seq, last_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS)
     keyed_from, reason = _epoch(checkpoints, head)
     if reason:
