@@ -290,4 +290,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "minzheng.audit.checkpoint",
         "schedule": MINZHENG_AUDIT_CHECKPOINT_MINUTES * 60.0,
     },
+    # the whole chain against every checkpoint, nightly at 03:30 (embedded: `30 3 * * * minzheng audit verify`)
+    "audit-verify": {"task": "minzheng.audit.verify", "schedule": crontab(hour=3, minute=30)},
 }

@@ -226,6 +226,45 @@ def test_beat_task_writes_a_checkpoint_when_the_chain_grew():
 
 
 @pytest.mark.django_db
+def test_beat_task_alerts_the_audit_readers_once_when_the_chain_is_broken(leader_user, anyang_user):
+    from django.core.cache import cache
+
+    from minzheng.foundation.audit.tasks import checkpoint_task
+    from minzheng.foundation.notify.models import Message
+
+    cache.clear()
+    anchored = checkpoint_task()  # the periodic check verifies the rows since the last checkpoint
+    _events(2)
+    _without_guard("DELETE FROM audit_auditevent WHERE seq = %s", [anchored + 1])
+    for _ in range(2):
+        with pytest.raises(AuditChainError):
+            checkpoint_task()
+    alerts = Message.objects.filter(related_type="audit.chain")
+    assert [m.recipient for m in alerts] == [leader_user]  # 受理员 anyang may not read the audit log
+    assert f"第{anchored + 1}条记录缺失" in alerts[0].body and alerts[0].subject == "审计链校验失败"
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_nightly_verify_alerts_on_rows_before_the_last_checkpoint(leader_user):
+    from django.core.cache import cache
+
+    from minzheng.foundation.audit.tasks import checkpoint_task, verify_task
+    from minzheng.foundation.notify.models import Message
+
+    assert settings.CELERY_BEAT_SCHEDULE["audit-verify"]["task"] == verify_task.name
+    cache.clear()
+    assert verify_task() is True
+    checkpoint_task()
+    _without_guard("UPDATE audit_auditevent SET summary = %s WHERE seq = %s", ["nothing happened", 1])
+    assert checkpoint_task() is None  # nothing new since the checkpoint: not re-walked
+    assert verify_task() is False
+    alert = Message.objects.get(related_type="audit.chain", recipient=leader_user)
+    assert "第1条记录的内容已被修改" in alert.body
+    cache.clear()
+
+
+@pytest.mark.django_db
 def test_checkpoints_export_for_the_auditor(tmp_path, capsys):
     _events(2)
     cp = audit_checkpoint()
