@@ -193,7 +193,7 @@ MINZHENG_KEYS = os.environ.get("MINZHENG_KEYS", "")
 MINZHENG_KEY_FILE = VAR_DIR / "keys"
 # MINZHENG_AUDIT_KEY: the HMAC-SM3 key of the audit chain and its checkpoints (hex, 16-64 bytes;
 # `python -c "import secrets; print(secrets.token_hex(32))"`), apart from MINZHENG_KEYS and held by
-# the audit administrator. Default: generated once into var/audit_key, with a warning (ADR 0013).
+# the audit administrator. Default: generated once into var/audit_key, with a warning (ADR 0014).
 MINZHENG_AUDIT_KEY = os.environ.get("MINZHENG_AUDIT_KEY", "")
 MINZHENG_AUDIT_KEY_FILE = VAR_DIR / "audit_key"
 # MINZHENG_AUDIT_CHECKPOINT_FILE: the append-only file the audit checkpoints are written to (put it
@@ -278,6 +278,13 @@ LOGGING = {
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
+    # audit checkpoints (ADR 0014): the chain's head anchored in MINZHENG_AUDIT_CHECKPOINT_FILE
+    "audit-checkpoint": {
+        "task": "minzheng.audit.checkpoint",
+        "schedule": MINZHENG_AUDIT_CHECKPOINT_MINUTES * 60.0,
+    },
+    # the whole chain against every checkpoint, nightly at 03:30 (embedded: `30 3 * * * minzheng audit verify`)
+    "audit-verify": {"task": "minzheng.audit.verify", "schedule": crontab(hour=3, minute=30)},
     "monitoring-due-rules": {
         "task": "minzheng.monitoring.run_due",
         "schedule": crontab(hour=int(os.environ.get("MINZHENG_MONITOR_HOUR", "2")), minute=0),
@@ -285,11 +292,4 @@ CELERY_BEAT_SCHEDULE = {
     # 渐退期满后停发: the exits of enrollments whose 渐退期 has ended, recorded daily at 01:30
     # (embedded default: `30 1 * * * minzheng payroll expire --month YYYY-MM` of the next month)
     "benefits-phase-out-expire": {"task": "minzheng.benefits.phase_out_expire", "schedule": crontab(hour=1, minute=30)},
-    # audit checkpoints (ADR 0013): the chain's head anchored in MINZHENG_AUDIT_CHECKPOINT_FILE
-    "audit-checkpoint": {
-        "task": "minzheng.audit.checkpoint",
-        "schedule": MINZHENG_AUDIT_CHECKPOINT_MINUTES * 60.0,
-    },
-    # the whole chain against every checkpoint, nightly at 03:30 (embedded: `30 3 * * * minzheng audit verify`)
-    "audit-verify": {"task": "minzheng.audit.verify", "schedule": crontab(hour=3, minute=30)},
 }

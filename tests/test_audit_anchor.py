@@ -1,4 +1,4 @@
-"""The audit chain keyed with HMAC-SM3 and anchored by checkpoints outside the database (ADR 0013):
+"""The audit chain keyed with HMAC-SM3 and anchored by checkpoints outside the database (ADR 0014):
 the attacks of someone who can write the database but holds neither the audit key nor the file."""
 
 import json

@@ -1,5 +1,5 @@
 """Audit checkpoints: the chain's head written, one line at a time, to an append-only file
-outside the database (``MINZHENG_AUDIT_CHECKPOINT_FILE``, ADR 0013).
+outside the database (``MINZHENG_AUDIT_CHECKPOINT_FILE``, ADR 0014).
 
 A line reads::
 

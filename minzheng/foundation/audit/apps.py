@@ -18,4 +18,3 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_ensure_append_only, sender=self, dispatch_uid="audit-append-only")
-        from . import tasks  # noqa: F401  (registers the Celery beat task of the checkpoints)

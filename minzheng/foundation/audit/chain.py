@@ -1,4 +1,4 @@
-"""How an audit row is hashed (ADR 0013).
+"""How an audit row is hashed (ADR 0014).
 
 Scheme 1, rows before the chain's epoch (``AuditHead.keyed_from``): SM3 over the previous hash
 and a canonical JSON of the row. Anyone can recompute it, so an edit followed by a recomputation

@@ -1,5 +1,5 @@
 """Append-only, hash-chained audit log (HMAC-SM3, earlier rows plain SM3), anchored by
-checkpoints in a file outside the database (ADR 0013). Database triggers refuse UPDATE and DELETE."""
+checkpoints in a file outside the database (ADR 0014). Database triggers refuse UPDATE and DELETE."""
 
 from django.db import models
 

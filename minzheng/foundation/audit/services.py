@@ -1,4 +1,4 @@
-"""Writing, verifying and anchoring the audit chain (ADR 0013).
+"""Writing, verifying and anchoring the audit chain (ADR 0014).
 
 Each event's hash covers the previous hash and a canonical JSON of the event (HMAC-SM3 under the
 audit key; plain SM3 for rows before the chain's epoch, see :mod:`.chain`), so altering or

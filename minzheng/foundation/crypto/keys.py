@@ -9,7 +9,7 @@ Without ``MINZHENG_KEYS`` the embedded default keeps a generated key ring in ``v
 warns: fine for a demo, not for production (the key would sit next to the data).
 
 The audit chain has a key of its own, ``MINZHENG_AUDIT_KEY`` (:func:`audit_key`, HMAC-SM3 over
-every audit row and checkpoint, ADR 0013): whoever holds the data keys (to decrypt, rotate, run
+every audit row and checkpoint, ADR 0014): whoever holds the data keys (to decrypt, rotate, run
 the database) must not thereby be able to rewrite the audit trail. The embedded default keeps a
 generated one in ``var/audit_key``, a file apart from ``var/keys``.
 """

@@ -6,7 +6,7 @@ from django.db import migrations, models
 def epoch_after_existing_rows(apps, schema_editor):
     """Rows already written stay as they are (plain SM3: recomputing them here would bless
     whatever they hold now); the keyed chain starts with the next row and links to them, so an
-    edit of an old row still breaks the first keyed link (ADR 0013)."""
+    edit of an old row still breaks the first keyed link (ADR 0014)."""
     AuditHead = apps.get_model("audit", "AuditHead")
     AuditEvent = apps.get_model("audit", "AuditEvent")
     last = AuditEvent.objects.order_by("-seq").first()

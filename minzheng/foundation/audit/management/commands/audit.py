@@ -1,7 +1,7 @@
 """``minzheng audit verify [--checkpoint]``: walk the chain against the head row and the
 checkpoints, exit 1 at the first fault; ``audit checkpoint [--if-moved]``: anchor the head in the
 checkpoint file; ``audit checkpoints [--format text|csv] [--out FILE]``: the checkpoints for the
-等保 auditor (ADR 0013)."""
+等保 auditor (ADR 0014)."""
 
 import json
 from pathlib import Path
