@@ -200,6 +200,20 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Default: keys generated once into var/keys (a warning is printed: not for production).
 MINZHENG_KEYS = os.environ.get("MINZHENG_KEYS", "")
 MINZHENG_KEY_FILE = VAR_DIR / "keys"
+# MINZHENG_AUDIT_KEY: the HMAC-SM3 key of the audit chain and its checkpoints (hex, 16-64 bytes;
+# `python -c "import secrets; print(secrets.token_hex(32))"`), apart from MINZHENG_KEYS and held by
+# the audit administrator. Default: generated once into var/audit_key, with a warning (ADR 0014).
+MINZHENG_AUDIT_KEY = os.environ.get("MINZHENG_AUDIT_KEY", "")
+MINZHENG_AUDIT_KEY_FILE = VAR_DIR / "audit_key"
+# MINZHENG_AUDIT_CHECKPOINT_FILE: the append-only file the audit checkpoints are written to (put it
+# where the database account cannot write: another disk, `chattr +a`, shipped to a log server).
+# Default var/audit_checkpoints.log.
+MINZHENG_AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("MINZHENG_AUDIT_CHECKPOINT_FILE", VAR_DIR / "audit_checkpoints.log")
+)
+# MINZHENG_AUDIT_CHECKPOINT_MINUTES: how often Celery beat writes a checkpoint (when the chain has
+# grown). Default 10. On the embedded default use cron: `*/10 * * * * minzheng audit checkpoint --if-moved`.
+MINZHENG_AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("MINZHENG_AUDIT_CHECKPOINT_MINUTES", "10"))
 
 # MINZHENG_JOBS: "thread" (embedded default: a worker thread in the server process) or "celery".
 MINZHENG_JOBS = os.environ.get("MINZHENG_JOBS", "thread")
@@ -281,6 +295,13 @@ LOGGING = {
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
+    # audit checkpoints (ADR 0014): the chain's head anchored in MINZHENG_AUDIT_CHECKPOINT_FILE
+    "audit-checkpoint": {
+        "task": "minzheng.audit.checkpoint",
+        "schedule": MINZHENG_AUDIT_CHECKPOINT_MINUTES * 60.0,
+    },
+    # the whole chain against every checkpoint, nightly at 03:30 (embedded: `30 3 * * * minzheng audit verify`)
+    "audit-verify": {"task": "minzheng.audit.verify", "schedule": crontab(hour=3, minute=30)},
     "monitoring-due-rules": {
         "task": "minzheng.monitoring.run_due",
         "schedule": crontab(hour=int(os.environ.get("MINZHENG_MONITOR_HOUR", "2")), minute=0),

@@ -18,9 +18,15 @@ RUIAN = "330381000000"  # 瑞安市
 PASSWORD = "Test@Pass2026"
 
 
+TEST_AUDIT_KEY = "a0" * 32
+
+
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
     settings.MINZHENG_KEYS = TEST_KEYS
+    settings.MINZHENG_AUDIT_KEY = TEST_AUDIT_KEY
+    # each test its own checkpoint file: the database is rolled back after a test, the file is not
+    settings.MINZHENG_AUDIT_CHECKPOINT_FILE = tmp_path / "audit_checkpoints.log"
     # the production hasher costs ~0.3 s a password; tests create many users
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     reset_keyring()

@@ -83,4 +83,18 @@ def test_removed_tail_is_reported():
 def test_verify_command_ok(capsys):
     _events(3)
     call_command("audit", "verify")
-    assert json.loads(capsys.readouterr().out) == {"ok": True, "checked": 3, "broken_seq": None, "reason": None}
+    out = json.loads(capsys.readouterr().out)
+    assert {k: out[k] for k in ("ok", "checked", "broken_seq", "reason")} == {
+        "ok": True,
+        "checked": 3,
+        "broken_seq": None,
+        "reason": None,
+    }
+    assert out["checkpoints"] == 0 and "尚无检查点" in out["warning"]
+    call_command("audit", "verify", "--checkpoint")
+    assert json.loads(capsys.readouterr().out)["written"]["seq"] == 3
+    _events(2)
+    call_command("audit", "verify")
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["checkpoints"] == 1 and out["last_checkpoint"]["seq"] == 3 and out["unanchored"] == 2
+    assert out["warning"] is None

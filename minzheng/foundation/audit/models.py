@@ -1,4 +1,5 @@
-"""Append-only, hash-chained audit log (SM3). Database triggers refuse UPDATE and DELETE."""
+"""Append-only, hash-chained audit log (HMAC-SM3, earlier rows plain SM3), anchored by
+checkpoints in a file outside the database (ADR 0014). Database triggers refuse UPDATE and DELETE."""
 
 from django.db import models
 
@@ -29,11 +30,18 @@ class AuditEvent(models.Model):
 
 
 class AuditHead(models.Model):
-    """The chain's tip: locked while appending so links are written one at a time."""
+    """The chain's tip: locked while appending so links are written one at a time.
+
+    ``keyed_from`` is the chain's epoch: rows from that sequence number on are HMAC-SM3 (keyed),
+    rows before it plain SM3 (written before the key existed). A new chain is keyed from its first
+    row; an existing one from the row after its tip when migration 0003 ran. Every checkpoint
+    repeats it, so moving it in the database (to pass off a recomputed chain as unkeyed) is seen.
+    """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    keyed_from = models.BigIntegerField("HMAC起始序号", default=1)
 
     class Meta:
         verbose_name = "审计链头"

@@ -165,6 +165,21 @@ def blind_indexes(values: list[str], *, purpose: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=16)
+def hmac_sm3_base(key: bytes, domain: bytes) -> hmac.HMAC:
+    """HMAC-SM3 keyed with ``key`` and fed ``domain + NUL`` (so one key serves several purposes
+    without one MAC standing for another); callers ``copy()`` it, never update this one."""
+    h = hmac.HMAC(key, hashes.SM3())
+    h.update(domain + b"\x00")
+    return h
+
+
+def hmac_sm3_hex(key: bytes, domain: bytes, data: bytes) -> str:
+    h = hmac_sm3_base(key, domain).copy()
+    h.update(data)
+    return h.finalize().hex()
+
+
 def sm3_hex(data: bytes) -> str:
     digest = hashes.Hash(hashes.SM3())
     digest.update(data)
