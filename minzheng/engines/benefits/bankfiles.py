@@ -29,6 +29,7 @@ from django.core.exceptions import ValidationError
 
 from minzheng.foundation.crypto import sm
 from minzheng.foundation.crypto.keys import KeyError_
+from minzheng.foundation.exports import csv_writer
 
 SUCCESS, FAILURE = "成功", "失败"
 
@@ -164,7 +165,7 @@ class CsvFormat(BankFormat):
 
     def render_lines(self, lines: Iterable[BankLine]) -> bytes:
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\r\n")
+        w = csv_writer(buf, lineterminator="\r\n")  # formula-safe, control characters removed
         for line in lines:
             w.writerow([line.name, line.id_number, line.account, f"{line.amount:.2f}", line.memo])
         return buf.getvalue().encode()

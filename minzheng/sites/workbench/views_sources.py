@@ -26,10 +26,9 @@ from minzheng.engines.verification.models import BatchState, DataSource, SourceB
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.jobs.models import JobRun, JobState
 from minzheng.foundation.jobs.services import job_enqueue
+from minzheng.foundation.tabular import source_caps, too_large_message
 
 from .views import _require
-
-UPLOAD_MAX_BYTES = 2 * 1024**3  # a province's snapshot; the load itself is set-based
 
 
 class UploadForm(forms.Form):
@@ -43,8 +42,8 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         f = self.cleaned_data["file"]
-        if f.size > UPLOAD_MAX_BYTES:
-            raise forms.ValidationError("文件不能超过 2GB")
+        if f.size > settings.MINZHENG_SOURCES_MAX_BYTES:
+            raise forms.ValidationError(too_large_message(source_caps(xlsx=False)))
         head = f.read(8192)
         f.seek(0)
         if head.startswith(b"\xd0\xcf\x11\xe0"):
