@@ -244,6 +244,31 @@ MINZHENG_BUREAU_NAME = os.environ.get("MINZHENG_BUREAU_NAME", "瑞安市民政�
 # MINZHENG_UPLOAD_MAX_BYTES: the largest uploaded file (申请材料) accepted, in bytes. Default 10 MiB.
 MINZHENG_UPLOAD_MAX_BYTES = int(os.environ.get("MINZHENG_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 
+# Imports are bounded by what they read (foundation/tabular.py); a file over a cap is refused whole
+# with a Chinese message, reading stops at the first row past it and nothing is written.
+# MINZHENG_IMPORT_MAX_BYTES: the largest household import workbook (.xlsx). Default 10 MiB.
+MINZHENG_IMPORT_MAX_BYTES = int(os.environ.get("MINZHENG_IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
+# MINZHENG_IMPORT_MAX_ROWS: data rows of a household import, blank rows counted too. Default 20000.
+MINZHENG_IMPORT_MAX_ROWS = int(os.environ.get("MINZHENG_IMPORT_MAX_ROWS", "20000"))
+# MINZHENG_IMPORT_MAX_COLUMNS: columns of an import's header (a wider one is refused; data rows are
+# read as wide as the header). Default 64.
+MINZHENG_IMPORT_MAX_COLUMNS = int(os.environ.get("MINZHENG_IMPORT_MAX_COLUMNS", "64"))
+# MINZHENG_IMPORT_MAX_CELL_CHARS: characters of one cell of an imported .xlsx/CSV. Default 2000.
+MINZHENG_IMPORT_MAX_CELL_CHARS = int(os.environ.get("MINZHENG_IMPORT_MAX_CELL_CHARS", "2000"))
+# MINZHENG_IMPORT_MAX_UNZIPPED_BYTES: an imported .xlsx's parts unzipped together (sheet, shared
+# strings, styles …; a zip bomb is refused before it is opened). Default 256 MiB.
+MINZHENG_IMPORT_MAX_UNZIPPED_BYTES = int(os.environ.get("MINZHENG_IMPORT_MAX_UNZIPPED_BYTES", str(256 * 1024 * 1024)))
+# MINZHENG_IMPORT_MAX_SHARED_STRINGS: entries of an imported .xlsx's shared strings table (its
+# distinct texts; openpyxl loads them all before the first row, ~20,000 a second). Default 200,000.
+MINZHENG_IMPORT_MAX_SHARED_STRINGS = int(os.environ.get("MINZHENG_IMPORT_MAX_SHARED_STRINGS", "200000"))
+# MINZHENG_SOURCES_MAX_BYTES: the largest partner data file (CSV or .xlsx). Default 2 GiB.
+MINZHENG_SOURCES_MAX_BYTES = int(os.environ.get("MINZHENG_SOURCES_MAX_BYTES", str(2 * 1024**3)))
+# MINZHENG_SOURCES_MAX_ROWS: data lines of a partner CSV, blank lines counted too. Default 10,000,000.
+MINZHENG_SOURCES_MAX_ROWS = int(os.environ.get("MINZHENG_SOURCES_MAX_ROWS", "10000000"))
+# MINZHENG_SOURCES_MAX_XLSX_ROWS: data rows of a partner .xlsx, blank rows counted too (larger
+# files come as CSV: an .xlsx is parsed row by row, ~50,000 rows a second). Default 50,000.
+MINZHENG_SOURCES_MAX_XLSX_ROWS = int(os.environ.get("MINZHENG_SOURCES_MAX_XLSX_ROWS", "50000"))
+
 # MINZHENG_NOTIFY_BACKENDS: which backend delivers each channel, "channel=backend,…" (channels
 # in_app, sms, email; backends local, console, smtp, http_sms). Default: all "local" (recorded and
 # logged, nothing leaves the machine). Production e.g. "in_app=local,sms=http_sms,email=smtp"

@@ -29,6 +29,7 @@ from django.core.exceptions import ValidationError
 
 from minzheng.foundation.crypto import sm
 from minzheng.foundation.crypto.keys import KeyError_
+from minzheng.foundation.exports import csv_writer
 from minzheng.foundation.plugins import Registry
 from minzheng.foundation.validation import is_digits
 
@@ -166,7 +167,7 @@ class CsvFormat(BankFormat):
 
     def render_lines(self, lines: Iterable[BankLine]) -> bytes:
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\r\n")
+        w = csv_writer(buf, lineterminator="\r\n")  # formula-safe, control characters removed
         for line in lines:
             w.writerow([line.name, line.id_number, line.account, f"{line.amount:.2f}", line.memo])
         return buf.getvalue().encode()

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import multiprocessing
 import os
 import time
@@ -56,8 +55,11 @@ from minzheng.foundation.codes import UsccError, validate_id_number, validate_us
 from minzheng.foundation.codes.idnumbers import CHECK_CHARS, FOREIGNER_MARK, PROVINCES, WEIGHTS
 from minzheng.foundation.crypto import sm
 from minzheng.foundation.crypto.keys import keyring
+from minzheng.foundation.exports import csv_bytes
 from minzheng.foundation.jobs.services import job_kind
 from minzheng.foundation.registry.models import Person
+from minzheng.foundation.tabular import TooBig, Unreadable, csv_lines_check, read_bounded, source_caps, xlsx_rows
+from minzheng.foundation.text import clean_text
 from minzheng.foundation.validation import Refused
 
 from .models import BatchChannel, BatchState, DataSource, SourceBatch
@@ -148,22 +150,19 @@ def _arrow_schema(source: DataSource) -> pa.Schema:
 
 def template_csv(source: DataSource) -> bytes:
     """A header-only CSV (UTF-8 with BOM, so that Excel shows the Chinese) partners can fill."""
-    return ("\ufeff" + ",".join(c["name"] for c in source.columns) + "\r\n").encode()
+    return csv_bytes(headers=[c["name"] for c in source.columns], rows=[])
 
 
 # ------------------------------------------------------------------------------------------ reading
 
 
 def _bytes_of(data) -> bytes:
-    if isinstance(data, bytes | bytearray | memoryview):
-        return bytes(data)
-    if isinstance(data, Path):
-        return data.read_bytes()
-    if isinstance(data, str):  # the file's text (an API body already decoded)
-        return data.encode()
-    if hasattr(data, "chunks"):  # a Django UploadedFile
-        return b"".join(data.chunks())
-    return data.read()
+    """The file's bytes, never more than ``MINZHENG_SOURCES_MAX_BYTES`` of them read."""
+    return read_bounded(data, source_caps(xlsx=False))
+
+
+def _too_big(exc: TooBig) -> BatchRefusal:
+    return BatchRefusal([{"row": exc.row, "column": "", "message": exc.message}], 1, exc.rows_read)
 
 
 def _cell(value) -> str:
@@ -180,37 +179,39 @@ def _cell(value) -> str:
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
         return f"{value:.10f}".rstrip("0").rstrip(".")  # binary noise of Excel's doubles dropped
-    return str(value)
+    return clean_text(str(value))
 
 
 def _read_xlsx(data: bytes) -> tuple[list[str], pa.Table]:
-    from openpyxl import load_workbook
-
+    """The first sheet as text columns, read row by row within the caps (foundation/tabular.py:
+    ``MINZHENG_SOURCES_MAX_XLSX_ROWS`` rows read, blank ones too; reading stops past it)."""
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
+        rows = xlsx_rows(data, source_caps(xlsx=True))
+        header = [_cell(v).strip() for v in next(rows, (1, ()))[1]]
+        while header and not header[-1]:
+            header.pop()
+        columns: list[list[str]] = [[] for _ in header]
+        pending = 0  # empty rows seen since the last row with content (kept only when more follows)
+        width = len(header)
+        for _number, row in rows:
+            if row.count(None) == len(row):
+                pending += 1
+                continue
+            cells = [_cell(v) for v in row[:width]]
+            if not any(c.strip() for c in cells):
+                pending += 1
+                continue
+            for _ in range(pending):
+                for col in columns:
+                    col.append("")
+            pending = 0
+            cells += [""] * (width - len(cells))
+            for col, value in zip(columns, cells, strict=True):
+                col.append(value)
+    except TooBig as exc:
+        raise _too_big(exc) from None
+    except Unreadable:
         raise BatchRefusal([{"row": None, "column": "", "message": "不是有效的 Excel (.xlsx) 文件"}], 1) from None
-    sheet = wb.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = [_cell(v).strip() for v in next(rows, ())]
-    while header and not header[-1]:
-        header.pop()
-    columns: list[list[str]] = [[] for _ in header]
-    pending = 0  # empty rows seen since the last row with content (kept only when more follows)
-    width = len(header)
-    for row in rows:
-        cells = [_cell(v) for v in row[:width]]
-        if not any(c.strip() for c in cells):
-            pending += 1
-            continue
-        for _ in range(pending):
-            for col in columns:
-                col.append("")
-        pending = 0
-        cells += [""] * (width - len(cells))
-        for col, value in zip(columns, cells, strict=True):
-            col.append(value)
-    wb.close()
     return header, pa.table({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
 
 
@@ -295,6 +296,10 @@ def _read(data: bytes, source: DataSource) -> pa.Table:
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
         raise BatchRefusal([{"row": None, "column": "", "message": "不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV"}], 1)
     else:
+        try:
+            csv_lines_check(data, source_caps(xlsx=False))
+        except TooBig as exc:
+            raise _too_big(exc) from None
         data, header = _decode_header(data)
         table = None
     by_label = {}
@@ -639,10 +644,14 @@ def batch_load(
     if as_of > today:
         raise Refused("数据日期不能晚于今天")
     step = _Steps(progress)
-    raw = _bytes_of(data)
+    user = user if getattr(user, "pk", None) else None
+    try:
+        raw = _bytes_of(data)
+    except TooBig as exc:  # not read: no checksum
+        common = {"source": ds, "channel": channel, "file_name": file_name[:255], "as_of": as_of}
+        return _refuse(common, _too_big(exc), user=user, started=started)
     sha = hashlib.sha256(raw).hexdigest()
     common = {"source": ds, "channel": channel, "file_name": file_name[:255], "file_sha256": sha, "as_of": as_of}
-    user = user if getattr(user, "pk", None) else None
     try:
         step(5, "读取文件")
         table = _read(raw, ds)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-from openpyxl import Workbook, load_workbook
+from django.conf import settings
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -20,6 +21,8 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import Entry, audit_record, audit_record_many
 from minzheng.foundation.codes import IdNumberError, mask_id_number, parse_id_number
 from minzheng.foundation.regions.models import Region
+from minzheng.foundation.tabular import TooBig, Unreadable, import_caps, too_large_message, xlsx_rows
+from minzheng.foundation.text import clean_text
 from minzheng.foundation.validation import is_digits
 
 from . import normalise as nz
@@ -56,7 +59,6 @@ HUKOU = {label: value for value, label in HukouType.choices}
 DISABILITY = {label: value for value, label in DisabilityKind.choices}
 SELF_CARE = {label: value for value, label in SelfCare.choices}
 YES = {"是": True, "有": True, "否": False, "无": False}
-MAX_ROWS = 20000
 
 
 class ImportRefused(Exception):
@@ -79,7 +81,7 @@ def template_bytes() -> bytes:
         ws.column_dimensions[cell.column_letter].width = max(10, len(label) * 2 + 4)
     for letter, options in (("B", RELATIONS), ("G", HUKOU), ("M", DISABILITY), ("Q", SELF_CARE)):
         dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True)
-        dv.add(f"{letter}2:{letter}{MAX_ROWS}")
+        dv.add(f"{letter}2:{letter}{settings.MINZHENG_IMPORT_MAX_ROWS + 1}")
         ws.add_data_validation(dv)
     ws.freeze_panes = "A2"
     notes = wb.create_sheet("填写说明")
@@ -104,34 +106,43 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return clean_text(str(value)).strip()
 
 
 def read_workbook(data: bytes) -> Parsed:
+    """The rows with content, numbered as in the file. Blank rows are skipped only after they
+    are counted: the row cap (``MINZHENG_IMPORT_MAX_ROWS``) counts every row read, and reading
+    stops at the first row past it (foundation/tabular.py); such a file gives one error and no row."""
     parsed = Parsed()
+    caps = import_caps()
+    if len(data) > caps.max_bytes:
+        parsed.errors.append({"row": None, "column": None, "message": too_large_message(caps)})
+        return parsed
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
+        rows = xlsx_rows(data, caps)
+        header = [_cell(v) for v in next(rows, (1, ()))[1]]
+        keys = [HEADERS.get(h) for h in header]
+        missing = [label for key, label, required, _ in COLUMNS if required and key not in keys]
+        if missing:
+            parsed.errors.append(
+                {"row": 1, "column": None, "message": f"表头缺少必填列：{'、'.join(missing)}（请使用下载的模板）"}
+            )
+            return parsed
+        for number, values in rows:
+            if values.count(None) == len(values):  # counted by the reader, skipped here
+                continue
+            record = {k: _cell(v) for k, v in zip(keys, values, strict=False) if k}
+            if not any(record.values()):
+                continue
+            parsed.rows.append((number, record))
+    except TooBig as exc:
+        parsed.rows.clear()
+        parsed.errors.append({"row": exc.row, "column": None, "message": exc.message})
+        return parsed
+    except Unreadable:
+        parsed.rows.clear()
         parsed.errors.append({"row": None, "column": None, "message": "无法读取文件：请上传由模板填写的 .xlsx 文件"})
         return parsed
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = [_cell(v) for v in next(rows, [])]
-    keys = [HEADERS.get(h) for h in header]
-    missing = [label for key, label, required, _ in COLUMNS if required and key not in keys]
-    if missing:
-        parsed.errors.append(
-            {"row": 1, "column": None, "message": f"表头缺少必填列：{'、'.join(missing)}（请使用下载的模板）"}
-        )
-        return parsed
-    for number, values in enumerate(rows, start=2):
-        record = {k: _cell(v) for k, v in zip(keys, values, strict=False) if k}
-        if not any(record.values()):
-            continue
-        parsed.rows.append((number, record))
-        if len(parsed.rows) > MAX_ROWS:
-            parsed.errors.append({"row": number, "column": None, "message": f"一次最多导入{MAX_ROWS}行，请分批导入"})
-            break
     if not parsed.rows and not parsed.errors:
         parsed.errors.append({"row": None, "column": None, "message": "文件中没有数据行"})
     return parsed

@@ -11,7 +11,8 @@ from minzheng.foundation.codes import IdNumberError, mask_id_number, parse_id_nu
 from minzheng.foundation.crypto.sm import blind_index, blind_indexes
 
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
-NAME_RE = re.compile(r"^[\u3400-\u9fff\u00b7·A-Za-z\s]{1,50}$")
+# spaces but no other whitespace: \s would let tab, line breaks and the separators \x1c–\x1f in
+NAME_RE = re.compile(r"^[\u3400-\u9fff\u00b7·A-Za-z \u00a0\u3000]{1,50}$")
 
 
 def id_index(id_number: str) -> str:
@@ -65,7 +66,7 @@ def mask_bank_account(account: str) -> str:
 
 
 def check_phone(phone: str) -> str | None:
-    if phone and not PHONE_RE.match(phone):
+    if phone and not PHONE_RE.fullmatch(phone):
         return "联系电话应为11位手机号或带区号的固定电话"
     return None
 
@@ -73,7 +74,7 @@ def check_phone(phone: str) -> str | None:
 def check_name(name: str) -> str | None:
     if not name:
         return "姓名不能为空"
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         return "姓名只能包含汉字、字母和间隔号·，且不超过50字"
     return None
 

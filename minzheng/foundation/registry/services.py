@@ -13,6 +13,7 @@ from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.codes import mask_id_number
 from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.regions.models import Region
+from minzheng.foundation.text import clean_text
 from minzheng.foundation.validation import is_digits
 
 from . import normalise as nz
@@ -57,7 +58,7 @@ def person_clean(data: dict, *, instance: Person | None = None) -> dict:
     errors: dict[str, str] = {}
     out: dict = {}
     name = (data.get("name") if "name" in data else getattr(instance, "name", "")) or ""
-    name = name.strip()
+    name = clean_text(name).strip()
     if ("name" in data or instance is None) and (msg := nz.check_name(name)):
         errors["name"] = msg
     out["name"] = name
@@ -86,13 +87,13 @@ def person_clean(data: dict, *, instance: Person | None = None) -> dict:
             errors["hukou_type"] = "户籍类型应为城镇或农村"
         out["hukou_type"] = data.get("hukou_type")
     if "phone" in data:
-        phone = (data.get("phone") or "").strip()
+        phone = clean_text(data.get("phone") or "").strip()
         if msg := nz.check_phone(phone):
             errors["phone"] = msg
         out["phone"] = phone
         out["phone_masked"] = nz.mask_phone(phone) if phone else ""
     if "ethnicity" in data:
-        out["ethnicity"] = (data.get("ethnicity") or "汉族").strip()[:20]
+        out["ethnicity"] = clean_text(data.get("ethnicity") or "汉族").strip()[:20]
     if "disability_kind" in data or "disability_grade" in data:
         kind = data.get("disability_kind", getattr(instance, "disability_kind", "")) or ""
         grade = data.get("disability_grade", getattr(instance, "disability_grade", None))
@@ -221,9 +222,9 @@ def household_clean(data: dict, *, instance: Household | None = None) -> dict:
             errors["hukou_type"] = "户籍类型应为城镇或农村"
         out["hukou_type"] = data.get("hukou_type")
     if "address" in data:
-        out["address"] = (data.get("address") or "").strip()[:200]
+        out["address"] = clean_text(data.get("address") or "").strip()[:200]
     if "bank_name" in data:
-        out["bank_name"] = (data.get("bank_name") or "").strip()[:60]
+        out["bank_name"] = clean_text(data.get("bank_name") or "").strip()[:60]
     if "bank_account" in data:
         account = (data.get("bank_account") or "").replace(" ", "")
         if account and not (is_digits(account) and 12 <= len(account) <= 30):

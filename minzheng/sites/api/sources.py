@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import File, Router, Schema, Status
@@ -72,11 +73,13 @@ class SourceOut(Schema):
 
 
 def _body(request):
-    """The raw body without holding more than a few MB in memory (a province's file is large)."""
+    """The raw body without holding more than a few MB in memory (a province's file is large),
+    and no more of it than ``MINZHENG_SOURCES_MAX_BYTES`` and one byte: the load refuses it."""
     if hasattr(request, "_body"):
         return request._body
     spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)
-    while chunk := request.read(1 << 20):
+    limit = settings.MINZHENG_SOURCES_MAX_BYTES + 1
+    while spool.tell() < limit and (chunk := request.read(min(1 << 20, limit - spool.tell()))):
         spool.write(chunk)
     spool.seek(0)
     return spool

@@ -1,8 +1,10 @@
 from django import forms
+from django.conf import settings
 
 from minzheng.foundation.accounts.scoping import ALL, user_prefixes
 from minzheng.foundation.regions.selectors import village_choices
 from minzheng.foundation.registry.models import DisabilityKind, HukouType, Relation, SelfCare
+from minzheng.foundation.tabular import import_caps, too_large_message
 
 TRI = [("", "未评定"), ("true", "有"), ("false", "无")]
 
@@ -92,8 +94,8 @@ class ImportForm(forms.Form):
         f = self.cleaned_data["file"]
         if not f.name.lower().endswith(".xlsx"):
             raise forms.ValidationError("请上传 .xlsx 格式的文件（可先下载模板）")
-        if f.size > 10 * 1024 * 1024:
-            raise forms.ValidationError("文件不能超过10MB")
+        if f.size > settings.MINZHENG_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(too_large_message(import_caps()))
         head = f.read(4)
         f.seek(0)
         if head != b"PK\x03\x04":

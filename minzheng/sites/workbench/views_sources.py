@@ -9,6 +9,7 @@ Thin views: the checking and storing is :mod:`minzheng.engines.verification.stor
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -23,10 +24,9 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.jobs.models import JobRun, JobState
 from minzheng.foundation.jobs.selectors import jobs_for_user
 from minzheng.foundation.jobs.services import job_enqueue, job_upload_save
+from minzheng.foundation.tabular import source_caps, too_large_message
 
 from .views import _require
-
-UPLOAD_MAX_BYTES = 2 * 1024**3  # a province's snapshot; the load itself is set-based
 
 
 class UploadForm(forms.Form):
@@ -40,8 +40,8 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         f = self.cleaned_data["file"]
-        if f.size > UPLOAD_MAX_BYTES:
-            raise forms.ValidationError("文件不能超过 2GB")
+        if f.size > settings.MINZHENG_SOURCES_MAX_BYTES:
+            raise forms.ValidationError(too_large_message(source_caps(xlsx=False)))
         head = f.read(8192)
         f.seek(0)
         if head.startswith(b"\xd0\xcf\x11\xe0"):
