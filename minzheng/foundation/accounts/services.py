@@ -103,16 +103,26 @@ def token_issue(
     return plain
 
 
-def token_lookup(plain: str) -> ApiToken | None:
-    """The live token (not expired, its user active) with this plain value, or None; marks it used."""
-    token = (
+def token_find(plain: str) -> ApiToken | None:
+    """The unexpired token with this plain value, whatever its user's state; not marked used."""
+    return (
         ApiToken.objects.select_related("user")
         .filter(key_hash=sm3_hex(plain.encode()), expires_at__gt=timezone.now())
         .first()
     )
+
+
+def token_mark_used(token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+
+
+def token_lookup(plain: str) -> ApiToken | None:
+    """The live token (not expired, its user active) with this plain value, or None; marks it used.
+    The API's authentication (``sites/api/auth``) also refuses a token whose user is locked out."""
+    token = token_find(plain)
     if token is None or not token.user.is_active:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    token_mark_used(token)
     return token
 
 
@@ -122,6 +132,11 @@ def token_user(plain: str) -> User | None:
     if token is None or token.scopes:
         return None
     return token.user
+
+
+def tokens_revoke_all(*, user: User) -> int:
+    """End every live token of ``user`` now (after a password change); returns how many."""
+    return ApiToken.objects.filter(user=user, expires_at__gt=timezone.now()).update(expires_at=timezone.now())
 
 
 def token_revoke(*, token: ApiToken) -> None:

@@ -100,7 +100,9 @@ def on_not_found(request, exc):
 
 @api.exception_handler(AuthenticationError)
 def on_auth(request, exc):
-    return api.create_response(request, {"detail": "未登录或令牌已过期"}, status=401)
+    # a locked or disabled account's token says so (auth.TokenRefused); anything else stays generic
+    detail = getattr(exc, "detail", "") or "未登录或令牌已过期"
+    return api.create_response(request, {"detail": detail}, status=401)
 
 
 auth_router = Router(tags=["认证"])
