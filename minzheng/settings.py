@@ -213,6 +213,13 @@ MINZHENG_BUREAU_NAME = os.environ.get("MINZHENG_BUREAU_NAME", "瑞安市民政�
 # MINZHENG_UPLOAD_MAX_BYTES: the largest uploaded file (申请材料) accepted, in bytes. Default 10 MiB.
 MINZHENG_UPLOAD_MAX_BYTES = int(os.environ.get("MINZHENG_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 
+# MINZHENG_REVEAL_LIMIT / MINZHENG_REVEAL_WINDOW_MINUTES: a member of staff may reveal at most N
+# full numbers (ID number, phone, bank account — workbench and API alike, each an audited read) in
+# M minutes; the next is refused and the administrators over the user's regions get one in-app
+# alert. Defaults 20 in 10 minutes.
+MINZHENG_REVEAL_LIMIT = int(os.environ.get("MINZHENG_REVEAL_LIMIT", "20"))
+MINZHENG_REVEAL_WINDOW_MINUTES = int(os.environ.get("MINZHENG_REVEAL_WINDOW_MINUTES", "10"))
+
 # MINZHENG_NOTIFY_BACKENDS: which backend delivers each channel, "channel=backend,…" (channels
 # in_app, sms, email; backends local, console, smtp, http_sms). Default: all "local" (recorded and
 # logged, nothing leaves the machine). Production e.g. "in_app=local,sms=http_sms,email=smtp"

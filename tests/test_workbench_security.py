@@ -10,6 +10,8 @@ from django.test import Client
 from minzheng.foundation.accounts.models import ApiToken
 from minzheng.foundation.accounts.services import token_issue
 
+from .conftest import RUIAN, TANGXIA
+
 # --------------------------------------------------------------- a locked account's API tokens
 
 
@@ -64,3 +66,100 @@ def test_unlocked_account_tokens_work_again(anyang_user):
     r = Client().get("/api/v1/persons", HTTP_AUTHORIZATION=f"Bearer {plain}")
     assert r.status_code == 200
     assert ApiToken.objects.get(user=anyang_user).last_used_at is not None
+
+
+# --------------------------------------------------------------- reveals of full numbers: N in M minutes
+
+
+@pytest.fixture
+def reveal_limit(settings):
+    settings.MINZHENG_REVEAL_LIMIT = 3
+    settings.MINZHENG_REVEAL_WINDOW_MINUTES = 10
+    return 3
+
+
+@pytest.fixture
+def admins(make_user):
+    """The county's administrator (over 安阳街道) and 塘下镇's (not over it)."""
+    return make_user("ruian_admin", ("admin", RUIAN)), make_user("tangxia_admin", ("admin", TANGXIA))
+
+
+@pytest.mark.django_db
+def test_reveals_past_the_limit_are_refused_and_alert_the_administrators_once(
+    anyang_user, household_in, admins, reveal_limit
+):
+    from minzheng.foundation.accounts.reveals import ALERT_TYPE
+    from minzheng.foundation.audit.models import AuditEvent
+    from minzheng.foundation.notify.models import Message
+
+    household, head, spouse = household_in
+    county_admin, _tangxia_admin = admins  # the latter is not over 安阳街道: no alert
+    web = Client()
+    web.force_login(anyang_user)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token_issue(user=anyang_user)}")
+
+    # N reveals, on pages and over the API alike, are fine
+    assert web.post(f"/persons/{head.pk}/reveal/id_number/").status_code == 200
+    assert web.post(f"/households/{household.pk}/reveal/bank_account/").status_code == 200
+    r = api.post(f"/api/v1/persons/{spouse.pk}/reveal", {"field": "id_number"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["value"] == spouse.id_number
+
+    # the N+1th is refused, in Chinese, without the number
+    r = web.post(f"/persons/{spouse.pk}/reveal/id_number/")
+    assert r.status_code == 429
+    text = r.content.decode()
+    assert "10分钟内查看完整号码已达3次" in text and spouse.id_number not in text
+    r = api.post(f"/api/v1/persons/{head.pk}/reveal", {"field": "phone"}, content_type="application/json")
+    assert r.status_code == 429 and "已达3次" in r.json()["detail"] and "value" not in r.json()
+    assert web.post(f"/persons/{head.pk}/reveal/phone/").status_code == 429
+
+    # three reveals audited, three refusals audited
+    assert AuditEvent.objects.filter(actor_id=anyang_user.pk, action="reveal").count() == 3
+    assert AuditEvent.objects.filter(actor_id=anyang_user.pk, action="reveal_refused").count() == 3
+
+    # one alert, to the administrator over 安阳街道 only — not one per refused attempt
+    alerts = Message.objects.filter(related_type=ALERT_TYPE)
+    assert [m.recipient_id for m in alerts] == [county_admin.pk]
+    alert = alerts.get()
+    assert alert.channel == "in_app" and "anyang" in alert.subject and "3次" in alert.body
+    assert head.id_number not in alert.body and spouse.id_number not in alert.body
+
+
+@pytest.mark.django_db
+def test_reveals_are_allowed_again_after_the_window(anyang_user, household_in, admins, reveal_limit, monkeypatch):
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from minzheng.foundation.accounts import reveals
+    from minzheng.foundation.notify.models import Message
+
+    _, head, _ = household_in
+    web = Client()
+    web.force_login(anyang_user)
+    for _ in range(3):
+        assert web.post(f"/persons/{head.pk}/reveal/id_number/").status_code == 200
+    assert web.post(f"/persons/{head.pk}/reveal/id_number/").status_code == 429
+
+    later = timezone.now() + dt.timedelta(minutes=11)
+    monkeypatch.setattr(reveals, "timezone", SimpleNamespace(now=lambda: later))
+    assert web.post(f"/persons/{head.pk}/reveal/id_number/").status_code == 200
+    assert Message.objects.filter(related_type=reveals.ALERT_TYPE).count() == 1
+
+
+@pytest.mark.django_db
+def test_reveal_limit_is_per_user(anyang_user, tangxia_user, reveal_limit):
+    """The gate every reveal goes through (registry and the partner files' store): counted per actor."""
+    from minzheng.foundation.accounts.reveals import RevealLimited, reveal_audit
+    from minzheng.foundation.audit.context import acting_as, actor_for_user
+
+    def reveal(user, row):
+        with acting_as(actor_for_user(user)):
+            reveal_audit(user=user, object_type="verification.sourcebatch", object_id=1, changes={"row_no": row})
+
+    for n in range(3):
+        reveal(anyang_user, n)
+    with pytest.raises(RevealLimited):
+        reveal(anyang_user, 9)
+    reveal(tangxia_user, 1)  # another user's count is their own

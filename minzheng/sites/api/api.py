@@ -17,6 +17,7 @@ from minzheng.business.assistance.assessment import assessment_run
 from minzheng.business.assistance.schemas import AssessmentIn, AssessmentOut
 from minzheng.engines.benefits import selectors as benefits
 from minzheng.engines.benefits.standards import display
+from minzheng.foundation.accounts.reveals import RevealLimited, reveal_limits
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.accounts.services import TOKEN_HOURS, token_issue
 from minzheng.foundation.regions.selectors import region_get
@@ -93,6 +94,14 @@ def on_denied(request, exc):
     return api.create_response(request, {"detail": str(exc) or "无权办理此操作"}, status=403)
 
 
+@api.exception_handler(RevealLimited)
+def on_reveal_limited(request, exc):
+    # MINZHENG_REVEAL_LIMIT full numbers in MINZHENG_REVEAL_WINDOW_MINUTES: the administrators are told
+    response = api.create_response(request, {"detail": str(exc)}, status=429)
+    response["Retry-After"] = str(reveal_limits()[1] * 60)
+    return response
+
+
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return api.create_response(request, {"detail": str(exc) or "找不到"}, status=404)
@@ -159,7 +168,11 @@ def person_update(request, person_id: int, payload: PersonPatch):
     return Status(200, _person_out(person))
 
 
-@registry.post("/persons/{person_id}/reveal", response={200: RevealOut, 403: ErrorOut}, summary="查看明文（记入审计）")
+@registry.post(
+    "/persons/{person_id}/reveal",
+    response={200: RevealOut, 403: ErrorOut, 429: ErrorOut},
+    summary="查看明文（记入审计；每人每段时间有上限）",
+)
 def person_reveal(request, person_id: int, payload: RevealIn):
     person = selectors.person_get(user=request.user, pk=person_id)
     value = services.sensitive_reveal(user=request.user, obj=person, field=payload.field)

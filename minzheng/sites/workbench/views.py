@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from minzheng.foundation.accounts.reveals import RevealLimited
 from minzheng.foundation.accounts.scoping import ALL, has_permission, user_prefixes
 from minzheng.foundation.audit.models import AuditEvent
 from minzheng.foundation.audit.services import audit_record, audit_verify
@@ -37,6 +38,11 @@ EXPORT_LIMIT = 100_000
 class LoginView(auth_views.LoginView):
     template_name = "workbench/login.html"
     redirect_authenticated_user = True
+
+
+def reveal_refused(exc: RevealLimited) -> HttpResponse:
+    """429 with the reason as plain text; workbench.js shows it in the page's alert area."""
+    return HttpResponse(str(exc), status=429, content_type="text/plain; charset=utf-8")
 
 
 def _require(user, perm):
@@ -157,7 +163,10 @@ def person_detail(request, pk):
 @require_POST
 def person_reveal(request, pk, field):
     person = selectors.person_get(user=request.user, pk=pk)
-    value = services.sensitive_reveal(user=request.user, obj=person, field=field)
+    try:
+        value = services.sensitive_reveal(user=request.user, obj=person, field=field)
+    except RevealLimited as exc:
+        return reveal_refused(exc)
     return render(request, "workbench/_revealed.html", {"value": value})
 
 
@@ -263,7 +272,10 @@ def household_detail(request, pk):
 @require_POST
 def household_reveal(request, pk, field):
     household = selectors.household_get(user=request.user, pk=pk)
-    value = services.sensitive_reveal(user=request.user, obj=household, field=field)
+    try:
+        value = services.sensitive_reveal(user=request.user, obj=household, field=field)
+    except RevealLimited as exc:
+        return reveal_refused(exc)
     return render(request, "workbench/_revealed.html", {"value": value})
 
 
