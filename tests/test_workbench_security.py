@@ -10,7 +10,7 @@ from django.test import Client
 from minzheng.foundation.accounts.models import ApiToken
 from minzheng.foundation.accounts.services import token_issue
 
-from .conftest import RUIAN, TANGXIA
+from .conftest import PASSWORD, RUIAN, TANGXIA
 
 # --------------------------------------------------------------- a locked account's API tokens
 
@@ -163,3 +163,60 @@ def test_reveal_limit_is_per_user(anyang_user, tangxia_user, reveal_limit):
     with pytest.raises(RevealLimited):
         reveal(anyang_user, 9)
     reveal(tangxia_user, 1)  # another user's count is their own
+
+
+# --------------------------------------------------------------- password change
+
+
+def _signed_in(username, password):
+    c = Client()
+    r = c.post("/login/", {"username": username, "password": password})
+    assert r.status_code == 302, r.content.decode()[:300]
+    return c
+
+
+@pytest.mark.django_db
+def test_password_change_applies_the_policy_and_ends_other_sessions_and_tokens(anyang_user):
+    from minzheng.foundation.audit.models import AuditEvent
+
+    here = _signed_in("anyang", PASSWORD)
+    elsewhere = _signed_in("anyang", PASSWORD)
+    plain = token_issue(user=anyang_user, name="script")
+    assert 'href="/account/password/"' in here.get("/").content.decode()  # in the user menu
+
+    page = here.get("/account/password/")
+    assert page.status_code == 200 and "原密码" in page.content.decode()
+    # the policy: too short, too few character classes, the same as before, wrong old password
+    for old, new, message in [
+        (PASSWORD, "Ab1!", "8"),
+        (PASSWORD, "abcdefghij", "至少三类"),
+        (PASSWORD, PASSWORD, "不能与原密码相同"),
+        ("Wrong@Pass1", "New@Pass2027", "原密码不正确"),
+    ]:
+        r = here.post("/account/password/", {"old_password": old, "new_password1": new, "new_password2": new})
+        assert r.status_code == 422 and message in r.content.decode(), message
+    anyang_user.refresh_from_db()
+    assert anyang_user.check_password(PASSWORD)
+
+    r = here.post(
+        "/account/password/",
+        {"old_password": PASSWORD, "new_password1": "New@Pass2027", "new_password2": "New@Pass2027"},
+        follow=True,
+    )
+    assert r.status_code == 200 and "密码已修改" in r.content.decode() and "1 个接口令牌已失效" in r.content.decode()
+    anyang_user.refresh_from_db()
+    assert anyang_user.check_password("New@Pass2027")
+
+    assert here.get("/persons/").status_code == 200  # this session goes on
+    r = elsewhere.get("/persons/")  # the other one is signed out
+    assert r.status_code == 302 and r["Location"].startswith("/login/")
+    assert Client().get("/api/v1/persons", HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 401
+
+    event = AuditEvent.objects.get(action="update", object_type="accounts.user", object_id=str(anyang_user.pk))
+    assert event.changes == {"field": "password", "tokens_revoked": 1} and event.actor_id == anyang_user.pk
+    assert "New@Pass2027" not in str(event.changes) + event.summary
+
+
+def test_password_change_needs_a_login():
+    r = Client().get("/account/password/")
+    assert r.status_code == 302 and r["Location"].startswith("/login/")

@@ -71,6 +71,29 @@ def user_create(
     return user
 
 
+def password_change(*, user: User, new_password: str) -> int:
+    """Set a new password (already checked against AUTH_PASSWORD_VALIDATORS by the form) and end
+    the user's other ways in: every live API token is revoked now, and every other session ends at
+    its next request (Django checks a session against the password hash; the caller keeps its own
+    with ``update_session_auth_hash``). Audited, without the password. Returns the tokens revoked."""
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        revoked = tokens_revoke_all(user=user)
+        first = user.grants.order_by("prefix").first()
+        audit_record(
+            action="update",
+            object_type="accounts.user",
+            object_id=user.pk,
+            region_code=first.region_id if first else "",
+            summary=f"{user.username} 修改登录密码"
+            + (f"，其 {revoked} 个接口令牌随之失效" if revoked else "")
+            + "，其他登录会话随之结束",
+            changes={"field": "password", "tokens_revoked": revoked},
+        )
+    return revoked
+
+
 TOKEN_HOURS = 8
 
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="workbench:login"), name="logout"),
+    path("account/password/", views.password_change, name="password_change"),
     path("persons/", views.person_list, name="person_list"),
     path("persons/new/", views.person_edit, name="person_new"),
     path("persons/<int:pk>/", views.person_detail, name="person_detail"),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from minzheng.foundation.accounts.reveals import RevealLimited
 from minzheng.foundation.accounts.scoping import ALL, has_permission, user_prefixes
+from minzheng.foundation.accounts.services import password_change as password_change_service
 from minzheng.foundation.audit.models import AuditEvent
 from minzheng.foundation.audit.services import audit_record, audit_verify
 from minzheng.foundation.exports import xlsx_bytes
@@ -30,7 +32,15 @@ from minzheng.foundation.registry.imports import template_bytes
 from minzheng.foundation.registry.models import Household, Membership, Person
 from minzheng.foundation.registry.normalise import id_index
 
-from .forms import HouseholdForm, HouseholdNewForm, ImportForm, MemberAddForm, MemberEndForm, PersonForm
+from .forms import (
+    HouseholdForm,
+    HouseholdNewForm,
+    ImportForm,
+    MemberAddForm,
+    MemberEndForm,
+    PersonForm,
+    StaffPasswordChangeForm,
+)
 
 EXPORT_LIMIT = 100_000
 
@@ -67,6 +77,25 @@ def _task_row(task, flags) -> tuple:
     if not (task.not_before and flags.today_ < task.not_before):
         task.notice = None
     return task, "" if task.notice else flags.of(task.due_date)
+
+
+@login_required
+def password_change(request):
+    """The signed-in member of staff changes their own password (the project's policy); the other
+    sessions and every API token of the user end with it (accounts.services.password_change)."""
+    form = StaffPasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        revoked = password_change_service(user=request.user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)  # this session stays signed in
+        note = f"，{revoked} 个接口令牌已失效" if revoked else ""
+        messages.success(request, f"密码已修改。其他设备上的登录已退出{note}。")
+        return redirect("workbench:home")
+    return render(
+        request,
+        "workbench/form.html",
+        {"form": form, "title": "修改密码", "submit": "修改密码"},
+        status=422 if form.errors else 200,
+    )
 
 
 @login_required
