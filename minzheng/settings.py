@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "minzheng.foundation.audit.middleware.RequestContextMiddleware",
     # /portal/ only: CSP and other security headers, no staff login there, audit actor = visitor
     "minzheng.sites.portal.middleware.PortalSecurityMiddleware",
+    # the workbench (all but /portal/, /api/, /admin/): a CSP as strict as the portal's
+    "minzheng.sites.workbench.middleware.WorkbenchSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -255,6 +257,9 @@ MINZHENG_PORTAL_REGION = os.environ.get("MINZHENG_PORTAL_REGION", "330381000000"
 # MINZHENG_PORTAL_CSP: the Content-Security-Policy of portal pages. Default (empty): only this
 # site's own scripts, styles and images (and data: images), no framing — see portal/middleware.py.
 MINZHENG_PORTAL_CSP = os.environ.get("MINZHENG_PORTAL_CSP", "")
+# MINZHENG_WORKBENCH_CSP: the Content-Security-Policy of the staff workbench. Default (empty): the
+# portal's strict policy — only this site's scripts, styles and images — see workbench/middleware.py.
+MINZHENG_WORKBENCH_CSP = os.environ.get("MINZHENG_WORKBENCH_CSP", "")
 
 LOGGING = {
     "version": 1,

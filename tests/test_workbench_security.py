@@ -4,13 +4,16 @@ reveals of full numbers throttled with one alert to the administrators."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
 from minzheng.foundation.accounts.models import ApiToken
 from minzheng.foundation.accounts.services import token_issue
 
-from .conftest import PASSWORD, RUIAN, TANGXIA
+from .conftest import ANYANG, PASSWORD, RUIAN, TANGXIA
 
 # --------------------------------------------------------------- a locked account's API tokens
 
@@ -220,3 +223,161 @@ def test_password_change_applies_the_policy_and_ends_other_sessions_and_tokens(a
 def test_password_change_needs_a_login():
     r = Client().get("/account/password/")
     assert r.status_code == 302 and r["Location"].startswith("/login/")
+
+
+# --------------------------------------------------------------- CSP on the workbench
+
+
+WORKBENCH_TEMPLATES = Path(__file__).resolve().parents[1] / "minzheng" / "sites" / "workbench" / "templates"
+
+
+def test_workbench_templates_have_no_inline_script_style_or_handler():
+    """The CSP allows only this site's files: no <style>, inline <script>, style=, on…= or hx-on
+    (htmx would eval it) in any workbench template."""
+    found = []
+    for path in WORKBENCH_TEMPLATES.rglob("*.html"):
+        html = path.read_text()
+        for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"<style\b", r"\sstyle=", r"\son[a-z]+=", r"\shx-on", r"js:"):
+            found += [f"{path.name}: {m}" for m in re.findall(pattern, html)]
+    assert found == []
+
+
+@pytest.mark.django_db
+def test_workbench_pages_carry_a_csp_as_strict_as_the_portals(anyang_user, household_in):
+    from minzheng.sites.portal.middleware import DEFAULT_CSP as PORTAL_CSP
+
+    household, head, _ = household_in
+    web = Client()
+    pages = {"/login/": Client().get("/login/")}
+    web.force_login(anyang_user)
+    for path in ("/", "/persons/", f"/persons/{head.pk}/", f"/households/{household.pk}/", "/account/password/",
+                 "/cases/inbox/", "/notify/messages/", "/no-such-page/"):  # fmt: skip
+        pages[path] = web.get(path)
+    for path, r in pages.items():
+        csp = r.get("Content-Security-Policy", "")
+        assert csp == PORTAL_CSP, path
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+        assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'", path
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, path
+        assert directives["frame-ancestors"] == "'none'", path
+    # htmx is told not to inject its indicator <style> nor to eval
+    html = pages["/persons/"].content.decode()
+    assert '"includeIndicatorStyles":false' in html and '"allowEval":false' in html
+    # the API and the portal keep their own
+    assert "Content-Security-Policy" not in web.get("/api/v1/persons")
+
+
+# --------------------------------------------------------------- no ID number in a URL
+
+
+def _all_urls(response) -> list[str]:
+    """Every URL the browser would see: redirects, the final one, links and form actions in the page."""
+    urls = [url for url, _ in getattr(response, "redirect_chain", [])]
+    urls.append(response.request["PATH_INFO"] + "?" + response.request.get("QUERY_STRING", ""))
+    urls += re.findall(r"""(?:href|action|hx-get|hx-post|hx-push-url)=["']([^"']*)["']""", response.content.decode())
+    if response.get("HX-Push-Url"):
+        urls.append(response["HX-Push-Url"])
+    return urls
+
+
+@pytest.mark.django_db
+def test_searching_by_id_number_never_puts_it_in_a_url(anyang_user, household_in):
+    household, head, spouse = household_in
+    web = Client()
+    web.force_login(anyang_user)
+
+    # the person list's form posts to /search/ (no GET form carries the text)
+    page = web.get("/persons/").content.decode()
+    assert 'action="/search/"' in page and 'hx-post="/search/"' in page and "hx-get" not in page
+
+    # a full ID number: 303 to a token URL; the results are right; nothing on the way holds the number
+    r = web.post("/search/", {"q": head.id_number, "region": "", "next": "/persons/"})
+    assert r.status_code == 303 and head.id_number not in r["Location"] and "?s=" in r["Location"]
+    r = web.post("/search/", {"q": head.id_number, "next": "/persons/"}, follow=True)
+    assert r.status_code == 200 and "共 1 人" in r.content.decode() and head.name in r.content.decode()
+    assert spouse.name not in r.content.decode()
+    for url in _all_urls(r):
+        assert head.id_number not in url and head.id_number[6:14] not in url, url
+    token_url = r.redirect_chain[-1][0]
+
+    # htmx live search: the XHR follows the 303 with HX-Request and gets the rows
+    r = web.post(
+        "/search/", {"q": head.id_number.lower(), "next": "/persons/"}, headers={"HX-Request": "true"}, follow=True
+    )
+    assert "共 1 人" in r.content.decode() and "<html" not in r.content.decode()
+    assert all(head.id_number not in url for url in _all_urls(r))
+
+    # the same number gives the same token: back, forward and reload find it again
+    again = web.get(token_url)
+    assert again.status_code == 200 and head.name in again.content.decode()
+
+    # an old-style GET ?q=<ID number> is sent to its token URL at once
+    r = web.get("/persons/", {"q": head.id_number})
+    assert r.status_code == 303 and head.id_number not in r["Location"]
+    r = web.get("/households/", {"q": spouse.id_number}, follow=True)
+    assert household.number in r.content.decode()
+    assert all(spouse.id_number not in url for url in _all_urls(r))
+
+    # a name stays readable
+    r = web.post("/search/", {"q": "王建国", "next": "/persons/"})
+    assert r["Location"] == "/persons/?q=%E7%8E%8B%E5%BB%BA%E5%9B%BD"
+
+    # another user (or an ended session) cannot turn the token back into the number
+    other = Client()
+    other.force_login(anyang_user)
+    r = other.get(token_url)
+    assert r.status_code == 200 and "查询条件已过期" in r.content.decode()
+
+    # /search/ goes on only to this site's pages
+    assert web.post("/search/", {"q": "x", "next": "https://evil.example/"}).status_code == 400
+    assert web.post("/search/", {"q": "x", "next": "//evil.example/"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_number_search_pagination_and_export_links_carry_only_the_token(anyang_user, regions, settings):
+    from minzheng.foundation.regions.models import Region
+    from minzheng.foundation.registry.bulk import registry_bulk_load
+    from minzheng.foundation.registry.synthetic import Population
+
+    villages = list(Region.objects.filter(code__startswith=ANYANG[:9], level="village").values_list("code", flat=True))
+    registry_bulk_load(households=list(Population(villages=villages, hukou_region6="330381", seed=7).households(150)))
+    web = Client()
+    web.force_login(anyang_user)
+
+    # a number typed in part (a household-number prefix: 9 digits) is tokenised too
+    from minzheng.foundation.registry.selectors import household_search
+
+    prefix = ANYANG[:9]
+    expected = household_search(user=anyang_user, q=prefix).count()
+    assert expected > 20
+    r = web.post("/search/", {"q": prefix, "next": "/households/"}, follow=True)
+    body = r.content.decode()
+    assert f"共 {expected} 户" in body and "第 1 / " in body
+    nxt = re.search(r'<a href="(\?[^"]*page=2)">下一页</a>', body).group(1).replace("&amp;", "&")
+    assert "s=" in nxt and prefix not in nxt
+    export = re.search(r'href="(\?[^"]*export=xlsx)"', body)
+    assert export is None or prefix not in export.group(1)
+    r2 = web.get("/households/" + nxt)
+    assert "第 2 / " in r2.content.decode()
+    for url in _all_urls(r) + _all_urls(r2):
+        assert prefix not in url.partition("?")[2], url
+
+
+@pytest.mark.django_db
+def test_other_id_searches_post_too(anyang_user, household_in):
+    """登记申请's and 发起核对's household picker, the 保障对象 list, 测算's household search, home."""
+    household, head, _ = household_in
+    web = Client()
+    web.force_login(anyang_user)
+    for path in ("/", "/cases/new/", "/verification/new/", "/benefits/enrollments/", "/benefits/assess/"):
+        r = web.get(path)
+        if r.status_code == 403:
+            continue
+        html = r.content.decode()
+        forms = re.findall(r"<form\b[^>]*>", html)
+        searches = [f for f in forms if 'action="/search/"' in f]
+        assert searches, path
+        assert not [f for f in forms if 'method="get"' in f or ("hx-get" in f)], path
+    r = web.get("/cases/new/", {"q": head.id_number}, follow=True)
+    assert household.number in r.content.decode()
+    assert all(head.id_number not in url for url in _all_urls(r))

@@ -41,6 +41,7 @@ from .forms import (
     PersonForm,
     StaffPasswordChangeForm,
 )
+from .search import hides_id_numbers, search_query, search_text
 
 EXPORT_LIMIT = 100_000
 
@@ -128,8 +129,9 @@ def home(request):
 
 
 @login_required
+@hides_id_numbers
 def person_list(request):
-    q, region = request.GET.get("q", "").strip(), request.GET.get("region", "").strip()
+    q, region = search_text(request), request.GET.get("region", "").strip()
     qs = selectors.person_search(user=request.user, q=q, region=region)
     if request.GET.get("export") == "xlsx":
         _require(request.user, "registry.export")
@@ -139,7 +141,8 @@ def person_list(request):
     ).get_page(request.GET.get("page"))
     names = region_names(p.region_code for p in page)
     template = "workbench/_person_rows.html" if request.headers.get("HX-Request") else "workbench/person_list.html"
-    return render(request, template, {"page": page, "q": q, "region": region, "names": names})
+    context = {"page": page, "q": q, "region": region, "names": names, "search_qs": search_query(request)}
+    return render(request, template, context)
 
 
 def _export_persons(request, qs, q):
@@ -242,8 +245,9 @@ def person_edit(request, pk=None):
 
 
 @login_required
+@hides_id_numbers
 def household_list(request):
-    q, region = request.GET.get("q", "").strip(), request.GET.get("region", "").strip()
+    q, region = search_text(request), request.GET.get("region", "").strip()
     qs = selectors.household_search(user=request.user, q=q, region=region)
     if request.GET.get("export") == "xlsx":
         _require(request.user, "registry.export")
@@ -278,7 +282,8 @@ def household_list(request):
     template = (
         "workbench/_household_rows.html" if request.headers.get("HX-Request") else "workbench/household_list.html"
     )
-    return render(request, template, {"page": page, "q": q, "region": region, "names": names})
+    context = {"page": page, "q": q, "region": region, "names": names, "search_qs": search_query(request)}
+    return render(request, template, context)
 
 
 @login_required
