@@ -251,7 +251,7 @@ def test_workbench_pages_carry_a_csp_as_strict_as_the_portals(anyang_user, house
     pages = {"/login/": Client().get("/login/")}
     web.force_login(anyang_user)
     for path in ("/", "/persons/", f"/persons/{head.pk}/", f"/households/{household.pk}/", "/account/password/",
-                 "/cases/inbox/", "/notify/messages/", "/no-such-page/"):  # fmt: skip
+                 "/cases/inbox/", "/messages/", "/no-such-page/"):  # fmt: skip
         pages[path] = web.get(path)
     for path, r in pages.items():
         csp = r.get("Content-Security-Policy", "")
