@@ -381,3 +381,14 @@ def test_other_id_searches_post_too(anyang_user, household_in):
     r = web.get("/cases/new/", {"q": head.id_number}, follow=True)
     assert household.number in r.content.decode()
     assert all(head.id_number not in url for url in _all_urls(r))
+
+
+@pytest.mark.django_db
+def test_api_searches_by_id_number_in_the_body(anyang_user, household_in):
+    household, head, spouse = household_in
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token_issue(user=anyang_user)}")
+    r = api.post("/api/v1/persons/search", {"q": head.id_number}, content_type="application/json")
+    assert r.status_code == 200 and [i["id"] for i in r.json()["items"]] == [head.pk] and r.json()["count"] == 1
+    r = api.post("/api/v1/households/search", {"q": spouse.id_number, "limit": 5}, content_type="application/json")
+    assert r.status_code == 200 and [i["number"] for i in r.json()["items"]] == [household.number]
+    assert api.post("/api/v1/persons/search", {"limit": 0}, content_type="application/json").status_code == 422

@@ -42,6 +42,7 @@ from .schemas import (
     PersonPatch,
     RevealIn,
     RevealOut,
+    SearchIn,
     StandardOut,
     TokenIn,
     TokenOut,
@@ -150,6 +151,15 @@ def persons_list(
     return {"count": qs.count(), "items": items}
 
 
+@registry.post(
+    "/persons/search",
+    response={200: PersonPage, 422: ErrorOut},
+    summary="人员查找（条件在请求体中：按身份证号查找时号码不进网址）",
+)
+def persons_search(request, payload: SearchIn):
+    return persons_list(request, q=payload.q, region=payload.region, offset=payload.offset, limit=payload.limit)
+
+
 @registry.get("/persons/{person_id}", response=PersonOut, summary="人员详情（脱敏）")
 def person_detail(request, person_id: int):
     return _person_out(selectors.person_get(user=request.user, pk=person_id))
@@ -213,6 +223,15 @@ def households_list(
         for h in qs[offset : offset + limit]
     ]
     return {"count": qs.count(), "items": items}
+
+
+@registry.post(
+    "/households/search",
+    response={200: HouseholdPage, 422: ErrorOut},
+    summary="家庭查找（条件在请求体中：按身份证号查找时号码不进网址）",
+)
+def households_search(request, payload: SearchIn):
+    return households_list(request, q=payload.q, region=payload.region, offset=payload.offset, limit=payload.limit)
 
 
 @registry.get("/households/{household_id}", response=HouseholdOut, summary="家庭详情")
