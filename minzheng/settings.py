@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "minzheng.foundation.audit.middleware.RequestContextMiddleware",
     # /portal/ only: CSP and other security headers, no staff login there, audit actor = visitor
     "minzheng.sites.portal.middleware.PortalSecurityMiddleware",
+    # the workbench (all but /portal/, /api/, /admin/): a CSP as strict as the portal's
+    "minzheng.sites.workbench.middleware.WorkbenchSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -268,6 +270,12 @@ MINZHENG_SOURCES_MAX_ROWS = int(os.environ.get("MINZHENG_SOURCES_MAX_ROWS", "100
 # MINZHENG_SOURCES_MAX_XLSX_ROWS: data rows of a partner .xlsx, blank rows counted too (larger
 # files come as CSV: an .xlsx is parsed row by row, ~50,000 rows a second). Default 50,000.
 MINZHENG_SOURCES_MAX_XLSX_ROWS = int(os.environ.get("MINZHENG_SOURCES_MAX_XLSX_ROWS", "50000"))
+# MINZHENG_REVEAL_LIMIT / MINZHENG_REVEAL_WINDOW_MINUTES: a member of staff may reveal at most N
+# full numbers (ID number, phone, bank account — workbench and API alike, each an audited read) in
+# M minutes; the next is refused and the administrators over the user's regions get one in-app
+# alert. Defaults 20 in 10 minutes.
+MINZHENG_REVEAL_LIMIT = int(os.environ.get("MINZHENG_REVEAL_LIMIT", "20"))
+MINZHENG_REVEAL_WINDOW_MINUTES = int(os.environ.get("MINZHENG_REVEAL_WINDOW_MINUTES", "10"))
 
 # MINZHENG_NOTIFY_BACKENDS: which backend delivers each channel, "channel=backend,…" (channels
 # in_app, sms, email; backends local, console, smtp, http_sms). Default: all "local" (recorded and
@@ -304,6 +312,9 @@ MINZHENG_PORTAL_REGION = os.environ.get("MINZHENG_PORTAL_REGION", "330381000000"
 # MINZHENG_PORTAL_CSP: the Content-Security-Policy of portal pages. Default (empty): only this
 # site's own scripts, styles and images (and data: images), no framing — see portal/middleware.py.
 MINZHENG_PORTAL_CSP = os.environ.get("MINZHENG_PORTAL_CSP", "")
+# MINZHENG_WORKBENCH_CSP: the Content-Security-Policy of the staff workbench. Default (empty): the
+# portal's strict policy — only this site's scripts, styles and images — see workbench/middleware.py.
+MINZHENG_WORKBENCH_CSP = os.environ.get("MINZHENG_WORKBENCH_CSP", "")
 
 LOGGING = {
     "version": 1,

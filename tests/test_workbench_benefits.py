@@ -305,7 +305,7 @@ def test_roll_is_scoped_filtered_and_other_townships_enrollment_is_404(web, coun
     assert r.status_code == 404
     # filters
     household = enrollment.household
-    assert enrollment.number in text(web.get("/benefits/enrollments/", {"q": household.number}))
+    assert enrollment.number in text(web.get("/benefits/enrollments/", {"q": household.number}, follow=True))
     assert enrollment.number in text(web.get("/benefits/enrollments/", {"q": enrollment.number[:9].lower()}))
     assert "共 0 条" in text(web.get("/benefits/enrollments/", {"state": "suspended"}))
     assert "共 0 条" in text(web.get("/benefits/enrollments/", {"program": "tekun"}))

@@ -117,7 +117,7 @@ def test_dibao_journey_through_the_pages(staff, household_in, assistance_standar
     reviewer, approver = client_for(staff["reviewer"]), client_for(staff["approver"])
 
     # 登记申请: find the household, pick type and applicant
-    r = acceptor.get("/cases/new/", {"q": household.number})
+    r = acceptor.get("/cases/new/", {"q": household.number}, follow=True)  # a number: via a token (search.py)
     assert r.status_code == 200 and household.number in _text(r)
     r = acceptor.get("/cases/new/", {"household": household.pk, "type": "dibao_application"})
     assert r.status_code == 200 and "王建国（户主）" in _text(r)

@@ -74,6 +74,13 @@ def chromium(django_db_setup):
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("CSP violation: " + e.violatedDirective + " " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
 class Pages:
     """Opens browser tabs for one test; records JavaScript errors and closes everything afterwards."""
 
@@ -81,14 +88,23 @@ class Pages:
         self.browser, self.base_url = browser, base_url
         self.contexts: list = []
         self.js_errors: list[str] = []
+        self.csp_violations: list[str] = []
 
     def new(self, viewport: dict = DESKTOP):
         context = self.browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
         context.set_default_timeout(10_000)
         self.contexts.append(context)
+        # every Content-Security-Policy violation (an inline style or script, eval, a foreign
+        # source) is logged as a console error: the workbench's and the portal's policies are strict
+        context.add_init_script(CSP_LISTENER)
         page = context.new_page()
         page.on("pageerror", lambda exc: self.js_errors.append(str(exc)))
+        page.on("console", self._console)
         return page
+
+    def _console(self, message):
+        if message.type == "error" and ("Content Security Policy" in message.text or "CSP violation" in message.text):
+            self.csp_violations.append(message.text)
 
     def login(self, page, username: str, password: str = BROWSER_PASSWORD):
         page.goto(f"{self.base_url}/login/")
@@ -109,6 +125,7 @@ def pages(chromium, live_server, world):
     yield pages
     pages.close()
     assert not pages.js_errors, f"JavaScript errors: {pages.js_errors}"
+    assert not pages.csp_violations, f"Content-Security-Policy violations: {pages.csp_violations}"
 
 
 def shot(page, name: str, *, full_page: bool = True) -> Path:

@@ -45,11 +45,18 @@ def biggest(household_ids):
 
 
 def search(page, text):
-    """Type into the live search and wait for htmx to bring the rows."""
+    """Type into the live search and wait for htmx to bring the rows: it posts to /search/, which
+    sends it on (303) to the list under ?q= (a name) or ?s=<token> (a number; search.py)."""
     box = page.get_by_label("查找", exact=True)
-    with page.expect_response(lambda r: "q=" in r.url and r.request.headers.get("hx-request") == "true") as answer:
+
+    def rows_came(r):
+        before = r.request.redirected_from
+        return before is not None and before.url.endswith("/search/") and before.method == "POST"
+
+    with page.expect_response(rows_came) as answer:
         box.fill(text)
     assert answer.value.ok
+    page.wait_for_load_state()
 
 
 def test_township_caseworker_journey(pages, world):

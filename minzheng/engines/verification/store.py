@@ -49,6 +49,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from minzheng.foundation.accounts.reveals import reveal_audit
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.codes import UsccError, validate_id_number, validate_uscc
@@ -939,8 +940,8 @@ def batch_reveal(user, batch: SourceBatch, row_no: int, column: str | None = Non
     if row is None:
         raise Refused(f"该批次没有第 {row_no} 行")
     value = sm.decrypt(row[0]) if row[0] else ""
-    audit_record(
-        action="reveal",
+    reveal_audit(  # refused (RevealLimited) past N reveals in M minutes
+        user=user,
         object_type="verification.sourcebatch",
         object_id=batch.pk,
         summary=f"查看{ds.name} 第 {batch.version} 版第 {row_no} 行的{label}明文",

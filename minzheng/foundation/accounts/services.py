@@ -71,6 +71,29 @@ def user_create(
     return user
 
 
+def password_change(*, user: User, new_password: str) -> int:
+    """Set a new password (already checked against AUTH_PASSWORD_VALIDATORS by the form) and end
+    the user's other ways in: every live API token is revoked now, and every other session ends at
+    its next request (Django checks a session against the password hash; the caller keeps its own
+    with ``update_session_auth_hash``). Audited, without the password. Returns the tokens revoked."""
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        revoked = tokens_revoke_all(user=user)
+        first = user.grants.order_by("prefix").first()
+        audit_record(
+            action="update",
+            object_type="accounts.user",
+            object_id=user.pk,
+            region_code=first.region_id if first else "",
+            summary=f"{user.username} 修改登录密码"
+            + (f"，其 {revoked} 个接口令牌随之失效" if revoked else "")
+            + "，其他登录会话随之结束",
+            changes={"field": "password", "tokens_revoked": revoked},
+        )
+    return revoked
+
+
 TOKEN_HOURS = 8
 
 
@@ -103,16 +126,26 @@ def token_issue(
     return plain
 
 
-def token_lookup(plain: str) -> ApiToken | None:
-    """The live token (not expired, its user active) with this plain value, or None; marks it used."""
-    token = (
+def token_find(plain: str) -> ApiToken | None:
+    """The unexpired token with this plain value, whatever its user's state; not marked used."""
+    return (
         ApiToken.objects.select_related("user")
         .filter(key_hash=sm3_hex(plain.encode()), expires_at__gt=timezone.now())
         .first()
     )
+
+
+def token_mark_used(token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+
+
+def token_lookup(plain: str) -> ApiToken | None:
+    """The live token (not expired, its user active) with this plain value, or None; marks it used.
+    The API's authentication (``sites/api/auth``) also refuses a token whose user is locked out."""
+    token = token_find(plain)
     if token is None or not token.user.is_active:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    token_mark_used(token)
     return token
 
 
@@ -122,6 +155,11 @@ def token_user(plain: str) -> User | None:
     if token is None or token.scopes:
         return None
     return token.user
+
+
+def tokens_revoke_all(*, user: User) -> int:
+    """End every live token of ``user`` now (after a password change); returns how many."""
+    return ApiToken.objects.filter(user=user, expires_at__gt=timezone.now()).update(expires_at=timezone.now())
 
 
 def token_revoke(*, token: ApiToken) -> None:

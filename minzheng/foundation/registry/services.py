@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from minzheng.foundation.accounts.reveals import reveal_audit
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.codes import mask_id_number
@@ -199,8 +200,8 @@ def sensitive_reveal(*, user, obj: Person | Household, field: str) -> str:
         raise PermissionDenied("该字段不可查看明文")
     _require(user, "registry.reveal", obj.region_code)
     value = getattr(obj, field)
-    audit_record(
-        action="reveal",
+    reveal_audit(  # refused (RevealLimited) past N reveals in M minutes
+        user=user,
         object_type=f"registry.{kind}",
         object_id=obj.pk,
         region_code=obj.region_code,

@@ -16,6 +16,7 @@ from minzheng.business.assistance.assessment import assessment_run
 from minzheng.business.assistance.schemas import AssessmentIn, AssessmentOut
 from minzheng.engines.benefits import selectors as benefits
 from minzheng.engines.benefits.standards import display
+from minzheng.foundation.accounts.reveals import RevealLimited, reveal_limits
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.accounts.services import TOKEN_HOURS, token_issue
 from minzheng.foundation.regions.selectors import region_get
@@ -41,6 +42,7 @@ from .schemas import (
     PersonPatch,
     RevealIn,
     RevealOut,
+    SearchIn,
     StandardOut,
     TokenIn,
     TokenOut,
@@ -126,6 +128,14 @@ def on_denied(request, exc):
     return api.create_response(request, {"detail": str(exc) or "无权办理此操作"}, status=403)
 
 
+@api.exception_handler(RevealLimited)
+def on_reveal_limited(request, exc):
+    # MINZHENG_REVEAL_LIMIT full numbers in MINZHENG_REVEAL_WINDOW_MINUTES: the administrators are told
+    response = api.create_response(request, {"detail": str(exc)}, status=429)
+    response["Retry-After"] = str(reveal_limits()[1] * 60)
+    return response
+
+
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return api.create_response(request, {"detail": str(exc) or "找不到"}, status=404)
@@ -143,7 +153,9 @@ def on_http_error(request, exc):
 
 @api.exception_handler(AuthenticationError)
 def on_auth(request, exc):
-    return api.create_response(request, {"detail": "未登录或令牌已过期"}, status=401)
+    # a locked or disabled account's token says so (auth.TokenRefused); anything else stays generic
+    detail = getattr(exc, "detail", "") or "未登录或令牌已过期"
+    return api.create_response(request, {"detail": detail}, status=401)
 
 
 auth_router = Router(tags=["认证"])
@@ -188,6 +200,15 @@ def persons_list(
     return {"count": qs.count(), "items": items}
 
 
+@registry.post(
+    "/persons/search",
+    response={200: PersonPage, 422: ErrorOut},
+    summary="人员查找（条件在请求体中：按身份证号查找时号码不进网址）",
+)
+def persons_search(request, payload: SearchIn):
+    return persons_list(request, q=payload.q, region=payload.region, offset=payload.offset, limit=payload.limit)
+
+
 @registry.get("/persons/{person_id}", response=PersonOut, summary="人员详情（脱敏）")
 def person_detail(request, person_id: int):
     return _person_out(selectors.person_get(user=request.user, pk=person_id))
@@ -206,7 +227,11 @@ def person_update(request, person_id: int, payload: PersonPatch):
     return Status(200, _person_out(person))
 
 
-@registry.post("/persons/{person_id}/reveal", response={200: RevealOut, 403: ErrorOut}, summary="查看明文（记入审计）")
+@registry.post(
+    "/persons/{person_id}/reveal",
+    response={200: RevealOut, 403: ErrorOut, 429: ErrorOut},
+    summary="查看明文（记入审计；每人每段时间有上限）",
+)
 def person_reveal(request, person_id: int, payload: RevealIn):
     person = selectors.person_get(user=request.user, pk=person_id)
     value = services.sensitive_reveal(user=request.user, obj=person, field=payload.field)
@@ -251,6 +276,15 @@ def households_list(
         for h in qs[offset : offset + limit]
     ]
     return {"count": qs.count(), "items": items}
+
+
+@registry.post(
+    "/households/search",
+    response={200: HouseholdPage, 422: ErrorOut},
+    summary="家庭查找（条件在请求体中：按身份证号查找时号码不进网址）",
+)
+def households_search(request, payload: SearchIn):
+    return households_list(request, q=payload.q, region=payload.region, offset=payload.offset, limit=payload.limit)
 
 
 @registry.get("/households/{household_id}", response=HouseholdOut, summary="家庭详情")

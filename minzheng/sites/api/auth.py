@@ -9,11 +9,35 @@ refused (401) everywhere else, so a partner can push its own data and read nothi
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
-from minzheng.foundation.accounts.services import token_lookup
+from minzheng.foundation.accounts.lockout import account_refusal
+from minzheng.foundation.accounts.services import token_find, token_mark_used
 from minzheng.foundation.audit.context import _current, actor_for_user
 from minzheng.foundation.audit.middleware import client_ip
+
+
+class TokenRefused(AuthenticationError):
+    """401 for a real, unexpired token whose account may not act: disabled, or locked out after
+    failed logins (django-axes) — locking an account stops its tokens as well as its logins."""
+
+    def __init__(self, detail: str):
+        super().__init__(401, detail)
+        self.detail = detail
+
+
+def _accepted(request, plain: str, accept) -> object | None:
+    """The token if it exists, is unexpired and ``accept`` takes it; TokenRefused if its account is
+    disabled or locked; None otherwise (the generic 401)."""
+    found = token_find(plain)
+    if found is None or not accept(found):
+        return None
+    refusal = account_refusal(request, found.user)
+    if refusal:
+        raise TokenRefused(refusal)
+    token_mark_used(found)
+    return found
 
 
 def _act_as(request, token) -> None:
@@ -28,8 +52,8 @@ class BearerToken(HttpBearer):
     """A staff token: its user's own permissions. Tokens with scopes are refused."""
 
     def authenticate(self, request, token):
-        found = token_lookup(token)
-        if found is None or found.scopes:
+        found = _accepted(request, token, lambda t: not t.scopes)
+        if found is None:
             return None
         _act_as(request, found)
         return found.user
@@ -49,8 +73,8 @@ class ScopedToken(HttpBearer):
         return any(s == self.scope or s.startswith(self.scope + ":") for s in scopes or [])
 
     def authenticate(self, request, token):
-        found = token_lookup(token)
-        if found is None or not self.covers(found.scopes):
+        found = _accepted(request, token, lambda t: self.covers(t.scopes))
+        if found is None:
             return None
         _act_as(request, found)
         return found.user

@@ -78,6 +78,15 @@ class PersonPatch(Schema):
     death_date: dt.date | None = None
 
 
+class SearchIn(Schema):
+    """A registry search in the body, so that an ID number never travels in a URL."""
+
+    q: str = Field("", max_length=100, description="身份证号、姓名、拼音首字母、户编号或地址")
+    region: str = Field("", max_length=12, description="区划代码（可选）")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    limit: int = Field(50, ge=1, le=500)
+
+
 class RevealIn(Schema):
     field: str
 

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import (
+    search,
     urls_calendar,
     urls_cases,
     urls_monitoring,
@@ -19,6 +20,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="workbench:login"), name="logout"),
+    path("account/password/", views.password_change, name="password_change"),
+    path("search/", search.search_post, name="search"),
     path("persons/", views.person_list, name="person_list"),
     path("persons/new/", views.person_edit, name="person_new"),
     path("persons/<int:pk>/", views.person_detail, name="person_detail"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from minzheng.foundation.accounts.reveals import RevealLimited
 from minzheng.foundation.accounts.scoping import ALL, has_permission, user_prefixes
+from minzheng.foundation.accounts.services import password_change as password_change_service
 from minzheng.foundation.audit.models import AuditEvent
 from minzheng.foundation.audit.services import audit_record, audit_verify
 from minzheng.foundation.exports import xlsx_bytes
@@ -26,7 +29,16 @@ from minzheng.foundation.registry.imports import template_bytes
 from minzheng.foundation.registry.models import Household, Membership, Person
 from minzheng.foundation.registry.normalise import id_index
 
-from .forms import HouseholdForm, HouseholdNewForm, ImportForm, MemberAddForm, MemberEndForm, PersonForm
+from .forms import (
+    HouseholdForm,
+    HouseholdNewForm,
+    ImportForm,
+    MemberAddForm,
+    MemberEndForm,
+    PersonForm,
+    StaffPasswordChangeForm,
+)
+from .search import hides_id_numbers, search_query, search_text
 
 EXPORT_LIMIT = 100_000
 
@@ -34,6 +46,11 @@ EXPORT_LIMIT = 100_000
 class LoginView(auth_views.LoginView):
     template_name = "workbench/login.html"
     redirect_authenticated_user = True
+
+
+def reveal_refused(exc: RevealLimited) -> HttpResponse:
+    """429 with the reason as plain text; workbench.js shows it in the page's alert area."""
+    return HttpResponse(str(exc), status=429, content_type="text/plain; charset=utf-8")
 
 
 def _require(user, perm):
@@ -58,6 +75,25 @@ def _task_row(task, flags) -> tuple:
     if not (task.not_before and flags.today_ < task.not_before):
         task.notice = None
     return task, "" if task.notice else flags.of(task.due_date)
+
+
+@login_required
+def password_change(request):
+    """The signed-in member of staff changes their own password (the project's policy); the other
+    sessions and every API token of the user end with it (accounts.services.password_change)."""
+    form = StaffPasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        revoked = password_change_service(user=request.user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)  # this session stays signed in
+        note = f"，{revoked} 个接口令牌已失效" if revoked else ""
+        messages.success(request, f"密码已修改。其他设备上的登录已退出{note}。")
+        return redirect("workbench:home")
+    return render(
+        request,
+        "workbench/form.html",
+        {"form": form, "title": "修改密码", "submit": "修改密码"},
+        status=422 if form.errors else 200,
+    )
 
 
 @login_required
@@ -90,8 +126,9 @@ def home(request):
 
 
 @login_required
+@hides_id_numbers
 def person_list(request):
-    q, region = request.GET.get("q", "").strip(), request.GET.get("region", "").strip()
+    q, region = search_text(request), request.GET.get("region", "").strip()
     qs = selectors.person_search(user=request.user, q=q, region=region)
     if request.GET.get("export") == "xlsx":
         _require(request.user, "registry.export")
@@ -101,7 +138,8 @@ def person_list(request):
     ).get_page(request.GET.get("page"))
     names = region_names(p.region_code for p in page)
     template = "workbench/_person_rows.html" if request.headers.get("HX-Request") else "workbench/person_list.html"
-    return render(request, template, {"page": page, "q": q, "region": region, "names": names})
+    context = {"page": page, "q": q, "region": region, "names": names, "search_qs": search_query(request)}
+    return render(request, template, context)
 
 
 def _export_persons(request, qs, q):
@@ -154,7 +192,10 @@ def person_detail(request, pk):
 @require_POST
 def person_reveal(request, pk, field):
     person = selectors.person_get(user=request.user, pk=pk)
-    value = services.sensitive_reveal(user=request.user, obj=person, field=field)
+    try:
+        value = services.sensitive_reveal(user=request.user, obj=person, field=field)
+    except RevealLimited as exc:
+        return reveal_refused(exc)
     return render(request, "workbench/_revealed.html", {"value": value})
 
 
@@ -201,8 +242,9 @@ def person_edit(request, pk=None):
 
 
 @login_required
+@hides_id_numbers
 def household_list(request):
-    q, region = request.GET.get("q", "").strip(), request.GET.get("region", "").strip()
+    q, region = search_text(request), request.GET.get("region", "").strip()
     qs = selectors.household_search(user=request.user, q=q, region=region)
     if request.GET.get("export") == "xlsx":
         _require(request.user, "registry.export")
@@ -237,7 +279,8 @@ def household_list(request):
     template = (
         "workbench/_household_rows.html" if request.headers.get("HX-Request") else "workbench/household_list.html"
     )
-    return render(request, template, {"page": page, "q": q, "region": region, "names": names})
+    context = {"page": page, "q": q, "region": region, "names": names, "search_qs": search_query(request)}
+    return render(request, template, context)
 
 
 @login_required
@@ -260,7 +303,10 @@ def household_detail(request, pk):
 @require_POST
 def household_reveal(request, pk, field):
     household = selectors.household_get(user=request.user, pk=pk)
-    value = services.sensitive_reveal(user=request.user, obj=household, field=field)
+    try:
+        value = services.sensitive_reveal(user=request.user, obj=household, field=field)
+    except RevealLimited as exc:
+        return reveal_refused(exc)
     return render(request, "workbench/_revealed.html", {"value": value})
 
 

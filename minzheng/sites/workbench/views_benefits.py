@@ -70,6 +70,7 @@ from .forms_benefits import (
     StandardsFilterForm,
     StatisticsForm,
 )
+from .search import hides_id_numbers, search_text
 from .views import EXPORT_LIMIT, _apply_errors, _require
 from .views_payroll import approval_context
 
@@ -403,7 +404,7 @@ def assess_member_row(request):
 def assess_households(request):
     """htmx: households in the user's scope matching the search, to start an assessment from."""
     _require(request.user, "benefits.assess")
-    q = request.GET.get("q", "").strip()
+    q = search_text(request)
     rows = registry_selectors.household_search(user=request.user, q=q)[:10] if q else []
     names = region_names(h.region_code for h in rows)
     return render(request, "workbench/benefits/_assess_households.html", {"rows": rows, "q": q, "names": names})
@@ -441,14 +442,17 @@ def _filtered(user, form: EnrollmentFilterForm):
 
 
 @login_required
+@hides_id_numbers
 def enrollment_list(request):
     user = request.user
     _require(user, "benefits.view")
-    form = EnrollmentFilterForm(request.GET)
+    data = request.GET.copy()
+    data["q"] = search_text(request)  # an ID number comes as a token (search.py)
+    form = EnrollmentFilterForm(data)
     qs = _filtered(user, form)
     if request.GET.get("export") == "xlsx":
         _require(user, "registry.export")
-        return _export_enrollments(qs, request.GET.get("q", ""))
+        return _export_enrollments(qs, data["q"])
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     names = region_names(e.region_code for e in page)
     params = request.GET.copy()

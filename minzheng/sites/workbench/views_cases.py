@@ -62,6 +62,7 @@ from .forms_cases import (
     region_prefix_clean,
 )
 from .forms_facts import facts_summary
+from .search import hides_id_numbers, search_text
 from .views import _apply_errors
 from .views_benefits import CLASSIFICATIONS
 
@@ -636,11 +637,12 @@ def household_pick(request, user):
         if not is_digits(hid):
             raise Http404("找不到该家庭")
         household = registry_selectors.household_get(user=user, pk=int(hid))
-    q = request.GET.get("q", "").strip()[:50]
+    q = search_text(request)[:50]
     results = list(registry_selectors.household_search(user=user, q=q)[:20]) if household is None and q else None
     return household, q, results
 
 
+@hides_id_numbers
 def case_new(request):
     """Window registration of an application: find the household, pick the case type and the
     applicant among its members, then ``case_open``."""

@@ -20,13 +20,14 @@ from django.views.decorators.http import require_POST
 
 from minzheng.engines.verification import store
 from minzheng.engines.verification.models import BatchState, DataSource, SourceBatch
+from minzheng.foundation.accounts.reveals import RevealLimited
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.jobs.models import JobRun, JobState
 from minzheng.foundation.jobs.selectors import jobs_for_user
 from minzheng.foundation.jobs.services import job_enqueue, job_upload_save
 from minzheng.foundation.tabular import source_caps, too_large_message
 
-from .views import _require
+from .views import _require, reveal_refused
 
 
 class UploadForm(forms.Form):
@@ -191,6 +192,8 @@ def batch_reveal(request, pk, row_no):
     batch = get_object_or_404(SourceBatch.objects.select_related("source"), pk=pk)
     try:
         value = store.batch_reveal(request.user, batch, row_no)
+    except RevealLimited as exc:
+        return reveal_refused(exc)
     except ValidationError as exc:
         return HttpResponse("；".join(exc.messages), status=409)
     return render(request, "workbench/_revealed.html", {"value": value})

@@ -48,6 +48,7 @@ from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.validation import Refused, is_digits
 
+from .search import hides_id_numbers
 from .views import _require
 from .views_cases import household_pick
 
@@ -145,6 +146,7 @@ def _date(value: str):
 
 
 @login_required
+@hides_id_numbers
 def request_new(request):
     """核对申请 from a household (``?household=<id>``): the members with a 授权书 each (file, signer,
     role, date), the sources (all by default), the case number."""
