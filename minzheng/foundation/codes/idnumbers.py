@@ -111,13 +111,21 @@ def parse_id_fields(value: str, *, today: dt.date | None = None) -> tuple[str, d
 def region_warnings(region_code: str) -> list[str]:
     """Warnings about a number's 6-digit address code that is not in the region tree: a county
     code may have been retired since the number was issued, so this is never an error."""
+    from django.db import DatabaseError, transaction
+
     from minzheng.foundation.regions.models import Region
 
     if region_code[:1] == FOREIGNER_MARK or region_code[2:] == "0000":
         return []  # a foreigner's number has no county; 港澳台 居住证 use the province-level code
-    if Region.objects.filter(gb_code=region_code).exists():
+    try:
+        with transaction.atomic():  # a savepoint: a missing table must not break the caller's transaction
+            known = Region.objects.filter(gb_code=region_code).exists()
+            province_loaded = known or Region.objects.filter(code__startswith=region_code[:2]).exists()
+    except DatabaseError:  # no database yet (``minzheng codes check`` before ``migrate``)
+        return [f"地址码{region_code}无法核对：本系统的行政区划尚未载入"]
+    if known:
         return []
-    if Region.objects.filter(code__startswith=region_code[:2]).exists():
+    if province_loaded:
         return [f"地址码{region_code}不在本系统的行政区划中（可能是已撤销的旧代码），请核对"]
     return [f"地址码{region_code}无法核对：本系统未载入{PROVINCES.get(region_code[:2], '该省')}的行政区划"]
 
