@@ -83,3 +83,19 @@ def test_a_nul_character_is_refused_before_any_view(staff, anyang_user):
     r = api.post("/api/v1/persons", {"name": "王\u0000"}, content_type="application/json")
     assert r.status_code == 400
     assert staff.get("/persons/", {"q": "王"}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method, url", [("post", "/api/v1/persons/search"), ("patch", "/api/v1/persons/{p}"),
+                                         ("patch", "/api/v1/households/{h}")])  # fmt: skip
+def test_a_body_that_is_not_an_object_is_refused(method, url, household_in, anyang_user):
+    """Found by the fuzzer: with every field optional, ``-23248`` as the body was taken for ``{}``."""
+    from minzheng.foundation.accounts.services import token_issue
+
+    household, head, _ = household_in
+    api = Client(headers={"authorization": f"Bearer {token_issue(user=anyang_user)}"})
+    url = url.format(p=head.pk, h=household.pk)
+    for body in ("-23248", "[1]", '"王"'):
+        r = getattr(api, method)(url, body, content_type="application/json")
+        assert r.status_code == 422 and "JSON 对象" in r.json()["detail"], (body, r.content)
+    assert getattr(api, method)(url, "{}", content_type="application/json").status_code == 200

@@ -1,6 +1,19 @@
 import datetime as dt
 
 from ninja import Field, Schema
+from pydantic import model_validator
+
+
+class ObjectIn(Schema):
+    """A request body that must be a JSON object. Where every field has a default, a bare number,
+    string or list would otherwise be taken for an empty object (and a PATCH or a search run)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data):
+        if not isinstance(getattr(data, "_obj", data), dict):  # ninja hands the body in a DjangoGetter
+            raise ValueError("请求体须为 JSON 对象")
+        return data
 
 
 class TokenIn(Schema):
@@ -62,7 +75,7 @@ class PersonIn(Schema):
     self_care: str = "full"
 
 
-class PersonPatch(Schema):
+class PersonPatch(ObjectIn):
     name: str | None = None
     id_number: str | None = None
     hukou_type: str | None = None
@@ -78,7 +91,7 @@ class PersonPatch(Schema):
     death_date: dt.date | None = None
 
 
-class SearchIn(Schema):
+class SearchIn(ObjectIn):
     """A registry search in the body, so that an ID number never travels in a URL."""
 
     q: str = Field("", max_length=100, description="身份证号、姓名、拼音首字母、户编号或地址")
@@ -135,7 +148,7 @@ class HouseholdIn(Schema):
     members: list[MemberIn] = []
 
 
-class HouseholdPatch(Schema):
+class HouseholdPatch(ObjectIn):
     region_code: str | None = None
     hukou_type: str | None = None
     address: str | None = None
