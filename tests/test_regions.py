@@ -4,6 +4,8 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.regions.services import RegionImportError, regions_import
@@ -90,3 +92,25 @@ def test_region_prefix_uses_level_not_trailing_zeros(regions):
     # a 镇 numbered 100 (as in many counties): its prefix keeps the zeros
     Region.objects.create(code="330381100000", name="某镇", level="township", parent_id="330381000000")
     assert region_prefix("330381100000") == "330381100"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    codes=st.lists(st.text("0123456789", min_size=12, max_size=12), min_size=1, max_size=30),
+    prefixes=st.lists(st.text("0123456789", min_size=1, max_size=12), max_size=4),
+    literal=st.booleans(),
+)
+def test_prefix_sql_selects_exactly_the_codes_under_a_prefix(codes, prefixes, literal):
+    """The one hand-written-SQL form of the region-prefix rule (payroll statistics, DuckDB cohorts and
+    simulations) selects what ``startswith`` says, parameters or literals alike."""
+    import sqlite3
+
+    from minzheng.foundation.regions.prefixes import prefix_sql
+
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE t (code TEXT)")
+    con.executemany("INSERT INTO t VALUES (?)", [(c,) for c in codes])
+    sql, params = prefix_sql("code", prefixes, literal=literal)
+    query = f"SELECT code FROM t WHERE {sql}".replace("%s", "?")  # noqa: S608  (the helper under test)
+    got = sorted(r[0] for r in con.execute(query, params))
+    assert got == sorted(c for c in codes if any(c.startswith(p) for p in prefixes))

@@ -20,8 +20,7 @@ from urllib.parse import quote
 
 from django.db import connection
 
-from minzheng.foundation.regions.prefixes import prefix_upper
-from minzheng.foundation.validation import is_digits
+from minzheng.foundation.regions.prefixes import prefix_sql
 
 
 def duck_connect(workdir: Path | None = None):
@@ -51,10 +50,7 @@ def range_sql(column: str, prefix: str) -> str:
     """`` AND column under prefix`` as a half-open range (digits only, so inlined as literals)."""
     if not prefix:
         return ""
-    if not is_digits(prefix):
-        raise ValueError(f"区划代码前缀须为数字：{prefix}")
-    upper = prefix_upper(prefix)
-    return f" AND {column} >= '{prefix}'" + (f" AND {column} < '{upper}'" if upper else "")
+    return " AND " + prefix_sql(column, [prefix], literal=True)[0]
 
 
 def _pg_copy(conn, sql: str, path: Path) -> None:

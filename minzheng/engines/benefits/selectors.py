@@ -12,7 +12,7 @@ from django.db.models.functions import Substr
 from django.http import Http404
 
 from minzheng.foundation.accounts.scoping import ALL, user_prefixes
-from minzheng.foundation.regions.prefixes import prefix_q, prefix_upper
+from minzheng.foundation.regions.prefixes import prefix_q, prefix_sql
 from minzheng.foundation.regions.selectors import region_get, region_names, region_prefix
 
 from . import standards as st
@@ -204,12 +204,8 @@ GROUP BY x.region_code, x.program_id, x.hukou_type
 def _scope_sql(column: str, prefixes) -> tuple[str, list]:
     if prefixes is ALL:
         return "", []
-    parts, params = [], []
-    for p in prefixes:
-        upper = prefix_upper(p)
-        parts.append(f"({column} >= %s" + (f" AND {column} < %s)" if upper else ")"))
-        params += [p, upper] if upper else [p]
-    return "AND (" + " OR ".join(parts) + ")", params
+    sql, params = prefix_sql(column, prefixes)
+    return f"AND {sql}", params
 
 
 def payroll_statistics(*, user, month: dt.date, level: str = "township") -> list[dict]:

@@ -30,3 +30,23 @@ def prefix_q(field: str, prefixes) -> Q:
             part &= Q(**{f"{field}__lt": upper})
         q |= part
     return q
+
+
+def prefix_sql(column: str, prefixes, *, literal: bool = False) -> tuple[str, list[str]]:
+    """The same rule as :func:`prefix_q` for hand-written SQL (PostgreSQL, SQLite, DuckDB):
+    ``"((col >= %s AND col < %s) OR …)"`` with its parameters, or, with ``literal=True`` (DuckDB
+    queries assembled as text), the codes inlined as literals, which are refused unless all digits.
+    No prefixes select nothing (``"(1 = 0)"``), as ``prefix_q`` of none selects nothing in a filter
+    with ``for_user``."""
+    parts, params = [], []
+    for p in prefixes:
+        upper = prefix_upper(p)
+        if literal:
+            if not is_digits(p):
+                raise ValueError(f"区划代码前缀须为数字：{p}")
+            low, high = f"'{p}'", f"'{upper}'"
+        else:
+            low, high = "%s", "%s"
+            params += [p, upper] if upper else [p]
+        parts.append(f"({column} >= {low}" + (f" AND {column} < {high})" if upper else ")"))
+    return ("(" + " OR ".join(parts) + ")" if parts else "(1 = 0)"), params
