@@ -359,3 +359,17 @@ def test_the_pages_of_each_kind_are_scoped_too(admins, tangxia_user):
                                     region_code=TANGXIA)  # fmt: skip
         assert anyang_admin.get(url.format(job.pk)).status_code == 404, kind
         assert county_admin.get(url.format(job.pk)).status_code == 200, kind
+
+
+@pytest.mark.django_db
+def test_a_celery_worker_starting_reaps_the_dead_workers_jobs(settings):
+    """The Celery side of start-up: the ``worker_ready`` signal a starting worker sends reaps at once."""
+    from celery.signals import worker_ready
+
+    import minzheng.foundation.jobs.tasks  # noqa: F401  (connects the handler, as the worker's autodiscovery does)
+
+    settings.MINZHENG_JOBS_MAX_ATTEMPTS = 1
+    dead = _dead(job_enqueue(kind="test.recover", title="已用尽", params={}, run=False), attempts=1)
+    worker_ready.send(sender=None)
+    dead.refresh_from_db()
+    assert dead.state == "failed" and "任务中断" in dead.error
