@@ -590,7 +590,7 @@ def render_search(lines: list[str], results: dict, cols: list[tuple[str, str, st
         "nonce, so equal numbers encrypt differently and no SQL predicate (`=`, `LIKE`) can find one; "
         "without `id_number_index` a lookup has to fetch the in-scope ciphertexts, decrypt each and compare. "
         "Measured in full, not extrapolated, for a few random in-scope IDs: "
-        "`Person.objects.for_user(u).values_list('id', 'id_number').iterator()` (the field decrypts) until "
+        "`Person.objects.for_user(u, 'registry.view').values_list('id', 'id_number').iterator()` (the field decrypts) until "
         "the match. A hit reads half the scope on average, a miss all of it.",
         "",
         "| User | " + " | ".join(f"{NAME[d]}: blind index p50 → decrypt-and-compare mean (max)" for d in rdbs) + " |",

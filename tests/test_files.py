@@ -218,9 +218,9 @@ def test_upload_and_generate_audited(anyang_user):
 def test_scoped_by_region(anyang_user, tangxia_user, county_user):
     mine = file_store(user=anyang_user, data=PDF, name="a.pdf", region_code=ANYANG_VILLAGE)
     theirs = file_store(user=tangxia_user, data=PNG, name="b.png", region_code=TANGXIA_VILLAGE)
-    assert list(StoredFile.objects.for_user(anyang_user)) == [mine]
-    assert list(StoredFile.objects.for_user(tangxia_user)) == [theirs]
-    assert set(StoredFile.objects.for_user(county_user)) == {mine, theirs}
+    assert list(StoredFile.objects.for_user(anyang_user, "registry.view")) == [mine]
+    assert list(StoredFile.objects.for_user(tangxia_user, "registry.view")) == [theirs]
+    assert set(StoredFile.objects.for_user(county_user, "registry.view")) == {mine, theirs}
     with pytest.raises(PermissionDenied):
         file_store(user=anyang_user, data=JPEG, name="c.jpg", region_code=TANGXIA_VILLAGE)
     assert StoredFile.objects.count() == 2

@@ -37,7 +37,9 @@ def has_permission(user, permission: str, region_code: str | None = None) -> boo
 class ScopedQuerySet(models.QuerySet):
     region_field = "region_code"
 
-    def for_user(self, user, permission: str = "registry.view"):
+    def for_user(self, user, permission: str):
+        """The rows under the regions where ``user`` holds ``permission`` (always named: which right a
+        list needs is the caller's decision, never a default)."""
         prefixes = user_prefixes(user, permission)
         if prefixes is ALL:
             return self

@@ -22,7 +22,7 @@ def person_search(*, user, q: str = "", region: str = "", include_dead: bool = T
     """Exact ID number (blind index), pinyin initials (``zs`` → 张三), or name / part of a name.
 
     The encrypted columns are deferred: results show masked forms and never decrypt."""
-    qs = Person.objects.for_user(user).defer("id_number", "phone")
+    qs = Person.objects.for_user(user, "registry.view").defer("id_number", "phone")
     q = (q or "").strip()
     if region:
         qs = qs.filter(prefix_q("region_code", [region_prefix(region)]))
@@ -46,7 +46,7 @@ def _gram_candidates(user, q: str, region: str):
     parts = [p for p in re.split(r"[\s·•.]+", q) if p]
     longest = max(parts, key=len) if parts else q
     gram = longest[:2]
-    qs = PersonNameGram.objects.for_user(user).filter(gram=gram)
+    qs = PersonNameGram.objects.for_user(user, "registry.view").filter(gram=gram)
     if region:
         qs = qs.filter(prefix_q("region_code", [region_prefix(region)]))
     return qs.values("person_id")
@@ -65,7 +65,7 @@ def initials_range(field: str, q: str) -> Q:
 
 def person_get(*, user, pk) -> Person:
     """One person; the encrypted columns load (and decrypt) only when read, e.g. by a reveal."""
-    person = Person.objects.for_user(user).defer("id_number", "phone").filter(pk=pk).first()
+    person = Person.objects.for_user(user, "registry.view").defer("id_number", "phone").filter(pk=pk).first()
     if person is None:
         raise Http404("找不到该人员")
     return person
@@ -76,7 +76,7 @@ def person_current_household(person: Person) -> Membership | None:
 
 
 def household_search(*, user, q: str = "", region: str = ""):
-    qs = Household.objects.for_user(user).select_related("head")
+    qs = Household.objects.for_user(user, "registry.view").select_related("head")
     q = (q or "").strip()
     if region:
         qs = qs.filter(prefix_q("region_code", [region_prefix(region)]))
@@ -97,7 +97,7 @@ def household_search(*, user, q: str = "", region: str = ""):
 def household_get(*, user, pk) -> Household:
     current = Membership.objects.filter(valid_to__isnull=True).select_related("person").order_by("id")
     household = (
-        Household.objects.for_user(user)
+        Household.objects.for_user(user, "registry.view")
         .select_related("head")
         .prefetch_related(Prefetch("memberships", queryset=current, to_attr="current_members"))
         .filter(pk=pk)

@@ -117,8 +117,8 @@ def home(request):
         "payroll_todo": payroll_todo,  # 发放批次 awaiting this finance officer's approval
         "payroll_names": region_names(c.region_code for c in payroll_todo),
         "grants": grants,
-        "persons": Person.objects.for_user(user).count(),
-        "households": Household.objects.for_user(user).count(),
+        "persons": Person.objects.for_user(user, "registry.view").count(),
+        "households": Household.objects.for_user(user, "registry.view").count(),
         "jobs": JobRun.objects.filter(created_by=user)[:5],
         "today": timezone.localdate(),
     }
@@ -363,7 +363,7 @@ def household_member_add(request, pk):
     form = MemberAddForm(request.POST)
     if form.is_valid():
         person = (
-            Person.objects.for_user(request.user)
+            Person.objects.for_user(request.user, "registry.view")
             .filter(id_number_index=id_index(form.cleaned_data["id_number"]))
             .first()
         )
