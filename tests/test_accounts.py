@@ -99,3 +99,29 @@ def test_admin_changes_are_audited(regions, django_user_model):
     assert ev.changes["permissions"][1] == "['registry.view']"
     assert c.post("/admin/audit/auditevent/1/delete/", {"post": "yes"}).status_code == 403
     assert audit_verify().ok
+
+
+@pytest.mark.django_db
+def test_job_region_is_one_rule_for_every_job_a_user_starts(make_user):
+    """Which region a job runs on (batch verification, monitoring …): the one asked within the grants,
+    else the user's only one; refused outside them, without a grant, or unasked among several."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from minzheng.foundation.accounts.scoping import job_region
+
+    from .conftest import ANYANG, RUIAN, TANGXIA
+
+    township = make_user("one", ("approver", ANYANG))
+    two = make_user("two", ("approver", ANYANG), ("approver", TANGXIA))
+    county = make_user("county", ("approver", RUIAN))
+    run = lambda user, region="": job_region(user=user, permission="monitoring.run", region=region, doing="运行监测")  # noqa: E731
+    assert run(township) == ANYANG[:9] and run(township, ANYANG[:9] + "001") == ANYANG[:9] + "001"
+    assert run(county, TANGXIA[:9]) == TANGXIA[:9] and run(None, "") == ""
+    with pytest.raises(PermissionDenied, match="无权在该区划运行监测"):
+        run(township, TANGXIA[:9])
+    with pytest.raises(ValidationError, match="请指定运行监测的区划"):
+        run(two)
+    with pytest.raises(ValidationError, match="区划代码须为数字"):
+        run(county, "33038³")
+    with pytest.raises(PermissionDenied, match="无权运行监测"):
+        run(make_user("finance_only", ("finance", ANYANG)))

@@ -40,7 +40,7 @@ from minzheng.engines.benefits.standards import ancestor_codes, value_of
 from minzheng.engines.verification.cohort import cohort_load
 from minzheng.engines.verification.store import current_batches, duck_sources
 from minzheng.foundation.accounts.models import Grant
-from minzheng.foundation.accounts.scoping import ALL, has_permission, user_prefixes
+from minzheng.foundation.accounts.scoping import has_permission, job_region
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.calendar.services import add_working_days
 from minzheng.foundation.files.models import FileKind
@@ -53,7 +53,7 @@ from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.registry.models import Membership, Person
 from minzheng.foundation.registry.normalise import mask_phone
-from minzheng.foundation.validation import Refused, is_digits
+from minzheng.foundation.validation import Refused
 
 from .detectors import OUTPUT, Detector, detector_get, sql_list
 from .models import (
@@ -200,23 +200,7 @@ def rule_set(*, user, rule: MonitoringRule, enabled: bool | None = None, severit
 
 
 def _run_prefix(user, region_prefix: str) -> str:
-    region_prefix = (region_prefix or "").strip()
-    if region_prefix and not is_digits(region_prefix):
-        raise ValidationError({"region": "区划代码须为数字"})
-    if user is None:
-        return region_prefix
-    prefixes = user_prefixes(user, "monitoring.run")
-    if prefixes is ALL:
-        return region_prefix
-    if not prefixes:
-        raise PermissionDenied("无权运行监测")
-    if not region_prefix:
-        if len(prefixes) == 1:
-            return prefixes[0]
-        raise ValidationError({"region": "您被授权多个区划，请指定运行的区划"})
-    if not any(region_prefix.startswith(p) for p in prefixes):
-        raise PermissionDenied("无权在该区划运行监测")
-    return region_prefix
+    return job_region(user=user, permission="monitoring.run", region=region_prefix, doing="运行监测")
 
 
 def _rules_to_run(codes) -> list[tuple[MonitoringRule, Detector]]:

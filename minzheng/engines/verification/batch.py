@@ -26,11 +26,11 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from minzheng.engines.benefits.models import Program
-from minzheng.foundation.accounts.scoping import ALL, user_prefixes
+from minzheng.foundation.accounts.scoping import job_region
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.jobs.services import job_enqueue, job_kind
@@ -248,19 +248,7 @@ def batch_start(*, user, program: str, region: str = "", run: bool = True):
     region a user with a single grant runs over that region."""
     if program not in PROGRAMS:
         raise ValidationError({"program": f"不认识的核对范围：{program}"})
-    if region and not is_digits(region):
-        raise ValidationError({"region": "区划代码须为数字"})
-    if user is not None:
-        prefixes = user_prefixes(user, "verification.batch")
-        if not prefixes:
-            raise PermissionDenied("无权进行批量核对")
-        if prefixes is not ALL:
-            if not region and len(prefixes) == 1:
-                region = prefixes[0]
-            elif not region:
-                raise ValidationError({"region": "请选择核对的区划"})
-            elif not any(region.startswith(p) for p in prefixes):
-                raise PermissionDenied("无权对该区划进行批量核对")
+    region = job_region(user=user, permission="verification.batch", region=region, doing="批量核对")
     return job_enqueue(
         kind=BATCH_JOB,
         title=f"批量核对：{PROGRAMS[program]}" + (f"（{region}）" if region else ""),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 
 from minzheng.foundation.regions.prefixes import prefix_q
+from minzheng.foundation.validation import is_digits
 
 ALL = object()  # sentinel: no restriction (superuser)
 
@@ -49,3 +50,30 @@ class ScopedQuerySet(models.QuerySet):
 
     def under(self, prefix: str):
         return self.filter(prefix_q(self.region_field, [prefix]))
+
+
+def job_region(*, user, permission: str, region: str, doing: str) -> str:
+    """The region prefix a job that ``user`` starts under ``permission`` runs on: the one asked for,
+    if it lies within the user's grants; the user's only region when none is asked for; anything for
+    a user granted everywhere and for the system (``user=None``). ``doing`` names the work in the
+    refusals (e.g. ``"批量核对"``). Refused: a non-digit prefix, no grant, a region outside them, or no
+    region asked by a user granted several."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    region = (region or "").strip()
+    if region and not is_digits(region):
+        raise ValidationError({"region": "区划代码须为数字"})
+    if user is None:
+        return region
+    prefixes = user_prefixes(user, permission)
+    if prefixes is ALL:
+        return region
+    if not prefixes:
+        raise PermissionDenied(f"无权{doing}")
+    if not region:
+        if len(prefixes) == 1:
+            return prefixes[0]
+        raise ValidationError({"region": f"您被授权多个区划，请指定{doing}的区划"})
+    if not any(region.startswith(p) for p in prefixes):
+        raise PermissionDenied(f"无权在该区划{doing}")
+    return region
