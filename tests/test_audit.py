@@ -23,15 +23,15 @@ def _events(n):
 
 
 def _without_guard(sql, params):
-    """Tamper as a database administrator would: around the append-only triggers."""
+    """Tamper as a database administrator would: around the append-only triggers (any number of times)."""
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_no_update")
             cur.execute(sql, params)
             cur.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_no_update")
         else:
-            cur.execute("DROP TRIGGER audit_no_update")
-            cur.execute("DROP TRIGGER audit_no_delete")
+            cur.execute("DROP TRIGGER IF EXISTS audit_no_update")
+            cur.execute("DROP TRIGGER IF EXISTS audit_no_delete")
             cur.execute(sql, params)
 
 

@@ -19,25 +19,12 @@ from minzheng.foundation.audit.services import AuditChainError, audit_checkpoint
 from minzheng.foundation.crypto.keys import KeyError_, audit_key, reset_keyring
 from minzheng.foundation.crypto.sm import hmac_sm3_hex, sm3_hex
 from tests.conftest import TEST_AUDIT_KEY
-from tests.test_audit import _events
+from tests.test_audit import _events, _without_guard
 
 
 def _sql(sql, params=()):
     with connection.cursor() as cur:
         cur.execute(sql, params)
-
-
-def _without_guard(sql, params):
-    """Tamper as a database administrator would: around the append-only triggers (any number of times)."""
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_no_update")
-            cur.execute(sql, params)
-            cur.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_no_update")
-        else:
-            cur.execute("DROP TRIGGER IF EXISTS audit_no_update")
-            cur.execute("DROP TRIGGER IF EXISTS audit_no_delete")
-            cur.execute(sql, params)
 
 
 def _recompute(*, from_seq=1, key=None, upto=None):

@@ -34,7 +34,7 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.crypto import sm
 from minzheng.foundation.money import yuan
-from minzheng.foundation.regions.prefixes import prefix_upper
+from minzheng.foundation.regions.prefixes import LEVEL_LENGTHS, prefix_upper
 from minzheng.foundation.regions.selectors import region_get
 from minzheng.foundation.registry.models import Household
 
@@ -57,7 +57,6 @@ from .services import Refused
 from .workflow import cycle_refusal
 
 CENT = Decimal("0.01")
-LEVEL_LENGTHS = (2, 4, 6, 9, 12)  # significant digits of province, city, county, township, village
 NO_ACCOUNT = "未登记银行账号，未导出"
 NO_PAYEE = "未确定收款人，未导出"
 BATCH = 10_000  # ids per UPDATE … WHERE id IN (…) (SQLite allows 32,766 variables)

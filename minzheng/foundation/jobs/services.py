@@ -41,6 +41,7 @@ from minzheng.foundation.accounts.scoping import ALL, has_permission, user_prefi
 from minzheng.foundation.audit.context import Actor, acting_as
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.plugins import Registry
+from minzheng.foundation.regions.prefixes import LEVEL_LENGTHS
 
 from .models import JobRun, JobState
 
@@ -49,7 +50,6 @@ KINDS: Registry = Registry("后台任务类型")  # name → function; a second,
 _executor: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 _embedded: threading.Thread | None = None
-REGION_LEVELS = (12, 9, 6, 4, 2)  # 村/社区, 乡镇, 县, 市, 省
 # scratch directories (under var/tmp) of runs outside a job; one untouched for a day was left by a crash
 CLI_SCRATCH = ("verification-", "simulation-", "monitor-")
 
@@ -130,24 +130,14 @@ def job_upload_save(upload, *, prefix: str = "", suffix: str = "") -> str:
     return relative
 
 
-def _common_prefix(codes) -> str:
-    """The leading characters all codes share (code prefixes, not paths)."""
-    codes = list(codes)
-    first, last = min(codes), max(codes)
-    n = 0
-    while n < min(len(first), len(last)) and first[n] == last[n]:
-        n += 1
-    return first[:n]
-
-
 def submitter_region(user) -> str:
     """The region a user's job is filed under when it names none: the user's one region, or the
     nearest region above all of them ("" for a superuser, or grants in different provinces)."""
     prefixes = user_prefixes(user) if user is not None else []
     if prefixes is ALL or not prefixes:
         return ""
-    common = _common_prefix(prefixes)
-    level = next((n for n in REGION_LEVELS if n <= len(common)), 0)
+    common = os.path.commonprefix(list(prefixes))  # noqa: RUF071  (codes, not paths: character-wise)
+    level = max((n for n in LEVEL_LENGTHS if n <= len(common)), default=0)
     return common[:level].ljust(12, "0") if level else ""
 
 

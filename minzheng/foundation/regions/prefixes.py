@@ -10,6 +10,9 @@ from django.db.models import Q
 
 from minzheng.foundation.validation import is_digits
 
+# significant digits of a code at each level: province, city, county, township, village (统计用区划代码)
+LEVEL_LENGTHS = (2, 4, 6, 9, 12)
+
 
 def prefix_upper(prefix: str) -> str | None:
     """Smallest string greater than every code starting with ``prefix``. A prefix that is not all
