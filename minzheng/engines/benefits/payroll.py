@@ -521,18 +521,10 @@ def payroll_hold_release(*, user, cycle: PaymentCycle, line_no: int, reason: str
 def approvers(cycle: PaymentCycle, *, exclude=None) -> list:
     """The active users who may approve the cycle (``payroll.approve`` over its whole region),
     except ``exclude`` (the maker)."""
-    from minzheng.foundation.accounts.models import Grant
+    from minzheng.foundation.accounts.selectors import users_with_permission
 
-    code = cycle.region_code
-    prefixes = {code[:n] for n in range(2, 13)}
-    grants = Grant.objects.filter(prefix__in=prefixes, user__is_active=True).select_related("role", "user")
-    out, seen = [], set()
-    for g in grants.order_by("user_id"):
-        if "payroll.approve" in (g.role.permissions or []) and g.user_id not in seen:
-            if exclude is None or g.user_id != getattr(exclude, "pk", None):
-                seen.add(g.user_id)
-                out.append(g.user)
-    return out
+    maker = getattr(exclude, "pk", None) if exclude is not None else None
+    return [u for u in users_with_permission("payroll.approve", cycle.region_code) if u.pk != maker]
 
 
 def _announce(cycle: PaymentCycle, user) -> None:

@@ -39,8 +39,8 @@ from minzheng.engines.benefits.models import Standard
 from minzheng.engines.benefits.standards import ancestor_codes, value_of
 from minzheng.engines.verification.cohort import cohort_load
 from minzheng.engines.verification.store import current_batches, duck_sources
-from minzheng.foundation.accounts.models import Grant
 from minzheng.foundation.accounts.scoping import has_permission, job_region
+from minzheng.foundation.accounts.selectors import users_with_permission_per_region
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.calendar.services import add_working_days
 from minzheng.foundation.files.models import FileKind
@@ -118,16 +118,11 @@ def _numbers(prefix: str, count: int, *, width: int = 7) -> list[str]:
 
 
 def _township_staff(offices) -> dict[str, list]:
-    """Users holding ``monitoring.handle`` through a grant on each township (prefix of 9 digits)."""
+    """Users holding ``monitoring.handle`` through a grant on each township itself (prefix of 9
+    digits; the county's staff above it are not the township's office)."""
     prefixes = {o[:9]: o for o in offices}
-    out: dict[str, list] = defaultdict(list)
-    grants = Grant.objects.filter(prefix__in=list(prefixes), user__is_active=True).select_related("role", "user")
-    seen = set()
-    for g in grants:
-        if "monitoring.handle" in (g.role.permissions or []) and (g.prefix, g.user_id) not in seen:
-            seen.add((g.prefix, g.user_id))
-            out[prefixes[g.prefix]].append(g.user)
-    return out
+    held = users_with_permission_per_region("monitoring.handle", prefixes, above=False)
+    return {prefixes[prefix]: users for prefix, users in held.items()}
 
 
 def townships_tell(counts: dict[str, int], *, subject: str, body: Callable[[str, int], str]) -> int:

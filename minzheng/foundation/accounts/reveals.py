@@ -68,17 +68,11 @@ def reveal_audit(*, user, action: str = "reveal", **entry) -> None:
 def administrators_of(user) -> list:
     """The active users who manage accounts (``accounts.manage``) over any of ``user``'s regions
     (a grant at the user's region or above); the superusers when there are none. Never ``user``."""
-    from .models import Grant, User
+    from .models import User
+    from .selectors import users_with_permission
 
-    prefixes = set()
-    for prefix in user.grants.values_list("prefix", flat=True):
-        prefixes |= {prefix[:n] for n in range(1, len(prefix) + 1)}
-    admins, seen = [], {user.pk}
-    grants = Grant.objects.filter(prefix__in=prefixes, user__is_active=True).select_related("role", "user")
-    for g in grants.order_by("user_id"):
-        if "accounts.manage" in (g.role.permissions or []) and g.user_id not in seen:
-            seen.add(g.user_id)
-            admins.append(g.user)
+    regions = list(user.grants.values_list("prefix", flat=True))
+    admins = [u for u in users_with_permission("accounts.manage", regions) if u.pk != user.pk]
     if not admins:
         admins = list(User.objects.filter(is_superuser=True, is_active=True).exclude(pk=user.pk).order_by("pk"))
     return admins

@@ -274,22 +274,20 @@ def audit_alert(*, reason: str) -> int:
     messages that the chain failed its check, once a day per distinct fault (the periodic
     checkpoint would otherwise repeat it every interval). Returns the number of messages."""
     from django.core.cache import cache
-    from django.db.models import Q
 
-    from minzheng.foundation.accounts.models import Role, User
+    from minzheng.foundation.accounts.selectors import users_with_permission
     from minzheng.foundation.crypto.sm import sm3_hex
     from minzheng.foundation.notify.services import notify_many
 
     if not cache.add(f"audit-alert:{sm3_hex(reason.encode())}", 1, timeout=24 * 3600):
         return 0
-    roles = [r.code for r in Role.objects.all() if "audit.view" in (r.permissions or [])]
-    users = User.objects.filter(Q(is_superuser=True) | Q(grants__role__in=roles), is_active=True).distinct()
+    users = users_with_permission("audit.view", superusers=True)
     return len(
         notify_many(
             channel="in_app",
             subject="审计链校验失败",
             body=f"{reason}\n未写入新的检查点。请审计管理员运行 minzheng audit verify 核查，并与导出的检查点清单核对。",
-            recipients=[{"user": u} for u in users.order_by("pk")],
+            recipients=[{"user": u} for u in users],
             related_type="audit.chain",
         )
     )
