@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "minzheng.foundation.accounts",
     "minzheng.foundation.jobs",
     "minzheng.foundation.registry",
+    "minzheng.foundation.entities",
     "minzheng.foundation.calendar",
     "minzheng.foundation.files",
     "minzheng.foundation.notify",
