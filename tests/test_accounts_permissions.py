@@ -128,3 +128,15 @@ def test_seeding_creates_missing_roles_and_never_overwrites_an_administrators_ch
     assert sorted(Role.objects.get(code="finance").permissions) == sorted(BEFORE[4][2])
     roles.roles_add_permissions(Role, {"audit.view"})
     assert Role.objects.get(code="leader").permissions == ["registry.view", "audit.view"]
+
+
+@pytest.mark.django_db
+def test_the_role_admin_refuses_an_undeclared_permission():
+    from minzheng.foundation.accounts.admin import RoleForm
+
+    form = RoleForm(data={"code": "child_director", "name": "儿童主任", "sort": 30,
+                          "permissions": '["cases.view", "children.visit"]'})  # fmt: skip
+    assert not form.is_valid() and "未声明的权限：children.visit" in form.errors["permissions"][0]
+    form = RoleForm(data={"code": "child_director", "name": "儿童主任", "sort": 30,
+                          "permissions": '["cases.view", "cases.view"]'})  # fmt: skip
+    assert form.is_valid() and form.save().permissions == ["cases.view"]

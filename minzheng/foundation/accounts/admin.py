@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from minzheng.foundation.audit.admin import AuditedAdmin
 
 from .models import Grant, Role, User
+from .roles import PERMISSIONS
 
 
 class GrantInline(admin.TabularInline):
@@ -28,6 +30,23 @@ class StaffAdmin(AuditedAdmin, UserAdmin):
         formset.save_m2m()
 
 
+class RoleForm(forms.ModelForm):
+    class Meta:
+        model = Role
+        fields = ["code", "name", "permissions", "sort"]
+
+    def clean_permissions(self):
+        """Only permissions some app declared: a typo here would silently grant nothing."""
+        value = self.cleaned_data.get("permissions") or []
+        if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+            raise forms.ValidationError('权限应为权限代码的列表，例如 ["registry.view"]')
+        unknown = [p for p in value if p not in PERMISSIONS]
+        if unknown:
+            raise forms.ValidationError(f"未声明的权限：{'、'.join(unknown)}")
+        return list(dict.fromkeys(value))
+
+
 @admin.register(Role)
 class RoleAdmin(AuditedAdmin):
+    form = RoleForm
     list_display = ("code", "name", "permissions")
