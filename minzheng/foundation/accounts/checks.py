@@ -67,20 +67,18 @@ def _sources(root: Path):
             continue
 
 
-def _checkers(trees) -> dict[str, set[int]]:
+def _checkers(functions) -> dict[str, set[int]]:
     """``{function name: positions of its permission parameters as a caller writes them}``: a method's
     ``self`` is not written by its caller (``qs.for_user(user, "x.y")``)."""
     found: dict[str, set[int]] = {}
-    for _path, tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                names = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
-                shift = 1 if names and names[0] in ("self", "cls") else 0
-                for i, name in enumerate(names):
-                    if _is_permission_param(name):
-                        found.setdefault(node.name, set()).add(i - shift)
-                if any(_is_permission_param(a.arg) for a in node.args.kwonlyargs):
-                    found.setdefault(node.name, set())
+    for node in functions:
+        names = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+        shift = 1 if names and names[0] in ("self", "cls") else 0
+        for i, name in enumerate(names):
+            if _is_permission_param(name):
+                found.setdefault(node.name, set()).add(i - shift)
+        if any(_is_permission_param(a.arg) for a in node.args.kwonlyargs):
+            found.setdefault(node.name, set())
     return found
 
 
@@ -144,47 +142,56 @@ def permission_uses(root: Path = PACKAGE_ROOT) -> list[Use]:
 
 
 def _scan(root: Path) -> list[Use]:
-    trees = list(_sources(root))
-    checkers = _checkers(trees)
+    # one walk over each module, sorting out the nodes that matter; then the checking functions
+    # (found anywhere) decide which calls are permission uses
+    functions, nodes = [], []
+    for path, tree in _sources(root):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                functions.append(node)
+                nodes.append((path, node))
+            elif isinstance(node, ast.Call | ast.Assign | ast.AnnAssign):
+                nodes.append((path, node))
+            elif isinstance(node, ast.For) and isinstance(node.iter, ast.Tuple | ast.List | ast.Set):
+                nodes.append((path, node))
+    checkers = _checkers(functions)
     uses: list[Use] = []
 
-    def add(node, path: Path, line: int | None = None):
+    def add(node, path: Path):
         value = _string(node)
         if value is not None:
-            uses.append(Use(value, f"{path.relative_to(root.parent)}:{line or node.lineno}"))
+            uses.append(Use(value, f"{path.relative_to(root.parent)}:{node.lineno}"))
 
-    for path, tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                for arg in _permission_args(node, checkers):
-                    add(arg, path)
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                args = node.args
-                positional = [*args.posonlyargs, *args.args]
-                for arg, default in zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True):
-                    if _is_permission_param(arg.arg):
-                        add(default, path)
-                for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-                    if default is not None and _is_permission_param(arg.arg):
-                        add(default, path)
-            elif isinstance(node, ast.Assign | ast.AnnAssign):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    name = target.id if isinstance(target, ast.Name) else getattr(target, "attr", "")
-                    if name and _is_permission_param(name) and node.value is not None:
-                        add(node.value, path)
-            elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
-                if isinstance(node.iter, ast.Tuple | ast.List | ast.Set):
-                    variable = node.target.id
-                    passed = any(
-                        isinstance(arg, ast.Name) and arg.id == variable
-                        for inner in ast.walk(node)
-                        if isinstance(inner, ast.Call)
-                        for arg in _permission_args(inner, checkers)
-                    )
-                    if passed:
-                        for element in node.iter.elts:
-                            add(element, path)
+    for path, node in nodes:
+        if isinstance(node, ast.Call):
+            for arg in _permission_args(node, checkers):
+                add(arg, path)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            args = node.args
+            positional = [*args.posonlyargs, *args.args]
+            for arg, default in zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True):
+                if _is_permission_param(arg.arg):
+                    add(default, path)
+            for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+                if default is not None and _is_permission_param(arg.arg):
+                    add(default, path)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                name = target.id if isinstance(target, ast.Name) else getattr(target, "attr", "")
+                if name and _is_permission_param(name) and node.value is not None:
+                    add(node.value, path)
+        elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            variable = node.target.id
+            passed = any(
+                isinstance(arg, ast.Name) and arg.id == variable
+                for inner in ast.walk(node)
+                if isinstance(inner, ast.Call)
+                for arg in _permission_args(inner, checkers)
+            )
+            if passed:
+                for element in node.iter.elts:
+                    add(element, path)
     for path in sorted(root.rglob("templates/**/*.html")):
         for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             for match in TEMPLATE_CAN_RE.finditer(text):
