@@ -52,7 +52,10 @@ def test_every_permission_has_a_chinese_label_and_the_shape_app_action():
         assert roles.PERMISSION_RE.match(code) and label and label.isascii() is False, code
 
 
-def test_the_real_tree_passes_the_check():
+def test_the_real_tree_passes_the_check_registered_at_start_up():
+    from django.core.checks.registry import registry
+
+    assert permissions_check in registry.get_checks() and "minzheng" in registry.tags_available()
     assert permissions_check() == []
 
 
