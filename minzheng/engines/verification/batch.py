@@ -116,7 +116,8 @@ def batch_run(*, program: str, region: str = "", as_of: dt.date | None = None, p
             step(2, "计算核对结果")
             rows_found = fx.findings_collect(con, codes, as_of=as_of, batch_ids=batch_ids, subjects="subjects")
             con.execute(
-                "CREATE OR REPLACE TABLE members AS SELECT DISTINCT enrollment_id AS unit_id, id_index FROM cohort"
+                "CREATE OR REPLACE TABLE members AS "
+                "SELECT DISTINCT enrollment_id AS unit_id, id_index, death_date IS NULL AS counted FROM cohort"
             )
             fx.amounts_build(con)
             t2 = time.perf_counter()
