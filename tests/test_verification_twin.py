@@ -63,7 +63,7 @@ def _cents(r: random.Random, hi: int) -> Decimal:
 
 
 def random_household(r: random.Random, hid: int, std: dict) -> dict:
-    """Members (one may be dead), findings rows by person, kind and source, aimed at the lines."""
+    """Members (any but the first may be dead), findings rows by person, kind and source, aimed near the lines."""
     n = r.choice([1, 1, 2, 3, r.randint(1, 6)])
     members = []
     for i in range(n):
