@@ -46,7 +46,6 @@ from decimal import Decimal
 
 from minzheng.engines.benefits.models import Standard
 from minzheng.engines.benefits.standards import AMOUNT, DAYS, MULTIPLE, standard_type
-from minzheng.engines.monitoring import jobs as _jobs  # noqa: F401  (registers the monitoring.run job kind)
 from minzheng.engines.monitoring.detectors import detector, sql_int, sql_list
 from minzheng.engines.monitoring.services import recheck_opener
 

@@ -29,7 +29,7 @@ DEATH_SOURCES = ("death", "cremation")
 DECEASED_RULE = "member_deceased"
 RECORD_LABELS = {"death": "公安死亡登记", "cremation": "殡葬火化记录", "registry": "平台登记的死亡日期"}
 
-# the earliest date of death per person over the partner views (src_<code>, see duck_sources)
+# the earliest date of death per person over the partner views (src_<code>, see foundation.olap.partners)
 PARTNER_DEATHS_SQL = """
 SELECT id_index, min(death_date) AS death_date, list_sort(list(DISTINCT record)) AS records
 FROM (
@@ -50,11 +50,11 @@ def partner_deaths(before: dt.date) -> dict[str, tuple[dt.date, list[str]]]:
     cremation batches record as dead before ``before``."""
     import duckdb
 
-    from minzheng.engines.verification.store import duck_sources
+    from minzheng.foundation.olap.partners import partner_views
 
     con = duckdb.connect()
     try:
-        duck_sources(con, codes=DEATH_SOURCES)
+        partner_views(con, codes=DEATH_SOURCES)
         rows = con.execute(PARTNER_DEATHS_SQL, [before]).fetchall()
     finally:
         con.close()
@@ -67,11 +67,11 @@ def death_evidence(person, on: dt.date) -> tuple[dt.date | None, list[str]]:
     payroll hold reads, for a one-off payment decided on a case (临时救助)."""
     import duckdb
 
-    from minzheng.engines.verification.store import duck_sources
+    from minzheng.foundation.olap.partners import partner_views
 
     con = duckdb.connect()
     try:
-        duck_sources(con, codes=DEATH_SOURCES)
+        partner_views(con, codes=DEATH_SOURCES)
         row = con.execute(
             f"SELECT death_date, records FROM ({PARTNER_DEATHS_SQL}) WHERE id_index = ?",  # noqa: S608 (fixed SQL)
             [on + dt.timedelta(days=1), person.id_number_index],

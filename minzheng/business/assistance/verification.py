@@ -48,7 +48,7 @@ from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.validation import Refused
 
-from .assessment import EXCLUDED_INCOME, INCOME_LABELS
+from .assessment import EXCLUDED_INCOME, INCOME_LABELS, longevity_counted
 from .models import MeansSource
 
 TWELVE_MONTHS_AGO = "CAST({as_of} - INTERVAL 12 MONTH AS DATE)"
@@ -294,9 +294,10 @@ LINE_LABELS = {
 
 JUDGE_COLUMNS = [
     ("dibao", "DECIMAL(14,4)"),
-    ("line_annual", "DECIMAL(16,4)"),  # per-capita annual income line of the program
+    ("line_annual", "DECIMAL(30,8)"),  # per-capita annual income line of the program, exact
     ("rate", "DECIMAL(14,4)"),
     ("deductible", "BOOLEAN"),
+    ("longevity_counted", "BOOLEAN"),  # 高龄津贴 counted here (assessment.longevity_counted)
     ("months", "DECIMAL(14,4)"),
     ("houses_ok", "INTEGER"),
     ("nonres_ok", "INTEGER"),
@@ -353,9 +354,10 @@ def judge_params(*, region_code: str, hukou_type: str, as_of: dt.date, program: 
                                            "business_registrations_allowed")}  # fmt: skip
     return {
         "dibao": dibao,
-        "line_annual": line_annual.quantize(Decimal("0.0001"), ROUND_HALF_UP),
+        "line_annual": line_annual.quantize(Decimal("0.00000001"), ROUND_HALF_UP),  # exact: 4 + 4 decimals
         "rate": d("employment_cost_rate"),
         "deductible": bool(std.get("rigid_expense_deductible")),
+        "longevity_counted": longevity_counted(std),
         "months": months,
         "houses_ok": limits["houses_allowed"],
         "nonres_ok": limits["non_residential_houses_allowed"],
@@ -380,6 +382,7 @@ JUDGE_SQL = f"""
 WITH a AS (
   SELECT unit_id,
     coalesce(sum(amount) FILTER (WHERE category = 'income' AND kind NOT IN ({_EXCLUDED_SQL})), 0) AS gross,
+    coalesce(sum(amount) FILTER (WHERE category = 'income' AND kind = 'longevity_allowance'), 0) AS longevity,
     coalesce(sum(amount) FILTER (WHERE category = 'income' AND kind = 'wages'), 0) AS wages,
     coalesce(sum(amount) FILTER (WHERE category = 'expense'), 0) AS rigid,
     coalesce(sum(amount) FILTER (WHERE category = 'property' AND kind = 'financial_assets'), 0) AS fa,
@@ -390,17 +393,20 @@ WITH a AS (
   FROM amounts GROUP BY unit_id
 ), b AS (
   SELECT u.unit_id, greatest(u.n, 1) AS n, s.*,
-    coalesce(a.gross, 0) AS gross, coalesce(a.wages, 0) AS wages, coalesce(a.rigid, 0) AS rigid,
+    coalesce(a.gross, 0) + CASE WHEN s.longevity_counted THEN coalesce(a.longevity, 0) ELSE 0 END AS gross,
+    coalesce(a.wages, 0) AS wages, coalesce(a.rigid, 0) AS rigid,
     coalesce(a.fa, 0) AS fa, coalesce(a.houses, 0) AS houses, coalesce(a.nonres, 0) AS nonres,
     coalesce(a.vehicles, 0) AS vehicles, coalesce(a.biz, 0) AS biz
   FROM units u JOIN std s USING (combo) LEFT JOIN a USING (unit_id)
 ), c AS (
   -- 民发〔2021〕57号 第十三条: counted = counted kinds − employment cost − rigid expenses when deductible
-  SELECT *, CAST(greatest(0, gross - wages * rate - CASE WHEN deductible THEN rigid ELSE 0 END) AS DECIMAL(18,4))
+  -- (exact: fen × a rate of four decimals has six)
+  SELECT *, CAST(greatest(0, gross - wages * rate - CASE WHEN deductible THEN rigid ELSE 0 END) AS DECIMAL(28,6))
     AS counted FROM b
 )
 SELECT unit_id, 1 AS sort, 'income' AS code, '家庭人均月收入' AS label,
-       round(CAST(counted AS DOUBLE) / 12 / n, 2) AS actual, round(CAST(line_annual AS DOUBLE) / 12, 2) AS limit_value,
+       -- counted ÷ 12 ÷ n half up to the fen, in integers (as assess() shows it)
+       CAST((2 * CAST(counted * 1000000 AS HUGEINT) + 120000 * n) // (240000 * n) AS DECIMAL(18,0)) * 0.01 AS actual, round(CAST(line_annual AS DOUBLE) / 12, 2) AS limit_value,
        '元/人·月' AS unit, counted >= n * line_annual AS over, line_text AS standard,
        '计入收入 ' || CAST(CAST(counted AS DECIMAL(18,2)) AS VARCHAR) || ' 元/年 ÷ 12 ÷ ' || n || ' 人' AS note
 FROM c

@@ -5,7 +5,7 @@ row names the detector it runs. A detector is DuckDB SQL over the tables and vie
 run prepares (see :func:`.services.monitoring_run`):
 
 ``cohort``
-    one row per current member × enrollment on a roll (:mod:`minzheng.engines.verification.cohort`).
+    one row per current member × enrollment on a roll (:mod:`minzheng.foundation.olap.cohort`).
 ``src_<code>``
     the current batch of each partner source (an empty view of the right columns when none).
 ``thresholds``

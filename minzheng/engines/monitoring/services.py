@@ -2,7 +2,8 @@
 意见 §三(四)), hardship reports (一键报贫) and their replies, switching rules on and off.
 
 **A run** (:func:`monitoring_run`) is one DuckDB session: the cohort (every member × enrollment on
-a roll, :mod:`minzheng.engines.verification.cohort`) and the partner views ``src_<code>`` are set up
+a roll: :mod:`minzheng.foundation.olap.cohort` over :func:`~minzheng.engines.benefits.cohort.roll_units`) and
+the partner views ``src_<code>`` (:mod:`minzheng.foundation.olap.partners`) are set up
 once; the registry persons behind the candidates of discovery rules are looked up by blind index in
 chunks (table ``known``); the standards the rules read are resolved once per township and hukou type
 (table ``thresholds``); the keys of the alerts already raised come in as table ``existing``. Then
@@ -35,10 +36,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from minzheng.engines.benefits.cohort import roll_units
 from minzheng.engines.benefits.models import Standard
 from minzheng.engines.benefits.standards import ancestor_codes, value_of
-from minzheng.engines.verification.cohort import cohort_load
-from minzheng.engines.verification.store import current_batches, duck_sources
 from minzheng.foundation.accounts.scoping import has_permission, job_region
 from minzheng.foundation.accounts.selectors import users_with_permission_per_region
 from minzheng.foundation.audit.services import audit_record
@@ -48,6 +48,8 @@ from minzheng.foundation.files.services import file_store
 from minzheng.foundation.notify.services import notify_many, notify_send
 from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.olap import duck_connect, insert_rows, range_sql, tables_into
+from minzheng.foundation.olap.cohort import cohort_load
+from minzheng.foundation.olap.partners import partner_current, partner_views
 from minzheng.foundation.plugins import Registry
 from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.selectors import region_names
@@ -357,7 +359,7 @@ def monitoring_run(
     region_prefix = _run_prefix(user, region_prefix)
     selected = _rules_to_run(rules)
     step = progress or (lambda done, message: None)
-    batches = current_batches()
+    batches = partner_current()
     runnable = [(r, d) for r, d in selected if all(s in batches for s in d.requires)]
     by_rule = {r.code: 0 for r, _ in selected}
     found: list[tuple[MonitoringRule, list[tuple]]] = []
@@ -368,8 +370,8 @@ def monitoring_run(
     try:
         _macros(con, on)
         step(1, "载入保障对象")
-        cohort_load(con, workdir=workdir, region_prefix=region_prefix)
-        duck_sources(con, batches=batches)
+        cohort_load(con, workdir=workdir, units=roll_units(region_prefix=region_prefix))
+        partner_views(con, batches=batches)
         by_key = _standard_rows({k for _, d in runnable for k in d.thresholds}, on)
         _threshold_floor(con, by_key)
         candidates: set[str] = set()

@@ -2,7 +2,8 @@
 set-based in DuckDB — the list of households whose income per capita or property now exceeds the
 limits, with the reasons, as an Excel file.
 
-1. **cohort** — :func:`.cohort.cohort_load`: one row per current member × enrollment of the
+1. **cohort** — :func:`~minzheng.foundation.olap.cohort.cohort_load` over the roll
+   (:func:`~minzheng.engines.benefits.cohort.roll_units`): one row per current member × enrollment of the
    program's roll (``due_review``: every program, enrollments whose ``next_review`` falls in the
    current quarter), under ``region``.
 2. **findings** — the registered finding SQL of every enabled source over ``src_<code>``, narrowed
@@ -29,17 +30,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from minzheng.engines.benefits.cohort import roll_units
 from minzheng.engines.benefits.models import Program
 from minzheng.foundation.accounts.scoping import job_region
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.jobs.services import job_enqueue, job_kind
 from minzheng.foundation.olap import duck_connect
+from minzheng.foundation.olap.cohort import cohort_load
 from minzheng.foundation.plugins import Registry
 from minzheng.foundation.validation import is_digits
 
 from . import findings as fx
-from .cohort import cohort_load
 from .models import DataSource
 from .store import duck_sources
 
@@ -95,7 +97,9 @@ def batch_run(*, program: str, region: str = "", as_of: dt.date | None = None, p
         try:
             step(0, "导入保障对象")
             cohort_load(
-                con, workdir=tmp, programs=None if program in GENERIC_SCOPES else [program], region_prefix=region
+                con,
+                workdir=tmp,
+                units=roll_units(programs=None if program in GENERIC_SCOPES else [program], region_prefix=region),
             )
             if program == "due_review":
                 q0, q1 = quarter(as_of)
@@ -116,7 +120,8 @@ def batch_run(*, program: str, region: str = "", as_of: dt.date | None = None, p
             step(2, "计算核对结果")
             rows_found = fx.findings_collect(con, codes, as_of=as_of, batch_ids=batch_ids, subjects="subjects")
             con.execute(
-                "CREATE OR REPLACE TABLE members AS SELECT DISTINCT enrollment_id AS unit_id, id_index FROM cohort"
+                "CREATE OR REPLACE TABLE members AS "
+                "SELECT DISTINCT enrollment_id AS unit_id, id_index, death_date IS NULL AS counted FROM cohort"
             )
             fx.amounts_build(con)
             t2 = time.perf_counter()

@@ -204,7 +204,9 @@ def findings_collect(con, codes: Iterable[str], *, as_of: dt.date, batch_ids: di
 
 # Per unit × category × kind: income and expenses per person at the highest amount one source
 # shows (the same wage in 社保, 个税 and 公积金 counts once), then summed over the unit's members;
-# property summed. ``members(unit_id, id_index)`` maps units to persons.
+# property summed. ``members(unit_id, id_index, counted)`` maps units to persons; only a counted
+# member's income is family income (民发〔2021〕57号 第七条: a deceased member is not counted, as in
+# the assessment), while expenses and property of every member stay the family's.
 AMOUNTS_SQL = """
 CREATE OR REPLACE TABLE amounts AS
 WITH per_source AS (
@@ -212,7 +214,7 @@ WITH per_source AS (
          sum(CASE WHEN f.category = 'property' THEN f.value ELSE f.annual_amount END) AS amount,
          sum(coalesce(f.count, 0)) AS cnt
   FROM found f JOIN members m USING (id_index)
-  WHERE f.category IN ('income', 'expense', 'property')
+  WHERE f.category IN ('expense', 'property') OR (f.category = 'income' AND m.counted)
   GROUP BY m.unit_id, f.id_index, f.category, coalesce(f.income_kind, f.property_kind, f.item), f.source
 ), per_person AS (
   SELECT unit_id, id_index, category, kind,

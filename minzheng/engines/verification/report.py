@@ -138,13 +138,14 @@ def report_compute(*, household, codes: list[str], as_of: dt.date, corrections=N
     try:
         used = duck_sources(con, codes=codes)
         batch_ids = {code: (b.pk if b else None) for code, b in used.items()}
-        con.execute("CREATE TABLE subjects (id_index VARCHAR, person_id BIGINT)")
-        insert_rows(con, "subjects", [[p.id_number_index, p.pk] for p in persons])
+        con.execute("CREATE TABLE subjects (id_index VARCHAR, person_id BIGINT, counted BOOLEAN)")
+        insert_rows(con, "subjects", [[p.id_number_index, p.pk, p.death_date is None] for p in persons])
         fx.findings_collect(con, codes, as_of=as_of, batch_ids=batch_ids, ids=[p.id_number_index for p in persons])
         records = _records(con, [c for c in codes if batch_ids.get(c)], [p.id_number_index for p in persons])
         applied = _apply_corrections(con, corrections or [], index_of)
         con.execute(
-            "CREATE TABLE members AS SELECT CAST(? AS BIGINT) AS unit_id, id_index FROM subjects", [household.pk]
+            "CREATE TABLE members AS SELECT CAST(? AS BIGINT) AS unit_id, id_index, counted FROM subjects",
+            [household.pk],
         )
         fx.amounts_build(con)
         fx.units_create(con)

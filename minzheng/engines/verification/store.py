@@ -58,6 +58,7 @@ from minzheng.foundation.crypto import sm
 from minzheng.foundation.crypto.keys import keyring
 from minzheng.foundation.exports import csv_bytes
 from minzheng.foundation.jobs.services import job_kind
+from minzheng.foundation.olap.partners import PartnerTable, partner_data_register, partner_views
 from minzheng.foundation.registry.models import Person
 from minzheng.foundation.tabular import TooBig, Unreadable, csv_lines_check, read_bounded, source_caps, xlsx_rows
 from minzheng.foundation.text import clean_text
@@ -857,33 +858,37 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+class _Sources:
+    """The partner data of this engine as the foundation reads it (:mod:`minzheng.foundation.olap.partners`)."""
+
+    def current(self, codes=None) -> dict[str, SourceBatch]:
+        return current_batches(codes)
+
+    def tables(self, codes=None, batches: dict[str, SourceBatch] | None = None) -> list[PartnerTable]:
+        sources = DataSource.objects.all()
+        if codes is not None:
+            codes = list(codes)
+            sources = sources.filter(code__in=codes)
+        sources = list(sources)
+        if codes is not None and len(sources) != len(set(codes)):
+            unknown = sorted(set(codes) - {s.code for s in sources})
+            raise ValueError(f"未知数据源：{'、'.join(unknown)}")
+        if batches is None:
+            batches = current_batches([s.code for s in sources])
+        out = []
+        for ds in sources:
+            batch = batches.get(ds.code)
+            path = batch_path(batch) if batch is not None and batch.path else None
+            out.append(PartnerTable(ds.code, batch_columns(ds), path, batch if path is not None else None))
+        return out
+
+
+SOURCES_DATA = partner_data_register(_Sources())
+
+
 def duck_sources(con, batches: dict[str, SourceBatch] | None = None, codes=None) -> dict[str, SourceBatch | None]:
-    """Create a DuckDB view ``src_<code>`` per source over its batch file (``batches`` given, or
-    the current ones), or, for a source without an accepted batch, an empty view of the same typed
-    columns, so that SQL over a source runs whether or not data arrived. Returns the batch each
-    view reads (None for an empty one): a report records these ids."""
-    sources = DataSource.objects.all()
-    if codes is not None:
-        codes = list(codes)
-        sources = sources.filter(code__in=codes)
-    sources = list(sources)
-    if codes is not None and len(sources) != len(set(codes)):
-        unknown = sorted(set(codes) - {s.code for s in sources})
-        raise ValueError(f"未知数据源：{'、'.join(unknown)}")
-    if batches is None:
-        batches = current_batches([s.code for s in sources])
-    used: dict[str, SourceBatch | None] = {}
-    for ds in sources:
-        batch = batches.get(ds.code)
-        if batch is not None and batch.path:
-            sql = f"SELECT * FROM read_parquet({_sql_text(str(batch_path(batch)))})"  # noqa: S608  (our own path)
-        else:
-            batch = None
-            cols = ", ".join(f"CAST(NULL AS {t}) AS {name}" for name, t in batch_columns(ds))
-            sql = f"SELECT {cols} WHERE false"
-        con.execute(f"CREATE OR REPLACE VIEW src_{ds.code} AS {sql}")
-        used[ds.code] = batch
-    return used
+    """The views ``src_<code>`` of the sources (see :func:`minzheng.foundation.olap.partners.partner_views`)."""
+    return partner_views(con, batches=batches, codes=codes)
 
 
 def batch_rows(batch: SourceBatch, *, offset: int = 0, limit: int = 50, id_indexes=None) -> list[dict]:
