@@ -222,7 +222,9 @@ def _world(settings, tmp_path) -> dict:
     w["enrollment"] = Enrollment.objects.filter(region_code__startswith=b).first()
     w["alert"] = alert = Alert.objects.filter(region_code__startswith=b).first()
     w["referral"] = alert_handle(user=u["tangxia_admin"], alert=alert, way="refer", note="转民政", department="医保局")
-    w["hardship"] = hardship_report(channel="portal", description="老人独居，冬天没有取暖", region_code=alert.region_code)
+    w["hardship"] = hardship_report(
+        channel="portal", description="老人独居，冬天没有取暖", region_code=alert.region_code
+    )
     # a 核对 of a 塘下 household, its report (county office) and an appeal
     household = w["enrollment"].household or Membership.objects.filter(person=w["enrollment"].person).first().household
     w["household"] = household
@@ -286,7 +288,9 @@ ROUTES = {
     "households/<int:pk>/reveal/<str:field>/": lambda w: {"pk": w["household"].pk, "field": "bank_account"},
     "households/<int:pk>/members/add/": lambda w: {"pk": w["household"].pk},
     "households/<int:pk>/members/<int:membership_id>/end/": lambda w: {
-        "pk": w["household"].pk, "membership_id": w["membership"].pk},
+        "pk": w["household"].pk,
+        "membership_id": w["membership"].pk,
+    },
     "households/<int:pk>/chain/": lambda w: {"pk": w["household"].pk},
     "jobs/<int:pk>/": lambda w: {"pk": w["jobs"]["registry.import"].pk},
     "jobs/<int:pk>/retry/": lambda w: {"pk": w["jobs"]["registry.import"].pk},
@@ -331,13 +335,14 @@ ROUTES = {
     "verification/appeals/<int:pk>/decide/": lambda w: {"pk": w["appeal"].pk},
     "verification/<str:number>/": _verification,
     "verification/<str:number>/issue/": _verification,
-    "verification/<str:number>/authorizations/<int:pk>/": lambda w: {
-        **_verification(w), "pk": w["authorization"].pk},
+    "verification/<str:number>/authorizations/<int:pk>/": lambda w: {**_verification(w), "pk": w["authorization"].pk},
     # workbench: monitoring
     "monitoring/alerts/<str:number>/": lambda w: {"number": w["alert"].number},
     "monitoring/alerts/<str:number>/handle/": lambda w: {"number": w["alert"].number},
     "monitoring/alerts/<str:number>/referrals/<int:pk>/": lambda w: {
-        "number": w["alert"].number, "pk": w["referral"].pk},
+        "number": w["alert"].number,
+        "pk": w["referral"].pk,
+    },
     "monitoring/reports/<str:number>/": lambda w: {"number": w["hardship"].number},
     # API
     "api/v1/persons/<person_id>": lambda w: {"person_id": w["person"].pk},
@@ -385,7 +390,9 @@ def test_every_parameterised_route_has_an_entry():
     assert not missing, "routes with parameters but no entry in ROUTES or NOT_SCOPED:\n" + "\n".join(missing)
     stale = sorted((set(ROUTES) | set(NOT_SCOPED) | set(OTHER_STATUS) | set(CONTROL_404)) - routes)
     assert not stale, "entries for routes that no longer exist:\n" + "\n".join(stale)
-    assert len(routes) > 90 and any(r.startswith("api/") for r in ROUTES) and any(r.startswith("portal/") for r in ROUTES)
+    assert (
+        len(routes) > 90 and any(r.startswith("api/") for r in ROUTES) and any(r.startswith("portal/") for r in ROUTES)
+    )
 
 
 def _fingerprint_sql() -> str:
@@ -413,7 +420,7 @@ def _fingerprint(sql: str) -> dict:
         return {label: (n, latest) for label, n, latest in cur.fetchall()}
 
 
-def _url(route: str, kwargs: dict) -> str:
+def _route_url(route: str, kwargs: dict) -> str:
     return "/" + PARAM.sub(lambda m: str(kwargs[m["name"]]), route)
 
 
@@ -429,7 +436,7 @@ def test_every_object_outside_the_scope_is_404_and_nothing_changes(settings, tmp
     staff.force_login(w["users"]["anyang_admin"])  # every right, over 安阳街道 only
     api = Client(raise_request_exception=False,
                  headers={"authorization": f"Bearer {token_issue(user=w['users']['anyang_admin'])}"})  # fmt: skip
-    root = User.objects.create_superuser("matrix_root", password="x")  # noqa: S106
+    root = User.objects.create_superuser("matrix_root", password="x")
     control = Client(raise_request_exception=False)
     control.force_login(root)
     control_api = Client(raise_request_exception=False, headers={"authorization": f"Bearer {token_issue(user=root)}"})
@@ -445,7 +452,7 @@ def test_every_object_outside_the_scope_is_404_and_nothing_changes(settings, tmp
     for route in sorted(_routes()):
         if _not_scoped(route):
             continue
-        url = _url(route, ROUTES[route](w))
+        url = _route_url(route, ROUTES[route](w))
         if route.startswith("api/"):
             client, methods, owner = api, ("get", "post", "patch", "delete"), control_api
         elif route.startswith("portal/"):
