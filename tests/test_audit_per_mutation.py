@@ -291,6 +291,12 @@ def _enrollment_review(w):
     benefits.enrollment_review(user=w["county"], enrollment=_fresh(w["enrollment"]), outcome="unchanged")
 
 
+@call("engines.benefits.services.enrollment_member_change", "county", prep=_new_person("王新生", dt.date(2025, 3, 1)))
+def _member_change(w):
+    benefits.enrollment_member_change(user=w["county"], enrollment=_fresh(w["enrollment"]), monthly_amount="1200.00",
+                                      add=w["new_person"], relation="child", reason="birth")  # fmt: skip
+
+
 @call("business.assistance.services.household_means_write")
 def _means_write(w):
     values = {f: Decimal(0) for f in assistance.MEANS_FIELDS} | {"wages_annual": Decimal("12000.00"), "houses": 1,
@@ -481,7 +487,7 @@ NOT_YET_CALLED = {
     ),
     **_names(
         "engines.benefits",
-        "enrollment_succeed phase_out_expire enrollment_member_change",
+        "enrollment_succeed phase_out_expire",
         "need an enrollment in a later state",
     ),
     **_names(
