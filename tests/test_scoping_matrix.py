@@ -210,7 +210,7 @@ def _world(settings, tmp_path) -> dict:
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.VAR_DIR = tmp_path / "var"
-    demo_build(persons=500, log=lambda m: None)
+    demo_build(persons=300, log=lambda m: None)
     u = {name: User.objects.get(username=name) for name in
          ("anyang_admin", "tangxia_acceptor", "tangxia_admin", "ra_approver", "ra_finance", "ra_admin")}  # fmt: skip
     b = "330381101"  # 塘下镇
