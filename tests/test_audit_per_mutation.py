@@ -76,6 +76,7 @@ READ_ONLY = {
         "working_days_between year_calendar year_status years_missing is_provisional notice_warning",
         "calendar arithmetic and look-ups",
     ),
+    **_names("foundation.entities", "uscc_clean entity_clean", "validation of a credit code and an entity's fields"),
     **_names(
         "foundation.files",
         "file_sniff kinds_label file_check file_open file_chunks file_response",
@@ -193,6 +194,36 @@ def _household_register(w):
     data = {"region_code": ANYANG_VILLAGE, "hukou_type": "rural", "address": "安阳路9号"}
     members = [{"relation": "head", "fields": {"name": "孙户主", "id_number": w["id"](), "phone": "13700009999"}}]
     registry.household_register(user=w["staff"], data=data, members=members)
+
+
+def _entity_data(**over):
+    from minzheng.foundation.codes.uscc import check_character
+
+    first17 = "52330381MJ8000077"
+    return {"uscc": first17 + check_character(first17), "name": "瑞安市安阳乐龄院", "region_code": ANYANG_VILLAGE,
+            "address": "安阳街道万松路7号", "representative_name": "周建华", "representative_phone": "13712345678",
+            **over}  # fmt: skip
+
+
+@call("foundation.entities.services.entity_create", who="county")
+def _entity_create(w):
+    from minzheng.foundation.entities.services import entity_create
+
+    w["entity"] = entity_create(user=w["county"], data=_entity_data())
+
+
+@call("foundation.entities.services.entity_change", who="county")
+def _entity_change(w):
+    from minzheng.foundation.entities.services import entity_change
+
+    entity_change(user=w["county"], entity=w["entity"], data={"representative_phone": "13712340000"}, reason="换届")
+
+
+@call("foundation.entities.services.entity_status_set", who="county")
+def _entity_status_set(w):
+    from minzheng.foundation.entities.services import entity_status_set
+
+    entity_status_set(user=w["county"], entity=w["entity"], status="restricted", reason="责令整改")
 
 
 @call("foundation.registry.services.membership_add", prep=_new_person("王小新", dt.date(2012, 1, 1)))
@@ -527,6 +558,7 @@ def test_every_service_is_classified():
 
 def _sensitive(w) -> set[str]:
     """Every ID number, phone and bank account of the world, in the clear."""
+    from minzheng.foundation.entities.models import Entity
     from minzheng.foundation.registry.models import Household, Person
 
     values = set()
@@ -534,8 +566,9 @@ def _sensitive(w) -> set[str]:
         values |= {p.id_number, p.phone}
     for h in Household.objects.all():
         values.add(h.bank_account)
+    values |= {e.representative_phone for e in Entity.objects.all()}
     values |= {"13800001234", "13700007777", "13700008888", "13700009999", "13912340000", "13912340011",
-               "13912340022", "6228480011112222333", "6228480044445555666"}  # fmt: skip
+               "13912340022", "6228480011112222333", "6228480044445555666", "13712345678", "13712340000"}  # fmt: skip
     return {v for v in values if v and len(v) >= 8}
 
 
