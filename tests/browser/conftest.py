@@ -134,9 +134,10 @@ def nav_link(page, name: str, *, exact: bool = False):
     button = page.locator("label.menu-button")
     if button.is_visible() and not page.locator("#menu-toggle").is_checked():
         button.click()
-    link = page.locator("header nav").get_by_role("link", name=name, exact=exact, include_hidden=True).first
+    named = page.get_by_role("link", name=name, exact=exact, include_hidden=True)
+    link = page.locator("header nav").locator(named).first
     if not link.is_visible():
-        page.locator("header nav .menu-section").filter(has=link).hover()
+        page.locator("header nav .menu-section").filter(has=named).first.hover()
     return link
 
 
