@@ -56,13 +56,13 @@ def test_alert_page_names_sources_in_chinese_and_shows_money(assistance_standard
     monitoring_run(rules=["member_deceased", "medical_discovery"])
     c = login(anyang_user)
     dead = Alert.objects.get(rule_id="member_deceased")
-    page = _text(c.get(reverse("workbench:monitoring_alert", args=[dead.number])))
+    page = _text(c.get(reverse("workbench:monitoring:alert", args=[dead.number])))
     assert "数据来源 公安·死亡登记、民政殡葬·火化记录" in page
     assert not re.search(r"\b(death|cremation)\b", page)
     found = Alert.objects.get(rule_id="medical_discovery")
-    page = _text(c.get(reverse("workbench:monitoring_alert", args=[found.number])))
+    page = _text(c.get(reverse("workbench:monitoring:alert", args=[found.number])))
     assert "数据来源 医保·医疗费用结算" in page and "预警线（元） 20,000.00" in page
-    rules = _text(c.get(reverse("workbench:monitoring_rules")))
+    rules = _text(c.get(reverse("workbench:monitoring:rules")))
     assert re.search(r"低保标准[^：]*：1,\d{3}\.00 元", rules), rules[:2000]  # a money threshold as money
 
 
@@ -166,7 +166,7 @@ def _site_forms():
     import minzheng.sites.workbench
     from minzheng.engines.cases import hooks
     from minzheng.engines.cases.models import CaseType
-    from minzheng.sites.workbench.forms_cases import ActionForm
+    from minzheng.sites.workbench.cases.forms import ActionForm
 
     for pkg in (minzheng.sites.workbench, minzheng.sites.portal):
         for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
@@ -241,14 +241,14 @@ def test_household_page_offers_the_registration_with_the_household_chosen(househ
     household, head, _ = household_in
     acceptor = make_user("sl_acceptor", ("acceptor", ANYANG))
     c = login(acceptor)
-    html = c.get(reverse("workbench:household_detail", args=[household.pk])).content.decode()
-    link = f"{reverse('workbench:case_new')}?household={household.pk}"
+    html = c.get(reverse("workbench:registry:household_detail", args=[household.pk])).content.decode()
+    link = f"{reverse('workbench:cases:new')}?household={household.pk}"
     assert f'href="{link}">登记申请</a>' in html
     page = _text(c.get(link))
     assert household.number in page and head.name in page and "换一个家庭" in page
     # an investigator of the township (no right to open cases) is not offered it
     investigator = make_user("sl_investigator", ("investigator", ANYANG))
-    html = login(investigator).get(reverse("workbench:household_detail", args=[household.pk])).content.decode()
+    html = login(investigator).get(reverse("workbench:registry:household_detail", args=[household.pk])).content.decode()
     assert "登记申请" not in html
 
 
@@ -385,5 +385,7 @@ def test_a_browser_asking_for_english_still_reads_chinese_errors(anyang_user, ho
     household = household_in[0]
     c = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     c.force_login(anyang_user)
-    body = c.post(reverse("workbench:household_edit", args=[household.pk]), {"hukou_type": "urban"}).content.decode()
+    body = c.post(
+        reverse("workbench:registry:household_edit", args=[household.pk]), {"hukou_type": "urban"}
+    ).content.decode()
     assert "请填写此项" in body and "This field is required" not in body

@@ -304,7 +304,7 @@ def test_the_review_shows_the_estimate_and_the_proposal_cannot_exceed_it(staff, 
 def test_every_action_form_field_has_a_chinese_label():
     import re
 
-    from minzheng.sites.workbench.forms_cases import data_field
+    from minzheng.sites.workbench.cases.forms import data_field
 
     english = []
     for name, model in hooks.FORMS.items():

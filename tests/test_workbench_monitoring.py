@@ -57,33 +57,33 @@ def raised(world):
 def test_alert_list_filters_and_scoping(raised, anyang_user, tangxia_user):
     _, car, found = raised
     c = login(anyang_user)
-    r = c.get(reverse("workbench:monitoring_alerts"))
+    r = c.get(reverse("workbench:monitoring:alerts"))
     assert r.status_code == 200
     html = r.content.decode()
     assert car.number in html and found.number in html and "新增机动车" in html and "主动发现" in html
-    r = c.get(reverse("workbench:monitoring_alerts"), {"rule": "new_vehicle"})
+    r = c.get(reverse("workbench:monitoring:alerts"), {"rule": "new_vehicle"})
     assert car.number in r.content.decode() and found.number not in r.content.decode()
-    r = c.get(reverse("workbench:monitoring_alerts"), {"overdue": "1"})
+    r = c.get(reverse("workbench:monitoring:alerts"), {"overdue": "1"})
     assert car.number not in r.content.decode()
     other = login(tangxia_user)
-    assert car.number not in other.get(reverse("workbench:monitoring_alerts")).content.decode()
-    assert other.get(reverse("workbench:monitoring_alert", args=[car.number])).status_code == 404
+    assert car.number not in other.get(reverse("workbench:monitoring:alerts")).content.decode()
+    assert other.get(reverse("workbench:monitoring:alert", args=[car.number])).status_code == 404
 
 
 @pytest.mark.django_db
 def test_alert_page_shows_evidence_in_chinese_and_handles_four_ways(raised, anyang_user):
     household, car, _ = raised
     c = login(anyang_user)
-    url = reverse("workbench:monitoring_alert", args=[car.number])
+    url = reverse("workbench:monitoring:alert", args=[car.number])
     html = c.get(url).content.decode()
     assert "号牌号码" in html and "浙C12345" in html and "小型载客汽车" in html and "复核认定" in html
-    handle = reverse("workbench:monitoring_alert_handle", args=[car.number])
+    handle = reverse("workbench:monitoring:alert_handle", args=[car.number])
     r = c.post(handle, {"way": "refer", "note": "转交警核实"})
     assert r.status_code == 422 and "转办推送须填写承办部门" in r.content.decode()
     r = c.post(handle, {"way": "refer", "note": "转交警核实", "department": "市公安局交警大队"})
     assert r.status_code == 302
     h = car.handlings.get()
-    r = c.post(reverse("workbench:monitoring_referral_answer", args=[car.number, h.pk]), {"answer": "车辆已过户"})
+    r = c.post(reverse("workbench:monitoring:referral_answer", args=[car.number, h.pk]), {"answer": "车辆已过户"})
     assert r.status_code == 302
     r = c.post(handle, {"way": "recheck", "note": "发起复核"})
     assert r.status_code == 302
@@ -100,15 +100,15 @@ def test_alert_page_shows_evidence_in_chinese_and_handles_four_ways(raised, anya
 @pytest.mark.django_db
 def test_discovery_page_lists_people_found_per_township(raised, anyang_user):
     _, car, found = raised
-    html = login(anyang_user).get(reverse("workbench:monitoring_discovery")).content.decode()
+    html = login(anyang_user).get(reverse("workbench:monitoring:discovery")).content.decode()
     assert found.number in html and "安阳街道" in html and car.number not in html
 
 
 @pytest.mark.django_db
 def test_hardship_entry_reply_and_list(regions, anyang_user):
     c = login(anyang_user)
-    assert c.get(reverse("workbench:monitoring_report_new")).status_code == 200
-    r = c.post(reverse("workbench:monitoring_report_new"), {"channel": "hotline", "region_code": ANYANG_VILLAGE,
+    assert c.get(reverse("workbench:monitoring:report_new")).status_code == 200
+    r = c.post(reverse("workbench:monitoring:report_new"), {"channel": "hotline", "region_code": ANYANG_VILLAGE,
                "description": "独居老人生病无人照顾", "reporter_name": "王先生", "reporter_phone": "13800005678"})  # fmt: skip
     assert r.status_code == 302, r.content.decode()
     report = HardshipReport.objects.get()
@@ -118,12 +118,12 @@ def test_hardship_entry_reply_and_list(regions, anyang_user):
     code = re.search(r"查询码 ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})", shown).group(1)
     assert report_by_code(number=report.number, code=code) == report
     assert code not in c.get(r.url).content.decode()
-    assert report.number in c.get(reverse("workbench:monitoring_reports")).content.decode()
-    assert report.alert.number in c.get(reverse("workbench:monitoring_alerts")).content.decode()
-    bad = c.post(reverse("workbench:monitoring_report_new"), {"channel": "hotline", "region_code": ANYANG_VILLAGE,
+    assert report.number in c.get(reverse("workbench:monitoring:reports")).content.decode()
+    assert report.alert.number in c.get(reverse("workbench:monitoring:alerts")).content.decode()
+    bad = c.post(reverse("workbench:monitoring:report_new"), {"channel": "hotline", "region_code": ANYANG_VILLAGE,
                  "description": "", "reporter_phone": "123"})  # fmt: skip
     assert bad.status_code == 422
-    url = reverse("workbench:monitoring_report", args=[report.number])
+    url = reverse("workbench:monitoring:report", args=[report.number])
     assert c.post(url, {"reply": "已安排入户核实"}).status_code == 302
     report.refresh_from_db()
     assert report.reply == "已安排入户核实"
@@ -141,24 +141,24 @@ def test_hardship_entry_reply_and_list(regions, anyang_user):
 @pytest.mark.django_db
 def test_rules_page_configure_and_run(regions, county_user, anyang_user):
     c = login(county_user)
-    html = c.get(reverse("workbench:monitoring_rules")).content.decode()
+    html = c.get(reverse("workbench:monitoring:rules")).content.decode()
     assert "在保成员死亡" in html and "大额医疗自付预警线" in html and "停用" in html and "立即运行" in html
     assert (
-        c.post(reverse("workbench:monitoring_rule_edit", args=["age_milestone"]), {"enabled": "0"}).status_code == 302
+        c.post(reverse("workbench:monitoring:rule_edit", args=["age_milestone"]), {"enabled": "0"}).status_code == 302
     )
     assert not MonitoringRule.objects.get(code="age_milestone").enabled
-    c.post(reverse("workbench:monitoring_rule_edit", args=["age_milestone"]), {"severity": "high"})
+    c.post(reverse("workbench:monitoring:rule_edit", args=["age_milestone"]), {"severity": "high"})
     assert MonitoringRule.objects.get(code="age_milestone").severity == "high"
-    r = c.post(reverse("workbench:monitoring_run"))
+    r = c.post(reverse("workbench:monitoring:run"))
     job = JobRun.objects.get(kind="monitoring.run")
-    assert r.status_code == 302 and r.url == reverse("workbench:job_detail", args=[job.pk])
+    assert r.status_code == 302 and r.url == reverse("workbench:system:job_detail", args=[job.pk])
     township = login(anyang_user)
-    assert "立即运行" not in township.get(reverse("workbench:monitoring_rules")).content.decode()
+    assert "立即运行" not in township.get(reverse("workbench:monitoring:rules")).content.decode()
     assert (
-        township.post(reverse("workbench:monitoring_rule_edit", args=["age_milestone"]), {"enabled": "1"}).status_code
+        township.post(reverse("workbench:monitoring:rule_edit", args=["age_milestone"]), {"enabled": "1"}).status_code
         == 403
     )
-    assert township.post(reverse("workbench:monitoring_run")).status_code == 403
+    assert township.post(reverse("workbench:monitoring:run")).status_code == 403
 
 
 @pytest.mark.django_db
@@ -166,7 +166,7 @@ def test_chain_page_lists_enrollment_alert_and_handling(raised, anyang_user, tan
     household, car, _ = raised
     alert_handle(user=anyang_user, alert=car, way="deliver", note="入户核实车辆为营运工具", closes=True)
     c = login(anyang_user)
-    url = reverse("workbench:household_chain", args=[household.pk])
+    url = reverse("workbench:assistance:household_chain", args=[household.pk])
     html = c.get(url).content.decode()
     assert "预警：新增机动车" in html and car.number in html and "入户核实车辆为营运工具" in html
     assert "低保 纳入" in html

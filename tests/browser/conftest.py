@@ -128,6 +128,19 @@ def pages(chromium, live_server, world):
     assert not pages.csp_violations, f"Content-Security-Policy violations: {pages.csp_violations}"
 
 
+def nav_link(page, name: str, *, exact: bool = False):
+    """The navigation's link ``name``, shown the way a user gets to it: 菜单 first on a phone, the
+    link's section opened (hover) on a desktop. The grouped navigation keeps a section's links folded."""
+    button = page.locator("label.menu-button")
+    if button.is_visible() and not page.locator("#menu-toggle").is_checked():
+        button.click()
+    named = page.get_by_role("link", name=name, exact=exact, include_hidden=True)
+    link = page.locator("header nav").locator(named).first
+    if not link.is_visible():
+        page.locator("header nav .menu-section").filter(has=named).first.hover()
+    return link
+
+
 def shot(page, name: str, *, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)

@@ -17,7 +17,7 @@ from minzheng.engines.benefits import services
 from minzheng.engines.benefits.models import Enrollment, EnrollmentState
 from minzheng.foundation.registry.models import Household, Membership
 
-from .conftest import SCREENSHOTS, browser_db, shot
+from .conftest import SCREENSHOTS, browser_db, nav_link, shot
 
 pytestmark = [pytest.mark.browser, browser_db]
 
@@ -63,7 +63,7 @@ def test_caseworker_assesses_a_household_and_opens_the_roll(pages, world, roll):
     living = Membership.objects.filter(household=household, valid_to__isnull=True, person__death_date__isnull=True)
 
     # 测算: find the household in the registry and take its members over
-    page.get_by_role("navigation").get_by_role("link", name="测算").click()
+    nav_link(page, "测算").click()
     expect(page.get_by_role("heading", name="救助测算")).to_be_visible()
     with page.expect_response(lambda r: "/benefits/assess/households/" in r.url) as answer:
         page.get_by_label("查找家庭").fill(household.number)
@@ -104,7 +104,7 @@ def test_caseworker_assesses_a_household_and_opens_the_roll(pages, world, roll):
     expect(page.locator("fieldset.member:visible")).to_have_count(living.count())
 
     # 保障对象: the township's roll, one enrollment, its history and change form
-    page.get_by_role("navigation").get_by_role("link", name="保障对象").click()
+    nav_link(page, "保障对象").click()
     expect(page.get_by_role("heading", name="保障对象")).to_be_visible()
     expect(page.locator("#rows")).to_contain_text(f"共 {len(roll)} 条")
     shot(page, "benefits-03-roll")
@@ -162,7 +162,7 @@ def test_finance_generates_and_approves_a_cycle(pages, world, roll):
     for name in ("ra_finance", "ra_finance2"):
         user_create(username=name, password=BROWSER_PASSWORD, display_name=name, grants=[("finance", "330381000000")])
     maker = pages.login(pages.new(), "ra_finance")
-    maker.get_by_role("navigation").get_by_role("link", name="发放", exact=True).click()
+    nav_link(maker, "发放", exact=True).click()
     expect(maker.get_by_role("heading", name="发放批次", exact=True)).to_be_visible()
     generate = maker.locator("#generate")
     generate.get_by_label("保障项目").select_option("dibao")
@@ -196,7 +196,7 @@ def test_finance_generates_and_approves_a_cycle(pages, world, roll):
     maker.reload()
     expect(maker.locator(".head .tag")).to_have_text(re.compile("已导出|已对账"))
     shot(maker, "benefits-09-cycle-exported")
-    maker.get_by_role("navigation").get_by_role("link", name="统计").click()
+    nav_link(maker, "统计").click()
     maker.get_by_label("统计月份").fill("2026-12")
     maker.get_by_role("button", name="统计").click()
     expect(maker.locator("table.list")).to_contain_text("安阳街道")
@@ -213,7 +213,7 @@ def test_county_officer_sets_a_standard(pages, world, roll):
     user_create(username="ra_approver", password=BROWSER_PASSWORD, display_name="瑞安市审批员",
                 grants=[("approver", "330381000000")])  # fmt: skip
     page = pages.login(pages.new(), "ra_approver")
-    page.get_by_role("navigation").get_by_role("link", name="保障标准").click()
+    nav_link(page, "保障标准").click()
     row = page.locator("tr", has=page.get_by_role("cell", name="低保标准", exact=True))
     expect(row).to_contain_text("1,180.00")
     expect(row).to_contain_text("温州市")
@@ -252,7 +252,7 @@ def test_simulation_runs_in_the_background_and_reports(pages, world, roll):
     user_create(username="ra_approver", password=BROWSER_PASSWORD, display_name="瑞安市审批员",
                 grants=[("approver", "330381000000")])  # fmt: skip
     page = pages.login(pages.new(), "ra_approver")
-    page.get_by_role("navigation").get_by_role("link", name="提标测算").click()
+    nav_link(page, "提标测算").click()
     page.get_by_label("自哪个月起调整").fill("2027-01")
     page.get_by_label("调整的标准 1").select_option("dibao_monthly")
     page.get_by_label("调整幅度 1").fill("+100")

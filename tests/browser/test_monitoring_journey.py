@@ -18,7 +18,7 @@ from minzheng.engines.verification.models import SourceBatch
 from minzheng.foundation.accounts.services import user_create
 from minzheng.foundation.registry.models import Household, Membership
 
-from .conftest import ANYANG, BROWSER_PASSWORD, browser_db, shot
+from .conftest import ANYANG, BROWSER_PASSWORD, browser_db, nav_link, shot
 
 pytestmark = [pytest.mark.browser, browser_db]
 RUIAN = "330381000000"
@@ -44,7 +44,7 @@ def test_death_record_becomes_a_handled_alert(pages, world, tmp_path, settings):
 
     # 1. the county's 核对 office loads the death register: the bad file is refused whole
     page = pages.login(pages.new(), "ra_approver")
-    page.get_by_role("link", name="数据源").click()
+    nav_link(page, "数据源").click()
     page.get_by_role("link", name="死亡登记").first.click()
     page.get_by_role("link", name="上传").first.click()
     page.set_input_files("input[type=file]", str(bad))
@@ -62,7 +62,7 @@ def test_death_record_becomes_a_handled_alert(pages, world, tmp_path, settings):
     expect(page.locator("#job")).to_contain_text("已接收：第 1 版", timeout=30_000)
 
     # 2. run every rule now
-    page.get_by_role("link", name="预警").first.click()
+    nav_link(page, "预警").click()
     page.get_by_role("link", name="监测规则").first.click()
     page.get_by_role("button", name="立即运行全部规则").click()
     page.wait_for_function(
@@ -74,7 +74,7 @@ def test_death_record_becomes_a_handled_alert(pages, world, tmp_path, settings):
 
     # 3. the township handles it: a re-check opens a review case
     township = pages.login(pages.new(), "anyang_acceptor")
-    township.get_by_role("link", name="预警").first.click()
+    nav_link(township, "预警").click()
     expect(township.locator("main")).to_contain_text(alert.number)
     township.get_by_role("link", name=alert.number).click()
     expect(township.locator("main")).to_contain_text(member.name)

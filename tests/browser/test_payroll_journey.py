@@ -29,7 +29,7 @@ from minzheng.foundation.accounts.services import user_create
 from minzheng.foundation.registry import services as registry
 from minzheng.foundation.registry.models import Household, Membership
 
-from .conftest import BROWSER_PASSWORD, browser_db, shot
+from .conftest import BROWSER_PASSWORD, browser_db, nav_link, shot
 
 pytestmark = [pytest.mark.browser, browser_db]
 RUIAN = "330381000000"
@@ -89,7 +89,7 @@ def test_held_lines_are_seen_released_with_a_reason_and_approved_with_confirmati
 
     # 1. the maker generates the month's cycle: two lines held, with their reasons
     maker = pages.login(pages.new(), "ra_finance")
-    maker.get_by_role("navigation").get_by_role("link", name="发放", exact=True).click()
+    nav_link(maker, "发放", exact=True).click()
     generate = maker.locator("#generate")
     generate.get_by_label("保障项目").select_option("dibao")
     generate.get_by_label("发放月份").fill(f"{month:%Y-%m}")

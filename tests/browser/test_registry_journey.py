@@ -13,7 +13,7 @@ from minzheng.foundation.audit.models import AuditEvent
 from minzheng.foundation.codes.idnumbers import validate_id_number
 from minzheng.foundation.registry.models import Household, Membership, Person
 
-from .conftest import ANYANG, PHONE, TANGXIA, browser_db, shot
+from .conftest import ANYANG, PHONE, TANGXIA, browser_db, nav_link, shot
 
 pytestmark = [pytest.mark.browser, browser_db]
 
@@ -76,7 +76,7 @@ def test_township_caseworker_journey(pages, world):
     shot(page, "02-home")
 
     # 人员: a surname both townships have shows only 安阳街道's people
-    page.get_by_role("navigation").get_by_role("link", name="人员").click()
+    nav_link(page, "人员").click()
     expect(page.get_by_role("heading", name="人员")).to_be_visible()
     tangxia_surnames = {name[0] for name in in_township(TANGXIA).values_list("name", flat=True)}
     surname, _ = Counter(
@@ -109,7 +109,7 @@ def test_township_caseworker_journey(pages, world):
     household = biggest(world.anyang_households)
     members = list(Person.objects.filter(memberships__household=household, memberships__valid_to__isnull=True))
     assert len(members) >= 2
-    page.get_by_role("navigation").get_by_role("link", name="家庭").click()
+    nav_link(page, "家庭").click()
     expect(page.locator("#rows")).to_contain_text(f"共 {len(world.anyang_households)} 户")
     search(page, household.number)
     expect(page.locator("#rows")).to_contain_text("共 1 户")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from minzheng.foundation.registry.models import Person
 
-from .conftest import ANYANG, browser_db, shot
+from .conftest import ANYANG, browser_db, nav_link, shot
 from .test_registry_journey import search
 
 pytestmark = [pytest.mark.browser, browser_db]
@@ -62,7 +62,7 @@ def test_workbench_works_under_its_csp_and_keeps_id_numbers_out_of_urls(pages, w
     # back to the search: the rows are there again, the number still out of the address
     page.goto(token_url)
     expect(page.locator("#rows")).to_contain_text("共 1 人")
-    page.get_by_role("navigation").get_by_role("link", name="人员").click()
+    nav_link(page, "人员").click()
     page.go_back()
     expect(page.locator("#rows")).to_contain_text("共 1 人")
     assert person.id_number not in page.url

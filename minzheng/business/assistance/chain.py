@@ -76,10 +76,10 @@ def assistance_chain(*, user, household, kinds=None) -> list[Entry]:
             detail = f"{e.number}，自 {ev.effective_month:%Y-%m} 起 {ev.persons_covered} 人，月金额 {yuan(ev.monthly_amount)} 元"
             if ev.note:
                 detail += f"；{ev.note}"
-            out.append(Entry(ev.created_at, "enrollment", title, detail, _link("enrollment_detail", e.pk)))
+            out.append(Entry(ev.created_at, "enrollment", title, detail, _link("benefits:enrollment_detail", e.pk)))
     if "case" in wanted:
         for c in Case.objects.filter(household=household).select_related("case_type"):
-            link = _link("case_detail", c.number)
+            link = _link("cases:detail", c.number)
             out.append(
                 Entry(c.opened_at, "case", f"{c.case_type.name} 申请", f"{c.number}（{c.get_channel_display()}）", link)
             )
@@ -94,21 +94,21 @@ def assistance_chain(*, user, household, kinds=None) -> list[Entry]:
                       + (f"；重新发放自 {p.reissue_of.number}" if p.reissue_of_id else "")
                       + (f"；{p.get_recovery_display()}：{p.recovery_reason}" if p.recovery else ""))  # fmt: skip
             out.append(Entry(p.created_at, "payment", f"{p.program.short_name} 发放 {yuan(p.amount)} 元", detail,
-                             _link("payment_list") + f"?q={p.number}"))  # fmt: skip
+                             _link("benefits:payment_list") + f"?q={p.number}"))  # fmt: skip
     if "verification" in wanted:
         for r in VerificationRequest.objects.filter(household=household):
-            link = _link("verification_detail", r.number)
+            link = _link("verification:detail", r.number)
             out.append(
                 Entry(r.requested_at, "verification", "申请经济状况核对", f"{r.number} {r.purpose}".strip(), link)
             )
         for rep in VerificationReport.objects.filter(request__household=household).select_related("request"):
-            link = _link("verification_detail", rep.request.number)
+            link = _link("verification:detail", rep.request.number)
             out.append(Entry(rep.issued_at, "verification", f"出具核对报告（第 {rep.version} 版）", rep.number, link))
     if "alert" in wanted:
         for a in Alert.objects.filter(household=household).select_related("rule"):
             state = AlertState(a.state).label
             out.append(Entry(a.raised_at, "alert", f"预警：{a.rule.name}", f"{a.number}，{a.subject_name}，{state}",
-                             _link("monitoring_alert", a.number)))  # fmt: skip
+                             _link("monitoring:alert", a.number)))  # fmt: skip
     if "handling" in wanted:
         for h in AlertHandling.objects.filter(alert__household=household).select_related("alert"):
             detail = h.note.rstrip("。；;. ")  # the parts below are joined with "；"
@@ -118,11 +118,11 @@ def assistance_chain(*, user, household, kinds=None) -> list[Entry]:
                 detail += f"；办件 {h.case_number}"
             title = f"{Handling(h.way).label}" + ("（办结）" if h.closes else "")
             out.append(Entry(h.handled_at, "handling", f"处置预警 {h.alert.number}：{title}", detail,
-                             _link("monitoring_alert", h.alert.number)))  # fmt: skip
+                             _link("monitoring:alert", h.alert.number)))  # fmt: skip
     if "hardship" in wanted:
         for r in HardshipReport.objects.filter(alert__household=household):
             detail = r.description[:80] + (f"；答复：{r.reply}" if r.reply else "")
             out.append(Entry(r.created_at, "hardship", f"困难报告 {r.number}", detail,
-                             _link("monitoring_report", r.number)))  # fmt: skip
+                             _link("monitoring:report", r.number)))  # fmt: skip
     out.sort(key=lambda e: e.at, reverse=True)
     return out
