@@ -21,7 +21,6 @@ from django.http import Http404
 from minzheng.engines.cases.models import Case, CaseType
 from minzheng.engines.cases.services import duplicate_refuse, material_add
 from minzheng.foundation.audit.services import audit_record
-from minzheng.foundation.codes import mask_id_number
 from minzheng.foundation.files.models import StoredFile
 from minzheng.foundation.files.services import file_open, file_store
 from minzheng.foundation.registry.models import Household, Membership, Person
@@ -284,7 +283,3 @@ def draft_submit(*, citizen: Citizen, draft: Draft) -> Case:
                              f"群众 {who}）")  # fmt: skip
         draft.delete()
     return case
-
-
-def mask(value: str) -> str:
-    return mask_id_number(value)
