@@ -131,8 +131,9 @@ def duplicate_check(*, citizen: Citizen, case_type: CaseType, household: Househo
     the first step so nobody fills seven steps to be refused at the end."""
     mine = Case.objects.filter(case_type=case_type, household=household, closed_at__isnull=True,
                                portal_submission__citizen=citizen).exists()  # fmt: skip
+    window = f"{case_type.category}窗口" if case_type.category else "办事窗口"  # e.g. 社会救助窗口
     hint = ("可在“我的办件”查看进度、补交材料" if mine else
-            "如需了解办理进度或补充情况，请联系乡镇（街道）社会救助窗口")  # fmt: skip
+            f"如需了解办理进度或补充情况，请联系乡镇（街道）{window}")  # fmt: skip
     duplicate_refuse(case_type=case_type, household=household, shown=lambda c: _number_shown(citizen, c), hint=hint)
 
 

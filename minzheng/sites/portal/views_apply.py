@@ -88,14 +88,17 @@ def guide_of(ct: CaseType, roles: dict[str, str]) -> dict:
     }  # fmt: skip
 
 
-def _where(request) -> str:
+def _where(request, category: str) -> str:
     citizen = citizen_of(request)
     region = citizen.person.region_code if citizen and citizen.person else ""
+    window = f"{category}窗口" if category else "办事窗口"  # e.g. 社会救助窗口, from the item's category
     if region:
         township = Region.objects.filter(code=region[:9].ljust(12, "0")).first()
         if township:
-            return f"{township.name}{'办事处' if township.name.endswith('街道') else '人民政府'}社会救助窗口（便民服务中心）"
-    return "户籍所在地或经常居住地的乡镇人民政府（街道办事处）社会救助窗口，或向村（居）民委员会求助代为提交"
+            return (
+                f"{township.name}{'办事处' if township.name.endswith('街道') else '人民政府'}{window}（便民服务中心）"
+            )
+    return f"户籍所在地或经常居住地的乡镇人民政府（街道办事处）{window}，或向村（居）民委员会求助代为提交"
 
 
 def guide(request):
@@ -109,7 +112,7 @@ def guide_item(request, code):
     if ct is None:
         raise Http404("事项不存在")
     roles = dict(Role.objects.values_list("code", "name"))
-    return page(request, "portal/guide/item.html", {"item": guide_of(ct, roles), "where": _where(request)})
+    return page(request, "portal/guide/item.html", {"item": guide_of(ct, roles), "where": _where(request, ct.category)})
 
 
 # ---------------------------------------------------------------- 我要申请

@@ -51,7 +51,7 @@ from minzheng.foundation.registry.services import household_register
 from minzheng.foundation.validation import is_digits
 
 from .. import services as account
-from ..apply import _draft_write, draft_data, duplicate_check, is_bound, person_by_id, uploads_attach
+from ..apply import _draft_write, draft_case_type, draft_data, duplicate_check, is_bound, person_by_id, uploads_attach
 from ..models import ActingAs, Citizen, Draft, LoginCode, SignRequest
 
 ADULT_AGE = 18
@@ -275,8 +275,9 @@ def assessment_input(draft: Draft, data: dict | None = None) -> dict:
         "expenses": expenses,
         "property": data.get("property") or {},
     }
-    if draft.case_type.startswith("temp_"):
-        out["temp_assistance"] = {"kind": "emergency" if draft.case_type == "temp_emergency" else "expenditure"}
+    mode = draft_case_type(draft).published.spec.params.get("temp_mode")  # 临时救助 急难型/支出型
+    if mode:
+        out["temp_assistance"] = {"kind": mode}
     return out
 
 
