@@ -154,3 +154,17 @@ def test_online_items_are_the_case_types_naming_a_registered_plugin(regions):
 def test_a_plugin_code_is_taken_once():
     with pytest.raises(DuplicateRegistration):
         APPLICATIONS[MEANS_APPLICATION] = OptIn()
+
+
+def test_a_plugin_whose_steps_clash_with_the_portals_urls_fails_the_start_up_check():
+    from minzheng.sites.portal.applications import check_plugins
+
+    assert check_plugins() == []
+
+    class Clash(OptIn):
+        steps = (Step("submit", "提交"), Step("submit", "再提交"), MATERIALS)
+
+    with APPLICATIONS.temporarily("test.clash", Clash()):
+        messages = [e.msg for e in check_plugins()]
+    assert any("重复" in m for m in messages) and any("地址冲突" in m for m in messages)
+    assert any("最后一步" in m for m in messages)

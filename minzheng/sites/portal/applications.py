@@ -102,3 +102,27 @@ class ApplicationPlugin:
 
 
 APPLICATIONS: Registry = Registry("网上申请插件")
+
+# path segments the portal's own URLs take after ``apply/<pk>/``: a step of that name would be shadowed
+RESERVED_STEPS = frozenset({"upload", "submit", "discard"})
+
+
+def plugin_problems(code: str, plugin: ApplicationPlugin) -> list[str]:
+    """What is wrong with a registered plugin's declaration (checked at start-up, ``portal.E001``)."""
+    problems = []
+    codes = [s.code for s in plugin.steps]
+    if not codes:
+        problems.append(f"网上申请插件「{code}」没有步骤")
+    if len(set(codes)) != len(codes):
+        problems.append(f"网上申请插件「{code}」的步骤代码重复")
+    if reserved := sorted(set(codes) & RESERVED_STEPS):
+        problems.append(f"网上申请插件「{code}」的步骤代码 {', '.join(reserved)} 与门户的地址冲突")
+    if codes and codes[-1] == MATERIALS.code:
+        problems.append(f"网上申请插件「{code}」的最后一步须是确认提交页，不能是上传材料")
+    return problems
+
+
+def check_plugins(app_configs=None, **kwargs):
+    from django.core.checks import Error
+
+    return [Error(p, id="portal.E001") for code, plugin in APPLICATIONS.items() for p in plugin_problems(code, plugin)]
