@@ -57,7 +57,7 @@ class OptIn(ApplicationPlugin):
                 raise ValidationError({k: list(v) for k, v in form.errors.items()})
             data = draft_data(draft)
             data["bank"] = form.cleaned_data["bank"]
-            svc._draft_write(draft, data)
+            svc.draft_write(draft, data)
         return None
 
     def context(self, request, *, citizen, draft, data, step, errors):

@@ -147,7 +147,7 @@ def draft_data(draft: Draft) -> dict:
         return {}
 
 
-def _draft_write(draft: Draft, data: dict, step: str | None = None) -> None:
+def draft_write(draft: Draft, data: dict, step: str | None = None) -> None:
     draft.data = json.dumps(data, ensure_ascii=False)
     fields = ["data", "updated_at"]
     if step is not None:

@@ -118,7 +118,7 @@ def guide_item(request, code):
 # ---------------------------------------------------------------- 我要申请
 
 
-def _bound_or_pointer(request):
+def bound_or_pointer(request):
     citizen = citizen_of(request)
     if not svc.is_bound(citizen):
         return page(request, "portal/apply/bind_first.html",
@@ -128,7 +128,7 @@ def _bound_or_pointer(request):
 
 @citizen_required
 def apply(request):
-    if (pointer := _bound_or_pointer(request)) is not None:
+    if (pointer := bound_or_pointer(request)) is not None:
         return pointer
     citizen = citizen_of(request)
     items, choices = svc.online_types(), svc.acting_choices(citizen)
@@ -194,7 +194,7 @@ def apply_draft(request, pk):
 
 @citizen_required
 def apply_step(request, pk, step):
-    if (pointer := _bound_or_pointer(request)) is not None:
+    if (pointer := bound_or_pointer(request)) is not None:
         return pointer
     citizen = citizen_of(request)
     draft = svc.draft_get(citizen=citizen, pk=pk)
@@ -210,7 +210,7 @@ def apply_step(request, pk, step):
             svc.draft_advance(draft=draft, plugin=plugin, step=step)
             return redirect("portal:apply_step", pk=pk, step=draft.step)
         except ValidationError as exc:
-            errors = _errors_of(exc)
+            errors = errors_of(exc)
             extra["posted"] = request.POST
     return step_page(request, draft, step, errors=errors, extra=extra)
 
@@ -268,14 +268,14 @@ def apply_file_remove(request, pk, index):
     return redirect(reverse("portal:apply_step", args=[pk, MATERIALS.code]) + "#files")
 
 
-def _errors_of(exc: ValidationError) -> dict:
+def errors_of(exc: ValidationError) -> dict:
     return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
 
 
 @require_POST
 @citizen_required
 def apply_submit(request, pk):
-    if (pointer := _bound_or_pointer(request)) is not None:
+    if (pointer := bound_or_pointer(request)) is not None:
         return pointer
     citizen = citizen_of(request)
     draft = svc.draft_get(citizen=citizen, pk=pk)

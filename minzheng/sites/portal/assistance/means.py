@@ -51,7 +51,7 @@ from minzheng.foundation.registry.services import household_register
 from minzheng.foundation.validation import is_digits
 
 from .. import services as account
-from ..apply import _draft_write, draft_case_type, draft_data, duplicate_check, is_bound, person_by_id, uploads_attach
+from ..apply import draft_case_type, draft_data, draft_write, duplicate_check, is_bound, person_by_id, uploads_attach
 from ..models import ActingAs, Citizen, Draft, LoginCode, SignRequest
 
 ADULT_AGE = 18
@@ -146,7 +146,7 @@ def draft_township_choose(*, draft: Draft, township: str, hukou_type: str, addre
     data["township"] = township[:12]
     data["hukou_type"] = hukou_type
     data["address"] = address[:200]
-    _draft_write(draft, data)
+    draft_write(draft, data)
     return draft
 
 
@@ -164,7 +164,7 @@ def draft_household_save(*, draft: Draft, region_code: str, hukou_type: str, add
         data.update(region_code=region_code, hukou_type=hukou_type, address=address.strip()[:200])
     if not data.get("members"):
         raise ValidationError({"members": "请至少填写申请人本人"})
-    _draft_write(draft, data)
+    draft_write(draft, data)
     return draft
 
 
@@ -193,7 +193,7 @@ def draft_member_add(*, draft: Draft, name: str, id_number: str, relation: str) 
     data.setdefault("members", []).append(
         {"person_id": None, "name": name, "relation": relation, "id_number": rid.number}
     )
-    _draft_write(draft, data)
+    draft_write(draft, data)
     return draft
 
 
@@ -204,7 +204,7 @@ def draft_member_remove(*, draft: Draft, index: int) -> Draft:
         raise ValidationError("只能删除新增的成员；登记在册的成员如有变动，请到乡镇（街道）办理")
     members.pop(index)
     data["incomes"], data["signatures"] = {}, {}  # indexes shifted: incomes and signatures are re-entered
-    _draft_write(draft, data)
+    draft_write(draft, data)
     return draft
 
 
@@ -231,7 +231,7 @@ def draft_incomes_save(*, draft: Draft, post) -> Draft:
     if errors:
         raise ValidationError(errors)
     data["incomes"] = incomes
-    _draft_write(draft, data)
+    draft_write(draft, data)
     return draft
 
 
@@ -253,7 +253,7 @@ def draft_property_save(*, draft: Draft, post) -> Draft:
     if errors:
         raise ValidationError(errors)
     data["property"] = prop
-    _draft_write(draft, data)
+    draft_write(draft, data)
     return draft
 
 
@@ -434,7 +434,7 @@ def _signature_store(*, draft: Draft, data: dict, index: int, member: dict, sign
         "file_id": stored.pk, "signer": signer_name, "role": role, "method": method, "at": now.isoformat(),
         "phone_masked": phone_masked,
     }  # fmt: skip
-    _draft_write(draft, data)
+    draft_write(draft, data)
     short = {"typed": "本人登录填写确认", "sms": f"本人手机短信验证码确认（{phone_masked}）",
              "account": f"本人登录账户确认（{phone_masked}）", "proxy": "代为签署，待交本人书面授权书"}[method]  # fmt: skip
     audit_record(action="sign", object_type="portal.draft", object_id=draft.pk, region_code=data.get("region_code") or "",

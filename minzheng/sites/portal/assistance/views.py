@@ -16,7 +16,7 @@ from minzheng.foundation.audit.middleware import client_ip
 from .. import apply as svc
 from ..services import Throttled
 from ..session import citizen_of, citizen_required
-from ..views_apply import _bound_or_pointer, _errors_of, page, step_page
+from ..views_apply import bound_or_pointer, errors_of, page, step_page
 from . import means
 from .forms import SignForm
 
@@ -41,7 +41,7 @@ def apply_sign(request, pk, index):
     try:
         means.draft_sign(citizen=citizen, draft=draft, index=index, **form.cleaned_data)
     except ValidationError as exc:
-        return _sign_page(request, draft, index, _errors_of(exc))
+        return _sign_page(request, draft, index, errors_of(exc))
     return _signed(pk, index)
 
 
@@ -54,7 +54,7 @@ def apply_sign_code(request, pk, index):
     try:
         masked = means.draft_sign_code_send(citizen=citizen, draft=draft, index=index, ip=client_ip(request))
     except ValidationError as exc:
-        response = _sign_page(request, draft, index, _errors_of(exc))
+        response = _sign_page(request, draft, index, errors_of(exc))
         if isinstance(exc, Throttled):
             response.status_code = 429
         return response
@@ -71,7 +71,7 @@ def apply_sign_confirm(request, pk, index):
         means.draft_sign_code_confirm(citizen=citizen, draft=draft, index=index, code=request.POST.get("code", ""),
                                       agree=request.POST.get("agree") == "on")  # fmt: skip
     except ValidationError as exc:
-        return _sign_page(request, draft, index, _errors_of(exc))
+        return _sign_page(request, draft, index, errors_of(exc))
     return _signed(pk, index)
 
 
@@ -84,7 +84,7 @@ def apply_sign_ask(request, pk, index):
     try:
         means.draft_sign_ask(citizen=citizen, draft=draft, index=index)
     except ValidationError as exc:
-        return _sign_page(request, draft, index, _errors_of(exc))
+        return _sign_page(request, draft, index, errors_of(exc))
     return _signed(pk, index)
 
 
@@ -97,14 +97,14 @@ def apply_sign_proxy(request, pk, index):
     try:
         means.draft_sign_proxy(citizen=citizen, draft=draft, index=index, agree=request.POST.get("proxy") == "on")
     except ValidationError as exc:
-        return _sign_page(request, draft, index, _errors_of(exc))
+        return _sign_page(request, draft, index, errors_of(exc))
     return _signed(pk, index)
 
 
 @citizen_required
 def consents(request):
     """待我确认的授权: requests from family members to confirm a 授权书 in this account."""
-    if (pointer := _bound_or_pointer(request)) is not None:
+    if (pointer := bound_or_pointer(request)) is not None:
         return pointer
     citizen = citizen_of(request)
     template = "portal/assistance/consents.html"
