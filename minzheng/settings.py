@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "minzheng.sites.api",
     "minzheng.sites.workbench",
     "minzheng.sites.portal",
+    "minzheng.sites.portal.assistance",  # the assistance application plugin (portal_assistance)
     "minzheng.sites.demo",
 ]
 

@@ -297,14 +297,14 @@ def test_a_request_under_another_name_is_not_shown_to_the_holder_of_the_id_numbe
     """Asked by ID number alone, a request whose member the applicant named otherwise is never
     shown to (nor answerable by) the account bound to that ID number: its holder would be signing
     a 授权书 that names someone else."""
-    from minzheng.sites.portal.apply import _draft_write, draft_data
+    from minzheng.sites.portal.apply import draft_data, draft_write
 
     _, head, _ = household_in
     client, _, draft = spouse_applies
     data = draft_data(draft)
     index = next(i for i, m in enumerate(data["members"]) if m.get("id_number") == head.id_number)
     data["members"][index]["name"] = "王建民"
-    _draft_write(draft, data)
+    draft_write(draft, data)
     assert client.post(f"/portal/apply/{draft.pk}/sign/{index}/ask/").status_code == 302
     request_id = draft.sign_requests.get().pk
     head_client = signed_in(make_citizen(head.name, head.id_number, person=head, phone=HEAD_PHONE))

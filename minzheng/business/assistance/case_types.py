@@ -26,6 +26,9 @@ CLOSED = "办件 {number}（{type}）已办结，结果：{outcome}。"
 # Article ranges are those of ``shared/docs/domain/social-assistance.md`` §8.
 DIBAO_BASIS = "最低生活保障审核确认办法（民发〔2021〕57号）第十五条至第二十二条；2022年兜底保障通知第四部分"
 TEKUN_BASIS = "特困人员认定办法（民发〔2021〕43号）第十四条"
+# The portal application plugin of the assistance applications (the means questionnaire: household,
+# income, property, estimate, 授权书), registered by ``minzheng.sites.portal.assistance``
+MEANS_APPLICATION = "assistance.means"
 STOP_BASIS = "特困人员认定办法第二十八条（终止：公示7日，县级15个工作日内决定）"
 REVIEW_BASIS = "最低生活保障审核确认办法第三十一条至第三十三条"
 RIGID_BASIS = "刚性支出困难家庭认定办法（2025年）"
@@ -73,6 +76,7 @@ def _application(*, code, name, prefix, program, investigate_form="assistance.in
     d = {
         "code": code, "name": name, "number_prefix": prefix, "category": "社会救助", "program": program,
         "legal_days": legal, "extended_days": extended, "delegated_days": delegated, "online": online,
+        "application": MEANS_APPLICATION if online else "",
         "conditions": conditions, "basis": basis if legal or extended or delegated else "",
         "params": {"program": program},
         "steps": [
@@ -402,7 +406,8 @@ def _temporary(*, code, name, prefix, mode, conditions):
         "code": code, "name": name, "number_prefix": prefix, "category": "社会救助", "program": "temp_assistance",
         "legal_days": 30 if mode == "expenditure" else None, "extended_days": 45 if mode == "expenditure" else None,
         "basis": TEMP_BASIS if mode == "expenditure" else "",
-        "online": True, "conditions": conditions, "steps": steps, "transitions": transitions,
+        "online": True, "application": MEANS_APPLICATION, "conditions": conditions, "steps": steps,
+        "transitions": transitions,
         "materials": [m for m in copy.deepcopy(BASE_MATERIALS) if m["code"] != "means_declaration"],
         "params": {"temp_mode": mode},
     }  # fmt: skip

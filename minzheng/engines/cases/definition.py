@@ -107,6 +107,9 @@ class Definition(_Strict):
     day_type: DayType = "working"
     basis: str = ""  # the article that sets legal/extended/delegated days (required when any is set)
     online: bool = False  # citizens may apply on the portal
+    # the portal's application plugin citizens apply with (its registered code, e.g. "assistance.means"):
+    # the online items are the published, ``online`` case types that name one; '' = no online application
+    application: str = ""
     clock_on_open: bool = False  # the time limit runs from opening (items an office starts itself)
     conditions: str = ""  # 受理条件, for the service guide
     steps: list[StepDef]

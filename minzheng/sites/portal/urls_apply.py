@@ -1,8 +1,10 @@
-"""Portal pages: 事项指南 and 我要申请 (included by urls.py)."""
+"""Portal pages: 事项指南 and 我要申请 (included by urls.py), with the URLs of the registered
+application plugins' own actions (read once, when the URLconf loads)."""
 
 from django.urls import path
 
 from . import views_apply as v
+from .applications import APPLICATIONS
 
 urlpatterns: list = [
     path("guide/", v.guide, name="guide"),
@@ -11,12 +13,7 @@ urlpatterns: list = [
     path("apply/<int:pk>/", v.apply_draft, name="apply_draft"),
     path("apply/<int:pk>/upload/", v.apply_upload, name="apply_upload"),
     path("apply/<int:pk>/files/<int:index>/remove/", v.apply_file_remove, name="apply_file_remove"),
-    path("apply/<int:pk>/sign/<int:index>/", v.apply_sign, name="apply_sign"),
-    path("apply/<int:pk>/sign/<int:index>/code/", v.apply_sign_code, name="apply_sign_code"),
-    path("apply/<int:pk>/sign/<int:index>/confirm/", v.apply_sign_confirm, name="apply_sign_confirm"),
-    path("apply/<int:pk>/sign/<int:index>/proxy/", v.apply_sign_proxy, name="apply_sign_proxy"),
-    path("apply/<int:pk>/sign/<int:index>/ask/", v.apply_sign_ask, name="apply_sign_ask"),
-    path("apply/consents/", v.consents, name="consents"),
+    *(pattern for plugin in APPLICATIONS.values() for pattern in plugin.urlpatterns),
     path("apply/<int:pk>/submit/", v.apply_submit, name="apply_submit"),
     path("apply/<int:pk>/discard/", v.apply_discard, name="apply_discard"),
     path("apply/<int:pk>/<str:step>/", v.apply_step, name="apply_step"),
