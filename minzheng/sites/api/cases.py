@@ -21,6 +21,8 @@ from minzheng.foundation.registry import selectors as registry
 from minzheng.foundation.registry.models import Person
 
 from .auth import BearerToken
+from .registry import household_from_payload
+from .routers import api_router
 from .schemas import MAX_OFFSET, ErrorOut, HouseholdIn
 
 router = Router(tags=["事项与办件"], auth=BearerToken())
@@ -220,8 +222,6 @@ def _reload(request, number: str) -> Case:
 def case_create(request, payload: CaseIn):
     """Either ``household_id`` of a household in the caller's regions, or ``household`` (a new one,
     created in the same transaction). The applicant defaults to the household's head."""
-    from .api import household_from_payload
-
     with transaction.atomic():
         if payload.household_id is not None:
             household = registry.household_get(user=request.user, pk=payload.household_id)
@@ -281,3 +281,6 @@ def tasks_list(
     qs = selectors.inbox(request.user, mine=mine, flag=flag, case_type=case_type)
     flags = selectors.Flags.today()
     return {"count": qs.count(), "items": [_task_out(t, flags) for t in qs[offset : offset + limit]]}
+
+
+api_router("cases", router, prefix="/", order=40)
