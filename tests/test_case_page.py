@@ -181,3 +181,23 @@ def test_the_assistance_panels_still_appear(staff, household_in, assistance_stan
 def test_a_panel_name_is_taken_once(staff):
     with pytest.raises(DuplicateRegistration):
         case_panel("assistance.assessment", title="另一个", template="x.html")(lambda c, u, t: None)
+
+
+def test_panel_templates_keep_the_workbench_rules():
+    """The panels' templates live with their line, outside the workbench's template tree: they keep
+    its CSP (no inline script, style or handler) and show money through ``yuan``."""
+    from django.template.loader import get_template
+
+    from .test_forms_wording import MONEY_NAME
+
+    assert PANELS, "no panel registered"
+    found = []
+    for p in PANELS.values():
+        html = get_template(p.template).template.source
+        for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"<style\b", r"\sstyle=", r"\son[a-z]+=", r"\shx-on", r"js:"):
+            found += [f"{p.template}: {m}" for m in re.findall(pattern, html)]
+        for expr in re.findall(r"\{\{\s*(.*?)\s*\}\}", html):
+            name = expr.split("|", 1)[0].strip()
+            if MONEY_NAME.search(name) and "|yuan" not in expr.replace(" ", ""):
+                found.append(f"{p.template}: {{{{ {expr} }}}}")
+    assert found == []
