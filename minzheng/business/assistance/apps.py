@@ -22,10 +22,11 @@ class AssistanceConfig(AppConfig):
     verbose_name = "社会救助"
 
     def ready(self):
-        # standard types, job kinds, case hooks and dates, partner sources, verification findings, monitoring
-        # detectors, payroll hold checks
+        # standard types, job kinds, case hooks and dates, case page panels, partner sources, verification
+        # findings, monitoring detectors, payroll hold checks
         from . import (  # noqa: F401
             case_dates,
+            case_panels,
             casework,
             jobs,
             monitoring,

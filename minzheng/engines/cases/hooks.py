@@ -22,6 +22,8 @@ EFFECTS: dict[str, Callable] = Registry("办件效果")
 FORMS: dict[str, type[BaseModel]] = Registry("办件表单")
 DOCUMENTS: dict[str, tuple[str, Callable]] = Registry("办件文书")  # kind → (title, builder)
 ACT_DATES: dict[str, tuple[str, ...]] = {}  # form → its fields that date an act of the case (入户日期 …)
+# a field of an action's data or of what effects added → {value: Chinese label}, for the history
+VALUE_LABELS: dict[str, dict[str, str]] = Registry("办件数据取值名称")
 
 
 @dataclass
@@ -77,6 +79,12 @@ def case_act_dates(form: str, *fields: str) -> None:
     registered, not after the day of the action, not more than a year back (see
     :func:`.services.act_date_errors`)."""
     ACT_DATES[form] = tuple(dict.fromkeys(ACT_DATES.get(form, ()) + fields))
+
+
+def case_value_labels(field_name: str, labels: dict[str, str]) -> None:
+    """How the case's history names the values of ``field_name`` (e.g. the assessment's
+    classification ``dibao`` → 低保), where a page shows what an action recorded."""
+    VALUE_LABELS[field_name] = labels
 
 
 def case_document(kind: str, title: str):

@@ -166,3 +166,61 @@ def tasks_with_notices(tasks) -> list:
     for t in tasks:
         t.notice = notices.get(t.case_id) if t.not_before else None
     return tasks
+
+
+@dataclass
+class CasePage:
+    """What ``user`` may do on ``case`` and what its business line shows on it: one answer for the
+    workbench's case page and the API's case endpoint (:func:`case_page`)."""
+
+    task: Task | None  # the open task, if any
+    act: bool  # the user holds the open task's role in its office: may take its actions
+    actions: list  # the transitions (``TransitionDef``) the user may take now
+    claim: bool  # 认领 the open task
+    release: bool  # 退回待办池: one's own claim, or a supervisor's over someone else's
+    suspend: bool
+    resume: bool
+    extend: bool  # 延期, once, where the case type allows it and the clock runs
+    supervise: bool  # cases.supervise over the case's region
+    window: bool  # cases.act over the case's region: materials and objections received at the window
+    materials: bool  # may upload a material (window, and the case type names materials)
+    documents: list[tuple[str, str]]  # (kind, title) the user may print at this step
+    panels: list  # ``panels.Panel`` the business line shows on this case
+
+
+def case_page(user, case: Case, *, today: dt.date | None = None) -> CasePage:
+    """What ``user`` may do on ``case`` (act, claim, release, suspend, resume, extend, supervise,
+    upload, print) and the panels registered for its case type (:mod:`.panels`). The services
+    check every one again when it is done; this is what pages and clients offer."""
+    from minzheng.foundation.accounts.scoping import has_permission
+
+    from . import hooks
+    from .panels import panels_for
+    from .services import acting_roles
+
+    spec = case.spec
+    task = (
+        None
+        if case.closed
+        else case.tasks.filter(state=TaskState.OPEN).select_related("claimed_by").order_by("-pk").first()
+    )
+    act = bool(task and acting_roles(user, task))
+    supervise = has_permission(user, "cases.supervise", case.region_code)
+    window = not case.closed and has_permission(user, "cases.act", case.region_code)
+    claimed = task is not None and task.claimed_by_id is not None
+    step = spec.step(case.step)
+    return CasePage(
+        task=task,
+        act=act,
+        actions=list(spec.actions_from(case.step)) if act else [],
+        claim=act and not claimed,
+        release=claimed and (task.claimed_by_id == user.pk or supervise),
+        suspend=act and case.suspended_since is None,
+        resume=act and case.suspended_since is not None,
+        extend=act and bool(spec.extended_days and case.accepted_on and not case.extended),
+        supervise=supervise,
+        window=window,
+        materials=window and bool(spec.materials),
+        documents=[(k, hooks.DOCUMENTS[k][0]) for k in step.documents if k in hooks.DOCUMENTS] if act else [],
+        panels=panels_for(case, user, today or timezone.localdate()),
+    )

@@ -21,6 +21,8 @@ from minzheng.foundation.registry import selectors as registry
 from minzheng.foundation.registry.models import Person
 
 from .auth import BearerToken
+from .registry import household_from_payload
+from .routers import api_router
 from .schemas import MAX_OFFSET, ErrorOut, HouseholdIn
 
 router = Router(tags=["事项与办件"], auth=BearerToken())
@@ -99,6 +101,30 @@ class DocumentOut(Schema):
     created_at: dt.datetime
 
 
+class MayOut(Schema):
+    """What the caller may do on the case now (``cases.selectors.case_page``, as the workbench's
+    case page offers it); the service checks again when it is done."""
+
+    act: bool  # holds the open task's role in its office
+    actions: list[str]  # the actions the caller may take now (POST …/transitions)
+    claim: bool
+    release: bool
+    suspend: bool
+    resume: bool
+    extend: bool
+    supervise: bool
+    materials: bool  # may upload a material (POST …/materials)
+    documents: list[str]  # document kinds the caller may print at this step
+
+
+class PanelOut(Schema):
+    """What the case's business line shows on it (``cases.panels``): its name, title and data."""
+
+    key: str
+    title: str
+    data: dict[str, Any]
+
+
 class CaseOut(Schema):
     number: str
     case_type: str
@@ -128,6 +154,8 @@ class CaseOut(Schema):
     assessment: dict | None = None
     enrollment_number: str | None = None
     history: list[HistoryOut]
+    may: MayOut
+    panels: list[PanelOut]
     messages: list[str] = []
 
 
@@ -141,9 +169,18 @@ def _task_out(t, flags) -> dict:
     }  # fmt: skip
 
 
-def case_out(case: Case, messages=()) -> dict:
+def _may_out(page) -> dict:
+    return {
+        "act": page.act, "actions": [t.action for t in page.actions], "claim": page.claim, "release": page.release,
+        "suspend": page.suspend, "resume": page.resume, "extend": page.extend, "supervise": page.supervise,
+        "materials": page.materials, "documents": [kind for kind, _title in page.documents],
+    }  # fmt: skip
+
+
+def case_out(case: Case, user, messages=()) -> dict:
     spec = case.spec
     flags = selectors.Flags.today()
+    page = selectors.case_page(user, case, today=flags.today_)
     tasks = case.tasks.filter(state=TaskState.OPEN).select_related("case__case_type", "case__applicant", "claimed_by")
     return {
         "number": case.number, "case_type": case.case_type_id, "case_type_name": spec.name,
@@ -170,6 +207,8 @@ def case_out(case: Case, messages=()) -> dict:
              "to_step": s.to_step, "actor": s.actor_name, "role": s.actor_role, "opinion": s.opinion}
             for s in case.history.order_by("seq")
         ],
+        "may": _may_out(page),
+        "panels": [{"key": p.key, "title": p.title, "data": p.data} for p in page.panels],
         "messages": list(messages),
     }  # fmt: skip
 
@@ -183,8 +222,6 @@ def _reload(request, number: str) -> Case:
 def case_create(request, payload: CaseIn):
     """Either ``household_id`` of a household in the caller's regions, or ``household`` (a new one,
     created in the same transaction). The applicant defaults to the household's head."""
-    from .api import household_from_payload
-
     with transaction.atomic():
         if payload.household_id is not None:
             household = registry.household_get(user=request.user, pk=payload.household_id)
@@ -198,13 +235,13 @@ def case_create(request, payload: CaseIn):
             applicant = household.head
         case = case_open(user=request.user, case_type=payload.case_type, region_code=household.region_code,
                          household=household, applicant=applicant, channel=payload.channel)  # fmt: skip
-    return Status(201, case_out(_reload(request, case.number)))
+    return Status(201, case_out(_reload(request, case.number), request.user))
 
 
 @router.get("/cases/{number}", response={200: CaseOut, 404: ErrorOut}, exclude_none=True,
             summary="办件状态、期限、待办与办理记录")  # fmt: skip
 def case_detail(request, number: str):
-    return case_out(_reload(request, number))
+    return case_out(_reload(request, number), request.user)
 
 
 @router.post("/cases/{number}/transitions",
@@ -213,7 +250,7 @@ def case_detail(request, number: str):
 def case_transition(request, number: str, payload: TransitionIn):
     case = _reload(request, number)
     case = case_act(user=request.user, case=case, action=payload.action, opinion=payload.opinion, data=payload.data)
-    return Status(200, case_out(_reload(request, case.number), messages=case.messages))
+    return Status(200, case_out(_reload(request, case.number), request.user, messages=case.messages))
 
 
 @router.post("/cases/{number}/materials",
@@ -229,7 +266,7 @@ def case_material(request, number: str, code: Form[str], file: File[UploadedFile
         if person is None:
             raise ValidationError({"person_id": "所属成员须是该家庭的现有成员"})
     material_add(user=request.user, case=case, code=code, data=file, name=file.name or "", person=person)
-    return Status(201, case_out(_reload(request, number)))
+    return Status(201, case_out(_reload(request, number), request.user))
 
 
 @router.get("/tasks", response=TaskPage, summary="我的待办")
@@ -244,3 +281,6 @@ def tasks_list(
     qs = selectors.inbox(request.user, mine=mine, flag=flag, case_type=case_type)
     flags = selectors.Flags.today()
     return {"count": qs.count(), "items": [_task_out(t, flags) for t in qs[offset : offset + limit]]}
+
+
+api_router("cases", router, prefix="/", order=40)

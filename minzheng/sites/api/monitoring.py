@@ -18,6 +18,7 @@ from minzheng.engines.monitoring.services import hardship_report
 from minzheng.foundation.accounts.scoping import has_permission
 
 from .auth import BearerToken, ScopedToken, require_scope, token_scopes
+from .routers import api_router
 from .schemas import ErrorOut
 
 router = Router(tags=["监测预警"])
@@ -101,3 +102,6 @@ def hardship_detail(request, number: str):
             raise Http404("找不到该困难报告")
         return _out(report)
     return _out(selectors.report_get(user=request.user, number=number))
+
+
+api_router("monitoring", router, prefix="/", order=60)

@@ -22,6 +22,7 @@ from minzheng.engines.verification.models import BatchChannel, DataSource
 from minzheng.foundation.accounts.scoping import has_permission
 
 from .auth import BearerToken, ScopedToken, require_scope, token_scopes
+from .routers import api_router
 from .schemas import ErrorOut
 
 router = Router(tags=["部门共享数据"])
@@ -145,3 +146,6 @@ def sources_list(request):
             }
         )
     return out
+
+
+api_router("sources", router, prefix="/", order=50)

@@ -13,6 +13,7 @@ from minzheng.engines.verification import selectors
 from minzheng.foundation.accounts.scoping import has_permission
 
 from .auth import BearerToken
+from .routers import api_router
 from .schemas import ErrorOut
 
 router = Router(tags=["家庭经济状况核对"], auth=BearerToken())
@@ -68,3 +69,6 @@ def report_detail(request, number: str):
             "evidence": report_evidence(report),
         },
     )
+
+
+api_router("verification", router, prefix="/", order=70)

@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from minzheng.engines.benefits.models import Enrollment
 from minzheng.engines.cases import hooks, selectors, services
 from minzheng.engines.cases.builtin import materials_missing
 from minzheng.engines.cases.definition import LEVEL_NAMES, OUTCOMES
@@ -47,7 +46,6 @@ from minzheng.foundation.regions.selectors import region_names, region_prefix
 from minzheng.foundation.validation import Refused, is_digits
 
 from ..assistance.forms_facts import facts_summary
-from ..assistance.labels import CLASSIFICATIONS
 from ..common.errors import apply_errors
 from ..common.households import household_pick
 from ..common.paging import paged, query_params
@@ -199,9 +197,8 @@ def _data_items(data: dict) -> list[tuple[str, str, bool]]:
     for key, value in (data or {}).items():
         if value is None or value == "" or key not in labels:
             continue
-        if key == "assessment_classification":
-            value = CLASSIFICATIONS.get(value, value)
-        value = VALUE_LABELS.get(key, {}).get(value, value) if isinstance(value, str) else value
+        names = VALUE_LABELS.get(key) or hooks.VALUE_LABELS.get(key, {})  # a line's, e.g. the classification
+        value = names.get(value, value) if isinstance(value, str) else value
         label = labels[key]
         if key == "household_facts" and isinstance(value, dict):
             text = facts_summary(value)
@@ -213,57 +210,26 @@ def _data_items(data: dict) -> list[tuple[str, str, bool]]:
     return items
 
 
-def _assessment_view(case: Case):
-    a = case.data.get("assessment")
-    if not a:
-        return None
-    return {
-        **a,
-        "classification_name": CLASSIFICATIONS.get(a.get("classification"), a.get("classification", "")),
-        "assessed_on": case.data.get("assessed_on", ""),
-    }
-
-
-def _temp_estimate_view(case: Case, today):
-    """临时救助: the explained estimate where the amount is proposed and decided (乡镇审核, 审批),
-    as stored with the proposal once made, else computed now for the months the kind allows."""
-    if case.spec.program != "temp_assistance" or case.household_id is None:
-        return None
-    stored = case.data.get("temp_estimate")
-    if stored and case.step != "review":
-        return {**stored, "stored": True,
-                "proposed": case.data.get("amount")}  # fmt: skip
-    if case.step != "review":
-        return None
-    from minzheng.business.assistance.temporary import temp_estimate
-    from minzheng.engines.benefits.standards import MissingStandard
-
-    try:
-        return temp_estimate(case, today)
-    except (Refused, MissingStandard, ValidationError) as exc:
-        return {"error": "暂时无法测算：" + "；".join(_messages_of(exc)) if not isinstance(exc, MissingStandard)
-                else f"暂时无法测算：{exc}"}  # fmt: skip
-
-
 def _detail(request, case: Case, *, forms: dict | None = None, alert: str = "", status: int = 200):
     """The case page. ``forms`` replaces unbound forms by bound ones that failed (keys
     ``act:<action>``, ``suspend``, ``resume``, ``extend``, ``material``, ``objection``); ``alert``
-    is shown at the top (the refusal or the reason of a 403/422)."""
+    is shown at the top (the refusal or the reason of a 403/422). What the user may do and the
+    business line's panels come from ``selectors.case_page``, as the API's case endpoint does."""
     user = request.user
     forms = forms or {}
     spec = case.spec
     step = spec.step(case.step)
-    task = _open_task(case)
-    can_act = bool(task and services.acting_roles(user, task))
     flags = selectors.Flags.today()
+    page = selectors.case_page(user, case, today=flags.today_)
+    task = page.task
     names = region_names([case.region_code, case.region_code[:9].ljust(12, "0")])
     step_names = {s.code: s.name for s in spec.steps}
     noticing = task is not None and task.not_before is not None and flags.today_ < task.not_before
 
     actions = []
-    if can_act and not case.closed:
+    if page.actions:
         previous = case.data.get("forms", {})
-        for t in spec.actions_from(case.step):
+        for t in page.actions:
             form = forms.get(f"act:{t.action}")
             if form is None:
                 model = hooks.FORMS.get(t.form) if t.form else None
@@ -288,26 +254,13 @@ def _detail(request, case: Case, *, forms: dict | None = None, alert: str = "", 
     open_notice = next(
         (n for n in notices if n.state == NoticeState.OPEN and n.posted_on <= flags.today_ <= n.end_date), None
     )
-    can_window = has_permission(user, "cases.act", case.region_code) and not case.closed
     documents = list(case.documents.select_related("file").order_by("created_at", "pk"))
-    printable = [(k, hooks.DOCUMENTS[k][0]) for k in step.documents if k in hooks.DOCUMENTS] if can_act else []
-    claimed = task is not None and task.claimed_by_id is not None
-    # a supervisor may hand back a task someone else claimed and left
-    can_release = claimed and (
-        task.claimed_by_id == user.pk or has_permission(user, "cases.supervise", case.region_code)
-    )
-    enrollment = None
-    if case.data.get("enrollment_number"):  # the roll entry an approval created, if the user may see it
-        mine = Enrollment.objects.for_user(user, "benefits.view").filter(number=case.data["enrollment_number"])
-        enrollment = mine.values_list("pk", flat=True).first()
     context = {
         "case": case,
-        "enrollment_pk": enrollment,
+        "page": page,
         "spec": spec,
         "step": step,
         "task": task,
-        "can_act": can_act,
-        "can_release": can_release,
         "actions": actions,
         "outcome": OUTCOMES.get(case.outcome, case.outcome),
         "due_flag": "" if case.closed else flags.of(case.due_date),
@@ -316,22 +269,18 @@ def _detail(request, case: Case, *, forms: dict | None = None, alert: str = "", 
         "level_name": LEVEL_NAMES.get(services.step_level(case, step), "") if not step.terminal else "",
         "region_name": names.get(case.region_code, case.region_code),
         "township_name": names.get(case.region_code[:9].ljust(12, "0"), ""),
-        "assessment": _assessment_view(case),
-        "temp_estimate": _temp_estimate_view(case, flags.today_),
         "timeline": timeline,
         "materials": _materials_view(case, spec),
         "material_form": forms.get("material")
-        or (MaterialForm(spec=spec, members=_members(case)) if can_window and spec.materials else None),
+        or (MaterialForm(spec=spec, members=_members(case)) if page.materials else None),
         "paper_signatures": paper_signatures_due(case) if not case.closed else [],
         "documents": documents,
-        "printable": printable,
         "notices": notices,
         "open_notice": open_notice,
-        "objection_form": forms.get("objection") or (ObjectionForm() if open_notice and can_window else None),
+        "objection_form": forms.get("objection") or (ObjectionForm() if open_notice and page.window else None),
         "suspend_form": forms.get("suspend") or ReasonForm(label="挂起原因", prefix="suspend"),
         "resume_form": forms.get("resume") or ResumeForm(prefix="resume"),
         "extend_form": forms.get("extend") or ReasonForm(label="延期原因", prefix="extend"),
-        "can_extend": bool(spec.extended_days and case.accepted_on and not case.extended),
         "alert": alert,
         "today": flags.today_,
         "objection_open": ObjectionState.OPEN,
