@@ -24,6 +24,7 @@ DOCUMENTS: dict[str, tuple[str, Callable]] = Registry("办件文书")  # kind �
 ACT_DATES: dict[str, tuple[str, ...]] = {}  # form → its fields that date an act of the case (入户日期 …)
 # a field of an action's data or of what effects added → {value: Chinese label}, for the history
 VALUE_LABELS: dict[str, dict[str, str]] = Registry("办件数据取值名称")
+VALUE_TEXTS: dict[str, Callable[[dict], str]] = Registry("办件数据摘要")
 
 
 @dataclass
@@ -85,6 +86,12 @@ def case_value_labels(field_name: str, labels: dict[str, str]) -> None:
     """How the case's history names the values of ``field_name`` (e.g. the assessment's
     classification ``dibao`` → 低保), where a page shows what an action recorded."""
     VALUE_LABELS[field_name] = labels
+
+
+def case_value_text(field_name: str, render: Callable[[dict], str]) -> None:
+    """How a page sums up in one line the structured value an action recorded under ``field_name``
+    (e.g. the investigation's ``household_facts`` → 计入 3 人：…), where the history shows it."""
+    VALUE_TEXTS[field_name] = render
 
 
 def case_document(kind: str, title: str):

@@ -1,5 +1,11 @@
+from minzheng.engines.cases.hooks import case_value_text
+
 from ..areas import Area, area_register
 from ..menu import MenuEntry
+from .forms_facts import facts_summary
+
+# the investigation's facts in one line, where a case's history shows what was recorded
+case_value_text("household_facts", facts_summary)
 
 area_register(
     Area(

@@ -45,7 +45,6 @@ from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names, region_prefix
 from minzheng.foundation.validation import Refused, is_digits
 
-from ..assistance.forms_facts import facts_summary
 from ..common.errors import apply_errors
 from ..common.households import household_pick
 from ..common.paging import paged, query_params
@@ -200,8 +199,9 @@ def _data_items(data: dict) -> list[tuple[str, str, bool]]:
         names = VALUE_LABELS.get(key) or hooks.VALUE_LABELS.get(key, {})  # a line's, e.g. the classification
         value = names.get(value, value) if isinstance(value, str) else value
         label = labels[key]
-        if key == "household_facts" and isinstance(value, dict):
-            text = facts_summary(value)
+        render = hooks.VALUE_TEXTS.get(key)  # a line's summary of a structured value, e.g. the facts
+        if render is not None and isinstance(value, dict):
+            text = render(value)
         elif is_money_label(label) and as_decimal(value) is not None:
             text = yuan(value)  # 工资性收入（元/年） 6,000.00
         else:
