@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from minzheng.business.assistance.assessment import assess, assessment_run
 from minzheng.business.assistance.schemas import AssessmentIn, IncomeIn
-from minzheng.engines.benefits.standards import Standards
+from minzheng.foundation.parameters.standards import Standards
 
 from .conftest import ANYANG_VILLAGE, PASSWORD
 
@@ -249,7 +249,7 @@ def test_each_excluded_kind_of_income_is_left_out(kind, assistance_standards):
 def test_longevity_allowance_for_dibao_is_a_regional_setting(assistance_standards):
     """高龄津贴: counted as 低保 income unless the region leaves it out (民发〔2021〕57号 第十三条 does
     not list it; the nationwide row says so); never income for 特困 (特困人员认定办法第六条)."""
-    from minzheng.engines.benefits.services import standard_set
+    from minzheng.foundation.parameters.services import standard_set
 
     data = household(
         {"name": "甲", "birth_date": "1942-01-01"},

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from minzheng.business.assistance import simulation as sim
 from minzheng.business.assistance.assessment import assess
-from minzheng.engines.benefits.standards import Standards
+from minzheng.foundation.parameters.standards import Standards
 
 from .conftest import ANYANG, ANYANG_VILLAGE, TANGXIA, TANGXIA_VILLAGE
 
@@ -335,7 +335,7 @@ def roll(assistance_standards):
 def expected_by_township(as_of, changes):
     """assess() through the ORM for every household with means: {(township, before, after): [h, pb, ps, ab, as]}."""
     from minzheng.business.assistance.models import HouseholdMeans
-    from minzheng.engines.benefits.standards import standards_for
+    from minzheng.foundation.parameters.standards import standards_for
     from minzheng.foundation.registry.models import Membership
 
     out = {}
@@ -450,7 +450,7 @@ def test_job_and_selector(roll, make_user):
 
 
 def test_missing_standard_is_reported_not_guessed(roll):
-    from minzheng.engines.benefits.models import Standard
+    from minzheng.foundation.parameters.models import Standard
 
     Standard.objects.filter(key="category_topup_monthly").delete()
     outcome = sim.simulation_run(as_of=AS_OF, changes=[sim.change_parse("dibao_monthly", "8%")])

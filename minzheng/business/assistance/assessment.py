@@ -3,7 +3,7 @@ amount, explaining every step with the numbers used.
 
 One function (:func:`assess`) behind three faces: ``minzheng assess``, ``POST
 /api/v1/assistance/assessments`` and the workbench page. The figures come from the standards
-table for the region, hukou type and date (:mod:`minzheng.engines.benefits.standards`), or from
+table for the region, hukou type and date (:mod:`minzheng.foundation.parameters.standards`), or from
 what-if overrides in the request. Money is ``Decimal``; the only rounding of an amount is the
 configured rule applied once to the 低保 gap (民发〔2021〕57号 第二十三条; see ``_round``).
 """
@@ -17,8 +17,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from pydantic import ValidationError as SchemaError
 
-from minzheng.engines.benefits.standards import MissingStandard, Standards, standards_for
 from minzheng.foundation.money import yuan  # money as people read it: 3,540.00
+from minzheng.foundation.parameters.standards import MissingStandard, Standards, standards_for
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.validation import errors_zh
 

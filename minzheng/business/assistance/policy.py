@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from minzheng.engines.benefits.standards import (
+from minzheng.engines.benefits.standards import program_line
+from minzheng.foundation.parameters.standards import (
     AMOUNT,
     CHOICE,
     COUNT,
@@ -34,8 +35,9 @@ TEKUN_MODES = (("dispersed", "分散供养"), ("centralised", "集中供养"))
 TEMP_MODES = (("emergency", "急难型"), ("expenditure", "支出型"))
 REVIEW_MODES = (("A", "A类"), ("B", "B类"), ("C", "C类"))
 
-standard_type("dibao_monthly", "低保标准", AMOUNT, "元/人·月", program="dibao", program_line=True,
+standard_type("dibao_monthly", "低保标准", AMOUNT, "元/人·月", program="dibao",
               help="暂行办法第九条；审核确认办法第二十三条")  # fmt: skip
+program_line("dibao", "dibao_monthly")  # the monthly statistics report its average
 standard_type("edge_multiple", "低保边缘倍数", MULTIPLE, "倍低保标准", program="dibao_edge")
 standard_type("single_person_enabled", "低保边缘家庭重残重病成员参照单人户", FLAG, "", program="dibao")
 standard_type("category_topup_monthly", "分类施保加发", AMOUNT, "元/人·月", program="dibao")

@@ -11,11 +11,12 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from minzheng.engines.benefits.models import Program, Standard
-from minzheng.engines.benefits.services import standard_set
-from minzheng.engines.benefits.standards import MissingStandard, standards_for
+from minzheng.engines.benefits.models import Program
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.parameters.models import Standard
+from minzheng.foundation.parameters.services import standard_set
+from minzheng.foundation.parameters.standards import MissingStandard, standards_for
 from minzheng.foundation.regions.models import Region
 
 from .assessment import EXCLUDED_INCOME, excluded_kinds

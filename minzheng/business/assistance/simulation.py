@@ -15,7 +15,7 @@ It runs set-based in DuckDB, not household by household in Python:
    SQLite, or inside a transaction, they go through CSV files in a private temporary directory
    (``COPY (SELECT …) TO STDOUT`` / the ``sqlite3`` cursor). Money travels as integer fen. No
    DuckDB extension is used (none can be downloaded on a government intranet).
-2. **standards** — resolved in Python with :func:`~minzheng.engines.benefits.standards.standards_for`,
+2. **standards** — resolved in Python with :func:`~minzheng.foundation.parameters.standards.standards_for`,
    once per hukou type and *standards signature* of a region (the ancestors that carry standard
    rows), i.e. a handful of combinations however many villages there are; the change is applied
    as what-if overrides, exactly as an assessment request's ``standards`` are.
@@ -53,11 +53,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from minzheng.engines.benefits.models import Standard
-from minzheng.engines.benefits.standards import TYPES, MissingStandard, Standards, ancestor_codes, standards_for
 from minzheng.foundation.accounts.scoping import ALL, user_prefixes
 from minzheng.foundation.money import yuan
 from minzheng.foundation.olap import cents_sql, duck_connect, insert_rows, range_sql, tables_into
+from minzheng.foundation.parameters.models import Standard
+from minzheng.foundation.parameters.standards import TYPES, MissingStandard, Standards, ancestor_codes, standards_for
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.validation import is_digits
 

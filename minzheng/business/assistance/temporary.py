@@ -34,11 +34,11 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from minzheng.engines.benefits.models import OneOffPayment, Recovery
 from minzheng.engines.benefits.payments import payment_record, payment_recovery_require, payments_of_household
 from minzheng.engines.benefits.services import add_months
-from minzheng.engines.benefits.standards import MissingStandard, standards_for
 from minzheng.engines.cases.builtin import REMEDY, addressee, doc_number, office_name, opinion_of
 from minzheng.engines.cases.hooks import case_document, case_effect, case_form, case_guard
 from minzheng.foundation.documents.spec import Document, Fields, Heading, Note, Paragraph
 from minzheng.foundation.money import yuan  # money as people read it: 3,540.00
+from minzheng.foundation.parameters.standards import MissingStandard, standards_for
 from minzheng.foundation.registry.models import Household
 from minzheng.foundation.validation import Refused
 

@@ -40,11 +40,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from minzheng.engines.benefits.standards import Standards, standards_for
 from minzheng.engines.verification.batch import batch_scope
 from minzheng.engines.verification.findings import Judge, finding, judge_register
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.parameters.standards import Standards, standards_for
 from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.validation import Refused
 
@@ -330,7 +330,7 @@ def _where(std: Standards, key: str) -> str:
 
 def judge_params(*, region_code: str, hukou_type: str, as_of: dt.date, program: str = "") -> dict:
     """The standard values of one (region, hukou type, program) the checks read, with the text
-    shown beside each limit. Raises :class:`~minzheng.engines.benefits.standards.MissingStandard`."""
+    shown beside each limit. Raises :class:`~minzheng.foundation.parameters.standards.MissingStandard`."""
     std = standards_for(region_code=region_code, hukou_type=hukou_type, as_of=as_of)
     d = std.decimal
     dibao = d("dibao_monthly")

@@ -35,8 +35,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from minzheng.engines.benefits.models import Standard
-from minzheng.engines.benefits.standards import ancestor_codes, value_of
 from minzheng.engines.verification.cohort import cohort_load
 from minzheng.engines.verification.store import current_batches, duck_sources
 from minzheng.foundation.accounts.models import Grant
@@ -48,6 +46,8 @@ from minzheng.foundation.files.services import file_store
 from minzheng.foundation.notify.services import notify_many, notify_send
 from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.olap import duck_connect, insert_rows, range_sql, tables_into
+from minzheng.foundation.parameters.models import Standard
+from minzheng.foundation.parameters.standards import ancestor_codes, value_of
 from minzheng.foundation.plugins import Registry
 from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.selectors import region_names

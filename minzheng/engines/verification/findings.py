@@ -32,8 +32,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from minzheng.engines.benefits.models import Standard
 from minzheng.foundation.olap import insert_rows
+from minzheng.foundation.parameters.models import Standard
 from minzheng.foundation.plugins import Registry
 from minzheng.foundation.validation import is_digits
 

@@ -15,10 +15,11 @@ from ninja.errors import ValidationError as NinjaValidationError
 from minzheng.business.assistance.assessment import assessment_run
 from minzheng.business.assistance.schemas import AssessmentIn, AssessmentOut
 from minzheng.engines.benefits import selectors as benefits
-from minzheng.engines.benefits.standards import display
 from minzheng.foundation.accounts.reveals import RevealLimited, reveal_limits
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.accounts.services import TOKEN_HOURS, token_issue
+from minzheng.foundation.parameters import selectors as parameter_selectors
+from minzheng.foundation.parameters.standards import display
 from minzheng.foundation.regions.selectors import region_get
 from minzheng.foundation.registry import selectors, services
 from minzheng.foundation.registry.models import Person
@@ -350,7 +351,7 @@ def standards_list(request, region_code: str, hukou_type: str = "urban", as_of: 
         raise ValidationError({"region_code": f"区划代码 {region_code} 不存在"})
     if not has_permission(request.user, "benefits.view", region.code):
         raise PermissionDenied("无权查看该区划的保障标准")
-    rows = benefits.standards_in_force(
+    rows = parameter_selectors.standards_in_force(
         region_code=region.code, hukou_type=hukou_type, as_of=as_of or timezone.localdate()
     )
     return [

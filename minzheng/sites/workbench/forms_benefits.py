@@ -14,11 +14,11 @@ from django import forms
 from django.utils import timezone
 
 from minzheng.business.assistance.assessment import EXPENSE_LABELS, INCOME_LABELS
-from minzheng.engines.benefits import standards as st
 from minzheng.engines.benefits.models import Program
 from minzheng.engines.benefits.services import next_month
 from minzheng.engines.benefits.workflow import REASONS
 from minzheng.foundation.accounts.scoping import ALL, user_prefixes
+from minzheng.foundation.parameters import standards as st
 from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import village_choices

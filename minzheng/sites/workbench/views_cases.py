@@ -260,7 +260,7 @@ def _temp_estimate_view(case: Case, today):
     if case.step != "review":
         return None
     from minzheng.business.assistance.temporary import temp_estimate
-    from minzheng.engines.benefits.standards import MissingStandard
+    from minzheng.foundation.parameters.standards import MissingStandard
 
     try:
         return temp_estimate(case, today)
