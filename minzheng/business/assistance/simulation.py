@@ -185,6 +185,14 @@ def registry_members(household_ids) -> dict[int, list]:
 def assessment_request(*, region_code: str, hukou_type: str, as_of: dt.date, means, members) -> AssessmentIn:
     """The assessment request the simulation makes of one household (see the module docstring).
 
+    A **simplification for 提标测算 only**: the household-level means are put on the head, every
+    current member is counted, 特困 only for one-person households. It estimates how many households
+    a change of standards moves and what it costs; it decides nothing about anyone. Nothing binding
+    calls it — a case is assessed on its investigation's per-member facts (ADR 0011), a 先行救助
+    estimate before a visit on the registry's members (``temporary._registry_request``) — and
+    ``tests/test_simulation_mapping.py`` fails on any module outside the simulation (and the
+    synthetic demo roll, which is assessed the simulation's way) that imports it.
+
     ``means`` has the fields of :class:`~.models.HouseholdMeans`; ``members`` are the current
     members, each with ``relation``, ``person_id``, ``birth_date``, ``disability_kind``,
     ``disability_grade``, ``serious_illness`` and ``self_care``."""
