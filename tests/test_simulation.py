@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from minzheng.business.assistance import simulation as sim
 from minzheng.business.assistance.assessment import assess
+from minzheng.business.assistance.policy import NATIONWIDE_EXCLUSIONS
+from minzheng.foundation.parameters.exclusions import exclusions_given
 from minzheng.foundation.parameters.standards import Standards
 
 from .conftest import ANYANG, ANYANG_VILLAGE, TANGXIA, TANGXIA_VILLAGE
@@ -212,7 +214,9 @@ def _con():
 
 
 def memory_standards(values: dict, hukou: str) -> Standards:
-    return Standards(region_code=REGION, hukou_type=hukou, as_of=AS_OF, overrides=dict(values), _rows={})
+    """Standards and the nationwide income exclusions held in memory (no database in the examples)."""
+    return Standards(region_code=REGION, hukou_type=hukou, as_of=AS_OF, overrides=dict(values), _rows={},
+                     _exclusions=exclusions_given(NATIONWIDE_EXCLUSIONS, region_code=REGION, as_of=AS_OF))  # fmt: skip
 
 
 def sql_assess(std: dict, chg: list, hukou: str, households) -> dict:

@@ -45,3 +45,39 @@ class Standard(models.Model):
 
     def __str__(self):
         return f"{self.key}@{self.region_code or '全国'}/{self.hukou_type or '*'}/{self.mode or '-'}"
+
+
+class IncomeExclusion(models.Model):
+    """Whether one kind of income is left out of the income a rule counts (``scope``: the rule, e.g.
+    低保 family income or a 特困 person's own income, declared by the line that owns it), for a region
+    (any level; '' = nationwide), valid on ``[effective_from, effective_to)``, with its citation.
+
+    The most specific row in force wins per scope and kind, as for standards: a region may leave out
+    a kind the nationwide list counts (the city government's items of 民发〔2021〕57号 第十三条), or
+    count one a wider row leaves out (``excluded`` false). Changed only through
+    ``services.income_exclusion_set``, which closes the row in force and adds a version (audited).
+    """
+
+    scope = models.CharField("适用规则", max_length=30)
+    kind = models.CharField("收入类型", max_length=40)
+    region_code = models.CharField("适用区划", max_length=12, blank=True, default="")
+    excluded = models.BooleanField("不计入收入", default=True)
+    effective_from = models.DateField("起始日期")
+    effective_to = models.DateField("截止日期（不含）", null=True, blank=True)
+    source_document = models.CharField("依据文件", max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "不计入收入的项目"
+        indexes = [models.Index(fields=["scope", "region_code", "effective_from"], name="exclusion_lookup")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "kind", "region_code", "effective_from"], name="exclusion_version_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.scope}:{self.kind}@{self.region_code or '全国'}={'不计入' if self.excluded else '计入'}"

@@ -110,3 +110,71 @@ def standard_set(
             changes={"before": before, "after": {"value": str(text or number), "source_document": source_document}},
         )
     return row
+
+
+def income_exclusion_set(
+    *,
+    user,
+    scope: str,
+    kind: str,
+    region_code: str,
+    excluded: bool,
+    effective_from: dt.date,
+    source_document: str,
+):
+    """Leave ``kind`` out of (``excluded``) or count it in the income of rule ``scope`` in a region
+    from ``effective_from`` on, citing ``source_document``: the row in force then is closed at that
+    date and a new version starts, as :func:`standard_set` does. Audited."""
+    from .exclusions import SCOPES
+    from .models import IncomeExclusion
+
+    spec = SCOPES.get(scope)
+    if spec is None:
+        raise ValidationError({"scope": f"不认识的不计入收入规则：{scope}"})
+    labels = dict(spec.kinds)
+    if kind not in labels:
+        raise ValidationError({"kind": f"“{spec.label}”没有收入类型 {kind}"})
+    source_document = (source_document or "").strip()
+    if not source_document:
+        raise ValidationError({"source_document": "须注明依据文件"})
+    region_code = (region_code or "").strip()
+    if region_code and not Region.objects.filter(code=region_code).exists():
+        raise ValidationError({"region_code": f"区划代码 {region_code} 不存在"})
+    if user is not None and not region_code and not getattr(user, "is_superuser", False):
+        raise PermissionDenied("全国默认参数只能由超级管理员修改")
+    _require(user, "standards.manage", region_code)
+    by = user if getattr(user, "pk", None) else None
+    with transaction.atomic():
+        rows = list(
+            IncomeExclusion.objects.select_for_update()
+            .filter(scope=scope, kind=kind, region_code=region_code)
+            .order_by("effective_from")
+        )
+        existing = next((r for r in rows if r.effective_from == effective_from), None)
+        before = None
+        if existing is not None:
+            before = {"excluded": existing.excluded, "source_document": existing.source_document}
+            existing.excluded, existing.source_document, existing.created_by = bool(excluded), source_document, by
+            existing.save(update_fields=["excluded", "source_document", "created_by"])
+            row = existing
+        else:
+            later = [r for r in rows if r.effective_from > effective_from]
+            for r in rows:
+                if r.effective_from < effective_from and (r.effective_to is None or r.effective_to > effective_from):
+                    r.effective_to = effective_from
+                    r.save(update_fields=["effective_to"])
+            row = IncomeExclusion.objects.create(
+                scope=scope, kind=kind, region_code=region_code, excluded=bool(excluded),
+                effective_from=effective_from, effective_to=later[0].effective_from if later else None,
+                source_document=source_document, created_by=by,
+            )  # fmt: skip
+        audit_record(
+            action="update" if existing else "create",
+            object_type="parameters.income_exclusion",
+            object_id=row.pk,
+            region_code=region_code,
+            summary=f"{spec.label}：{labels[kind]} {region_code or '全国'} 自 {effective_from} 起"
+            f"{'不计入' if excluded else '计入'}（{source_document}）",
+            changes={"before": before, "after": {"excluded": bool(excluded), "source_document": source_document}},
+        )
+    return row

@@ -98,6 +98,7 @@ class Standards:
     overrides: dict = field(default_factory=dict)
     used: dict = field(default_factory=dict)
     _rows: dict | None = None
+    _exclusions: dict = field(default_factory=dict)
 
     def _load(self) -> dict:
         if self._rows is None:
@@ -147,6 +148,15 @@ class Standards:
 
     def decimal(self, key: str, mode: str = "") -> Decimal:
         return Decimal(str(self.get(key, mode)))
+
+    def excluded_income(self, scope: str):
+        """The income kinds rule ``scope`` leaves out here on this date
+        (:func:`~.exclusions.exclusions_for`, read once per view)."""
+        if scope not in self._exclusions:
+            from .exclusions import exclusions_for
+
+            self._exclusions[scope] = exclusions_for(scope, region_code=self.region_code, as_of=self.as_of)
+        return self._exclusions[scope]
 
 
 def standards_for(*, region_code: str, hukou_type: str, as_of: dt.date, overrides: dict | None = None) -> Standards:

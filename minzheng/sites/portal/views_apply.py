@@ -235,7 +235,7 @@ def apply_step(request, pk, step):
     elif step == "income":
         incomes = data.get("incomes") or {}
         extra["income_rows"] = [
-            (m, [(k, label, (incomes.get(str(m["index"])) or {}).get(k, "")) for k, label in svc.INCOME_KINDS])
+            (m, [(k, label, (incomes.get(str(m["index"])) or {}).get(k, "")) for k, label in svc.income_kinds(data)])
             for m in ctx["members"]
         ]
     elif step == "property":
