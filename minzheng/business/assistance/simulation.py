@@ -34,6 +34,10 @@ for one-person households only (the means hold one household-level answer on an 
 recorded for a one-person household; :func:`~.assessment.assess` tests 特困 member by member, which
 needs each member's own answer).
 
+The means hold income already split into counted and left out (``excluded_income_annual``) by the
+income exclusions in force for the household's region when they were saved
+(``services.means_values``, ADR 0017); the simulation does not split them again by kind.
+
 A household whose region and hukou type lack a standard the assessment can read is not assessed
 and is reported with the missing standard, never guessed.
 """
