@@ -65,8 +65,8 @@ def measure() -> dict:
     from minzheng.business.assistance.assessment import assess
     from minzheng.business.assistance.schemas import AssessmentIn
     from minzheng.business.assistance.services import standards_load
-    from minzheng.engines.benefits.standards import standards_for
     from minzheng.foundation.accounts.services import token_issue, user_create
+    from minzheng.foundation.parameters.standards import standards_for
     from minzheng.foundation.regions.services import regions_import
 
     call_command("migrate", verbosity=0)

@@ -247,7 +247,7 @@ def python_baseline(sample: int, total_households: int) -> dict:
     from minzheng.business.assistance import simulation as sim
     from minzheng.business.assistance.assessment import assess
     from minzheng.business.assistance.models import HouseholdMeans
-    from minzheng.engines.benefits.standards import standards_for
+    from minzheng.foundation.parameters.standards import standards_for
     from minzheng.foundation.registry.models import Household, Membership
 
     rnd = random.Random(7)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "minzheng.foundation.files",
     "minzheng.foundation.notify",
     "minzheng.foundation.documents",
+    "minzheng.foundation.parameters",
     # engines
     "minzheng.engines.benefits",
     "minzheng.engines.cases",

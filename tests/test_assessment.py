@@ -13,8 +13,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from minzheng.business.assistance.assessment import assess, assessment_run
+from minzheng.business.assistance.policy import NATIONWIDE_EXCLUSIONS
 from minzheng.business.assistance.schemas import AssessmentIn, IncomeIn
-from minzheng.engines.benefits.standards import Standards
+from minzheng.foundation.parameters.exclusions import exclusions_given
+from minzheng.foundation.parameters.standards import Standards
 
 from .conftest import ANYANG_VILLAGE, PASSWORD
 
@@ -246,10 +248,25 @@ def test_each_excluded_kind_of_income_is_left_out(kind, assistance_standards):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "kind", ["basic_pension", "special_care_pension", "assistance", "award", "longevity_allowance"]
+)
+def test_each_kind_left_out_of_a_tekun_applicant_s_own_income(kind, assistance_standards):
+    """特困人员认定办法第六条: each kind below, alone and above the 低保 line, leaves a sole elderly
+    person without a supporter 无生活来源 (特困); the same amount as 转移净收入 does not. Listed by
+    hand, not read from the exclusions: dropping a kind's row fails its case."""
+    data = household({"birth_date": "1942-01-01", "has_able_supporter": False},
+                     incomes=[{"member": 0, "kind": kind, "annual_amount": 12 * 900}], standards=TEKUN_STD)  # fmt: skip
+    assert assessment_run(data)["classification"] == "tekun"
+    other = assessment_run({**data, "incomes": [{**data["incomes"][0], "kind": "transfer"}]})
+    assert other["classification"] != "tekun"
+
+
+@pytest.mark.django_db
 def test_longevity_allowance_for_dibao_is_a_regional_setting(assistance_standards):
     """高龄津贴: counted as 低保 income unless the region leaves it out (民发〔2021〕57号 第十三条 does
     not list it; the nationwide row says so); never income for 特困 (特困人员认定办法第六条)."""
-    from minzheng.engines.benefits.services import standard_set
+    from minzheng.foundation.parameters.services import standard_set
 
     data = household(
         {"name": "甲", "birth_date": "1942-01-01"},
@@ -446,8 +463,9 @@ def std_for(dibao: Decimal, rounding: str, deductible: bool = True) -> Standards
     overrides = {k: v for k, v in FULL.items() if v is not None}
     overrides.update(dibao_monthly=dibao, rounding=rounding, rigid_expense_deductible=Decimal(int(deductible)))
     # no table rows at all: every value is given, so a lookup that escapes the overrides fails loudly
-    return Standards(region_code=ANYANG_VILLAGE, hukou_type="urban", as_of=dt.date(2026, 11, 1),
-                     overrides=overrides, _rows={})  # fmt: skip
+    on = dt.date(2026, 11, 1)
+    return Standards(region_code=ANYANG_VILLAGE, hukou_type="urban", as_of=on, overrides=overrides, _rows={},
+                     _exclusions=exclusions_given(NATIONWIDE_EXCLUSIONS, region_code=ANYANG_VILLAGE, as_of=on))  # fmt: skip
 
 
 money_st = st.decimals(min_value=0, max_value=200000, places=2, allow_nan=False, allow_infinity=False)

@@ -19,10 +19,11 @@ from minzheng.engines.benefits.models import (
     Enrollment,
     PaymentCycle,
     Program,
-    Standard,
 )
-from minzheng.engines.benefits.standards import ancestor_codes, standards_for
 from minzheng.foundation.audit.models import AuditEvent
+from minzheng.foundation.parameters.models import Standard
+from minzheng.foundation.parameters.services import standard_set
+from minzheng.foundation.parameters.standards import ancestor_codes, standards_for
 
 from .conftest import ANYANG, ANYANG_VILLAGE, RUIAN, TANGXIA_VILLAGE
 
@@ -47,8 +48,8 @@ def test_ancestor_codes_most_specific_first():
 def test_most_specific_region_and_hukou_win(assistance_standards):
     on = D(2026, 11, 1)
     assert dibao(ANYANG_VILLAGE, on) == 1180  # 温州市 row inherited
-    svc.standard_set(user=None, key="dibao_monthly", region_code=RUIAN, value="1200", effective_from=D(2026, 1, 1))
-    svc.standard_set(user=None, key="dibao_monthly", region_code=ANYANG, hukou_type="rural", value="1210",
+    standard_set(user=None, key="dibao_monthly", region_code=RUIAN, value="1200", effective_from=D(2026, 1, 1))
+    standard_set(user=None, key="dibao_monthly", region_code=ANYANG, hukou_type="rural", value="1210",
                      effective_from=D(2026, 1, 1))  # fmt: skip
     assert dibao(ANYANG_VILLAGE, on) == 1200  # county beats city
     assert dibao(ANYANG_VILLAGE, on, "rural") == 1210  # township beats county
@@ -58,9 +59,9 @@ def test_most_specific_region_and_hukou_win(assistance_standards):
 
 @pytest.mark.django_db
 def test_a_new_version_closes_the_old_one_and_keeps_history(assistance_standards, county_user):
-    svc.standard_set(user=county_user, key="dibao_monthly", region_code=RUIAN, value="1250",
+    standard_set(user=county_user, key="dibao_monthly", region_code=RUIAN, value="1250",
                      effective_from=D(2027, 1, 1), source_document="瑞政〔2026〕1号")  # fmt: skip
-    svc.standard_set(user=county_user, key="dibao_monthly", region_code=RUIAN, value="1200",
+    standard_set(user=county_user, key="dibao_monthly", region_code=RUIAN, value="1200",
                      effective_from=D(2026, 7, 1))  # fmt: skip
     rows = list(Standard.objects.filter(key="dibao_monthly", region_code=RUIAN).order_by("effective_from"))
     assert [(r.effective_from, r.effective_to, r.value) for r in rows] == [
@@ -69,7 +70,7 @@ def test_a_new_version_closes_the_old_one_and_keeps_history(assistance_standards
     ]
     assert dibao(ANYANG_VILLAGE, D(2026, 12, 31)) == 1200 and dibao(ANYANG_VILLAGE, D(2027, 1, 1)) == 1250
     # correcting a version in place is audited with before and after
-    svc.standard_set(user=county_user, key="dibao_monthly", region_code=RUIAN, value="1260",
+    standard_set(user=county_user, key="dibao_monthly", region_code=RUIAN, value="1260",
                      effective_from=D(2027, 1, 1))  # fmt: skip
     event = AuditEvent.objects.filter(object_type="benefits.standard").order_by("-seq").first()
     assert event.action == "update" and event.changes["before"]["value"] == "1250.0000"
@@ -93,7 +94,7 @@ def test_a_new_version_closes_the_old_one_and_keeps_history(assistance_standards
 def test_bad_standard_is_refused_and_changes_nothing(assistance_standards, kwargs, field):
     before = Standard.objects.count()
     with pytest.raises(ValidationError) as exc:
-        svc.standard_set(user=None, **{"region_code": RUIAN, "effective_from": D(2027, 1, 1), **kwargs})
+        standard_set(user=None, **{"region_code": RUIAN, "effective_from": D(2027, 1, 1), **kwargs})
     assert field in exc.value.message_dict
     assert Standard.objects.count() == before
 
@@ -101,12 +102,10 @@ def test_bad_standard_is_refused_and_changes_nothing(assistance_standards, kwarg
 @pytest.mark.django_db
 def test_only_standards_managers_of_the_region_may_set(assistance_standards, anyang_user, county_user):
     with pytest.raises(PermissionDenied):
-        svc.standard_set(
-            user=anyang_user, key="dibao_monthly", region_code=ANYANG, value="1", effective_from=D(2027, 1, 1)
-        )
+        standard_set(user=anyang_user, key="dibao_monthly", region_code=ANYANG, value="1", effective_from=D(2027, 1, 1))
     with pytest.raises(PermissionDenied):  # nationwide defaults: superusers only
-        svc.standard_set(user=county_user, key="edge_multiple", region_code="", value="2", effective_from=D(2027, 1, 1))
-    svc.standard_set(user=county_user, key="dibao_monthly", region_code=ANYANG, value="1", effective_from=D(2027, 1, 1))
+        standard_set(user=county_user, key="edge_multiple", region_code="", value="2", effective_from=D(2027, 1, 1))
+    standard_set(user=county_user, key="dibao_monthly", region_code=ANYANG, value="1", effective_from=D(2027, 1, 1))
 
 
 @pytest.mark.django_db
@@ -217,10 +216,8 @@ def test_phase_out_example_3(enrolled, anyang_user):
 
 @pytest.mark.django_db
 def test_phase_out_share_is_configurable(enrolled, anyang_user):
-    svc.standard_set(
-        user=None, key="phase_out_amount_share", region_code=RUIAN, value="0.5", effective_from=D(2026, 1, 1)
-    )
-    svc.standard_set(user=None, key="phase_out_months", region_code=RUIAN, value="3", effective_from=D(2026, 1, 1))
+    standard_set(user=None, key="phase_out_amount_share", region_code=RUIAN, value="0.5", effective_from=D(2026, 1, 1))
+    standard_set(user=None, key="phase_out_months", region_code=RUIAN, value="3", effective_from=D(2026, 1, 1))
     svc.enrollment_change(user=anyang_user, enrollment=enrolled, kind="phase_out", reason="income_over_line",
                           effective_month=D(2027, 1, 1))  # fmt: skip
     enrolled.refresh_from_db()

@@ -308,8 +308,10 @@ def test_the_workbench_form_records_the_same_facts_and_shows_every_error_at_once
     web = client_for(staff["investigator"])
     page = web.get(f"/cases/{case.number}/").content.decode()
     for text in ("冯涛", "不计入：宗教教职人员离家3年以上", "不计入：户籍在此但不共同生活", "城乡居民基础养老金（不计入）",
-                 "经营净收入", "高龄津贴（不计入）", 'name="investigate_done-m2_self_care"'):  # fmt: skip
+                 "经营净收入", "高龄津贴", 'name="investigate_done-m2_self_care"'):  # fmt: skip
         assert text in page, text
+    # 温州 counts 高龄津贴 as 低保 income (the nationwide rule): the form says so as the assessment does
+    assert "高龄津贴（不计入）" not in page
     post = {
         "investigators": "周明", "visit_date": today.isoformat(), "findings": "好",
         "m0_counted": "counted", "m0_self_care": "full", "m0_inc_business": "-300",

@@ -12,7 +12,7 @@ from minzheng.business.assistance import simulation as sim
 from minzheng.business.assistance.assessment import assess
 from minzheng.business.assistance.models import HouseholdMeans
 from minzheng.engines.benefits.models import Enrollment, EnrollmentEvent, EnrollmentState
-from minzheng.engines.benefits.standards import standards_for
+from minzheng.foundation.parameters.standards import standards_for
 from minzheng.foundation.registry.models import Household, Membership, Person
 from minzheng.sites.demo.services import demo_build
 

@@ -19,6 +19,7 @@ from minzheng.engines.monitoring.services import monitoring_run
 from minzheng.engines.verification.store import batch_load
 from minzheng.foundation.codes.idnumbers import make_id_number
 from minzheng.foundation.codes.uscc import check_character
+from minzheng.foundation.parameters.services import standard_set
 from minzheng.foundation.registry import services as registry
 
 from .conftest import ANYANG_VILLAGE, TANGXIA_VILLAGE
@@ -218,7 +219,7 @@ def test_income_over_the_line_from_social_insurance_or_tax(world):
     assert got[rich.pk]["income_monthly"] == "4000.00" and got[rich.pk]["line_monthly"] == "2360.00"
     assert got[taxed.pk]["earners"][0]["tax_annual"] == "24000.00"
     # a higher multiple for 瑞安市 lifts the line above both
-    benefits.standard_set(user=None, key="monitoring_income_multiple", region_code="330381000000", value="2",
+    standard_set(user=None, key="monitoring_income_multiple", region_code="330381000000", value="2",
                           effective_from=today() - dt.timedelta(days=1))  # fmt: skip
     Alert.objects.all().delete()
     assert run("income_over_line")["alerts_new"] == 0

@@ -36,6 +36,7 @@ from minzheng.foundation.audit.models import AuditEvent
 from minzheng.foundation.audit.services import audit_verify
 from minzheng.foundation.jobs.models import JobState
 from minzheng.foundation.jobs.services import job_run
+from minzheng.foundation.parameters.services import standard_set
 from minzheng.foundation.registry import services as registry
 
 from .conftest import ANYANG, ANYANG_VILLAGE, RUIAN, TANGXIA, TANGXIA_VILLAGE
@@ -303,7 +304,7 @@ def test_an_approved_cycle_is_frozen(roll, finance, county_user):
     with pytest.raises(svc.Refused, match="该月发放已审批"):
         payroll.payroll_generate(user=finance[0], program="dibao", month=DEC)
     # a later standard or amount change never reaches the approved amounts
-    svc.standard_set(user=None, key="dibao_monthly", region_code=RUIAN, value="1300", effective_from=DEC)
+    standard_set(user=None, key="dibao_monthly", region_code=RUIAN, value="1300", effective_from=DEC)
     with pytest.raises(svc.Refused, match="已审批"):
         svc.enrollment_change(user=county_user, enrollment=a, kind="amount", monthly_amount="999",
                               effective_month=DEC)  # fmt: skip
@@ -627,7 +628,7 @@ def test_monthly_statistics(roll, finance, county_user, tangxia_user, household_
     a, b = roll
     household, _head, spouse = household_in
     # a second urban household in 塘下, whose township has its own standard
-    svc.standard_set(user=None, key="dibao_monthly", region_code=TANGXIA, value="1200", effective_from=DEC)
+    standard_set(user=None, key="dibao_monthly", region_code=TANGXIA, value="1200", effective_from=DEC)
     p = registry.person_create(user=tangxia_user, data={"name": "赵敏", "id_number": ids(male=False),
                                                         "hukou_type": "urban", "region_code": TANGXIA_VILLAGE})  # fmt: skip
     h = registry.household_create(user=tangxia_user, head=p, data={

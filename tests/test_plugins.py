@@ -71,7 +71,7 @@ def test_a_business_line_cannot_silently_replace_an_engine_registration():
 def test_a_standard_type_cannot_be_declared_twice_differently():
     import dataclasses
 
-    from minzheng.engines.benefits import standards
+    from minzheng.foundation.parameters import standards
 
     existing = standards.TYPES["dibao_monthly"]
     again = {f.name: getattr(existing, f.name) for f in dataclasses.fields(existing)}

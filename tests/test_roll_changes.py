@@ -326,7 +326,7 @@ def test_the_phase_out_trigger_is_a_regional_setting(assistance_standards):
     from types import SimpleNamespace
 
     from minzheng.business.assistance.roll import roll_outcome
-    from minzheng.engines.benefits.services import standard_set
+    from minzheng.foundation.parameters.services import standard_set
 
     e = SimpleNamespace(program_id="dibao", region_code="330381001001", hukou_type="urban", state="active",
                         monthly_amount=Decimal("900.00"))  # fmt: skip
@@ -373,7 +373,7 @@ def test_tekun_mode_change_goes_through_a_case_and_pays_the_chosen_modes_standar
     """供养方式 (集中/分散) changed by a case: the investigation records the mode chosen, the amount
     follows that mode's standard, the enrollment records the mode, and a decision says so."""
     from minzheng.business.assistance.roll import roll_case_open
-    from minzheng.engines.benefits.services import standard_set
+    from minzheng.foundation.parameters.services import standard_set
 
     e, after = tekun_enrolled
     household, _ = household_other

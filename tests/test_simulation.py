@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 from minzheng.business.assistance import simulation as sim
 from minzheng.business.assistance.assessment import assess
-from minzheng.engines.benefits.standards import Standards
+from minzheng.business.assistance.policy import NATIONWIDE_EXCLUSIONS
+from minzheng.foundation.parameters.exclusions import exclusions_given
+from minzheng.foundation.parameters.standards import Standards
 
 from .conftest import ANYANG, ANYANG_VILLAGE, TANGXIA, TANGXIA_VILLAGE
 
@@ -212,7 +214,9 @@ def _con():
 
 
 def memory_standards(values: dict, hukou: str) -> Standards:
-    return Standards(region_code=REGION, hukou_type=hukou, as_of=AS_OF, overrides=dict(values), _rows={})
+    """Standards and the nationwide income exclusions held in memory (no database in the examples)."""
+    return Standards(region_code=REGION, hukou_type=hukou, as_of=AS_OF, overrides=dict(values), _rows={},
+                     _exclusions=exclusions_given(NATIONWIDE_EXCLUSIONS, region_code=REGION, as_of=AS_OF))  # fmt: skip
 
 
 def sql_assess(std: dict, chg: list, hukou: str, households) -> dict:
@@ -335,7 +339,7 @@ def roll(assistance_standards):
 def expected_by_township(as_of, changes):
     """assess() through the ORM for every household with means: {(township, before, after): [h, pb, ps, ab, as]}."""
     from minzheng.business.assistance.models import HouseholdMeans
-    from minzheng.engines.benefits.standards import standards_for
+    from minzheng.foundation.parameters.standards import standards_for
     from minzheng.foundation.registry.models import Membership
 
     out = {}
@@ -450,7 +454,7 @@ def test_job_and_selector(roll, make_user):
 
 
 def test_missing_standard_is_reported_not_guessed(roll):
-    from minzheng.engines.benefits.models import Standard
+    from minzheng.foundation.parameters.models import Standard
 
     Standard.objects.filter(key="category_topup_monthly").delete()
     outcome = sim.simulation_run(as_of=AS_OF, changes=[sim.change_parse("dibao_monthly", "8%")])

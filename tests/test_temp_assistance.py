@@ -183,7 +183,7 @@ def test_another_event_is_not_summed_per_event(staff, household_in, assistance_s
 
 
 def test_period_ceiling_and_send_back(staff, household_in, assistance_standards):
-    from minzheng.engines.benefits.services import standard_set
+    from minzheng.foundation.parameters.services import standard_set
 
     household, head, _ = household_in
     standard_set(user=None, key="temp_assistance_period_cap", region_code="330381000000", value=Decimal("4000"),

@@ -18,8 +18,9 @@ from openpyxl import load_workbook
 
 from minzheng.business.assistance.assessment import assessment_run
 from minzheng.engines.benefits import services
-from minzheng.engines.benefits.models import Enrollment, EnrollmentState, Standard
+from minzheng.engines.benefits.models import Enrollment, EnrollmentState
 from minzheng.foundation.audit.models import AuditEvent
+from minzheng.foundation.parameters.models import Standard
 
 from .conftest import ANYANG_VILLAGE, RUIAN
 

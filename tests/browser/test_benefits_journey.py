@@ -205,8 +205,8 @@ def test_finance_generates_and_approves_a_cycle(pages, world, roll):
 
 def test_county_officer_sets_a_standard(pages, world, roll):
     """A county approver reads the standards in force for a village and sets next year's 低保标准."""
-    from minzheng.engines.benefits.models import Standard
     from minzheng.foundation.accounts.services import user_create
+    from minzheng.foundation.parameters.models import Standard
 
     from .conftest import BROWSER_PASSWORD
 

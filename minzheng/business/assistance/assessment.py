@@ -3,7 +3,7 @@ amount, explaining every step with the numbers used.
 
 One function (:func:`assess`) behind three faces: ``minzheng assess``, ``POST
 /api/v1/assistance/assessments`` and the workbench page. The figures come from the standards
-table for the region, hukou type and date (:mod:`minzheng.engines.benefits.standards`), or from
+table for the region, hukou type and date (:mod:`minzheng.foundation.parameters.standards`), or from
 what-if overrides in the request. Money is ``Decimal``; the only rounding of an amount is the
 configured rule applied once to the 低保 gap (民发〔2021〕57号 第二十三条; see ``_round``).
 """
@@ -17,30 +17,15 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from pydantic import ValidationError as SchemaError
 
-from minzheng.engines.benefits.standards import MissingStandard, Standards, standards_for
 from minzheng.foundation.money import yuan  # money as people read it: 3,540.00
+from minzheng.foundation.parameters.standards import MissingStandard, Standards, standards_for
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.validation import errors_zh
 
-from .policy import TEKUN_MODES
+from .policy import FAMILY_INCOME, INCOME_LABELS, TEKUN_INCOME, TEKUN_MODES
 from .schemas import NOT_COUNTED_REASONS, AssessmentIn, MemberIn
 
 CENT = Decimal("0.01")
-EXCLUDED_INCOME = {
-    # 民发〔2021〕57号 第十三条 and 特困认定办法第六条: not counted as family income
-    "basic_pension": "城乡居民基础养老金",
-    "special_care_pension": "优抚金",
-    "assistance": "政府救助款物",
-    "longevity_allowance": "高龄津贴",
-    "award": "奖励金（见义勇为、奖扶金等）",
-}
-INCOME_LABELS = {
-    "wages": "工资性收入",
-    "business": "经营净收入",
-    "property": "财产净收入",
-    "transfer": "转移净收入",
-    **EXCLUDED_INCOME,
-}
 EXPENSE_LABELS = {"medical": "医疗", "education": "教育", "rehabilitation": "康复", "other_rigid": "其他刚性"}
 DISABILITY_LABELS = {"limb": "肢体", "visual": "视力", "hearing": "听力", "speech": "言语",
                      "intellectual": "智力", "mental": "精神", "multiple": "多重"}  # fmt: skip
@@ -121,12 +106,34 @@ def longevity_counted(std: Standards) -> bool:
     return not bool(std.get("longevity_allowance_excluded"))
 
 
-def excluded_kinds(std: Standards) -> set[str]:
-    """The income kinds left out of 低保 family income under ``std`` (see :func:`longevity_counted`)."""
-    kinds = set(EXCLUDED_INCOME)
-    if longevity_counted(std):
-        kinds.discard("longevity_allowance")
+def excluded_kinds(std: Standards, *, longevity: bool = True) -> set[str]:
+    """The income kinds left out of 低保 family income under ``std``: the exclusions of
+    ``FAMILY_INCOME`` in force for the region on the date (data, each with its citation), and
+    高龄津贴 where the regional standard leaves it out (:func:`longevity_counted`; not read when
+    ``longevity`` is false, for a household without 高龄津贴)."""
+    kinds = set(std.excluded_income(FAMILY_INCOME).kinds)
+    if longevity and not longevity_counted(std):
+        kinds.add("longevity_allowance")
     return kinds
+
+
+def tekun_excluded_kinds(std: Standards) -> set[str]:
+    """The income kinds not counted as a 特困 applicant's own income (特困人员认定办法第六条; data
+    of ``TEKUN_INCOME`` in force for the region on the date)."""
+    return set(std.excluded_income(TEKUN_INCOME).kinds)
+
+
+def family_excluded_kinds(*, region_code: str, hukou_type: str, on: dt.date, program: str = "") -> set[str]:
+    """:func:`excluded_kinds` for a household's region and hukou type on ``on`` — for the labels
+    that mark a kind 不计入 (a missing 高龄津贴 standard: the exclusions alone); for a 特困 item
+    (``program`` ``tekun``) :func:`tekun_excluded_kinds`."""
+    std = standards_for(region_code=region_code, hukou_type=hukou_type, as_of=on)
+    if program == "tekun":
+        return tekun_excluded_kinds(std)
+    try:
+        return excluded_kinds(std)
+    except MissingStandard:
+        return excluded_kinds(std, longevity=False)
 
 
 def assess(req: AssessmentIn, std: Standards, *, _family_only: bool = False) -> dict:
@@ -179,7 +186,7 @@ def assess(req: AssessmentIn, std: Standards, *, _family_only: bool = False) -> 
     skipped_members = set()
     # the regional setting is read only when the household has 高龄津贴 (its source is explained)
     has_longevity = any(inc.kind == "longevity_allowance" and inc.member in counted for inc in req.incomes)
-    excluded_here = excluded_kinds(std) if has_longevity else set(EXCLUDED_INCOME)
+    excluded_here = excluded_kinds(std, longevity=has_longevity)
     for inc in req.incomes:
         if inc.member not in counted:
             skipped_members.add(names[inc.member])
@@ -373,7 +380,7 @@ def _tekun_members(req, std, dibao, counted, ages, names, property_ok, rigid_ded
     able to support (``has_able_supporter`` false: an elderly spouse who cannot, a child in
     prison …); 无生活来源: the member's own income below the 低保标准 — 基础养老金, 优抚金 and
     高龄津贴 are not income (第六条, nationwide; the other kinds left out of 低保 income are left out
-    too), wages net of the employment cost, and for a one-person household the rigid expenses
+    too; the kinds are the ``TEKUN_INCOME`` exclusions in force), wages net of the employment cost, and for a one-person household the rigid expenses
     deducted as for 低保 — and the family's property within the limits. Amount per member: the
     basic standard of the chosen 供养 mode + the care standard of the member's self-care tier."""
     sole = len(counted) == 1
@@ -395,8 +402,9 @@ def _tekun_members(req, std, dibao, counted, ages, names, property_ok, rigid_ded
             )
             continue
         own = Decimal(0)
+        not_income = tekun_excluded_kinds(std)
         for inc in req.incomes:
-            if inc.member == i and inc.kind not in EXCLUDED_INCOME:
+            if inc.member == i and inc.kind not in not_income:
                 own += inc.annual_amount * (1 - rate) if inc.kind == "wages" else inc.annual_amount
         if sole:
             own = max(Decimal(0), own - rigid_deducted)
@@ -539,8 +547,9 @@ def _single_persons(req, std, dibao, counted, ages, names, *, quiet: bool, out: 
         if ages[i] < 18 or not (severe_for_topup(m) or m.serious_illness):
             continue
         own = Decimal(0)
+        # a 单人户's own income leaves out what a 特困 person's does (as it always has here)
         for inc in req.incomes:
-            if inc.member == i and inc.kind not in EXCLUDED_INCOME:
+            if inc.member == i and inc.kind not in tekun_excluded_kinds(std):
                 own += (
                     inc.annual_amount * (1 - std.decimal("employment_cost_rate"))
                     if inc.kind == "wages"

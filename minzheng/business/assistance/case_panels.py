@@ -81,7 +81,7 @@ def temp_estimate_panel(case, user, today):
         return {**stored, "stored": True, "proposed": case.data.get("amount")}
     if case.step != "review":
         return None
-    from minzheng.engines.benefits.standards import MissingStandard
+    from minzheng.foundation.parameters.standards import MissingStandard
 
     from .temporary import temp_estimate
 

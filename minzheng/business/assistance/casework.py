@@ -25,11 +25,11 @@ from minzheng.foundation.validation import Refused
 
 from .assessment import (
     DISABILITY_LABELS,
-    EXCLUDED_INCOME,
     EXPENSE_LABELS,
     INCOME_LABELS,
     SELF_CARE_LABELS,
     assessment_run,
+    family_excluded_kinds,
     yuan,
 )
 from .models import MeansSource
@@ -426,12 +426,12 @@ def _member_condition(m: dict) -> str:
     return "、".join(p for p in parts if p)
 
 
-def _own_incomes(facts: dict, index: int) -> str:
+def _own_incomes(facts: dict, index: int, excluded: set[str]) -> str:
     """One member's incomes by kind with their names in 民发〔2021〕57号 第十三条 (元/年); the kinds
-    left out of income say so."""
+    left out of income (``excluded``: the household's region's, :func:`family_excluded_kinds`) say so."""
     items = [
         f"{INCOME_LABELS[x['kind']]} {yuan(Decimal(x['annual_amount']))}"
-        + ("（不计入）" if x["kind"] in EXCLUDED_INCOME else "")
+        + ("（不计入）" if x["kind"] in excluded else "")
         for x in facts.get("incomes", [])
         if x["member"] == index and Decimal(x["annual_amount"])
     ]
@@ -445,13 +445,16 @@ def facts_rows(case) -> list[list]:
     if revision is None:
         return []
     facts = revision["household_facts"]
+    h = case.household
+    excluded = family_excluded_kinds(region_code=h.region_code, hukou_type=h.hukou_type, on=timezone.localdate(),
+                                     program=case.spec.params.get("program", ""))  # fmt: skip
     rows = []
     for i, m in enumerate(facts["members"]):
         relation = Relation(m["relation"]).label if m["relation"] in Relation.values else m["relation"]
         counted = (
             "计入" if m.get("counted", True) else f"不计入：{NOT_COUNTED_REASONS.get(m.get('not_counted_reason'), '')}"
         )
-        rows.append([m.get("name") or "", relation, counted, _own_incomes(facts, i), _member_condition(m)])
+        rows.append([m.get("name") or "", relation, counted, _own_incomes(facts, i, excluded), _member_condition(m)])
     return rows
 
 

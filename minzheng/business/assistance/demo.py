@@ -25,7 +25,7 @@ from types import SimpleNamespace
 from django.db import transaction
 from django.utils import timezone
 
-from minzheng.engines.benefits.models import Enrollment, EnrollmentState, EventKind, ReviewClass, Standard
+from minzheng.engines.benefits.models import Enrollment, EnrollmentState, EventKind, ReviewClass
 from minzheng.engines.benefits.services import (
     add_months,
     enrollment_change,
@@ -33,7 +33,8 @@ from minzheng.engines.benefits.services import (
     month_start,
     review_cadence,
 )
-from minzheng.engines.benefits.standards import standards_for
+from minzheng.foundation.parameters.models import Standard
+from minzheng.foundation.parameters.standards import standards_for
 from minzheng.foundation.registry.models import Household
 
 from .assessment import age_on, assess, severe_for_topup

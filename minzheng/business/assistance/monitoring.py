@@ -44,10 +44,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from minzheng.engines.benefits.models import Standard
-from minzheng.engines.benefits.standards import AMOUNT, DAYS, MULTIPLE, standard_type
 from minzheng.engines.monitoring.detectors import detector, sql_int, sql_list
 from minzheng.engines.monitoring.services import recheck_opener
+from minzheng.foundation.parameters.models import Standard
+from minzheng.foundation.parameters.standards import AMOUNT, DAYS, MULTIPLE, standard_type
 
 LOW_INCOME = ["dibao", "tekun", "dibao_edge", "rigid_expense"]  # 低收入人口 on the platform's rolls
 CASH = ["dibao", "tekun"]

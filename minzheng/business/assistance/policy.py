@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from minzheng.engines.benefits.standards import (
+from minzheng.engines.benefits.standards import program_line
+from minzheng.foundation.parameters.exclusions import exclusion_scope
+from minzheng.foundation.parameters.standards import (
     AMOUNT,
     CHOICE,
     COUNT,
@@ -29,13 +31,35 @@ PROGRAMS = [
     ("temp_assistance", "临时救助", "临时救助", False, "LS"),
 ]
 
+# the income kinds of 民发〔2021〕57号 第十三条 (the schema's ``IncomeKind``); which of them are left
+# out of income is policy data per region and date (``FAMILY_INCOME`` / ``TEKUN_INCOME``
+# exclusions, seeded with their citations; ADR 0017), never a list here
+INCOME_LABELS = {
+    "wages": "工资性收入",
+    "business": "经营净收入",
+    "property": "财产净收入",
+    "transfer": "转移净收入",
+    "basic_pension": "城乡居民基础养老金",
+    "special_care_pension": "优抚金",
+    "assistance": "政府救助款物",
+    "longevity_allowance": "高龄津贴",
+    "award": "奖励金（见义勇为、奖扶金等）",
+}
+# the rules whose income exclusions are data (seeded with their citations by the migration
+# ``assistance.0002_income_exclusions``): 低保 family income (also 边缘 and 刚性支出, 民发〔2021〕57号
+# 第十三条) and a 特困 applicant's own income (特困人员认定办法第六条)
+FAMILY_INCOME, TEKUN_INCOME = "family_income", "tekun_income"
+exclusion_scope(FAMILY_INCOME, "低保家庭收入", INCOME_LABELS)
+exclusion_scope(TEKUN_INCOME, "特困人员本人收入", INCOME_LABELS)
+
 SELF_CARE_MODES = (("full", "全自理"), ("partial", "半护理（部分丧失）"), ("none", "全护理（完全丧失）"))
 TEKUN_MODES = (("dispersed", "分散供养"), ("centralised", "集中供养"))
 TEMP_MODES = (("emergency", "急难型"), ("expenditure", "支出型"))
 REVIEW_MODES = (("A", "A类"), ("B", "B类"), ("C", "C类"))
 
-standard_type("dibao_monthly", "低保标准", AMOUNT, "元/人·月", program="dibao", program_line=True,
+standard_type("dibao_monthly", "低保标准", AMOUNT, "元/人·月", program="dibao",
               help="暂行办法第九条；审核确认办法第二十三条")  # fmt: skip
+program_line("dibao", "dibao_monthly")  # the monthly statistics report its average
 standard_type("edge_multiple", "低保边缘倍数", MULTIPLE, "倍低保标准", program="dibao_edge")
 standard_type("single_person_enabled", "低保边缘家庭重残重病成员参照单人户", FLAG, "", program="dibao")
 standard_type("category_topup_monthly", "分类施保加发", AMOUNT, "元/人·月", program="dibao")
@@ -79,6 +103,21 @@ standard_type("temp_assistance_period_cap", "临时救助期间累计上限", AM
               help="同一家庭在累计期间内获得临时救助的合计上限（地方设定）")  # fmt: skip
 
 NATIONWIDE_FROM = dt.date(2021, 7, 1)  # 民发〔2021〕57号 in force
+
+# scope, kind, citation — the nationwide income exclusions, region '' (全国), from NATIONWIDE_FROM;
+# seeded by the migration assistance.0002_income_exclusions and ensured after every migrate/flush
+_ART13, _ART6 = "民发〔2021〕57号 第十三条", "特困人员认定办法 第六条"
+NATIONWIDE_EXCLUSIONS = [
+    (FAMILY_INCOME, "basic_pension", f"{_ART13}：城乡居民基本养老保险中的基础养老金（“十四五”期间）"),
+    (FAMILY_INCOME, "special_care_pension", f"{_ART13}：优待抚恤金"),
+    (FAMILY_INCOME, "assistance", f"{_ART13}：政府发放的各类社会救助款物"),
+    (FAMILY_INCOME, "award", f"{_ART13}：计划生育奖励与扶助金、奖学金、见义勇为等奖励性补助"),
+    (TEKUN_INCOME, "basic_pension", f"{_ART6}：基础养老金不计入收入"),
+    (TEKUN_INCOME, "special_care_pension", f"{_ART6}：优抚金不计入收入"),
+    (TEKUN_INCOME, "longevity_allowance", f"{_ART6}：高龄津贴不计入收入"),
+    (TEKUN_INCOME, "assistance", f"{_ART6}（收入按 {_ART13} 认定）：政府发放的各类社会救助款物"),
+    (TEKUN_INCOME, "award", f"{_ART6}（收入按 {_ART13} 认定）：计划生育奖励与扶助金、奖学金、见义勇为等奖励性补助"),
+]
 
 # key, hukou, mode, value (Decimal or str), citation — the nationwide defaults, region '' (全国)
 NATIONWIDE = [

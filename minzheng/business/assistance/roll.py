@@ -20,7 +20,6 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from minzheng.engines.benefits import standards as st
 from minzheng.engines.benefits.models import Enrollment, EnrollmentState, ReviewClass, ReviewOutcome
 from minzheng.engines.benefits.services import add_months, month_start, next_month
 from minzheng.engines.benefits.workflow import REASONS
@@ -28,6 +27,7 @@ from minzheng.engines.cases.builtin import REMEDY, doc_number, office_name
 from minzheng.engines.cases.hooks import case_document, case_effect, case_form, case_guard
 from minzheng.foundation.documents.spec import Document, Fields, Note, Paragraph
 from minzheng.foundation.money import yuan
+from minzheng.foundation.parameters import standards as st
 from minzheng.foundation.registry.models import Person
 from minzheng.foundation.validation import Refused
 

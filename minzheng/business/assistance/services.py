@@ -11,21 +11,22 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from minzheng.engines.benefits.models import Program, Standard
-from minzheng.engines.benefits.services import standard_set
-from minzheng.engines.benefits.standards import MissingStandard, standards_for
+from minzheng.engines.benefits.models import Program
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.parameters.models import IncomeExclusion, Standard
+from minzheng.foundation.parameters.services import standard_set
+from minzheng.foundation.parameters.standards import MissingStandard, standards_for
 from minzheng.foundation.regions.models import Region
 
-from .assessment import EXCLUDED_INCOME, excluded_kinds
+from .assessment import excluded_kinds
 from .models import HouseholdMeans, MeansSource
-from .policy import NATIONWIDE, NATIONWIDE_FROM, PROGRAMS
+from .policy import NATIONWIDE, NATIONWIDE_EXCLUSIONS, NATIONWIDE_FROM, PROGRAMS
 
 
 def policy_ensure(*, using: str = "default") -> None:
-    """Create the programs and any nationwide parameter that has no row yet; never overwrite
-    what an administrator has set."""
+    """Create the programs and any nationwide parameter or income exclusion that has no row yet;
+    never overwrite what an administrator has set."""
     for sort, (code, name, short, monthly, prefix) in enumerate(PROGRAMS):
         Program.objects.using(using).get_or_create(
             code=code,
@@ -44,6 +45,12 @@ def policy_ensure(*, using: str = "default") -> None:
                 key=key, region_code="", hukou_type=hukou, mode=mode, effective_from=NATIONWIDE_FROM,
                 value=value if isinstance(value, Decimal) else None,
                 text_value=value if isinstance(value, str) else "",
+                source_document=citation,
+            )  # fmt: skip
+    for scope, kind, citation in NATIONWIDE_EXCLUSIONS:
+        if not IncomeExclusion.objects.using(using).filter(scope=scope, kind=kind, region_code="").exists():
+            IncomeExclusion.objects.using(using).create(
+                scope=scope, kind=kind, region_code="", excluded=True, effective_from=NATIONWIDE_FROM,
                 source_document=citation,
             )  # fmt: skip
 
@@ -79,18 +86,18 @@ MEANS_FIELDS = [
 
 
 def _excluded_for(request) -> set[str]:
-    """The income kinds the assessment leaves out for this request's region, hukou type and date
-    (高龄津贴 by the regional setting, :func:`~.assessment.longevity_counted`)."""
-    if not any(inc.kind == "longevity_allowance" for inc in request.incomes):
-        return set(EXCLUDED_INCOME)
+    """The income kinds the assessment leaves out for this request's region, hukou type and date:
+    the exclusions in force there (data) and 高龄津贴 by the regional setting
+    (:func:`~.assessment.longevity_counted`; no row at all: the nationwide rule, counted)."""
     std = standards_for(
         region_code=request.region_code, hukou_type=request.hukou_type, as_of=request.as_of or dt.date.today(),
         overrides=request.standards.as_overrides() if request.standards else {},
     )  # fmt: skip
+    has_longevity = any(inc.kind == "longevity_allowance" for inc in request.incomes)
     try:
-        return excluded_kinds(std)
-    except MissingStandard:  # no row at all: the nationwide rule (counted)
-        return set(EXCLUDED_INCOME) - {"longevity_allowance"}
+        return excluded_kinds(std, longevity=has_longevity)
+    except MissingStandard:
+        return excluded_kinds(std, longevity=False)
 
 
 def means_values(request, *, has_able_supporter) -> dict:

@@ -15,7 +15,7 @@ It runs set-based in DuckDB, not household by household in Python:
    SQLite, or inside a transaction, they go through CSV files in a private temporary directory
    (``COPY (SELECT …) TO STDOUT`` / the ``sqlite3`` cursor). Money travels as integer fen. No
    DuckDB extension is used (none can be downloaded on a government intranet).
-2. **standards** — resolved in Python with :func:`~minzheng.engines.benefits.standards.standards_for`,
+2. **standards** — resolved in Python with :func:`~minzheng.foundation.parameters.standards.standards_for`,
    once per hukou type and *standards signature* of a region (the ancestors that carry standard
    rows), i.e. a handful of combinations however many villages there are; the change is applied
    as what-if overrides, exactly as an assessment request's ``standards`` are.
@@ -33,6 +33,10 @@ income for the others; the rigid expense is one ``medical`` item; 特困 is asse
 for one-person households only (the means hold one household-level answer on an able supporter,
 recorded for a one-person household; :func:`~.assessment.assess` tests 特困 member by member, which
 needs each member's own answer).
+
+The means hold income already split into counted and left out (``excluded_income_annual``) by the
+income exclusions in force for the household's region when they were saved
+(``services.means_values``, ADR 0017); the simulation does not split them again by kind.
 
 A household whose region and hukou type lack a standard the assessment can read is not assessed
 and is reported with the missing standard, never guessed.
@@ -53,11 +57,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from minzheng.engines.benefits.models import Standard
-from minzheng.engines.benefits.standards import TYPES, MissingStandard, Standards, ancestor_codes, standards_for
 from minzheng.foundation.accounts.scoping import ALL, user_prefixes
 from minzheng.foundation.money import yuan
 from minzheng.foundation.olap import cents_sql, duck_connect, insert_rows, range_sql, tables_into
+from minzheng.foundation.parameters.models import Standard
+from minzheng.foundation.parameters.standards import TYPES, MissingStandard, Standards, ancestor_codes, standards_for
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.validation import is_digits
 
@@ -184,6 +188,14 @@ def registry_members(household_ids) -> dict[int, list]:
 
 def assessment_request(*, region_code: str, hukou_type: str, as_of: dt.date, means, members) -> AssessmentIn:
     """The assessment request the simulation makes of one household (see the module docstring).
+
+    A **simplification for 提标测算 only**: the household-level means are put on the head, every
+    current member is counted, 特困 only for one-person households. It estimates how many households
+    a change of standards moves and what it costs; it decides nothing about anyone. Nothing binding
+    calls it — a case is assessed on its investigation's per-member facts (ADR 0011), a 先行救助
+    estimate before a visit on the registry's members (``temporary._registry_request``) — and
+    ``tests/test_simulation_mapping.py`` fails on any module outside the simulation (and the
+    synthetic demo roll, which is assessed the simulation's way) that imports it.
 
     ``means`` has the fields of :class:`~.models.HouseholdMeans`; ``members`` are the current
     members, each with ``relation``, ``person_id``, ``birth_date``, ``disability_kind``,

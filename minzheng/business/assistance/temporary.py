@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Literal
 
 from django.core.exceptions import ValidationError
@@ -34,11 +33,11 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from minzheng.engines.benefits.models import OneOffPayment, Recovery
 from minzheng.engines.benefits.payments import payment_record, payment_recovery_require, payments_of_household
 from minzheng.engines.benefits.services import add_months
-from minzheng.engines.benefits.standards import MissingStandard, standards_for
 from minzheng.engines.cases.builtin import REMEDY, addressee, doc_number, office_name, opinion_of
 from minzheng.engines.cases.hooks import case_document, case_effect, case_form, case_guard
 from minzheng.foundation.documents.spec import Document, Fields, Heading, Note, Paragraph
 from minzheng.foundation.money import yuan  # money as people read it: 3,540.00
+from minzheng.foundation.parameters.standards import MissingStandard, standards_for
 from minzheng.foundation.registry.models import Household
 from minzheng.foundation.validation import Refused
 
@@ -115,10 +114,27 @@ def _mode(case) -> str:
     return case.spec.params.get("temp_mode", "expenditure")
 
 
-def _zero_means():
-    return SimpleNamespace(wages_annual=Decimal(0), other_income_annual=Decimal(0), excluded_income_annual=Decimal(0),
-                           rigid_expense_annual=Decimal(0), financial_assets=Decimal(0), houses=0,
-                           non_residential_houses=0, vehicles=0, business_registrations=0, has_able_supporter=None)  # fmt: skip
+def _registry_request(h: Household, on: dt.date):
+    """The request of a 先行救助 estimate before any visit: the household's living current members
+    as the registry holds them, every one counted (nothing else is known yet), and nothing more — the
+    临时救助 part reads only the 低保 standard and the number of counted members (``_temp_assistance``
+    of the assessment). Not the simulation's simplified mapping (ADR 0017): no household means are
+    put on anyone; the investigation's facts decide from the first visit on (ADR 0011)."""
+    from minzheng.foundation.registry.models import Membership
+
+    from .schemas import AssessmentIn, MemberIn
+
+    rows = sorted(
+        Membership.objects.filter(household=h, valid_to__isnull=True, person__death_date__isnull=True).values_list(
+            "person_id", "relation", "person__birth_date"
+        ),
+        key=lambda r: (r[1] != "head", r[0]),
+    )
+    members = [
+        MemberIn(relation="head" if i == 0 else "other", birth_date=birth)
+        for i, (_pid, _relation, birth) in enumerate(rows)
+    ]
+    return AssessmentIn(region_code=h.region_code, hukou_type=h.hukou_type, as_of=on, members=members)
 
 
 def temp_estimate(case, on: dt.date, months: int | None = None) -> dict:
@@ -128,9 +144,7 @@ def temp_estimate(case, on: dt.date, months: int | None = None) -> dict:
     in the period. ``months``: as proposed, else the most the kind allows."""
     from .assessment import assessment_run
     from .casework import case_facts, case_request
-    from .models import HouseholdMeans
     from .schemas import TempAssistanceIn
-    from .simulation import assessment_request, registry_members
 
     h = case.household
     kind = _mode(case)
@@ -138,10 +152,8 @@ def temp_estimate(case, on: dt.date, months: int | None = None) -> dict:
     max_months = int(std.get("temp_assistance_months", kind))
     if case_facts(case) is not None:  # the investigation's facts, once recorded, decide (ADR 0011)
         req = case_request(case, on)
-    else:  # 先行救助 before any visit: the household's last known means and the registry's members
-        means = HouseholdMeans.objects.filter(household=h).first() or _zero_means()
-        req = assessment_request(region_code=h.region_code, hukou_type=h.hukou_type, as_of=on, means=means,
-                                 members=registry_members([h.pk])[h.pk])  # fmt: skip
+    else:  # 先行救助 before any visit: the registry's members, every one counted
+        req = _registry_request(h, on)
     req.temp_assistance = TempAssistanceIn(kind=kind, months=months or max_months)
     try:
         result = assessment_run(req)

@@ -40,15 +40,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from minzheng.engines.benefits.standards import Standards, standards_for
 from minzheng.engines.verification.batch import batch_scope
 from minzheng.engines.verification.findings import Judge, finding, judge_register
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.parameters.standards import MissingStandard, Standards, standards_for
 from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.validation import Refused
 
-from .assessment import EXCLUDED_INCOME, INCOME_LABELS, longevity_counted
+from .assessment import INCOME_LABELS, excluded_kinds, tekun_excluded_kinds
 from .models import MeansSource
 
 TWELVE_MONTHS_AGO = "CAST({as_of} - INTERVAL 12 MONTH AS DATE)"
@@ -297,7 +297,6 @@ JUDGE_COLUMNS = [
     ("line_annual", "DECIMAL(30,8)"),  # per-capita annual income line of the program, exact
     ("rate", "DECIMAL(14,4)"),
     ("deductible", "BOOLEAN"),
-    ("longevity_counted", "BOOLEAN"),  # 高龄津贴 counted here (assessment.longevity_counted)
     ("months", "DECIMAL(14,4)"),
     ("houses_ok", "INTEGER"),
     ("nonres_ok", "INTEGER"),
@@ -309,6 +308,7 @@ JUDGE_COLUMNS = [
     ("nonres_text", "VARCHAR"),
     ("vehicles_text", "VARCHAR"),
     ("biz_text", "VARCHAR"),
+    ("excluded", "VARCHAR[]"),  # income kinds left out here (the exclusions in force, ADR 0017)
 ]
 
 
@@ -331,9 +331,10 @@ def _where(std: Standards, key: str) -> str:
 
 def judge_params(*, region_code: str, hukou_type: str, as_of: dt.date, program: str = "") -> dict:
     """The standard values of one (region, hukou type, program) the checks read, with the text
-    shown beside each limit. Raises :class:`~minzheng.engines.benefits.standards.MissingStandard`."""
+    shown beside each limit. Raises :class:`~minzheng.foundation.parameters.standards.MissingStandard`."""
     std = standards_for(region_code=region_code, hukou_type=hukou_type, as_of=as_of)
     d = std.decimal
+    excluded = sorted(_excluded_kinds(std, program))
     dibao = d("dibao_monthly")
     dibao_text = f"低保标准 {_yuan(dibao)} 元/人·月{_where(std, 'dibao_monthly')}"
     if program == "dibao_edge":
@@ -357,7 +358,6 @@ def judge_params(*, region_code: str, hukou_type: str, as_of: dt.date, program: 
         "line_annual": line_annual.quantize(Decimal("0.00000001"), ROUND_HALF_UP),  # exact: 4 + 4 decimals
         "rate": d("employment_cost_rate"),
         "deductible": bool(std.get("rigid_expense_deductible")),
-        "longevity_counted": longevity_counted(std),
         "months": months,
         "houses_ok": limits["houses_allowed"],
         "nonres_ok": limits["non_residential_houses_allowed"],
@@ -371,18 +371,33 @@ def judge_params(*, region_code: str, hukou_type: str, as_of: dt.date, program: 
         "vehicles_text": f"机动车不超过 {limits['vehicles_allowed']} 辆{_where(std, 'vehicles_allowed')}",
         "biz_text": f"市场主体登记不超过 {limits['business_registrations_allowed']} 户"
         f"{_where(std, 'business_registrations_allowed')}",
+        "excluded": excluded,
     }
 
 
-_EXCLUDED_SQL = ", ".join(f"'{k}'" for k in EXCLUDED_INCOME)
+def _excluded_kinds(std: Standards, program: str = "") -> set[str]:
+    """The income kinds the judge leaves out, as the assessment does: a 特困 person's own income
+    for 特困, else 低保 family income (高龄津贴 by the regional standard)."""
+    if program == "tekun":
+        return tekun_excluded_kinds(std)
+    try:
+        return excluded_kinds(std)
+    except MissingStandard:
+        return excluded_kinds(std, longevity=False)
+
+
+def excluded_income_kinds(*, region_code: str, hukou_type: str, as_of: dt.date, program: str = "") -> set[str]:
+    """:func:`_excluded_kinds` for a region, hukou type and date (the report's means items)."""
+    return _excluded_kinds(standards_for(region_code=region_code, hukou_type=hukou_type, as_of=as_of), program)
+
 
 # One row per unit and limit. The income test is exact: per-capita < line ⇔ counted < n × line
 # (no division); the per-capita figure is for display.
-JUDGE_SQL = f"""
+JUDGE_SQL = """
 WITH a AS (
+  -- the kinds left out are the unit's region's, as of the day (std.excluded: a parameter, not a list here)
   SELECT unit_id,
-    coalesce(sum(amount) FILTER (WHERE category = 'income' AND kind NOT IN ({_EXCLUDED_SQL})), 0) AS gross,
-    coalesce(sum(amount) FILTER (WHERE category = 'income' AND kind = 'longevity_allowance'), 0) AS longevity,
+    coalesce(sum(amount) FILTER (WHERE category = 'income' AND NOT list_contains(s.excluded, kind)), 0) AS gross,
     coalesce(sum(amount) FILTER (WHERE category = 'income' AND kind = 'wages'), 0) AS wages,
     coalesce(sum(amount) FILTER (WHERE category = 'expense'), 0) AS rigid,
     coalesce(sum(amount) FILTER (WHERE category = 'property' AND kind = 'financial_assets'), 0) AS fa,
@@ -390,10 +405,10 @@ WITH a AS (
     coalesce(sum(count) FILTER (WHERE category = 'property' AND kind = 'non_residential_houses'), 0) AS nonres,
     coalesce(sum(count) FILTER (WHERE category = 'property' AND kind = 'vehicles'), 0) AS vehicles,
     coalesce(sum(count) FILTER (WHERE category = 'property' AND kind = 'business_registrations'), 0) AS biz
-  FROM amounts GROUP BY unit_id
+  FROM amounts JOIN units USING (unit_id) JOIN std s USING (combo) GROUP BY unit_id
 ), b AS (
   SELECT u.unit_id, greatest(u.n, 1) AS n, s.*,
-    coalesce(a.gross, 0) + CASE WHEN s.longevity_counted THEN coalesce(a.longevity, 0) ELSE 0 END AS gross,
+    coalesce(a.gross, 0) AS gross,
     coalesce(a.wages, 0) AS wages, coalesce(a.rigid, 0) AS rigid,
     coalesce(a.fa, 0) AS fa, coalesce(a.houses, 0) AS houses, coalesce(a.nonres, 0) AS nonres,
     coalesce(a.vehicles, 0) AS vehicles, coalesce(a.biz, 0) AS biz
@@ -423,7 +438,7 @@ UNION ALL
 SELECT unit_id, 5, 'vehicles', '机动车', vehicles, vehicles_ok, '辆', vehicles > vehicles_ok, vehicles_text, NULL FROM c
 UNION ALL
 SELECT unit_id, 6, 'business_registrations', '市场主体登记', biz, biz_ok, '户', biz > biz_ok, biz_text, NULL FROM c
-"""  # noqa: S608 — fixed SQL of this module; the engine fills {src} and {as_of}
+"""
 
 judge_register(
     Judge(
@@ -431,7 +446,7 @@ judge_register(
         params=judge_params,
         sql=JUDGE_SQL,
         labels={**INCOME_LABELS, **EXPENSE_LABELS, **PROPERTY_LABELS},
-        excluded=frozenset(EXCLUDED_INCOME),
+        excluded_column="excluded",
     )
 )
 
@@ -528,13 +543,16 @@ def report_assessment_input(report) -> dict:
 
 # ---------------------------------------------------------------- adoption, item by item
 
+EXCLUDED = "excluded"  # MEANS_ITEMS: the kinds left out of income, per report
+
 # The household's means item by item (HouseholdMeans), with the sources whose findings make the
 # report's figure and which findings count: (category, kinds). 有无法定义务人 is no partner data.
 MEANS_ITEMS = [
-    # field, label, unit, sources, category, kinds (None: every kind of the category not listed elsewhere)
+    # field, label, unit, sources, category, kinds (None: every kind of the category not listed elsewhere;
+    # EXCLUDED: the income kinds the report left out, those of the household's region on its date)
     ("wages_annual", "工资性收入", "元/年", ("social_insurance", "tax", "housing_fund"), "income", {"wages"}),
     ("other_income_annual", "其他计入收入", "元/年", ("social_insurance", "tax"), "income", None),
-    ("excluded_income_annual", "不计入收入", "元/年", ("social_insurance",), "income", set(EXCLUDED_INCOME)),
+    ("excluded_income_annual", "不计入收入", "元/年", ("social_insurance",), "income", EXCLUDED),
     ("rigid_expense_annual", "刚性支出", "元/年", ("medical_expense",), "expense", None),
     ("financial_assets", "金融资产", "元", ("bank",), "property", {"financial_assets"}),
     ("houses", "住房", "套", ("real_estate",), "property", {"houses"}),
@@ -547,14 +565,30 @@ MEANS_ITEM_LABELS = {f: label for f, label, *_ in MEANS_ITEMS}
 NO_DATA = "核对来源无该户数据"
 
 
-def _counts_for(row: dict, category: str, kinds) -> bool:
+def report_excluded(report) -> set[str]:
+    """The income kinds the report left out of income: as its income summary recorded each kind it
+    found, and for any other kind the exclusions in force for the household's region on the
+    report's date."""
+    summary = report.summary or {}
+    excluded: set[str] = set()
+    if summary.get("as_of") and summary.get("region_code"):
+        excluded = excluded_income_kinds(
+            region_code=summary["region_code"], hukou_type=summary.get("hukou_type") or "",
+            as_of=dt.date.fromisoformat(summary["as_of"]),
+        )  # fmt: skip
+    for item in summary.get("income") or []:
+        (excluded.discard if item.get("counted", True) else excluded.add)(item["kind"])
+    return excluded
+
+
+def _counts_for(row: dict, category: str, kinds, excluded: set[str]) -> bool:
     if row.get("category") != category:
         return False
     if category == "income":
         kind = row.get("income_kind") or ""
         if kinds is None:  # other counted income: not wages, not excluded
-            return kind != "wages" and kind not in EXCLUDED_INCOME
-        return kind in kinds
+            return kind != "wages" and kind not in excluded
+        return kind in (excluded if kinds == EXCLUDED else kinds)
     if category == "property":
         return (row.get("property_kind") or "") in kinds
     return True
@@ -569,6 +603,7 @@ def report_evidence(report) -> dict[str, dict]:
     from minzheng.engines.verification.report import source_coverage
 
     corrected = {c.get("source") for c in (report.summary or {}).get("corrections") or []}
+    excluded = report_excluded(report)
     by_source: dict[str, list[dict]] = {}
     for block in report.findings:
         by_source.setdefault(block["source"], []).append(block)
@@ -580,7 +615,7 @@ def report_evidence(report) -> dict[str, dict]:
             if not blocks:
                 continue  # not requested
             name = blocks[0]["source_name"]
-            hits = [b["name"] for b in blocks if any(_counts_for(r, category, kinds) for r in b["rows"])]
+            hits = [b["name"] for b in blocks if any(_counts_for(r, category, kinds, excluded) for r in b["rows"])]
             covered = [b["name"] for b in blocks if source_coverage(b) == "records"]
             if hits:
                 state = "found"

@@ -1,8 +1,9 @@
-"""Benefits engine: programs, time-versioned standards, enrollments with an append-only history,
-periodic reviews, monthly payment cycles with their entitlements, and the funds ledger.
+"""Benefits engine: programs, enrollments with an append-only history, periodic reviews, monthly
+payment cycles with their entitlements, and the funds ledger.
 
 The engine knows no business line by name: a business line (e.g. ``assistance``) registers its
-programs and the standard types it reads (see :mod:`.standards`).
+programs, the standard types it reads (:mod:`minzheng.foundation.parameters.standards`) and each
+program's per-person line (:mod:`.standards`).
 """
 
 from __future__ import annotations
@@ -31,43 +32,6 @@ class Program(models.Model):
 
     def __str__(self):
         return self.name
-
-
-class Standard(models.Model):
-    """One value of one standard type, for a region (any level; '' = nationwide), a hukou type
-    ('' = both) and a mode or tier ('' = none), valid on ``[effective_from, effective_to)``.
-
-    The most specific row wins: a longer region prefix beats a shorter one, an explicit hukou type
-    beats ''. Rows are never edited in place once a later version exists: a change closes the row
-    in force and adds a new one (see ``services.standard_set``), so what was in force on any date
-    can always be shown.
-    """
-
-    key = models.CharField("标准类型", max_length=50)
-    region_code = models.CharField("适用区划", max_length=12, blank=True, default="")
-    hukou_type = models.CharField("户籍类型", max_length=5, blank=True, default="", choices=HukouType.choices)
-    mode = models.CharField("方式/档次", max_length=20, blank=True, default="")
-    effective_from = models.DateField("起始日期")
-    effective_to = models.DateField("截止日期（不含）", null=True, blank=True)
-    value = models.DecimalField("数值", max_digits=14, decimal_places=4, null=True, blank=True)
-    text_value = models.CharField("取值", max_length=30, blank=True, default="")
-    source_document = models.CharField("依据文件", max_length=200, blank=True, default="")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField("录入时间", auto_now_add=True)
-
-    class Meta:
-        verbose_name = verbose_name_plural = "保障标准"
-        indexes = [models.Index(fields=["key", "region_code", "effective_from"], name="standard_lookup")]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["key", "region_code", "hukou_type", "mode", "effective_from"], name="standard_version_unique"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.key}@{self.region_code or '全国'}/{self.hukou_type or '*'}/{self.mode or '-'}"
 
 
 class EnrollmentState(models.TextChoices):

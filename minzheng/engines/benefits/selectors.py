@@ -12,10 +12,11 @@ from django.db.models.functions import Substr
 from django.http import Http404
 
 from minzheng.foundation.accounts.scoping import ALL, user_prefixes
+from minzheng.foundation.parameters import standards as st
+from minzheng.foundation.parameters.models import Standard
 from minzheng.foundation.regions.prefixes import prefix_q, prefix_sql
 from minzheng.foundation.regions.selectors import region_get, region_names, region_prefix
 
-from . import standards as st
 from .models import (
     PAYABLE_STATES,
     CycleState,
@@ -28,21 +29,8 @@ from .models import (
     LedgerKind,
     LineStatus,
     PaymentCycle,
-    Standard,
 )
-
-
-def standards_in_force(
-    *, region_code: str, hukou_type: str, as_of: dt.date
-) -> list[tuple[st.StandardType, str, object, Standard]]:
-    """Every declared standard type with the row in force (or None) for display."""
-    std = st.standards_for(region_code=region_code, hukou_type=hukou_type, as_of=as_of)
-    out = []
-    for t in st.TYPES.values():
-        for mode, _label in t.modes or (("", ""),):
-            row = std.row(t.key, mode)
-            out.append((t, mode, st.value_of(row) if row else None, row))
-    return out
+from .standards import program_lines
 
 
 def enrollment_search(*, user, program: str = "", state: str = "", region: str = "", q: str = ""):
@@ -215,7 +203,7 @@ def payroll_statistics(*, user, month: dt.date, level: str = "township") -> list
     ``transfer_in``/``transfer_out``, counted apart from new and exited) taking effect that month;
     the amount due in the month's approved cycles (held lines are not due) and the amount confirmed
     paid, with the one-off payments decided in the month (人次 ``times``, amount decided and paid);
-    and for each program with a per-person line (a standard type declared ``program_line``, e.g.
+    and for each program with a per-person line (a standard type declared with ``standards.program_line``, e.g.
     低保标准) the average line in force, weighted by persons covered (元/人·月)."""
     from .payroll import money
 
@@ -285,7 +273,7 @@ def payroll_statistics(*, user, month: dt.date, level: str = "township") -> list
         r["amount_due"] += money(due)
         r["amount_paid"] += money(paid)
 
-    lines_of = st.program_lines()
+    lines_of = program_lines()
     cache: dict[tuple[str, str, str], Decimal | None] = {}
     for (_, program, hukou), r in rows.items():
         weighted = r.pop("_weighted")

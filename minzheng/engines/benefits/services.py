@@ -1,4 +1,5 @@
-"""Writes of the benefits engine: standards, enrollments and their changes, reviews.
+"""Writes of the benefits engine: enrollments and their changes, reviews (standards: the
+foundation's :mod:`minzheng.foundation.parameters.services`).
 
 Every write checks the user's grant for the region, runs in one transaction with the enrollment
 row locked, appends a history row, and is audited. Payroll lives in :mod:`.payroll`.
@@ -7,7 +8,7 @@ row locked, appends a history row, and is audited. Payroll lives in :mod:`.payro
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -17,12 +18,11 @@ from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.money import yuan
 from minzheng.foundation.numbering.services import sequence_take
-from minzheng.foundation.regions.models import Region
+from minzheng.foundation.parameters import standards as st
 from minzheng.foundation.registry.models import Household, Person
 from minzheng.foundation.registry.services import membership_add, membership_end
 from minzheng.foundation.validation import Refused
 
-from . import standards as st
 from .models import (
     CycleState,
     Enrollment,
@@ -34,7 +34,6 @@ from .models import (
     Review,
     ReviewClass,
     ReviewOutcome,
-    Standard,
 )
 from .workflow import ENROLLMENT_CHANGES, REASONS, change_refusal
 
@@ -65,100 +64,6 @@ def next_month(day: dt.date | None = None) -> dt.date:
 def _require(user, permission: str, region_code: str) -> None:
     if user is not None and not has_permission(user, permission, region_code or None):
         raise PermissionDenied("无权在该区划办理此操作")
-
-
-# ---------------------------------------------------------------- standards
-
-
-def _parse_value(t: st.StandardType, raw) -> tuple[Decimal | None, str]:
-    if t.kind == st.CHOICE:
-        allowed = dict(t.choices)
-        if raw not in allowed:
-            raise ValidationError({"value": f"取值须为：{'、'.join(f'{k}（{v}）' for k, v in allowed.items())}"})
-        return None, str(raw)
-    if t.kind == st.FLAG and isinstance(raw, bool):
-        return Decimal(int(raw)), ""
-    try:
-        value = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationError({"value": "数值格式不正确"}) from None
-    if not value.is_finite() or value < 0:
-        raise ValidationError({"value": "数值不能为负数"})
-    if t.kind == st.FLAG and value not in (0, 1):
-        raise ValidationError({"value": "是/否 取值须为 1 或 0"})
-    if t.kind == st.RATE and value > 1:
-        raise ValidationError({"value": "比例须在 0 到 1 之间（如 0.1 表示 10%）"})
-    if t.kind in (st.COUNT, st.MONTHS, st.DAYS) and value != value.to_integral_value():
-        raise ValidationError({"value": "须为整数"})
-    if value.as_tuple().exponent < -4:
-        raise ValidationError({"value": "最多保留4位小数"})
-    return value, ""
-
-
-def standard_set(
-    *,
-    user,
-    key: str,
-    region_code: str,
-    value,
-    effective_from: dt.date,
-    hukou_type: str = "",
-    mode: str = "",
-    source_document: str = "",
-) -> Standard:
-    """Set a standard from ``effective_from`` on: the row in force then is closed at that date and
-    a new version starts (a later version already entered keeps its own start). Amounts already
-    calculated into payment cycles are snapshots and never change."""
-    t = st.TYPES.get(key)
-    if t is None:
-        raise ValidationError({"key": f"不认识的标准类型：{key}"})
-    if t.modes and mode not in dict(t.modes):
-        raise ValidationError({"mode": f"“{t.label}”须指定方式/档次：{'、'.join(f'{k}（{v}）' for k, v in t.modes)}"})
-    if not t.modes and mode:
-        raise ValidationError({"mode": f"“{t.label}”不分方式/档次"})
-    if hukou_type not in ("", "urban", "rural"):
-        raise ValidationError({"hukou_type": "户籍类型须为 urban、rural 或留空（不分城乡）"})
-    region_code = (region_code or "").strip()
-    if region_code and not Region.objects.filter(code=region_code).exists():
-        raise ValidationError({"region_code": f"区划代码 {region_code} 不存在"})
-    if user is not None and not region_code and not getattr(user, "is_superuser", False):
-        raise PermissionDenied("全国默认参数只能由超级管理员修改")
-    _require(user, "standards.manage", region_code)
-    number, text = _parse_value(t, value)
-    with transaction.atomic():
-        same = Standard.objects.select_for_update().filter(
-            key=key, region_code=region_code, hukou_type=hukou_type, mode=mode
-        )
-        rows = list(same.order_by("effective_from"))
-        existing = next((r for r in rows if r.effective_from == effective_from), None)
-        before = None
-        if existing is not None:
-            before = {"value": str(st.value_of(existing)), "source_document": existing.source_document}
-            existing.value, existing.text_value, existing.source_document = number, text, source_document
-            existing.created_by = user if getattr(user, "pk", None) else None
-            existing.save(update_fields=["value", "text_value", "source_document", "created_by"])
-            row = existing
-        else:
-            later = [r for r in rows if r.effective_from > effective_from]
-            for r in rows:
-                if r.effective_from < effective_from and (r.effective_to is None or r.effective_to > effective_from):
-                    r.effective_to = effective_from
-                    r.save(update_fields=["effective_to"])
-            row = Standard.objects.create(
-                key=key, region_code=region_code, hukou_type=hukou_type, mode=mode, effective_from=effective_from,
-                effective_to=later[0].effective_from if later else None, value=number, text_value=text,
-                source_document=source_document, created_by=user if getattr(user, "pk", None) else None,
-            )  # fmt: skip
-        audit_record(
-            action="update" if existing else "create",
-            object_type="benefits.standard",
-            object_id=row.pk,
-            region_code=region_code,
-            summary=f"{t.label} {region_code or '全国'} {hukou_type or '不分城乡'} {mode} 自 {effective_from} 起 = "
-            f"{text or number}",
-            changes={"before": before, "after": {"value": str(text or number), "source_document": source_document}},
-        )
-    return row
 
 
 # ---------------------------------------------------------------- enrollments

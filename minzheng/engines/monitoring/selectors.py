@@ -9,9 +9,9 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
-from minzheng.engines.benefits.standards import AMOUNT, TYPES, display, standards_for
 from minzheng.engines.verification.models import DataSource
 from minzheng.foundation.money import is_money_label, yuan
+from minzheng.foundation.parameters.standards import AMOUNT, TYPES, display, standards_for
 
 from .detectors import detector_get
 from .models import Alert, AlertState, HardshipReport, MonitoringRule

@@ -37,8 +37,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from minzheng.engines.benefits.cohort import roll_units
-from minzheng.engines.benefits.models import Standard
-from minzheng.engines.benefits.standards import ancestor_codes, value_of
 from minzheng.foundation.accounts.scoping import has_permission, job_region
 from minzheng.foundation.accounts.selectors import users_with_permission_per_region
 from minzheng.foundation.audit.services import audit_record
@@ -50,6 +48,8 @@ from minzheng.foundation.numbering.services import sequence_take
 from minzheng.foundation.olap import duck_connect, insert_rows, range_sql, tables_into
 from minzheng.foundation.olap.cohort import cohort_load
 from minzheng.foundation.olap.partners import partner_current, partner_views
+from minzheng.foundation.parameters.models import Standard
+from minzheng.foundation.parameters.standards import ancestor_codes, value_of
 from minzheng.foundation.plugins import Registry
 from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.selectors import region_names

@@ -32,8 +32,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from minzheng.engines.benefits.models import Standard
 from minzheng.foundation.olap import insert_rows
+from minzheng.foundation.parameters.exclusions import exclusion_regions
+from minzheng.foundation.parameters.models import Standard
 from minzheng.foundation.plugins import Registry
 from minzheng.foundation.validation import is_digits
 
@@ -121,13 +122,15 @@ class Judge:
     raises ``LookupError`` with a Chinese message when a standard is missing; ``sql`` reads
     ``units`` (:data:`UNIT_COLUMNS` + ``combo``), ``amounts`` and ``std`` and selects
     :data:`CHECK_COLUMNS`; ``labels`` names income, expense and property kinds; ``excluded`` are
-    the income kinds not counted as family income."""
+    the income kinds not counted as family income, or ``excluded_column`` names the list column of
+    ``std`` that holds them per combination (the region's and date's, when they are policy data)."""
 
     columns: list[tuple[str, str]]
     params: Callable[..., dict]
     sql: str
     labels: dict[str, str] = field(default_factory=dict)
     excluded: frozenset = frozenset()
+    excluded_column: str = ""
 
 
 _judge: list[Judge] = []
@@ -237,7 +240,10 @@ def amounts_build(con) -> None:
 
 
 def _standard_regions() -> list[str]:
-    codes = sorted(c for c in Standard.objects.values_list("region_code", flat=True).distinct() if c)
+    """Regions carrying parameters the judge may read: standard rows or income exclusions."""
+    codes = sorted(
+        c for c in set(Standard.objects.values_list("region_code", flat=True).distinct()) | exclusion_regions() if c
+    )
     if any(not is_digits(c) for c in codes):
         raise ValueError("保障标准的区划代码须为数字")
     return codes
@@ -248,7 +254,8 @@ def standards_attach(con, *, as_of: dt.date) -> list[dict]:
     ``units.combo``; returns the combinations that could not be resolved (``missing``), whose units
     keep ``combo`` null and are not judged.
 
-    Two regions resolve identically when the same ancestors carry standard rows (their *signature*,
+    Two regions resolve identically when the same ancestors carry standard rows or income
+    exclusions (their *signature*,
     computed in SQL: a cohort may span tens of thousands of villages), so the judge's ``params`` is
     called once per signature × hukou type × program."""
     judge = judge_get()

@@ -163,6 +163,10 @@ def report_compute(*, household, codes: list[str], as_of: dt.date, corrections=N
         cur = con.execute("SELECT * EXCLUDE (unit_id) FROM checks ORDER BY sort")
         cnames = [d[0] for d in cur.description]
         checks = [dict(zip(cnames, r, strict=True)) for r in cur.fetchall()]
+        excluded = set(judge.excluded)
+        if judge.excluded_column:  # the household's region's kinds, as the checks read them
+            row = con.execute(f"SELECT s.{judge.excluded_column} FROM units JOIN std s USING (combo)").fetchone()  # noqa: S608 — a registered column name
+            excluded = set(row[0] or ()) if row else excluded
     finally:
         con.close()
 
@@ -200,7 +204,7 @@ def report_compute(*, household, codes: list[str], as_of: dt.date, corrections=N
     for category, kind, amount, count in amounts:
         if category == "income":
             income.append({"kind": kind, "label": labels.get(kind, kind), "annual": _money(amount),
-                           "counted": kind not in judge.excluded})  # fmt: skip
+                           "counted": kind not in excluded})  # fmt: skip
         elif category == "expense":
             expenses.append({"kind": kind, "label": labels.get(kind, kind), "annual": _money(amount)})
         else:

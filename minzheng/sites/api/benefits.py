@@ -11,8 +11,9 @@ from django.utils import timezone
 from ninja import Query, Router
 
 from minzheng.engines.benefits import selectors as benefits
-from minzheng.engines.benefits.standards import display
 from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.parameters import selectors as parameter_selectors
+from minzheng.foundation.parameters.standards import display
 from minzheng.foundation.regions.selectors import region_get
 
 from .auth import BearerToken
@@ -33,7 +34,7 @@ def standards_list(request, region_code: str, hukou_type: str = "urban", as_of: 
         raise ValidationError({"region_code": f"区划代码 {region_code} 不存在"})
     if not has_permission(request.user, "benefits.view", region.code):
         raise PermissionDenied("无权查看该区划的保障标准")
-    rows = benefits.standards_in_force(
+    rows = parameter_selectors.standards_in_force(
         region_code=region.code, hukou_type=hukou_type, as_of=as_of or timezone.localdate()
     )
     return [

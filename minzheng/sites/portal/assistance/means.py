@@ -34,7 +34,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from minzheng.business.assistance.assessment import assessment_run
+from minzheng.business.assistance.assessment import assessment_run, family_excluded_kinds
 from minzheng.engines.cases.models import Case, CaseType
 from minzheng.engines.cases.services import case_open, material_add
 from minzheng.engines.verification.models import SignerRole
@@ -56,13 +56,25 @@ from ..models import ActingAs, Citizen, Draft, LoginCode, SignRequest
 
 ADULT_AGE = 18
 RELATIONS = dict(Relation.choices)
+# the income kinds the questionnaire asks about, in a citizen's words; which of them are left out
+# of income is not said here but by the assessment's definition (:func:`income_kinds`)
 INCOME_KINDS = [
     ("wages", "工资性收入"),
     ("business", "经营净收入"),
     ("property", "财产净收入（租金、利息等）"),
     ("transfer", "转移净收入（赡养费等）"),
-    ("basic_pension", "城乡居民基础养老金（不计入）"),
+    ("basic_pension", "城乡居民基础养老金"),
 ]
+
+
+def income_kinds(data: dict) -> list[tuple[str, str]]:
+    """The questionnaire's income kinds with their labels, a kind left out of income marked
+    （不计入） as the assessment leaves it out for the household's region today (the exclusions in
+    force there, :func:`~minzheng.business.assistance.assessment.family_excluded_kinds`)."""
+    excluded = family_excluded_kinds(
+        region_code=data.get("region_code") or "", hukou_type=data.get("hukou_type") or "", on=timezone.localdate()
+    )
+    return [(k, label + ("（不计入）" if k in excluded else "")) for k, label in INCOME_KINDS]
 EXPENSE_KINDS = [
     ("medical", "医疗"),
     ("education", "教育"),
@@ -665,7 +677,7 @@ def _means_pdf(ct: CaseType, data: dict) -> bytes:
     prop = data.get("property") or {}
     blocks = [
         Paragraph("一、家庭成员年收入（元）"),
-        Table(["姓名", *[label for _, label in INCOME_KINDS]], rows),
+        Table(["姓名", *[label for _, label in income_kinds(data)]], rows),
         Paragraph("二、家庭年刚性支出（元）"),
         Fields([(label, exp.get(k, "0")) for k, label in EXPENSE_KINDS]),
         Paragraph("三、家庭财产"),

@@ -16,11 +16,11 @@ from django import forms
 
 from minzheng.business.assistance.assessment import (
     DISABILITY_LABELS,
-    EXCLUDED_INCOME,
     EXPENSE_LABELS,
     INCOME_LABELS,
     SELF_CARE_LABELS,
     age_on,
+    family_excluded_kinds,
     yuan,
 )
 from minzheng.business.assistance.casework import case_facts
@@ -58,8 +58,8 @@ def _untri(value: str):
     return None if value in ("", None) else value == "true"
 
 
-def income_label(kind: str) -> str:
-    return INCOME_LABELS[kind] + ("（不计入）" if kind in EXCLUDED_INCOME else "")
+def income_label(kind: str, excluded: set[str]) -> str:
+    return INCOME_LABELS[kind] + ("（不计入）" if kind in excluded else "")
 
 
 def _previous_facts(case) -> dict | None:
@@ -85,6 +85,17 @@ class FactsFields:
         self.form = form
         self.outside = set(form.fields)  # the action's other inputs
         household = case.household
+        # the kinds left out of income where the household lives, today (the assessment's definition)
+        self.excluded = (
+            family_excluded_kinds(
+                region_code=household.region_code,
+                hukou_type=household.hukou_type,
+                on=today,
+                program=case.spec.params.get("program", ""),
+            )
+            if household
+            else set()
+        )
         rows = household.memberships.filter(valid_to__isnull=True).select_related("person") if household else []
         self.members = sorted(rows, key=lambda m: (m.relation != "head", m.person_id))
         revision = case_facts(case) or _previous_facts(case)
@@ -167,7 +178,7 @@ class FactsFields:
 
     @property
     def income_headers(self):
-        return [income_label(k) for k in INCOME_KINDS]
+        return [income_label(k, self.excluded) for k in INCOME_KINDS]
 
     @property
     def income_rows(self):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from django import forms
 
-from minzheng.engines.benefits import standards as st
 from minzheng.engines.benefits.models import Program
 from minzheng.engines.benefits.services import next_month
 from minzheng.engines.benefits.workflow import REASONS
+from minzheng.foundation.parameters import standards as st
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.registry.models import HukouType, Relation
 

@@ -24,8 +24,6 @@ from django.views.decorators.http import require_POST
 
 from minzheng.engines.benefits import bankfiles, payroll
 from minzheng.engines.benefits import selectors as benefit_selectors
-from minzheng.engines.benefits import services as benefit_services
-from minzheng.engines.benefits import standards as st
 from minzheng.engines.benefits.models import (
     CycleState,
     Enrollment,
@@ -35,7 +33,6 @@ from minzheng.engines.benefits.models import (
     PaymentCycle,
     Program,
     Review,
-    Standard,
 )
 from minzheng.engines.benefits.services import Refused
 from minzheng.engines.benefits.workflow import REASONS
@@ -45,6 +42,10 @@ from minzheng.foundation.exports import xlsx_bytes
 from minzheng.foundation.jobs.models import JobRun, JobState
 from minzheng.foundation.jobs.selectors import jobs_for_user
 from minzheng.foundation.money import yuan
+from minzheng.foundation.parameters import selectors as parameter_selectors
+from minzheng.foundation.parameters import services as parameter_services
+from minzheng.foundation.parameters import standards as st
+from minzheng.foundation.parameters.models import Standard
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.regions.selectors import region_names, region_prefix
@@ -119,7 +120,7 @@ def standards_list(request):
         region, hukou, as_of = (form.cleaned_data[k] for k in ("region_code", "hukou_type", "as_of"))
         programs = dict(Program.objects.values_list("code", "name"))
         by_program: dict[str, list] = {}
-        for t, mode, _value, row in benefit_selectors.standards_in_force(
+        for t, mode, _value, row in parameter_selectors.standards_in_force(
             region_code=region, hukou_type=hukou, as_of=as_of
         ):
             item = {"type": t, "mode": dict(t.modes).get(mode, mode), "mode_code": mode, "missing": row is None}
@@ -154,7 +155,7 @@ def standard_history(request, key):
             if form.is_valid():
                 d = form.cleaned_data
                 try:
-                    benefit_services.standard_set(
+                    parameter_services.standard_set(
                         user=user,
                         key=key,
                         region_code=d["region_code"],

@@ -40,9 +40,9 @@ from minzheng.engines.benefits.payroll import (
     payroll_reconcile,
     payroll_reissue,
 )
-from minzheng.engines.benefits.standards import MissingStandard
 from minzheng.foundation.accounts.models import User
 from minzheng.foundation.audit.context import acting_as, actor_for_user
+from minzheng.foundation.parameters.standards import MissingStandard
 
 ARGPARSE_ZH = [
     (r"the following arguments are required: (.*)", "缺少参数：{0}"),

@@ -6,11 +6,11 @@ import json
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from minzheng.engines.benefits import standards as st
-from minzheng.engines.benefits.models import Standard
-from minzheng.engines.benefits.selectors import standards_in_force
-from minzheng.engines.benefits.services import standard_set
 from minzheng.foundation.audit.context import Actor, acting_as
+from minzheng.foundation.parameters import standards as st
+from minzheng.foundation.parameters.models import Standard
+from minzheng.foundation.parameters.selectors import standards_in_force
+from minzheng.foundation.parameters.services import standard_set
 from minzheng.foundation.regions.selectors import region_get
 
 
