@@ -31,6 +31,7 @@ from minzheng.foundation.audit.models import AuditEvent
 from minzheng.foundation.calendar import services as calendar
 from minzheng.foundation.jobs import services as jobs
 from minzheng.foundation.notify import services as notify
+from minzheng.foundation.parameters import services as parameters
 from minzheng.foundation.registry import services as registry
 from minzheng.sites.portal import services as portal
 
@@ -296,11 +297,19 @@ def _delegation_set(w):
                          effective_from=timezone.localdate(), document="瑞政办〔2026〕1号")  # fmt: skip
 
 
-@call("engines.benefits.services.standard_set", "county")
+@call("foundation.parameters.services.standard_set", "county")
 def _standard_set(w):
-    benefits.standard_set(user=w["county"], key="dibao_monthly", region_code=RUIAN, value="1250",
+    parameters.standard_set(user=w["county"], key="dibao_monthly", region_code=RUIAN, value="1250",
                           effective_from=timezone.localdate().replace(day=1) + dt.timedelta(days=40),
                           source_document="瑞政发〔2026〕9号")  # fmt: skip
+
+
+@call("foundation.parameters.services.income_exclusion_set", "county")
+def _income_exclusion_set(w):
+    parameters.income_exclusion_set(user=w["county"], scope="family_income", kind="longevity_allowance",
+                                    region_code=RUIAN, excluded=True,
+                                    effective_from=timezone.localdate().replace(day=1) + dt.timedelta(days=40),
+                                    source_document="瑞政发〔2026〕10号")  # fmt: skip
 
 
 @call("engines.benefits.services.enrollment_create", "county")

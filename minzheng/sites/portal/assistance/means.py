@@ -75,6 +75,8 @@ def income_kinds(data: dict) -> list[tuple[str, str]]:
         region_code=data.get("region_code") or "", hukou_type=data.get("hukou_type") or "", on=timezone.localdate()
     )
     return [(k, label + ("（不计入）" if k in excluded else "")) for k, label in INCOME_KINDS]
+
+
 EXPENSE_KINDS = [
     ("medical", "医疗"),
     ("education", "教育"),

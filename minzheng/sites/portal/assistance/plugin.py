@@ -94,7 +94,13 @@ class MeansApplication(ApplicationPlugin):
         elif step == "income":
             incomes = data.get("incomes") or {}
             extra["income_rows"] = [
-                (m, [(k, label, (incomes.get(str(m["index"])) or {}).get(k, "")) for k, label in means.income_kinds(data)])
+                (
+                    m,
+                    [
+                        (k, label, (incomes.get(str(m["index"])) or {}).get(k, ""))
+                        for k, label in means.income_kinds(data)
+                    ],
+                )
                 for m in members
             ]
         elif step == "property":
