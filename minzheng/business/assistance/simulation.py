@@ -23,7 +23,7 @@ It runs set-based in DuckDB, not household by household in Python:
    aggregates (counted members, members with a 分类施保 reason, adults who would be covered as
    单人户, the one member of a single-person household), in exact ``DECIMAL`` arithmetic: divisions
    by 12 or by the number of members become multiplications of the other side, and the two
-   roundings (``ceil_yuan`` / ``round_fen`` of a gap) are integer divisions. ``tests/test_simulation.py``
+   roundings (``ceil_yuan`` / ``round_fen`` of a gap) are integer divisions. ``tests/business/assistance/test_simulation.py``
    checks it against ``assess()`` (the reference) on many random households.
 
 The household → assessment-request mapping (:func:`assessment_request`) is the one both sides use:
@@ -194,7 +194,7 @@ def assessment_request(*, region_code: str, hukou_type: str, as_of: dt.date, mea
     a change of standards moves and what it costs; it decides nothing about anyone. Nothing binding
     calls it — a case is assessed on its investigation's per-member facts (ADR 0011), a 先行救助
     estimate before a visit on the registry's members (``temporary._registry_request``) — and
-    ``tests/test_simulation_mapping.py`` fails on any module outside the simulation (and the
+    ``tests/business/assistance/test_simulation_mapping.py`` fails on any module outside the simulation (and the
     synthetic demo roll, which is assessed the simulation's way) that imports it.
 
     ``means`` has the fields of :class:`~.models.HouseholdMeans`; ``members`` are the current
