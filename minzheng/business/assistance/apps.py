@@ -23,11 +23,12 @@ class AssistanceConfig(AppConfig):
 
     def ready(self):
         # standard types, job kinds, case hooks and dates, case page panels, partner sources, verification
-        # findings, monitoring detectors, payroll hold checks
+        # findings, monitoring detectors, payroll hold checks, the demo city's steps
         from . import (  # noqa: F401
             case_dates,
             case_panels,
             casework,
+            demo_steps,
             jobs,
             monitoring,
             payroll_holds,

@@ -6,13 +6,10 @@ from pathlib import Path
 
 from pypinyin import lazy_pinyin
 
-from minzheng.business.assistance.demo import demo_roll
-from minzheng.business.assistance.demo_cases import demo_cases
-from minzheng.business.assistance.demo_sources import demo_sources
-from minzheng.engines.verification.models import BatchState, SourceBatch
 from minzheng.foundation.accounts.models import User
 from minzheng.foundation.accounts.services import user_create
 from minzheng.foundation.audit.services import audit_record
+from minzheng.foundation.demo import DemoCity, demo_steps
 from minzheng.foundation.regions.models import Level, Region
 from minzheng.foundation.regions.services import regions_import
 from minzheng.foundation.registry.bulk import registry_analyze, registry_bulk_load
@@ -89,25 +86,13 @@ def demo_build(*, persons: int, seed: int = 2026, log=print, progress=None) -> d
         audit_record(action="import", object_type="registry.household", region_code=COUNTY,
                      summary=f"生成示范人口 {result['households']} 户 {added} 人")  # fmt: skip
         log(f"已生成示范人口 {result['households']} 户 {added} 人")
-    roll = demo_roll(region_prefix=COUNTY[:6], seed=seed, log=log)
-    if roll.get("households"):
-        log(
-            f"已生成示范救助台账：家庭经济状况 {roll['households']} 户；低保 {roll.get('dibao', 0)} 户 "
-            f"{roll.get('dibao_persons', 0)} 人，单人保 {roll.get('dibao_single_person', 0)} 人，"
-            f"特困 {roll.get('tekun', 0)} 人，低保边缘 {roll.get('dibao_edge', 0)} 户，"
-            f"刚性支出 {roll.get('rigid_expense', 0)} 户，渐退期 {roll.get('phase_out', 0)} 户，"
-            f"已退出 {roll.get('exited', 0)} 户"
-        )
     townships = {code: "".join(lazy_pinyin(Region.objects.get(code=code).name[:2])) for code in DEMO_TOWNSHIPS}
-    cases = demo_cases(townships=townships, county_user="ra", seed=seed, log=log)
-    sources = None
-    if not SourceBatch.objects.filter(state=BatchState.ACCEPTED).exists():  # once: a re-run adds no versions
-        sources = demo_sources(region_prefix=COUNTY[:6], seed=seed, log=log)
+    city = DemoCity(region_prefix=COUNTY[:6], townships=townships, county_user="ra", seed=seed, log=log)
+    # each business line's share of the demo city, in order (foundation/demo.py)
+    steps = {step.name: step.run(city) for step in demo_steps()}
     return {
         "users_created": created_users,
         "persons_added": added,
         "persons_total": existing + added,
-        "roll": roll,
-        "cases": cases,
-        "sources": sources,
+        "steps": steps,
     }

@@ -25,7 +25,7 @@ def demo(db):
 
 def test_roll_is_realistic(demo):
     """One demo city (building it takes a while), checked three ways."""
-    roll = demo["roll"]
+    roll = demo["steps"]["assistance.roll"]
     residents = Person.objects.filter(region_code__startswith="330381", death_date__isnull=True).count()
     assert HouseholdMeans.objects.count() == Household.objects.filter(region_code__startswith="330381").count()
     on_dibao = Enrollment.objects.filter(program="dibao", state=EnrollmentState.ACTIVE)
@@ -78,7 +78,7 @@ def _enrolled_amounts_are_the_assessment_of_the_means():
 def _idempotent_and_simulation_shows_figures():
     counts = (HouseholdMeans.objects.count(), Enrollment.objects.count(), EnrollmentEvent.objects.count())
     again = demo_build(persons=3000, log=lambda m: None)
-    assert again["roll"] == {"households": 0, "enrolled": 0}
+    assert again["steps"]["assistance.roll"] == {"households": 0, "enrolled": 0}
     assert (HouseholdMeans.objects.count(), Enrollment.objects.count(), EnrollmentEvent.objects.count()) == counts
     outcome = sim.simulation_run(as_of=dt.date(2027, 1, 1), changes=[sim.change_parse("dibao_monthly", "8%")])
     total = sim.report_build(outcome.as_json())["total"]
@@ -91,7 +91,7 @@ def test_demo_caseworkers_have_work_at_every_step(demo):
     from minzheng.engines.cases.selectors import inbox
     from minzheng.foundation.accounts.models import User
 
-    assert demo["cases"] == Case.objects.count() > 0
+    assert demo["steps"]["assistance.cases"] == Case.objects.count() > 0
     for username in ("anyang_acceptor", "anyang_investigator", "tangxia_reviewer", "ra_approver"):
         assert inbox(User.objects.get(username=username)).exists(), username
     approved = Case.objects.filter(outcome="approved")
