@@ -1,4 +1,5 @@
 from ..areas import Area, area_register
+from ..home import home_card
 from ..menu import MenuEntry
 
 area_register(
@@ -16,3 +17,16 @@ area_register(
         ),
     )
 )
+
+
+@home_card("benefits.payroll_todo", template="workbench/benefits/_home_payroll.html", order=20)
+def payroll_card(request):
+    """发放批次 awaiting this finance officer's approval (calculated by someone else)."""
+    from minzheng.foundation.regions.selectors import region_names
+
+    from .views_payroll import cycles_to_approve
+
+    todo = list(cycles_to_approve(request.user)[:10])
+    if not todo:
+        return None
+    return {"payroll_todo": todo, "payroll_names": region_names(c.region_code for c in todo)}

@@ -1,4 +1,5 @@
 from ..areas import Area, area_register
+from ..home import home_card
 from ..menu import MenuEntry
 
 area_register(
@@ -14,3 +15,15 @@ area_register(
         ),
     )
 )
+
+
+@home_card("registry.counts", template="workbench/_home_registry.html", order=10, place="tiles")
+def counts_card(request):
+    """The persons and households within the user's regions."""
+    from minzheng.foundation.registry.models import Household, Person
+
+    user = request.user
+    return {
+        "persons": Person.objects.for_user(user, "registry.view").count(),
+        "households": Household.objects.for_user(user, "registry.view").count(),
+    }
