@@ -46,6 +46,26 @@ def _parse_value(t: st.StandardType, raw) -> tuple[Decimal | None, str]:
     return value, ""
 
 
+def _versioned_write(model, rows: list, *, effective_from: dt.date, key: dict, values: dict):
+    """One write of a time-versioned parameter (``rows``: its versions, locked, by start): the
+    version starting on ``effective_from`` is corrected in place; else the version in force that day
+    is closed there and a new one starts, running until the next version begins (if any)."""
+    existing = next((r for r in rows if r.effective_from == effective_from), None)
+    if existing is not None:
+        for field, value in values.items():
+            setattr(existing, field, value)
+        existing.save(update_fields=list(values))
+        return existing
+    later = [r for r in rows if r.effective_from > effective_from]
+    for r in rows:
+        if r.effective_from < effective_from and (r.effective_to is None or r.effective_to > effective_from):
+            r.effective_to = effective_from
+            r.save(update_fields=["effective_to"])
+    return model.objects.create(
+        **key, effective_from=effective_from, effective_to=later[0].effective_from if later else None, **values
+    )
+
+
 def standard_set(
     *,
     user,
@@ -85,21 +105,12 @@ def standard_set(
         before = None
         if existing is not None:
             before = {"value": str(st.value_of(existing)), "source_document": existing.source_document}
-            existing.value, existing.text_value, existing.source_document = number, text, source_document
-            existing.created_by = user if getattr(user, "pk", None) else None
-            existing.save(update_fields=["value", "text_value", "source_document", "created_by"])
-            row = existing
-        else:
-            later = [r for r in rows if r.effective_from > effective_from]
-            for r in rows:
-                if r.effective_from < effective_from and (r.effective_to is None or r.effective_to > effective_from):
-                    r.effective_to = effective_from
-                    r.save(update_fields=["effective_to"])
-            row = Standard.objects.create(
-                key=key, region_code=region_code, hukou_type=hukou_type, mode=mode, effective_from=effective_from,
-                effective_to=later[0].effective_from if later else None, value=number, text_value=text,
-                source_document=source_document, created_by=user if getattr(user, "pk", None) else None,
-            )  # fmt: skip
+        by = user if getattr(user, "pk", None) else None
+        row = _versioned_write(
+            Standard, rows, effective_from=effective_from,
+            key={"key": key, "region_code": region_code, "hukou_type": hukou_type, "mode": mode},
+            values={"value": number, "text_value": text, "source_document": source_document, "created_by": by},
+        )  # fmt: skip
         audit_record(
             action="update" if existing else "create",
             object_type="benefits.standard",
@@ -154,20 +165,11 @@ def income_exclusion_set(
         before = None
         if existing is not None:
             before = {"excluded": existing.excluded, "source_document": existing.source_document}
-            existing.excluded, existing.source_document, existing.created_by = bool(excluded), source_document, by
-            existing.save(update_fields=["excluded", "source_document", "created_by"])
-            row = existing
-        else:
-            later = [r for r in rows if r.effective_from > effective_from]
-            for r in rows:
-                if r.effective_from < effective_from and (r.effective_to is None or r.effective_to > effective_from):
-                    r.effective_to = effective_from
-                    r.save(update_fields=["effective_to"])
-            row = IncomeExclusion.objects.create(
-                scope=scope, kind=kind, region_code=region_code, excluded=bool(excluded),
-                effective_from=effective_from, effective_to=later[0].effective_from if later else None,
-                source_document=source_document, created_by=by,
-            )  # fmt: skip
+        row = _versioned_write(
+            IncomeExclusion, rows, effective_from=effective_from,
+            key={"scope": scope, "kind": kind, "region_code": region_code},
+            values={"excluded": bool(excluded), "source_document": source_document, "created_by": by},
+        )  # fmt: skip
         audit_record(
             action="update" if existing else "create",
             object_type="parameters.income_exclusion",
