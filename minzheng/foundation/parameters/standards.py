@@ -151,11 +151,15 @@ class Standards:
 
     def excluded_income(self, scope: str):
         """The income kinds rule ``scope`` leaves out here on this date
-        (:func:`~.exclusions.exclusions_for`, read once per view)."""
+        (:func:`~.exclusions.exclusions_all`, every rule read at once per view)."""
         if scope not in self._exclusions:
-            from .exclusions import exclusions_for
+            from .exclusions import Exclusions, exclusions_all
 
-            self._exclusions[scope] = exclusions_for(scope, region_code=self.region_code, as_of=self.as_of)
+            if not self._exclusions:  # every rule at once: one query for the view
+                self._exclusions.update(exclusions_all(region_code=self.region_code, as_of=self.as_of))
+            if scope not in self._exclusions:
+                empty = Exclusions(scope=scope, region_code=self.region_code, as_of=self.as_of, kinds=frozenset())
+                self._exclusions[scope] = empty
         return self._exclusions[scope]
 
 
