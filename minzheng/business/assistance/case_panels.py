@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from minzheng.engines.benefits.models import Enrollment
-from minzheng.engines.cases.hooks import case_value_labels
+from minzheng.engines.cases.hooks import case_field_labels, case_value_labels
 from minzheng.engines.cases.panels import case_panel
 from minzheng.foundation.validation import Refused
 
@@ -27,6 +27,7 @@ LINE_TYPES = [d["code"] for d in CASE_TYPES]
 TEMP_TYPES = [d["code"] for d in CASE_TYPES if d.get("program") == "temp_assistance"]
 
 case_value_labels("assessment_classification", CLASSIFICATIONS)  # what an approval recorded, in the history
+case_field_labels({"assessment_classification": "测算结果"})
 
 
 @case_panel("assistance.enrollment", title="保障编号", place="fields", order=10, case_types=LINE_TYPES,

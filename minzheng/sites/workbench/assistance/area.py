@@ -1,10 +1,12 @@
 from minzheng.engines.cases.hooks import case_value_text
 
 from ..areas import Area, area_register
+from ..cases.composite import composite_field
 from ..menu import MenuEntry
-from .forms_facts import facts_summary
+from .forms_facts import FactsFields, facts_summary
 
-# the investigation's facts in one line, where a case's history shows what was recorded
+# the investigation's facts: a table per member on the case page, one line in a case's history
+composite_field("household_facts")(FactsFields)
 case_value_text("household_facts", facts_summary)
 
 area_register(
