@@ -63,7 +63,7 @@ def test_the_scan_finds_the_uses_in_code_and_templates():
     uses = {(u.permission, u.where.split(":")[0]) for u in permission_uses()}
     assert ("payroll.approve", "minzheng/engines/benefits/payroll.py") in uses  # users_with_permission(...)
     assert ("registry.view", "minzheng/foundation/registry/selectors.py") in uses  # for_user(user, ...)
-    assert ("benefits.view", "minzheng/sites/workbench/forms_benefits.py") in uses  # region_permission = ...
+    assert ("benefits.view", "minzheng/sites/workbench/common/forms.py") in uses  # region_permission = ...
     assert ("monitoring.view", "minzheng/engines/monitoring/selectors.py") in uses  # a parameter's default
     assert ("registry.reveal", "minzheng/sites/workbench/context.py") in uses  # for code in (...): has_permission
     assert any(w.endswith(".html") for p, w in uses if p == "cases.supervise")  # user|can:"cases.supervise"
