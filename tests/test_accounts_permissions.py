@@ -66,7 +66,7 @@ def test_the_scan_finds_the_uses_in_code_and_templates():
     assert ("benefits.view", "minzheng/sites/workbench/common/forms.py") in uses  # region_permission = ...
     assert ("monitoring.view", "minzheng/engines/monitoring/selectors.py") in uses  # a parameter's default
     assert ("registry.reveal", "minzheng/sites/workbench/context.py") in uses  # for code in (...): has_permission
-    assert any(w.endswith(".html") for p, w in uses if p == "cases.supervise")  # user|can:"cases.supervise"
+    assert any(w.endswith(".html") for p, w in uses if p == "verification.request")  # user|can:"verification.request"
 
 
 def test_a_permission_used_in_code_but_declared_by_nobody_fails(monkeypatch):
