@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from minzheng.foundation.accounts.models import User
+from minzheng.foundation.accounts.roles import standard_roles
 from minzheng.foundation.audit.services import audit_verify
 from minzheng.foundation.codes import parse_id_number
 from minzheng.foundation.codes.idnumbers import check_character
@@ -58,7 +59,11 @@ def test_demo_builds_city_staff_and_plausible_households(capsys, settings, tmp_p
     assert User.objects.filter(username="tangxia_investigator", grants__prefix="330381101").exists()
     assert User.objects.filter(username="wz_admin", grants__prefix="3303").exists()
     assert User.objects.filter(username="ra_finance", grants__prefix="330381").exists()
-    assert User.objects.count() == 4 * 7  # every role at city, county and two townships
+    # every declared role (the platform's and each line's) at city, county and two townships,
+    # named with the role's own label
+    roles = standard_roles()
+    assert len(roles) >= 7 and User.objects.count() == 4 * len(roles)
+    assert User.objects.get(username="ra_approver").display_name == "瑞安市审批员"
     persons = Person.objects.count()
     assert 400 <= persons < 410
     # every person is in exactly one household, each household has exactly one head

@@ -30,6 +30,22 @@ EXPENSE_LABELS = {"medical": "医疗", "education": "教育", "rehabilitation": 
 DISABILITY_LABELS = {"limb": "肢体", "visual": "视力", "hearing": "听力", "speech": "言语",
                      "intellectual": "智力", "mental": "精神", "multiple": "多重"}  # fmt: skip
 SELF_CARE_LABELS = {"full": "全自理", "partial": "部分丧失（半护理）", "none": "完全丧失（全护理）"}
+# the result's classification (AssessmentOut.classification) and amount components, as caseworkers
+# name them on the case page, the assessment page and the roll (the portal words its estimate itself)
+CLASSIFICATION_LABELS = {
+    "dibao": "低保",
+    "dibao_single_person": "低保（重病重残成员参照单人户）",
+    "dibao_edge": "低保边缘家庭",
+    "tekun": "特困人员",
+    "rigid_expense": "刚性支出困难家庭",
+    "not_eligible": "不符合救助条件",
+}
+COMPONENT_LABELS = {
+    "gap": "低保差额",
+    "category_topup": "分类施保加发",
+    "tekun_basic": "基本生活标准",
+    "tekun_care": "照料护理标准",
+}
 REF = {
     "family": "民发〔2021〕57号 第七条",
     "alone": "民发〔2021〕57号 第八条",

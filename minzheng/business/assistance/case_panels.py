@@ -8,25 +8,19 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from minzheng.engines.benefits.models import Enrollment
-from minzheng.engines.cases.hooks import case_value_labels
+from minzheng.engines.cases.hooks import case_field_labels, case_value_labels
 from minzheng.engines.cases.panels import case_panel
 from minzheng.foundation.validation import Refused
 
+from .assessment import CLASSIFICATION_LABELS
 from .case_types import CASE_TYPES
 
-# the assessment's classification (assessment.AssessmentOut.classification), as caseworkers name it
-CLASSIFICATIONS = {
-    "dibao": "低保",
-    "dibao_single_person": "低保（重病重残成员参照单人户）",
-    "dibao_edge": "低保边缘家庭",
-    "tekun": "特困人员",
-    "rigid_expense": "刚性支出困难家庭",
-    "not_eligible": "不符合救助条件",
-}
+CLASSIFICATIONS = CLASSIFICATION_LABELS  # the assessment's classification, as caseworkers name it
 LINE_TYPES = [d["code"] for d in CASE_TYPES]
 TEMP_TYPES = [d["code"] for d in CASE_TYPES if d.get("program") == "temp_assistance"]
 
 case_value_labels("assessment_classification", CLASSIFICATIONS)  # what an approval recorded, in the history
+case_field_labels({"assessment_classification": "测算结果"})
 
 
 @case_panel("assistance.enrollment", title="保障编号", place="fields", order=10, case_types=LINE_TYPES,

@@ -18,7 +18,15 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from minzheng.engines.benefits.models import Enrollment, EnrollmentState
 from minzheng.engines.benefits.services import enrollment_create, next_month
 from minzheng.engines.cases.builtin import REMEDY, addressee, doc_number, office_name
-from minzheng.engines.cases.hooks import case_document, case_effect, case_form, case_guard
+from minzheng.engines.cases.hooks import (
+    case_document,
+    case_effect,
+    case_field_choices,
+    case_field_labels,
+    case_form,
+    case_guard,
+    case_value_labels,
+)
 from minzheng.foundation.documents.spec import Document, Fields, Heading, Note, Paragraph, Signatures, Table
 from minzheng.foundation.registry.models import Relation
 from minzheng.foundation.validation import Refused
@@ -40,6 +48,7 @@ from .services import household_means_save
 PROGRAM_OF = {"dibao": {"dibao", "dibao_single_person"}, "tekun": {"tekun"}, "dibao_edge": {"dibao_edge"},
               "rigid_expense": {"rigid_expense"}}  # fmt: skip
 ADL_ITEMS = ("吃饭", "穿衣", "上下床", "如厕", "室内行走", "洗澡")  # 特困人员认定办法 第二十一条
+case_field_choices("adl_not_met", ADL_ITEMS)  # a page shows them as checkboxes
 
 
 # ---------------------------------------------------------------- forms
@@ -77,6 +86,7 @@ class InvestigationForm(BaseModel):
 
 
 TEKUN_MODE_LABELS = dict(TEKUN_MODES)
+case_value_labels("tekun_mode", TEKUN_MODE_LABELS)
 
 
 class SelfCareForm(InvestigationForm):
@@ -131,6 +141,38 @@ class RecheckForm(BaseModel):
 for name, model in (("assistance.investigation", InvestigationForm), ("assistance.selfcare", SelfCareForm),
                     ("assistance.recheck", RecheckForm)):  # fmt: skip
     case_form(name)(model)
+
+# how pages name the investigation's fields (and those of investigations recorded before the facts
+# table: wages_annual …, still shown in older cases' history)
+case_field_labels(
+    {
+        "investigators": "调查人",
+        "visit_date": "入户日期",
+        "findings": "调查情况",
+        "wages_annual": "工资性收入（元/年）",
+        "other_income_annual": "其他计入收入（元/年）",
+        "excluded_income_annual": "不计入收入（元/年）",
+        "rigid_expense_annual": "刚性支出（元/年）",
+        "financial_assets": "金融资产（元）",
+        "houses": "住房（套）",
+        "non_residential_houses": "非居住用房（套）",
+        "vehicles": "机动车（辆）",
+        "business_registrations": "市场主体登记（户）",
+        "household_facts": "家庭成员、收入与财产",
+        "has_able_supporter": "有履行能力的法定义务人",
+        "verification_requested": "已申请家庭经济状况核对",
+        "adl_not_met": "生活自理能力未达到的项目",
+        "rechecked_by": "复查人",
+        "recheck_date": "复查日期",
+        "consistent": "复查结论与乡镇调查一致",
+    },
+    help={
+        "investigators": "两名及以上工作人员，用逗号或顿号分隔",
+        "findings": "家庭成员、就业、收入、财产和生活状况的调查情况",
+        "has_able_supporter": "赡养、抚养、扶养义务人",
+    },
+    wide=("investigators", "findings", "adl_not_met"),
+)
 
 
 def self_care_of(not_met: list[str]) -> str:

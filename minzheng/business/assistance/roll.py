@@ -24,7 +24,14 @@ from minzheng.engines.benefits.models import Enrollment, EnrollmentState, Review
 from minzheng.engines.benefits.services import add_months, month_start, next_month
 from minzheng.engines.benefits.workflow import REASONS
 from minzheng.engines.cases.builtin import REMEDY, doc_number, office_name
-from minzheng.engines.cases.hooks import case_document, case_effect, case_form, case_guard
+from minzheng.engines.cases.hooks import (
+    case_document,
+    case_effect,
+    case_field_labels,
+    case_form,
+    case_guard,
+    case_value_labels,
+)
 from minzheng.foundation.documents.spec import Document, Fields, Note, Paragraph
 from minzheng.foundation.money import yuan
 from minzheng.foundation.parameters import standards as st
@@ -45,6 +52,8 @@ CHANGE_KINDS = {
     "stop": ("assistance_stop", "停保（终止救助）"),
 }
 REVIEW_CLASS_LABELS = {"": "不变", **dict(ReviewClass.choices)}
+case_value_labels("review_class", REVIEW_CLASS_LABELS)
+case_field_labels({"reason": "原因"})
 # reasons of a 停保 (a member leaving is a 增减员, the head's death a 户主变更), codes of workflow.REASONS
 StopReason = Literal["death", "moved_away", "income_over_line", "property_over_limit", "refused_cooperation",
                      "voluntary", "fraud", "not_reported", "category_change", "other"]  # fmt: skip

@@ -34,7 +34,14 @@ from minzheng.engines.benefits.models import OneOffPayment, Recovery
 from minzheng.engines.benefits.payments import payment_record, payment_recovery_require, payments_of_household
 from minzheng.engines.benefits.services import add_months
 from minzheng.engines.cases.builtin import REMEDY, addressee, doc_number, office_name, opinion_of
-from minzheng.engines.cases.hooks import case_document, case_effect, case_form, case_guard
+from minzheng.engines.cases.hooks import (
+    case_document,
+    case_effect,
+    case_field_labels,
+    case_form,
+    case_guard,
+    case_value_labels,
+)
 from minzheng.foundation.documents.spec import Document, Fields, Heading, Note, Paragraph
 from minzheng.foundation.money import yuan  # money as people read it: 3,540.00
 from minzheng.foundation.parameters.standards import MissingStandard, standards_for
@@ -44,6 +51,8 @@ from minzheng.foundation.validation import Refused
 PROGRAM = "temp_assistance"
 KIND_LABELS = {"emergency": "急难型", "expenditure": "支出型"}
 PAY_METHODS = {"bank": "银行转账（家庭登记的账户）", "cash": "现金（凭领款收据）"}
+case_value_labels("pay_method", PAY_METHODS)
+case_field_labels({"event": "事由", "amount": "救助金额（元）", "hardship": "困难情况"}, wide=("event",))
 
 
 # ---------------------------------------------------------------- forms

@@ -25,6 +25,12 @@ ACT_DATES: dict[str, tuple[str, ...]] = {}  # form → its fields that date an a
 # a field of an action's data or of what effects added → {value: Chinese label}, for the history
 VALUE_LABELS: dict[str, dict[str, str]] = Registry("办件数据取值名称")
 VALUE_TEXTS: dict[str, Callable[[dict], str]] = Registry("办件数据摘要")
+# how pages name the fields of the registered forms and of what effects added, by field name
+FIELD_LABELS: dict[str, str] = Registry("办件数据字段名称")
+FIELD_HELP: dict[str, str] = Registry("办件数据字段说明")
+WIDE_FIELDS: set[str] = set()  # fields a page gives a whole row (long text, many checkboxes)
+# list fields whose items come from a fixed set (e.g. the self-care items an assessment found unmet)
+FIELD_CHOICES: dict[str, tuple[str, ...]] = Registry("办件数据可选项目")
 
 
 @dataclass
@@ -92,6 +98,21 @@ def case_value_text(field_name: str, render: Callable[[dict], str]) -> None:
     """How a page sums up in one line the structured value an action recorded under ``field_name``
     (e.g. the investigation's ``household_facts`` → 计入 3 人：…), where the history shows it."""
     VALUE_TEXTS[field_name] = render
+
+
+def case_field_labels(labels: dict[str, str], *, help: dict[str, str] | None = None, wide=()) -> None:
+    """How pages name the fields of a line's action forms and of what its effects add to the case
+    (``visit_date`` → 入户日期), with an optional hint per field and the fields that take a whole
+    row. A field's own pydantic ``title`` wins over the label registered here."""
+    FIELD_LABELS.update(labels)
+    FIELD_HELP.update(help or {})
+    WIDE_FIELDS.update(wide)
+
+
+def case_field_choices(field_name: str, choices) -> None:
+    """A list field of a registered form whose items come from the fixed ``choices`` (a page shows
+    them as checkboxes), e.g. the self-care items 特困 assessment found unmet."""
+    FIELD_CHOICES[field_name] = tuple(choices)
 
 
 def case_document(kind: str, title: str):

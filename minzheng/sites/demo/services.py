@@ -7,6 +7,7 @@ from pathlib import Path
 from pypinyin import lazy_pinyin
 
 from minzheng.foundation.accounts.models import User
+from minzheng.foundation.accounts.roles import standard_roles
 from minzheng.foundation.accounts.services import user_create
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.demo import DemoCity, demo_steps
@@ -22,12 +23,9 @@ CITY, COUNTY = "330300000000", "330381000000"
 DEMO_TOWNSHIPS = ["330381001000", "330381101000"]  # 安阳街道, 塘下镇
 
 
-ROLE_LABELS = {"acceptor": "受理员", "investigator": "调查员", "reviewer": "审核员", "approver": "审批员",
-               "finance": "财务", "leader": "领导", "admin": "系统管理员"}  # fmt: skip
-
-
 def demo_users() -> list[dict]:
-    """Every role at city (温州市), county (瑞安市) and township (安阳街道, 塘下镇) level."""
+    """Every declared role (:func:`standard_roles`: the platform's and each line's, by their sort) at
+    city (温州市), county (瑞安市) and township (安阳街道, 塘下镇) level."""
     levels = [("wz", CITY), ("ra", COUNTY)]
     for code in DEMO_TOWNSHIPS:
         region = Region.objects.get(code=code)
@@ -35,7 +33,7 @@ def demo_users() -> list[dict]:
     rows = []
     for short, code in levels:
         place = Region.objects.get(code=code).name
-        for role, label in ROLE_LABELS.items():
+        for role, label, _permissions in standard_roles():
             rows.append({"username": f"{short}_{role}", "name": f"{place}{label}", "role": role, "region": code})
     return rows
 

@@ -403,6 +403,24 @@ def test_leader_sees_the_roll_but_gets_no_change_forms(leader_user, enrollment):
 
 
 @pytest.mark.django_db
+def test_an_enrollment_of_a_program_no_line_opens_changes_for_shows_no_change_form(web, anyang_user, household_in):
+    """The enrollment page knows no line: 发起变更 is what the program's line registered
+    (``benefits.changes.ROLL_CHANGES``); a program nobody registered gets no form, and the
+    change URL opens nothing."""
+    from minzheng.engines.benefits.models import Program
+    from minzheng.engines.cases.models import Case
+    from minzheng.sites.workbench.benefits.changes import ROLL_CHANGES
+
+    assert "dibao" in ROLL_CHANGES and "x_allowance" not in ROLL_CHANGES  # the assistance area's
+    Program.objects.create(code="x_allowance", name="某项津贴", short_name="津贴", number_prefix="XA", sort=90)
+    e = enrol(anyang_user, household_in[0], program="x_allowance")
+    body = text(web.get(f"/benefits/enrollments/{e.pk}/"))
+    assert e.number in body and "发起变更" not in body
+    r = web.post(f"/benefits/enrollments/{e.pk}/change/", {"kind": "stop", "opinion": "村委会报告已迁出"})
+    assert r.status_code == 404 and not Case.objects.exists()
+
+
+@pytest.mark.django_db
 def test_due_reviews_and_phase_out_reminders(web, anyang_user, enrollment, household_in, ids, assistance_standards):
     from minzheng.foundation.registry import services as registry
 

@@ -172,3 +172,6 @@ def test_chain_page_lists_enrollment_alert_and_handling(raised, anyang_user, tan
     only = c.get(url, {"kind": "handling"}).content.decode()
     assert "入户核实车辆为营运工具" in only and "低保 纳入" not in only
     assert login(tangxia_user).get(url).status_code == 404
+    # the household page links it: the assistance area's registration (registry.household_links)
+    page = c.get(reverse("workbench:registry:household_detail", args=[household.pk])).content.decode()
+    assert f'href="{url}">救助链</a>' in page

@@ -3,7 +3,7 @@ township caseworker fills in: one row per current member of the case's household
 with the reason, disability, illness, labour capacity, self-care, able supporter), one row per
 member for their own incomes by kind (元/年), then the household's rigid expenses and property.
 
-The inputs are plain Django fields added to the action's form (:class:`.forms_cases.ActionForm`);
+The inputs are plain Django fields added to the action's form (:class:`..cases.forms.ActionForm`);
 :meth:`FactsFields.payload` turns them into exactly the JSON the API takes, and the pydantic model
 stays the one judge (its messages come back onto these inputs through :meth:`FactsFields.field_for`).
 """
@@ -79,7 +79,10 @@ def _previous_facts(case) -> dict | None:
 
 
 class FactsFields:
-    """The household-facts inputs of one action form, for the members of ``household``."""
+    """The household-facts inputs of one action form, for the members of ``household`` (the
+    composite data field ``household_facts`` of the case page, :mod:`..cases.composite`)."""
+
+    template = "workbench/assistance/_facts.html"
 
     def __init__(self, form: forms.Form, *, case, today):
         self.form = form

@@ -11,10 +11,9 @@ from django import forms
 
 from minzheng.engines.benefits.models import Program
 from minzheng.engines.benefits.services import next_month
-from minzheng.engines.benefits.workflow import REASONS
 from minzheng.foundation.parameters import standards as st
 from minzheng.foundation.regions.models import Region
-from minzheng.foundation.registry.models import HukouType, Relation
+from minzheng.foundation.registry.models import HukouType
 
 from ..common.forms import MonthField, RegionChoiceMixin
 
@@ -89,56 +88,6 @@ class EnrollmentFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["program"].choices = [("", "全部项目"), *Program.objects.values_list("code", "short_name")]
         self.fields["state"].choices = [("", "全部状态"), *EnrollmentState.choices]
-
-
-class RollChangeForm(forms.Form):
-    """发起变更: which change of the roll to open a case for (复核, 收入变化, 增员, 减员, 户主变更,
-    停保) and, for a member change, who. The case decides; nothing changes on the roll here."""
-
-    kind = forms.ChoiceField(label="变更事项", error_messages={"required": "请选择变更事项"})
-    person = forms.TypedChoiceField(label="涉及成员", coerce=int, required=False,
-                                    help_text="减员：离开的成员；户主变更：接续的新户主")  # fmt: skip
-    new_member = forms.CharField(label="新增成员身份证号", max_length=18, required=False,
-                                 help_text="增员时填写；须先在人员信息中登记")  # fmt: skip
-    relation = forms.ChoiceField(label="与户主关系", choices=Relation.choices, initial="child", required=False)
-    reason = forms.ChoiceField(label="变化原因", required=False)
-    death_date = forms.DateField(label="死亡日期", widget=DATE, required=False, help_text="成员死亡的必填")
-    mode = forms.ChoiceField(label="新的供养方式", required=False, help_text="特困人员供养方式变更时选择")
-    opinion = forms.CharField(
-        label="情况说明", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-    def __init__(self, *args, enrollment, **kwargs):
-        from minzheng.business.assistance.roll import CHANGE_KINDS, MEMBER_REASONS, TEKUN_MODES
-
-        kwargs.setdefault("auto_id", "roll_%s")
-        super().__init__(*args, **kwargs)
-        single = enrollment.person_id is not None
-        tekun = enrollment.program_id == "tekun"
-        kinds = [(k, label) for k, (_, label) in CHANGE_KINDS.items()
-                 if not (single and k in ("member_add", "member_remove", "head_change")) and (tekun or k != "mode")]  # fmt: skip
-        self.fields["kind"].choices = [("", "请选择"), *kinds]
-        self.fields["reason"].choices = [("", "（按变更事项）"), *((c, REASONS[c]) for c in MEMBER_REASONS)]
-        members = enrollment.household.memberships.filter(valid_to__isnull=True).select_related("person")
-        self.fields["person"].choices = [("", "—"), *(
-            (m.person_id, f"{m.person.name}（{m.get_relation_display()}）") for m in members.order_by("id"))]  # fmt: skip
-        self.fields["mode"].choices = [("", "—"), *TEKUN_MODES.items()]
-        if single:
-            for name in ("person", "new_member", "relation", "reason", "death_date"):
-                del self.fields[name]
-        if not tekun:
-            del self.fields["mode"]
-
-    def clean(self):
-        data = super().clean()
-        kind = data.get("kind")
-        if kind == "member_add" and not data.get("new_member"):
-            self.add_error("new_member", "增员请填写新增成员的身份证号")
-        if kind in ("member_remove", "head_change") and not data.get("person"):
-            self.add_error("person", "请选择涉及的成员")
-        if kind == "mode" and not data.get("mode"):
-            self.add_error("mode", "请选择新的供养方式")
-        return data
 
 
 # ---------------------------------------------------------------- payroll (发放) and statistics

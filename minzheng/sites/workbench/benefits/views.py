@@ -52,19 +52,18 @@ from minzheng.foundation.regions.selectors import region_names, region_prefix
 from minzheng.foundation.registry import selectors as registry_selectors
 from minzheng.foundation.registry.models import HukouType
 
-from ..assistance.labels import COMPONENTS
 from ..common.errors import apply_errors, post_failed
 from ..common.paging import EXPORT_LIMIT, XLSX
 from ..common.permissions import require
 from ..common.regions import default_region, region_name, township_code
 from ..common.search import hides_id_numbers, search_text
+from .changes import roll_changes
 from .forms import (
     BankExportForm,
     CycleFilterForm,
     CycleGenerateForm,
     EnrollmentFilterForm,
     ReconcileForm,
-    RollChangeForm,
     StandardSetForm,
     StandardsFilterForm,
     StatisticsForm,
@@ -289,9 +288,6 @@ def _export_enrollments(qs, q: str) -> HttpResponse:
     return response
 
 
-ROLL_CASE_TYPES = ("assistance_review", "dibao_change", "assistance_stop")
-
-
 def _detail(request, e: Enrollment, *, roll_form=None, status=200):
     """The enrollment with its history; changes are not made here but opened as cases (发起变更)."""
     from minzheng.engines.cases.models import Case
@@ -300,17 +296,21 @@ def _detail(request, e: Enrollment, *, roll_form=None, status=200):
     events = list(e.events.select_related("actor").order_by("effective_month", "id"))
     for ev in events:
         ev.reason_label = REASONS.get(ev.reason, ev.reason)
-    can_open = has_permission(user, "cases.open", e.region_code) and e.state != EnrollmentState.EXITED
+    changes = roll_changes(e.program_id)  # the line's 发起变更 (changes.ROLL_CHANGES)
+    can_open = (
+        changes is not None and has_permission(user, "cases.open", e.region_code) and e.state != EnrollmentState.EXITED
+    )
     from minzheng.engines.cases.definition import OUTCOMES
 
     cases = list(
         Case.objects.for_user(user, "cases.view")
-        .filter(household_id=e.household_id, case_type__code__in=ROLL_CASE_TYPES)
+        .filter(household_id=e.household_id, case_type__code__in=changes.case_types if changes else ())
         .select_related("case_type")
         .order_by("-opened_at")[:20]
     )
     for c in cases:
         c.outcome_name = OUTCOMES.get(c.outcome, c.outcome)
+    names = changes.components if changes else {}
     context = {
         "e": e,
         "events": events,
@@ -318,9 +318,9 @@ def _detail(request, e: Enrollment, *, roll_form=None, status=200):
         "successors": _enrollments(user).filter(predecessor=e).order_by("id"),
         "predecessor": _enrollments(user).filter(pk=e.predecessor_id).first() if e.predecessor_id else None,
         "region_name": region_name(e.region_code),
-        "roll_form": roll_form or (RollChangeForm(enrollment=e) if can_open else None),
+        "roll_form": roll_form or (changes.form(enrollment=e) if can_open else None),
         "roll_cases": cases,
-        "components": [{**c, "label": COMPONENTS.get(c.get("item"), c.get("item", ""))} for c in (e.components or [])],
+        "components": [{**c, "label": names.get(c.get("item"), c.get("item", ""))} for c in (e.components or [])],
     }
     return render(request, "workbench/benefits/enrollment_detail.html", context, status=status)
 
@@ -336,28 +336,17 @@ def enrollment_detail(request, pk):
 def enrollment_change_open(request, pk):
     """发起变更: open the case that changes this enrollment (复核, 变更, 停保) and go to it. The
     roll itself changes only by the county's decision in that case."""
-    from minzheng.business.assistance.roll import roll_case_open
-
     user = request.user
     e = _enrollment_get(user, pk)
     require(user, "cases.open")
-    form = RollChangeForm(request.POST, enrollment=e)
+    changes = roll_changes(e.program_id)
+    if changes is None:
+        raise Http404("该保障项目不在此发起变更")
+    form = changes.form(request.POST, enrollment=e)
     if not form.is_valid():
         return _detail(request, e, roll_form=form, status=422)
-    d = form.cleaned_data
-    person = None
     try:
-        if d["kind"] == "member_add":
-            person = registry_selectors.person_search(user=user, q=d["new_member"].strip().upper()).first()
-            if person is None:
-                raise ValidationError({"new_member": "找不到该身份证号的人员，请先在人员信息中登记新增成员"})
-        elif d.get("person"):
-            person = e.household.memberships.get(person_id=d["person"], valid_to__isnull=True).person
-        case = roll_case_open(
-            user=user, enrollment=e, kind=d["kind"], person=person, relation=d.get("relation") or "",
-            reason=d.get("reason") or "", death_date=d.get("death_date"), mode=d.get("mode") or "",
-            opinion=d["opinion"],
-        )  # fmt: skip
+        case = changes.open(user=user, enrollment=e, data=form.cleaned_data)
     except (ValidationError, PermissionDenied) as exc:
         return _detail(request, e, roll_form=form, status=post_failed(form, exc))
     messages.success(request, f"已发起{case.case_type.name} {case.number}，请按办件流程调查、审核和确认")

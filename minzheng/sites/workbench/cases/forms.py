@@ -22,58 +22,27 @@ from django.utils import timezone
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 
-from minzheng.business.assistance.casework import ADL_ITEMS, TEKUN_MODE_LABELS
-from minzheng.business.assistance.roll import REVIEW_CLASS_LABELS
-from minzheng.business.assistance.temporary import PAY_METHODS
 from minzheng.engines.benefits.workflow import REASONS
+from minzheng.engines.cases import hooks
 from minzheng.engines.cases.models import CaseType, Channel
 from minzheng.engines.cases.services import act_date_errors
 from minzheng.foundation.validation import errors_zh
 
-from ..assistance.forms_facts import FactsFields
+from .composite import COMPOSITES
 
 MAX_ATTACHMENTS = 10
-FACTS = "household_facts"  # the investigation's facts: a table per member (forms_facts), not one input
 REGION_PREFIX = re.compile(r"^\d{2,12}$", re.ASCII)
 NAME_SEPARATORS = re.compile(r"[,，、;；\s]+")
 
-# Chinese labels of the fields of the registered action forms (hooks.FORMS), by field name.
-FIELD_LABELS = {
-    "investigators": "调查人",
-    "visit_date": "入户日期",
-    "findings": "调查情况",
-    "wages_annual": "工资性收入（元/年）",
-    "other_income_annual": "其他计入收入（元/年）",
-    "excluded_income_annual": "不计入收入（元/年）",
-    "rigid_expense_annual": "刚性支出（元/年）",
-    "financial_assets": "金融资产（元）",
-    "houses": "住房（套）",
-    "non_residential_houses": "非居住用房（套）",
-    "vehicles": "机动车（辆）",
-    "business_registrations": "市场主体登记（户）",
-    "household_facts": "家庭成员、收入与财产",
-    "has_able_supporter": "有履行能力的法定义务人",
-    "verification_requested": "已申请家庭经济状况核对",
-    "adl_not_met": "生活自理能力未达到的项目",
-    "rechecked_by": "复查人",
-    "recheck_date": "复查日期",
-    "consistent": "复查结论与乡镇调查一致",
-    "event": "事由",
-    "amount": "救助金额（元）",
-    "reason": "原因",
-    "hardship": "困难情况",
-}
-# Fields with one value of a fixed set (``Literal``): the Chinese label of each value.
-VALUE_LABELS = {"tekun_mode": TEKUN_MODE_LABELS, "pay_method": PAY_METHODS, "reason": REASONS,
-                "review_class": REVIEW_CLASS_LABELS}  # fmt: skip
-FIELD_HELP = {
-    "investigators": "两名及以上工作人员，用逗号或顿号分隔",
-    "findings": "家庭成员、就业、收入、财产和生活状况的调查情况",
-    "has_able_supporter": "赡养、抚养、扶养义务人",
-}
-# List fields whose items come from a fixed set: shown as checkboxes.
-FIELD_CHOICES = {"adl_not_met": ADL_ITEMS}
-WIDE_FIELDS = {"investigators", "findings", "adl_not_met", "event"}  # take a whole row in the grid
+# The Chinese labels, hints, wide fields and checkbox items of the registered action forms' fields
+# are the lines' registrations (hooks.case_field_labels, hooks.case_field_choices); the labels of
+# values of a fixed set (``Literal``) too (hooks.case_value_labels), besides the engine's own:
+GENERIC_VALUE_LABELS = {"reason": REASONS}  # the benefits engine's reasons of a change or a stop
+
+
+def value_labels(name: str) -> dict[str, str]:
+    """The Chinese label of each value of the field ``name`` (a ``Literal``), where one is known."""
+    return GENERIC_VALUE_LABELS.get(name) or hooks.VALUE_LABELS.get(name, {})
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -141,18 +110,18 @@ def _bounds(info) -> dict:
 
 def field_label(name: str, info) -> str:
     """The Chinese label of a data-form field: the model's own title, else :data:`FIELD_LABELS`."""
-    return info.title or FIELD_LABELS.get(name) or name
+    return info.title or hooks.FIELD_LABELS.get(name) or name
 
 
 def data_field(name: str, info) -> forms.Field:
     """The Django input of one field of a pydantic action form."""
     label = field_label(name, info)
     required = info.is_required()
-    common = {"label": label, "help_text": FIELD_HELP.get(name, "") or info.description or ""}
+    common = {"label": label, "help_text": hooks.FIELD_HELP.get(name, "") or info.description or ""}
     kind, optional = _base_type(info.annotation)
     default = None if required else info.get_default(call_default_factory=True)
     if typing.get_origin(kind) is typing.Literal:
-        labels = VALUE_LABELS.get(name, {})
+        labels = value_labels(name)
         choices = [(v, labels.get(v, v)) for v in typing.get_args(kind)]
         if not required:
             return forms.ChoiceField(required=False, initial=default, choices=choices, **common)
@@ -180,10 +149,10 @@ def data_field(name: str, info) -> forms.Field:
         bounds = {k: v for k, v in _bounds(info).items() if k in ("min_value", "max_value")}
         return forms.IntegerField(required=required, initial=default, **bounds, **common)
     if typing.get_origin(kind) is list:
-        if name in FIELD_CHOICES:
+        if name in hooks.FIELD_CHOICES:
             return forms.MultipleChoiceField(
                 required=False,
-                choices=[(c, c) for c in FIELD_CHOICES[name]],
+                choices=[(c, c) for c in hooks.FIELD_CHOICES[name]],
                 widget=forms.CheckboxSelectMultiple,
                 **common,
             )
@@ -216,7 +185,8 @@ class ActionForm(forms.Form):
         self.model = model
         self.case = case
         self.data_names: list[str] = []
-        self.facts = None  # the household facts of an investigation (forms_facts.FactsFields)
+        self.facts = None  # the composite field's inputs (composite.COMPOSITES), e.g. a household's facts
+        self.composite = None  # its field name
         opinion = self.fields["opinion"]
         opinion.required = transition.opinion_required
         opinion.error_messages["required"] = f"「{transition.name}」须填写意见"
@@ -225,19 +195,22 @@ class ActionForm(forms.Form):
         if model is not None:
             fields = dict(self.fields)
             self.fields.clear()
+            composite = None
             for name, info in model.model_fields.items():
-                if name == FACTS:
+                if name in COMPOSITES:
+                    composite = composite or name  # one per form
                     continue
                 self.fields[name] = data_field(name, info)
                 self.data_names.append(name)
-            if FACTS in model.model_fields and case is not None:
-                self.facts = FactsFields(self, case=case, today=timezone.localdate())
+            if composite is not None and case is not None:
+                self.composite = composite
+                self.facts = COMPOSITES[composite](self, case=case, today=timezone.localdate())
             self.fields.update(fields)  # opinion and attachments after the data
 
     @property
     def data_items(self):
         """(bound field, takes a whole row) for the template's grid."""
-        return [(self[n], n in WIDE_FIELDS) for n in self.data_names]
+        return [(self[n], n in hooks.WIDE_FIELDS) for n in self.data_names]
 
     def payload(self) -> dict:
         """The cleaned data fields as the JSON the pydantic model reads; empty optional fields are
@@ -249,7 +222,7 @@ class ActionForm(forms.Form):
                 continue
             out[name] = _payload_value(value)
         if self.facts is not None:
-            out[FACTS] = self.facts.payload(self.cleaned_data)
+            out[self.composite] = self.facts.payload(self.cleaned_data)
         return out
 
     def clean(self):
@@ -278,9 +251,9 @@ class ActionForm(forms.Form):
     def field_for(self, key: str) -> str | None:
         """The form field an engine error key (``opinion``, ``data.investigators.0``,
         ``data.household_facts.members.1.disability_grade``) belongs to."""
-        if key.startswith(f"data.{FACTS}"):
-            parts = key.split(".")[2:]
-            return self.facts.field_for(parts) if self.facts is not None else None
+        parts = key.split(".")
+        if len(parts) > 1 and parts[0] == "data" and parts[1] in COMPOSITES:
+            return self.facts.field_for(parts[2:]) if self.facts is not None else None
         name = key.removeprefix("data.").split(".", 1)[0] if key.startswith("data.") else key
         return name if name in self.fields else None
 

@@ -51,7 +51,6 @@ from ..common.paging import paged, query_params
 from ..common.regions import township_choices
 from ..common.search import hides_id_numbers
 from .forms import (
-    FIELD_LABELS,
     ActionForm,
     CaseNewForm,
     MaterialForm,
@@ -64,7 +63,7 @@ from .forms import (
 INBOX_VIEWS = {"": "全部", "mine": "我认领的", "near": "临期", "overdue": "超期"}
 CASE_STATES = {"": "全部", "open": "在办", "closed": "已办结"}
 # what the timeline shows of an action's data: the action forms' fields and what effects added
-DATA_LABELS = {**FIELD_LABELS, "assessment_classification": "测算结果", "due_date": "新的办结期限"}
+DATA_LABELS = {"due_date": "新的办结期限"}  # with the lines' (hooks.FIELD_LABELS)
 
 
 # ---------------------------------------------------------------- helpers
@@ -184,19 +183,19 @@ def _data_labels() -> dict[str, str]:
     for model in hooks.FORMS.values():
         for name, info in model.model_fields.items():
             out.setdefault(name, field_label(name, info))
-    return {**out, **DATA_LABELS}
+    return {**out, **hooks.FIELD_LABELS, **DATA_LABELS}
 
 
 def _data_items(data: dict) -> list[tuple[str, str, bool]]:
     """The data an action carried, for the timeline: (label, value, long) in the form's order."""
-    from .forms import VALUE_LABELS
+    from .forms import value_labels
 
     labels = _data_labels()
     items = []
     for key, value in (data or {}).items():
         if value is None or value == "" or key not in labels:
             continue
-        names = VALUE_LABELS.get(key) or hooks.VALUE_LABELS.get(key, {})  # a line's, e.g. the classification
+        names = value_labels(key)  # a line's, e.g. the classification
         value = names.get(value, value) if isinstance(value, str) else value
         label = labels[key]
         render = hooks.VALUE_TEXTS.get(key)  # a line's summary of a structured value, e.g. the facts

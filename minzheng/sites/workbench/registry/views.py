@@ -35,6 +35,7 @@ from .forms import (
     MemberEndForm,
     PersonForm,
 )
+from .household_links import household_links
 
 
 @login_required
@@ -207,6 +208,7 @@ def household_detail(request, pk):
         "end_form": MemberEndForm(),
         # 登记申请 with this household already chosen, for a user who may open cases where it lives
         "can_open_case": has_permission(request.user, "cases.open", household.region_code),
+        "line_links": household_links(request.user, household),  # the lines' pages of the household
     }
     return render(request, "workbench/household_detail.html", context)
 
