@@ -8,25 +8,23 @@ from tests.conftest import ANYANG
 
 
 @pytest.mark.django_db
-def test_a_registered_card_shows_for_whom_it_has_something(client, make_user, tmp_path, settings):
-    card_dir = tmp_path / "templates"
-    (card_dir / "t").mkdir(parents=True)
-    (card_dir / "t" / "card.html").write_text('<section id="test-card">巡查到期 {{ c.due }} 家</section>')
-    settings.TEMPLATES[0]["DIRS"] = [*settings.TEMPLATES[0]["DIRS"], card_dir]
+def test_a_registered_card_shows_for_whom_it_has_something(client, make_user):
     allowed = make_user("home_card_yes", ("approver", ANYANG))
     other = make_user("home_card_no", ("finance", ANYANG))
 
-    def build(request):
-        return {"due": 3} if request.user.pk == allowed.pk else None
+    def build(request):  # a card with something for one user only (the counts template, other figures)
+        return {"persons": 987654, "households": 123456} if request.user.pk == allowed.pk else None
 
-    with HOME_CARDS.temporarily("test.card", HomeCard("test.card", "t/card.html", build, 5)):
+    card = HomeCard("test.card", "workbench/_home_registry.html", build, 5, "tiles")
+    with HOME_CARDS.temporarily("test.card", card):
         client.force_login(allowed)
         page = client.get("/").content.decode()
-        assert "巡查到期 3 家" in page
-        # the areas' own cards are still there: the counts of the registry
-        assert "管辖范围内人员" in page
+        assert "987654" in page and "123456" in page
+        # the areas' own cards are still there: the registry's counts
+        assert page.count("管辖范围内人员") == 2
         client.force_login(other)
-        assert "test-card" not in client.get("/").content.decode()
+        page = client.get("/").content.decode()
+        assert "987654" not in page and page.count("管辖范围内人员") == 1
 
 
 def test_the_areas_register_their_cards_and_a_taken_name_is_refused():
