@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.accounts.scoping import has_permission, permission_require
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.crypto import sm
 from minzheng.foundation.money import yuan
@@ -91,11 +91,6 @@ def common_prefix(lo: str, hi: str) -> str:
         n += 1
     fits = [length for length in LEVEL_LENGTHS if length <= n]
     return lo[: fits[-1]] if fits else ""
-
-
-def _require(user, permission: str, region_code: str) -> None:
-    if user is not None and not has_permission(user, permission, region_code):
-        raise PermissionDenied("无权办理该区划的发放业务")
 
 
 def _actor(user):
@@ -337,7 +332,7 @@ def payroll_generate(*, user, program, month, region_code: str | None = None) ->
     if not prog.pays_monthly:
         raise Refused(f"{prog.short_name}不按月发放，没有月度发放批次")
     code, prefix = _cycle_region(prog, region_code)
-    _require(user, "payroll.prepare", code)
+    permission_require(user, "payroll.prepare", code, message="无权办理该区划的发放业务")
     with transaction.atomic():
         # one calculation per program at a time, so the overlap check below cannot race
         Program.objects.select_for_update().filter(pk=prog.pk).first()
@@ -583,7 +578,7 @@ def payroll_approve(*, user, cycle: PaymentCycle, seen: dict | None = None) -> P
     did not see."""
     if _actor(user) is None:
         raise Refused("发放批次须由具名的财务人员审批（命令行请用 --user 指定审批人）")
-    _require(user, "payroll.approve", cycle.region_code)
+    permission_require(user, "payroll.approve", cycle.region_code, message="无权办理该区划的发放业务")
     with transaction.atomic():
         c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         _move(c, CycleState.APPROVED)
@@ -652,7 +647,7 @@ def payroll_export(*, user, cycle: PaymentCycle, format: str = "csv", workers: i
     without a bank account or payee are not exported: they are marked failed with the reason, so
     they appear in the failed list and are paid by a reissue once the account is registered."""
     fmt = bankfiles.bank_format(format)
-    _require(user, "payroll.prepare", cycle.region_code)
+    permission_require(user, "payroll.prepare", cycle.region_code, message="无权办理该区划的发放业务")
     with transaction.atomic():
         c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         if c.state == CycleState.RECONCILED:
@@ -749,7 +744,7 @@ def payroll_reconcile(*, user, cycle: PaymentCycle, content: bytes, workers: int
     number and the amount; one unknown or mismatched line and the whole file is refused with a
     report per line, changing nothing. A file may cover part of the cycle (the rest stays pending)
     and may be uploaded again (results already recorded are left as they are)."""
-    _require(user, "payroll.prepare", cycle.region_code)
+    permission_require(user, "payroll.prepare", cycle.region_code, message="无权办理该区划的发放业务")
     with transaction.atomic():
         c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         if c.state not in (CycleState.EXPORTED, CycleState.RECONCILED):
@@ -870,7 +865,7 @@ def payroll_reissue(*, user, cycle: PaymentCycle, line_nos: list[int] | None = N
     again; ``payroll_export`` then gives the bank file of the reissued lines only. Amounts and
     payees are not recalculated: the approved line is paid as approved. Failed lines whose
     household still has no account are left failed and listed."""
-    _require(user, "payroll.approve", cycle.region_code)
+    permission_require(user, "payroll.approve", cycle.region_code, message="无权办理该区划的发放业务")
     with transaction.atomic():
         c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         if c.state not in (CycleState.EXPORTED, CycleState.RECONCILED):

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.accounts.scoping import permission_require
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.money import yuan
 from minzheng.foundation.numbering.services import sequence_take
@@ -59,11 +59,6 @@ def add_months(day: dt.date, months: int) -> dt.date:
 def next_month(day: dt.date | None = None) -> dt.date:
     """民政 rule: starts, changes and stops take effect on the 1st of the month after the decision."""
     return add_months(month_start(day or timezone.localdate()), 1)
-
-
-def _require(user, permission: str, region_code: str) -> None:
-    if user is not None and not has_permission(user, permission, region_code or None):
-        raise PermissionDenied("无权在该区划办理此操作")
 
 
 # ---------------------------------------------------------------- enrollments
@@ -125,7 +120,7 @@ def enrollment_create(
     """Put a household (or one person of it) on a program's roll from ``start_month`` (default:
     the month after today, 民发〔2021〕57号 第二十一条)."""
     region = household.region_code
-    _require(user, "benefits.change", region)
+    permission_require(user, "benefits.change", region)
     prog = Program.objects.filter(code=program).first()
     if prog is None:
         raise ValidationError({"program": f"不认识的保障项目：{program}"})
@@ -196,7 +191,7 @@ def enrollment_change(
     month after today); a month whose payment is approved is frozen and refused. ``assessment``
     (the result a case decided on) replaces the enrollment's last assessment; ``mode`` a changed
     供养方式 (特困 集中/分散)."""
-    _require(user, "benefits.change", enrollment.region_code)
+    permission_require(user, "benefits.change", enrollment.region_code)
     if reason and reason not in REASONS:
         raise ValidationError({"reason": f"不认识的原因代码：{reason}"})
     with transaction.atomic():

@@ -37,7 +37,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from minzheng.engines.benefits.cohort import roll_units
-from minzheng.foundation.accounts.scoping import has_permission, job_region
+from minzheng.foundation.accounts.scoping import has_permission, job_region, permission_require
 from minzheng.foundation.accounts.selectors import users_with_permission_per_region
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.calendar.services import add_working_days
@@ -103,11 +103,6 @@ def office_of(region_code: str) -> str:
 
 def _actor(user):
     return user if getattr(user, "pk", None) else None
-
-
-def _require(user, permission: str, region_code: str) -> None:
-    if user is not None and not has_permission(user, permission, region_code):
-        raise PermissionDenied("无权在该区划办理此操作")
 
 
 def _numbers(prefix: str, count: int, *, width: int = 7) -> list[str]:
@@ -472,7 +467,7 @@ def alert_handle(
         raise ValidationError({"note": "请填写处置情况"})
     if way == Handling.REFER and not department:
         raise ValidationError({"department": "转办推送须填写承办部门"})
-    _require(user, "monitoring.handle", alert.region_code)
+    permission_require(user, "monitoring.handle", alert.region_code)
     with transaction.atomic():
         a = _locked(alert)
         case_number = ""
@@ -513,7 +508,7 @@ def alert_referral_answer(*, user, handling: AlertHandling, answer: str, closes:
     answer = (answer or "").strip()
     if not answer:
         raise ValidationError({"answer": "请填写部门反馈"})
-    _require(user, "monitoring.handle", handling.alert.region_code)
+    permission_require(user, "monitoring.handle", handling.alert.region_code)
     with transaction.atomic():
         a = _locked(handling.alert)
         h = AlertHandling.objects.select_for_update().get(pk=handling.pk)
@@ -585,7 +580,7 @@ def hardship_report(
         errors["description"] = "困难情况不能超过2000字"
     if errors:
         raise ValidationError(errors)
-    _require(user, "monitoring.handle", region.code)
+    permission_require(user, "monitoring.handle", region.code)
     rule = MonitoringRule.objects.filter(code=HARDSHIP_RULE).first()
     if rule is None:
         raise Refused("未配置一键报贫规则")
@@ -637,7 +632,7 @@ def hardship_report_code_reset(*, user, report: HardshipReport) -> str:
     """Issue a new 查询码 for ``report`` (the old one stops working) and return it, in display
     form, for the staff member to pass on to the reporter who lost theirs — or who reported before
     codes existed (issue 14). Needs ``monitoring.handle`` there; audited (without the code)."""
-    _require(user, "monitoring.handle", report.region_code)
+    permission_require(user, "monitoring.handle", report.region_code)
     code = code_new()
     with transaction.atomic():
         r = HardshipReport.objects.select_for_update().get(pk=report.pk)
@@ -656,7 +651,7 @@ def hardship_reply(*, user, report: HardshipReport, reply: str) -> HardshipRepor
     reply = (reply or "").strip()
     if not reply:
         raise ValidationError({"reply": "请填写答复内容"})
-    _require(user, "monitoring.handle", report.region_code)
+    permission_require(user, "monitoring.handle", report.region_code)
     with transaction.atomic():
         r = HardshipReport.objects.select_for_update().get(pk=report.pk)
         r.reply, r.replied_at = reply, timezone.now()

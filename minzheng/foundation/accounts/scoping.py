@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from minzheng.foundation.regions.prefixes import prefix_q
@@ -33,6 +34,14 @@ def has_permission(user, permission: str, region_code: str | None = None) -> boo
     if region_code is None:
         return bool(prefixes)
     return any(region_code.startswith(p) for p in prefixes)
+
+
+def permission_require(user, permission: str, region_code: str | None, *, message: str = "") -> None:
+    """For a service that writes: refuse ``user`` without ``permission`` over ``region_code``
+    (``None``: over some region) with a Chinese message; the system (``user=None``: a job, a
+    migration, the CLI) may."""
+    if user is not None and not has_permission(user, permission, region_code):
+        raise PermissionDenied(message or "无权在该区划办理此操作")
 
 
 class ScopedQuerySet(models.QuerySet):

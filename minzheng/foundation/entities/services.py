@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.accounts.scoping import permission_require
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.codes.uscc import UsccError, validate_uscc
 from minzheng.foundation.regions.models import Region
@@ -44,11 +44,6 @@ TRANSITIONS: dict[str, set[str]] = {
     EntityStatus.REVOKED: {EntityStatus.DEREGISTERED},
     EntityStatus.DEREGISTERED: set(),
 }
-
-
-def _require(user, permission: str, region_code: str) -> None:
-    if user is not None and not has_permission(user, permission, region_code):
-        raise PermissionDenied("无权在该区划办理此操作")
 
 
 def _actor(user):
@@ -124,7 +119,7 @@ def entity_clean(data: dict, *, instance: Entity | None = None) -> dict:
 def entity_create(*, user, data: dict, effective_on: dt.date | None = None) -> Entity:
     """Register a legal entity (its first history row and an audit row)."""
     values = entity_clean(data)
-    _require(user, "entities.change", values["region_code"])
+    permission_require(user, "entities.change", values["region_code"])
     on = effective_on or timezone.localdate()
     entity = Entity.objects.create(**values, status=EntityStatus.ACTIVE, status_since=on)
     snapshot = {f: _audit_value(f, getattr(entity, f)) for f in FIELDS}
@@ -156,12 +151,12 @@ def entity_change(*, user, entity: Entity, data: dict, reason: str = "", effecti
     """Change an entity's particulars (the code never changes); the user needs ``entities.change``
     over the old region and, on a move, the new one. A change that changes nothing writes nothing."""
     entity = _locked(entity)
-    _require(user, "entities.change", entity.region_code)
+    permission_require(user, "entities.change", entity.region_code)
     if entity.status == EntityStatus.DEREGISTERED:
         raise ValidationError("该组织已注销，不能变更")
     values = entity_clean(data, instance=entity)
     if values.get("region_code", entity.region_code) != entity.region_code:
-        _require(user, "entities.change", values["region_code"])
+        permission_require(user, "entities.change", values["region_code"])
     changes = {}
     for field, value in values.items():
         if field in FIELDS and getattr(entity, field) != value:
@@ -196,7 +191,7 @@ def entity_status_set(*, user, entity: Entity, status: str, reason: str, effecti
     """Move an entity to ``status`` along :data:`TRANSITIONS`, with the reason (required) and the day
     it takes effect (not in the future, not before the current status began)."""
     entity = _locked(entity)
-    _require(user, "entities.change", entity.region_code)
+    permission_require(user, "entities.change", entity.region_code)
     if status not in EntityStatus.values:
         raise ValidationError({"status": "状态无效"})
     if status not in TRANSITIONS[entity.status]:

@@ -8,17 +8,12 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.accounts.scoping import permission_require
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.regions.models import Region
 
 from . import standards as st
 from .models import Standard
-
-
-def _require(user, permission: str, region_code: str) -> None:
-    if user is not None and not has_permission(user, permission, region_code or None):
-        raise PermissionDenied("无权在该区划办理此操作")
 
 
 def _parse_value(t: st.StandardType, raw) -> tuple[Decimal | None, str]:
@@ -94,7 +89,7 @@ def standard_set(
         raise ValidationError({"region_code": f"区划代码 {region_code} 不存在"})
     if user is not None and not region_code and not getattr(user, "is_superuser", False):
         raise PermissionDenied("全国默认参数只能由超级管理员修改")
-    _require(user, "standards.manage", region_code)
+    permission_require(user, "standards.manage", region_code or None)
     number, text = _parse_value(t, value)
     with transaction.atomic():
         same = Standard.objects.select_for_update().filter(
@@ -153,7 +148,7 @@ def income_exclusion_set(
         raise ValidationError({"region_code": f"区划代码 {region_code} 不存在"})
     if user is not None and not region_code and not getattr(user, "is_superuser", False):
         raise PermissionDenied("全国默认参数只能由超级管理员修改")
-    _require(user, "standards.manage", region_code)
+    permission_require(user, "standards.manage", region_code or None)
     by = user if getattr(user, "pk", None) else None
     with transaction.atomic():
         rows = list(

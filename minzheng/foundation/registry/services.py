@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from minzheng.foundation.accounts.reveals import reveal_audit
-from minzheng.foundation.accounts.scoping import has_permission
+from minzheng.foundation.accounts.scoping import permission_require
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.codes import mask_id_number
 from minzheng.foundation.numbering.services import sequence_take
@@ -25,11 +25,6 @@ PERSON_FIELDS = [
     "disability_kind", "disability_grade", "serious_illness", "labour_capacity", "self_care", "death_date",
 ]  # fmt: skip
 HOUSEHOLD_FIELDS = ["region_code", "address", "hukou_type", "bank_name", "bank_account"]
-
-
-def _require(user, permission: str, region_code: str) -> None:
-    if user is not None and not has_permission(user, permission, region_code):
-        raise PermissionDenied("无权在该区划办理此操作")
 
 
 def _audit_value(field: str, value):
@@ -134,7 +129,7 @@ def name_grams_write(person: Person) -> None:
 @transaction.atomic
 def person_create(*, user, data: dict) -> Person:
     values = person_clean(data)
-    _require(user, "registry.change", values["region_code"])
+    permission_require(user, "registry.change", values["region_code"])
     person = Person.objects.create(**values)
     name_grams_write(person)
     audit_record(
@@ -151,11 +146,11 @@ def person_create(*, user, data: dict) -> Person:
 def _update_audited(*, user, instance, clean, fields: list[str], summary) -> Person | Household:
     """Lock, check the grant for the old and the new region, apply, and audit before → after."""
     instance = type(instance).objects.select_for_update().get(pk=instance.pk)
-    _require(user, "registry.change", instance.region_code)
+    permission_require(user, "registry.change", instance.region_code)
     before = _snapshot(instance, fields)
     values = clean(instance)
     if "region_code" in values:
-        _require(user, "registry.change", values["region_code"])
+        permission_require(user, "registry.change", values["region_code"])
     for k, v in values.items():
         setattr(instance, k, v)
     instance.save()
@@ -198,7 +193,7 @@ def sensitive_reveal(*, user, obj: Person | Household, field: str) -> str:
     kind = "person" if isinstance(obj, Person) else "household"
     if (kind, field) not in REVEALABLE:
         raise PermissionDenied("该字段不可查看明文")
-    _require(user, "registry.reveal", obj.region_code)
+    permission_require(user, "registry.reveal", obj.region_code)
     value = getattr(obj, field)
     reveal_audit(  # refused (RevealLimited) past N reveals in M minutes
         user=user,
@@ -247,9 +242,9 @@ def household_number_new(region_code: str, count: int = 1) -> list[str]:
 @transaction.atomic
 def household_create(*, user, data: dict, head: Person, members: list[tuple[Person, str]] = ()) -> Household:
     values = household_clean(data)
-    _require(user, "registry.change", values["region_code"])
+    permission_require(user, "registry.change", values["region_code"])
     for person, _ in [(head, "head"), *members]:
-        _require(user, "registry.change", person.region_code)
+        permission_require(user, "registry.change", person.region_code)
     household = Household.objects.create(number=household_number_new(values["region_code"])[0], head=head, **values)
     today = timezone.localdate()
     rows = [Membership(household=household, person=head, relation=Relation.HEAD, valid_from=today)]
@@ -337,7 +332,7 @@ def household_update(*, user, household: Household, data: dict) -> Household:
 def membership_add(
     *, user, household: Household, person: Person, relation: str, valid_from: dt.date | None = None
 ) -> Membership:
-    _require(user, "registry.change", household.region_code)
+    permission_require(user, "registry.change", household.region_code)
     if relation not in Relation.values or relation == Relation.HEAD:
         raise ValidationError({"relation": "与户主关系无效（户主随家庭建立，变更户主请办理户主变更）"})
     _check_free([person])
@@ -358,7 +353,7 @@ def membership_add(
 @transaction.atomic
 def membership_end(*, user, membership: Membership, valid_to: dt.date | None = None, reason: str = "") -> Membership:
     household = membership.household
-    _require(user, "registry.change", household.region_code)
+    permission_require(user, "registry.change", household.region_code)
     if membership.valid_to is not None:
         raise ValidationError("该成员关系已经终止")
     if membership.relation == Relation.HEAD:
@@ -385,7 +380,7 @@ def membership_restore(*, user, membership: Membership, reason: str) -> Membersh
     was cancelled): the person is a current member again from the same start, as before the end.
     Refused where the person has become a member of a household since."""
     household = membership.household
-    _require(user, "registry.change", household.region_code)
+    permission_require(user, "registry.change", household.region_code)
     if membership.valid_to is None:
         raise ValidationError("该成员关系未终止，无需恢复")
     if not reason:
