@@ -325,8 +325,15 @@ def enrollment_succeed(*, user, enrollment: Enrollment, new_head: Person, note: 
             user=user, enrollment=enrollment, kind=EventKind.TRANSFER_OUT, reason="head_died",
             effective_month=month, note=note,
         )  # fmt: skip
+        old_head = household.head
         Household.objects.filter(pk=household.pk).update(head=new_head)
         household.refresh_from_db()
+        audit_record(
+            action="update", object_type="registry.household", object_id=household.pk,
+            region_code=household.region_code,
+            summary=f"家庭 {household.number} 户主变更：{old_head.name if old_head else ''} → {new_head.name}（户主死亡接续）",
+            changes={"head": [old_head.pk if old_head else None, new_head.pk]},
+        )  # fmt: skip
         new = enrollment_create(
             user=user, program=enrollment.program_id, household=household, monthly_amount=ev.monthly_amount,
             persons_covered=max(1, ev.persons_covered - 1), components=ev.components, classification=enrollment.classification,

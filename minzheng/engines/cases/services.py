@@ -669,10 +669,19 @@ def objection_file(*, notice: PublicNotice, content: str, name: str = "", phone:
 def objections_resolve(*, case: Case, user, resolution: str) -> int:
     """Close the open objections of the case's notices with the resolution (the opinion of the
     re-investigation or deliberation that answered them)."""
-    return Objection.objects.filter(notice__case=case, state=ObjectionState.OPEN).update(
-        state=ObjectionState.RESOLVED, resolution=resolution, resolved_at=timezone.now(),
-        resolved_by=user if getattr(user, "pk", None) else None,
-    )  # fmt: skip
+    with transaction.atomic():
+        open_ = Objection.objects.filter(notice__case=case, state=ObjectionState.OPEN)
+        ids = list(open_.values_list("pk", flat=True))
+        n = open_.update(
+            state=ObjectionState.RESOLVED, resolution=resolution, resolved_at=timezone.now(),
+            resolved_by=user if getattr(user, "pk", None) else None,
+        )  # fmt: skip
+        if n:
+            audit_record(
+                action="resolve", object_type="cases.objection", object_id=case.number, region_code=case.region_code,
+                summary=f"{case.number} 公示异议已处理（{n} 条）", changes={"objections": ids},
+            )  # fmt: skip
+    return n
 
 
 # ---------------------------------------------------------------- documents and notifications

@@ -261,7 +261,12 @@ def notify_mark_read(*, user, message: Message) -> Message:
         raise PermissionDenied("只能标记自己的站内信")
     if message.read_at is None:
         now = timezone.now()
-        Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now)
+        with transaction.atomic():
+            if Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now):
+                audit_record(
+                    action="read", object_type="notify.message", object_id=message.pk, region_code=message.region_code,
+                    summary=f"站内信标为已读：{message.subject[:60]}",
+                )  # fmt: skip
         message.refresh_from_db(fields=["read_at"])
     return message
 
@@ -275,11 +280,25 @@ def notify_mark_read_by_phone(*, phone_index: str, message_ids: Iterable[int] | 
     qs = Message.objects.filter(phone_index=phone_index, read_at__isnull=True)
     if message_ids is not None:
         qs = qs.filter(pk__in=list(message_ids))
-    return qs.update(read_at=timezone.now())
+    with transaction.atomic():
+        return _read_audited(qs, whose="群众的消息")
+
+
+def _read_audited(qs, *, whose: str) -> int:
+    """Mark the messages of ``qs`` read, with one audit row naming them (none when none was unread)."""
+    ids = list(qs.values_list("pk", flat=True))
+    n = Message.objects.filter(pk__in=ids, read_at__isnull=True).update(read_at=timezone.now()) if ids else 0
+    if n:
+        audit_record(
+            action="read", object_type="notify.message", object_id=ids[0] if n == 1 else "",
+            summary=f"{whose}标为已读 {n} 条", changes={"messages": ids[:500]},
+        )  # fmt: skip
+    return n
 
 
 def notify_mark_all_read(*, user) -> int:
     """Mark all of the user's unread in-app messages read; how many were."""
-    return Message.objects.filter(recipient=user, channel=Channel.IN_APP, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    with transaction.atomic():
+        return _read_audited(
+            Message.objects.filter(recipient=user, channel=Channel.IN_APP, read_at__isnull=True), whose="站内信全部"
+        )

@@ -18,6 +18,8 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from minzheng.foundation.audit.services import audit_record
+
 from .models import Level
 
 FILES = [
@@ -98,8 +100,14 @@ def regions_import(
         else:
             _upsert_generic(rows, now, progress)
         after = _count()
-    result.inserted = after - before
-    result.updated = result.rows - result.inserted
+        result.inserted = after - before
+        result.updated = result.rows - result.inserted
+        audit_record(
+            action="import", object_type="regions.region", object_id=source.name,
+            summary=f"导入行政区划代码：读入 {result.rows} 条，新增 {result.inserted} 条"
+            + (f"（只导入 {'、'.join(prefixes)}）" if prefixes else ""),
+            changes={"rows": result.rows, "inserted": result.inserted, "by_level": result.by_level},
+        )  # fmt: skip
     if progress:
         progress(result.rows, result.rows)
     return result

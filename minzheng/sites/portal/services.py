@@ -109,6 +109,7 @@ def _citizen_actor(citizen: Citizen | None, ip: str, masked: str = "") -> Actor:
 class CodeSent:
     phone_masked: str
     expires_at: dt.datetime
+    code_id: int | None = None  # the LoginCode row
 
 
 def login_code_request(*, phone: str, ip: str = "") -> CodeSent:
@@ -117,11 +118,16 @@ def login_code_request(*, phone: str, ip: str = "") -> CodeSent:
     treated alike: no citizen is looked up here."""
     phone = _clean_phone(phone)
     minutes = int(code_ttl().total_seconds() // 60)
-    return code_send(
-        phone=phone, ip=ip, purpose="login", ref="", subject="网上办事大厅登录验证码",
-        body=lambda code: f"您的登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会向您索要验证码。",
-        related_type=LOGIN_MESSAGE_TYPE,
-    )  # fmt: skip
+    masked = mask_phone(phone)
+    with transaction.atomic(), acting_as(_citizen_actor(None, ip, masked)):
+        sent = code_send(
+            phone=phone, ip=ip, purpose="login", ref="", subject="网上办事大厅登录验证码",
+            body=lambda code: f"您的登录验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会向您索要验证码。",
+            related_type=LOGIN_MESSAGE_TYPE,
+        )  # fmt: skip
+        audit_record(action="code_sent", object_type="portal.logincode", object_id=sent.code_id,
+                     summary=f"发送网上办事大厅登录验证码（{masked}）")  # fmt: skip
+    return sent
 
 
 def _purpose_hash(purpose: str, ref: str, phone_index: str, code: str) -> str:
@@ -175,7 +181,7 @@ def code_send(*, phone: str, ip: str, purpose: str, ref: str, subject: str, body
             )
     if refusal:
         raise Throttled(refusal)
-    return CodeSent(mask_phone(phone), login.expires_at)
+    return CodeSent(mask_phone(phone), login.expires_at, login.pk)
 
 
 def login_code_verify(*, phone: str, code: str, ip: str = "") -> Citizen:
@@ -450,8 +456,13 @@ def assistant_register(*, phone: str, region_code: str) -> Citizen:
 
 
 def citizen_set_large_text(*, citizen: Citizen, on: bool) -> None:
+    """The signed-in citizen's large-text preference, kept for their other devices; audited when it
+    changes (a browser's own cookie is not a change of anyone's data and is not recorded)."""
     if citizen.large_text != on:
-        Citizen.objects.filter(pk=citizen.pk).update(large_text=on)
+        with transaction.atomic():
+            Citizen.objects.filter(pk=citizen.pk).update(large_text=on)
+            audit_record(action="update", object_type="portal.citizen", object_id=citizen.pk,
+                         summary=f"群众{'开启' if on else '关闭'}大字模式", changes={"large_text": [citizen.large_text, on]})  # fmt: skip
         citizen.large_text = on
 
 
