@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # a workbench session of an account locked or disabled since it signed in ends at its next request
+    "minzheng.sites.workbench.middleware.WorkbenchAccountMiddleware",
 ]
 
 ROOT_URLCONF = "minzheng.urls"

@@ -9,6 +9,8 @@ from django.shortcuts import render
 LOCKED = "登录失败次数过多，账号已锁定30分钟。如需立即解锁，请联系系统管理员。"
 LOCKED_API = "账号因登录失败次数过多已锁定，其接口令牌暂停使用。如需立即解锁，请联系系统管理员。"
 DISABLED_API = "账号已停用，其接口令牌不再有效。"
+LOCKED_SESSION = "账号因登录失败次数过多已锁定，您已退出登录。请30分钟后再登录，或联系系统管理员解锁。"
+DISABLED_SESSION = "账号已停用，您已退出登录。如有疑问，请联系系统管理员。"
 
 
 def lockout_response(request, credentials=None, *args, **kwargs):
@@ -24,10 +26,11 @@ def account_is_locked(request, user) -> bool:
     return AxesProxyHandler.is_locked(request, {"username": user.get_username()})
 
 
-def account_refusal(request, user) -> str:
-    """Why the account may not act now ("" when it may): disabled, or locked out after failed logins."""
+def account_refusal(request, user, *, session: bool = False) -> str:
+    """Why the account may not act now ("" when it may): disabled, or locked out after failed logins.
+    The reason for an API token, or with ``session=True`` for a workbench session being ended."""
     if not user.is_active:
-        return DISABLED_API
+        return DISABLED_SESSION if session else DISABLED_API
     if account_is_locked(request, user):
-        return LOCKED_API
+        return LOCKED_SESSION if session else LOCKED_API
     return ""

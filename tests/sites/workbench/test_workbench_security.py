@@ -70,6 +70,61 @@ def test_unlocked_account_tokens_work_again(anyang_user):
     assert ApiToken.objects.get(user=anyang_user).last_used_at is not None
 
 
+# --------------------------------------------------------------- a locked or disabled account's open sessions
+
+
+def _session(username="anyang"):
+    c = Client()
+    assert c.post("/login/", {"username": username, "password": PASSWORD}).status_code == 302
+    assert c.get("/").status_code == 200
+    return c
+
+
+def _ended(c, reason: str):
+    """The session's next request is signed out and sent to the sign-in page with the reason, audited."""
+    from minzheng.foundation.audit.models import AuditEvent
+
+    r = c.get("/registry/persons/")
+    assert r.status_code == 302 and r.url == "/login/"
+    page = c.get(r.url)
+    assert reason in page.content.decode() and "已退出登录" in page.content.decode()
+    # signed out for good: the next page asks for a login again
+    again = c.get("/")
+    assert again.status_code == 302 and again.url.startswith("/login/?next=")
+    row = AuditEvent.objects.filter(action="logout", object_type="accounts.user").get()
+    assert row.actor_name == "anyang" and "会话已终止" in row.summary
+
+
+@pytest.mark.django_db
+def test_a_locked_accounts_open_workbench_session_is_signed_out_with_a_chinese_message(anyang_user):
+    c = _session()
+    _fail_logins("anyang")  # locked from another browser while this session is open
+    _ended(c, "账号因登录失败次数过多已锁定")
+
+
+@pytest.mark.django_db
+def test_a_disabled_accounts_open_workbench_session_is_signed_out_with_a_chinese_message(anyang_user):
+    c = _session()
+    anyang_user.is_active = False
+    anyang_user.save(update_fields=["is_active"])
+    _ended(c, "账号已停用")
+
+
+@pytest.mark.django_db
+def test_an_htmx_request_of_a_locked_session_is_sent_to_the_sign_in_page(anyang_user):
+    c = _session()
+    _fail_logins("anyang")
+    r = c.get("/", HTTP_HX_REQUEST="true")
+    assert r.status_code == 204 and r["HX-Redirect"] == "/login/"
+
+
+@pytest.mark.django_db
+def test_an_unlocked_accounts_session_goes_on(anyang_user, tangxia_user):
+    c = _session()
+    _fail_logins("tangxia")  # another account's lockout ends no one else's session
+    assert c.get("/").status_code == 200
+
+
 # --------------------------------------------------------------- reveals of full numbers: N in M minutes
 
 
