@@ -275,6 +275,11 @@ MINZHENG_SOURCES_MAX_ROWS = int(os.environ.get("MINZHENG_SOURCES_MAX_ROWS", "100
 # MINZHENG_SOURCES_MAX_XLSX_ROWS: data rows of a partner .xlsx, blank rows counted too (larger
 # files come as CSV: an .xlsx is parsed row by row, ~50,000 rows a second). Default 50,000.
 MINZHENG_SOURCES_MAX_XLSX_ROWS = int(os.environ.get("MINZHENG_SOURCES_MAX_XLSX_ROWS", "50000"))
+# MINZHENG_BANK_RESULT_MAX_BYTES / MINZHENG_BANK_RESULT_MAX_ROWS: a bank's result file (回盘文件)
+# read at payroll reconciliation: its size, and its lines after the header or control record (blank
+# lines counted too), checked before it is parsed. Defaults 200 MiB and 2,000,000.
+MINZHENG_BANK_RESULT_MAX_BYTES = int(os.environ.get("MINZHENG_BANK_RESULT_MAX_BYTES", str(200 * 1024 * 1024)))
+MINZHENG_BANK_RESULT_MAX_ROWS = int(os.environ.get("MINZHENG_BANK_RESULT_MAX_ROWS", "2000000"))
 # MINZHENG_REVEAL_LIMIT / MINZHENG_REVEAL_WINDOW_MINUTES: a member of staff may reveal at most N
 # full numbers (ID number, phone, bank account — workbench and API alike, each an audited read) in
 # M minutes; the next is refused and the administrators over the user's regions get one in-app

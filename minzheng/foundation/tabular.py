@@ -1,7 +1,7 @@
 """Reading uploaded tables (``.xlsx``, CSV) bounded by what is read.
 
-Every import (the registry's household workbook, partner data batches, bank result files) goes
-through here, so that a small file cannot make the server read without end:
+Every import (the registry's household workbook, partner data batches, bank result files at
+payroll reconciliation) goes through here, so that a small file cannot make the server read without end:
 
 * the file's size is checked before it is read (:func:`read_bounded`);
 * an ``.xlsx`` is checked before it is opened: the sum of its parts unzipped (a few hundred KB of
@@ -80,6 +80,19 @@ def source_caps(*, xlsx: bool) -> Caps:
     return Caps(
         max_bytes=settings.MINZHENG_SOURCES_MAX_BYTES,
         max_rows=settings.MINZHENG_SOURCES_MAX_XLSX_ROWS if xlsx else settings.MINZHENG_SOURCES_MAX_ROWS,
+        max_columns=settings.MINZHENG_IMPORT_MAX_COLUMNS,
+        max_cell_chars=settings.MINZHENG_IMPORT_MAX_CELL_CHARS,
+        max_unzipped_bytes=settings.MINZHENG_IMPORT_MAX_UNZIPPED_BYTES,
+        max_shared_strings=settings.MINZHENG_IMPORT_MAX_SHARED_STRINGS,
+    )
+
+
+def bank_result_caps() -> Caps:
+    """A bank's result file (回盘文件) read at payroll reconciliation: one line per payment of a
+    cycle (up to a city's whole roll), CSV or fixed-width text (``MINZHENG_BANK_RESULT_*``)."""
+    return Caps(
+        max_bytes=settings.MINZHENG_BANK_RESULT_MAX_BYTES,
+        max_rows=settings.MINZHENG_BANK_RESULT_MAX_ROWS,
         max_columns=settings.MINZHENG_IMPORT_MAX_COLUMNS,
         max_cell_chars=settings.MINZHENG_IMPORT_MAX_CELL_CHARS,
         max_unzipped_bytes=settings.MINZHENG_IMPORT_MAX_UNZIPPED_BYTES,

@@ -31,6 +31,7 @@ from minzheng.foundation.crypto import sm
 from minzheng.foundation.crypto.keys import KeyError_
 from minzheng.foundation.exports import csv_writer
 from minzheng.foundation.plugins import Registry
+from minzheng.foundation.tabular import TooBig, bank_result_caps, csv_rows
 from minzheng.foundation.validation import is_digits
 
 SUCCESS, FAILURE = "成功", "失败"
@@ -193,27 +194,22 @@ class CsvFormat(BankFormat):
             raise FileRefused(f"回盘文件缺少列：{'、'.join(missing)}（应为导出文件的列加上 处理结果、失败原因）")
         at = {c: header.index(c) for c in CSV_RESULT_COLUMNS if c in header}
         rows = []
-        for n, cells in enumerate(reader, start=2):
-            if not any(c.strip() for c in cells):
-                continue
-
-            def cell(col, cells=cells):
-                i = at.get(col)
-                return cells[i].strip() if i is not None and i < len(cells) else ""
-
-            rows.append(
-                ResultRow(
-                    n,
-                    cell("户主姓名"),
-                    cell("身份证号"),
-                    cell("银行账号"),
-                    cell("金额"),
-                    cell("摘要"),
-                    cell("处理结果"),
-                    cell("失败原因"),
-                )
-            )
+        try:
+            for n, cells in csv_rows(reader, bank_result_caps()):
+                if any(c.strip() for c in cells):
+                    rows.append(_csv_row(n, cells, at))
+        except TooBig as exc:
+            raise FileRefused(f"回盘文件过大：{exc.message}") from None
         return rows
+
+
+def _csv_row(n: int, cells: list[str], at: dict[str, int]) -> ResultRow:
+    def cell(col):
+        i = at.get(col)
+        return cells[i].strip() if i is not None and i < len(cells) else ""
+
+    return ResultRow(n, cell("户主姓名"), cell("身份证号"), cell("银行账号"), cell("金额"), cell("摘要"), cell("处理结果"),
+                     cell("失败原因"))  # fmt: skip
 
 
 # ---------------------------------------------------------------- fixed width, GB18030

@@ -37,6 +37,7 @@ from minzheng.foundation.money import yuan
 from minzheng.foundation.regions.prefixes import LEVEL_LENGTHS, prefix_upper
 from minzheng.foundation.regions.selectors import region_get
 from minzheng.foundation.registry.models import Household
+from minzheng.foundation.tabular import TooBig, bank_result_caps, csv_lines_check, read_bounded
 
 from . import bankfiles, holds
 from .models import (
@@ -737,14 +738,22 @@ LINES_SQL = (
 )
 
 
-def payroll_reconcile(*, user, cycle: PaymentCycle, content: bytes, workers: int | None = None) -> ReconcileResult:
+def payroll_reconcile(*, user, cycle: PaymentCycle, content, workers: int | None = None) -> ReconcileResult:
     """Apply the bank's result file (回盘文件: the export's columns plus 处理结果 成功/失败 and
     失败原因), in the layout of any bank file the cycle was exported in, recognised from its
     content (:func:`bankfiles.detect_result_format`), whatever the file is called. Every line must name a line of this cycle by its reference, with the payee's ID
     number and the amount; one unknown or mismatched line and the whole file is refused with a
     report per line, changing nothing. A file may cover part of the cycle (the rest stays pending)
-    and may be uploaded again (results already recorded are left as they are)."""
+    and may be uploaded again (results already recorded are left as they are). ``content``: the
+    file's bytes, a path or an upload, read no further than the caps of
+    :func:`~minzheng.foundation.tabular.bank_result_caps` (size, then lines before parsing)."""
     permission_require(user, "payroll.prepare", cycle.region_code, message="无权办理该区划的发放业务")
+    caps = bank_result_caps()
+    try:
+        content = read_bounded(content, caps)
+        csv_lines_check(content, caps)
+    except TooBig as exc:
+        raise Refused(f"回盘文件过大：{exc.message}") from None
     with transaction.atomic():
         c = PaymentCycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         if c.state not in (CycleState.EXPORTED, CycleState.RECONCILED):

@@ -396,6 +396,49 @@ def test_unknown_bank_format():
 
 
 @pytest.mark.django_db
+def test_the_result_file_is_read_within_the_caps_of_every_import(roll, finance, settings, tmp_path):
+    """Before: only the upload form's 200 MB limit; a file of millions of (blank) lines was parsed
+    whole. Now its size and its lines (blank ones too) are bounded before it is parsed, as every
+    import is (foundation/tabular.py), and a refused file changes nothing."""
+    cycle = approved(finance)
+    content = payroll.payroll_export(user=finance[0], cycle=cycle)
+    good = result_file(content)  # a header and the cycle's one line (the other payee has no account)
+    assert good.count(b"\n") == 2
+    before = sorted(Entitlement.objects.filter(cycle=cycle).values_list("line_no", "status"))
+    settings.MINZHENG_BANK_RESULT_MAX_ROWS = 2
+    for padded in (good + b"\r\n" * 2, good + b"\n" * 2000):  # blank lines count too
+        with pytest.raises(svc.Refused, match=r"回盘文件过大：数据超过2行（空行也计入）"):
+            payroll.payroll_reconcile(user=finance[0], cycle=cycle, content=padded)
+    fixed = payroll.payroll_export(user=finance[0], cycle=cycle, format="fixed_gb18030")
+    cycle.refresh_from_db()
+    long_fixed = fixed + fixed.split(b"\r\n", 1)[1] * 2  # the control record and 3 detail records
+    with pytest.raises(svc.Refused, match="数据超过2行"):
+        payroll.payroll_reconcile(user=finance[0], cycle=cycle, content=long_fixed)
+    settings.MINZHENG_BANK_RESULT_MAX_BYTES = len(good) - 1
+    with pytest.raises(svc.Refused, match="回盘文件过大：文件超过"):
+        payroll.payroll_reconcile(user=finance[0], cycle=cycle, content=good)
+    path = tmp_path / "回盘.csv"
+    path.write_bytes(good)
+    with pytest.raises(svc.Refused, match="文件超过"):  # a path (the CLI) is not read past the cap
+        payroll.payroll_reconcile(user=finance[0], cycle=cycle, content=path)
+    settings.MINZHENG_BANK_RESULT_MAX_BYTES = len(good) + 10_000
+    settings.MINZHENG_IMPORT_MAX_CELL_CHARS = 50
+
+    def long_reason(row):
+        row[6] = "账户异常" * 20
+        return row
+
+    with pytest.raises(svc.Refused, match="第2行有单元格超过50个字"):
+        payroll.payroll_reconcile(user=finance[0], cycle=cycle, content=result_file(content, edit=long_reason))
+    assert sorted(Entitlement.objects.filter(cycle=cycle).values_list("line_no", "status")) == before
+    cycle.refresh_from_db()
+    assert cycle.state == "exported"
+    # within the caps, the same file is read as before
+    res = payroll.payroll_reconcile(user=finance[0], cycle=cycle, content=path)
+    assert (res.paid, res.state) == (1, "reconciled")
+
+
+@pytest.mark.django_db
 def test_reconciliation_is_all_or_nothing_with_a_report_per_line(roll, finance, household_other):
     registry.household_update(user=None, household=household_other[0], data={"bank_account": "6217000011112222333"})
     cycle = approved(finance)

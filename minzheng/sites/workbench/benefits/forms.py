@@ -145,9 +145,12 @@ class ReconcileForm(forms.Form):
     )
 
     def clean_file(self):
+        from minzheng.foundation.tabular import bank_result_caps, too_large_message
+
         f = self.cleaned_data["file"]
-        if f.size > 200 * 1024 * 1024:
-            raise forms.ValidationError("文件不能超过200MB")
+        caps = bank_result_caps()
+        if f.size > caps.max_bytes:
+            raise forms.ValidationError(too_large_message(caps))
         return f
 
 

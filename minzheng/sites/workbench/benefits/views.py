@@ -593,7 +593,7 @@ def payroll_reconcile(request, pk):
     if not form.is_valid():
         return _cycle_page(request, cycle, reconcile_form=form)
     try:
-        res = payroll.payroll_reconcile(user=user, cycle=cycle, content=form.cleaned_data["file"].read())
+        res = payroll.payroll_reconcile(user=user, cycle=cycle, content=form.cleaned_data["file"])
     except payroll.ReconcileRefused as exc:
         form.add_error("file", f"回盘文件有 {len(exc.report)} 处无法核对，未做任何更改，请核对后重新上传")
         return _cycle_page(request, cycle, reconcile_form=form, report=exc.report, status=409)

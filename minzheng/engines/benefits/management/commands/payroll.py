@@ -201,11 +201,13 @@ class Command(BaseCommand):
         if action == "reconcile":
             if not opts["file"]:
                 raise CommandError("缺少参数 --file（银行回盘文件）")
+            content = Path(opts["file"])
+            if not content.is_file():
+                raise CommandError(f"无法读取文件 {opts['file']}：文件不存在")
             try:
-                content = Path(opts["file"]).read_bytes()
+                result = payroll_reconcile(user=user, cycle=cycle, content=content)  # read within the caps
             except OSError as exc:
                 raise CommandError(f"无法读取文件 {opts['file']}：{exc.strerror}") from None
-            result = payroll_reconcile(user=user, cycle=cycle, content=content)
             cycle.refresh_from_db()
             data = cycle_summary(cycle)
             data.update(
