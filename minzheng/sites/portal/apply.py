@@ -235,17 +235,30 @@ def draft_file_add(*, draft: Draft, code: str, upload) -> Draft:
         stored = file_store(user=None, data=upload, name=getattr(upload, "name", "") or "upload", region_code=region)
     except ValidationError as exc:
         raise ValidationError({"file": exc.messages}) from None
-    draft.files = [*(draft.files or []), {"code": code, "file_id": stored.pk, "name": stored.name}]
-    draft.save(update_fields=["files", "updated_at"])
+    with transaction.atomic():
+        draft.files = [*(draft.files or []), {"code": code, "file_id": stored.pk, "name": stored.name}]
+        draft.save(update_fields=["files", "updated_at"])
+        audit_record(action="upload", object_type="portal.draft", object_id=draft.pk, region_code=data.get("region_code") or "",
+                     summary=f"网上申请草稿上传材料（{_material_label(draft, code)}）",
+                     changes={"file_id": stored.pk, "code": code})  # fmt: skip
     return draft
+
+
+def _material_label(draft: Draft, code: str) -> str:
+    return next((m.name for m in materials_of(draft) if m.code == code), code)
 
 
 def draft_file_remove(*, draft: Draft, index: int) -> Draft:
     files = list(draft.files or [])
     if 0 <= index < len(files):
-        files.pop(index)
-        draft.files = files
-        draft.save(update_fields=["files", "updated_at"])
+        gone = files.pop(index)
+        with transaction.atomic():
+            draft.files = files
+            draft.save(update_fields=["files", "updated_at"])
+            audit_record(action="update", object_type="portal.draft", object_id=draft.pk,
+                         region_code=draft_data(draft).get("region_code") or "",
+                         summary=f"网上申请草稿删除材料（{_material_label(draft, gone.get('code', ''))}）",
+                         changes={"file_removed": gone.get("file_id")})  # fmt: skip
     return draft
 
 

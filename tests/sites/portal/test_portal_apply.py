@@ -139,6 +139,16 @@ def test_estimate_shown_and_bad_upload_refused(head_citizen, household_in, ids, 
     draft.refresh_from_db()
     assert [f["code"] for f in draft.files] == ["identity"]
     assert "户口簿.png" in client.get(f"/portal/apply/{draft.pk}/materials/").content.decode()
+    # the upload and its removal are audited, naming the citizen (before: neither was)
+    from minzheng.foundation.audit.models import AuditEvent
+
+    client.post(f"/portal/apply/{draft.pk}/files/0/remove/")
+    draft.refresh_from_db()
+    assert draft.files == []
+    rows = list(AuditEvent.objects.filter(object_type="portal.draft", object_id=str(draft.pk)).order_by("seq"))
+    upload, removal = [r for r in rows if "材料" in r.summary]
+    assert upload.action == "upload" and removal.action == "update"
+    assert all(r.actor_name.startswith("群众 ") and r.channel == "portal" for r in (upload, removal))
 
 
 def test_submission_opens_a_portal_case(head_citizen, household_in, ids, assistance_standards):
