@@ -8,8 +8,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 
-from minzheng.business.assistance.verification import report_assessment_input, report_evidence
 from minzheng.engines.verification import selectors
+from minzheng.engines.verification.adoption import report_use
 from minzheng.foundation.accounts.scoping import has_permission
 
 from .auth import BearerToken
@@ -61,12 +61,13 @@ def report_detail(request, number: str):
     if not has_permission(request.user, "verification.view"):
         raise PermissionDenied("您没有查看核对报告的权限")
     report = selectors.report_get(user=request.user, number=number)
+    use = report_use()  # the line whose assessment the report feeds (assistance); none: both empty
     return Status(
         200,
         {
             **selectors.report_data(report),
-            "assessment_input": report_assessment_input(report),
-            "evidence": report_evidence(report),
+            "assessment_input": use.assessment_input(report) if use else {},
+            "evidence": use.evidence(report) if use else {},
         },
     )
 
