@@ -50,7 +50,11 @@ def person_list(request):
         qs.only("id", "name", "id_number_masked", "sex", "birth_date", "region_code", "death_date"), 20
     ).get_page(request.GET.get("page"))
     names = region_names(p.region_code for p in page)
-    template = "workbench/registry/_person_rows.html" if request.headers.get("HX-Request") else "workbench/registry/person_list.html"
+    template = (
+        "workbench/registry/_person_rows.html"
+        if request.headers.get("HX-Request")
+        else "workbench/registry/person_list.html"
+    )
     context = {"page": page, "q": q, "region": region, "names": names, "search_qs": search_query(request)}
     return render(request, template, context)
 
@@ -190,7 +194,9 @@ def household_list(request):
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     names = region_names(h.region_code for h in page)
     template = (
-        "workbench/registry/_household_rows.html" if request.headers.get("HX-Request") else "workbench/registry/household_list.html"
+        "workbench/registry/_household_rows.html"
+        if request.headers.get("HX-Request")
+        else "workbench/registry/household_list.html"
     )
     context = {"page": page, "q": q, "region": region, "names": names, "search_qs": search_query(request)}
     return render(request, template, context)

@@ -51,7 +51,9 @@ def job_list(request):
 @login_required
 def job_detail(request, pk):
     job = get_object_or_404(jobs_for_user(request.user), pk=pk)
-    template = "workbench/system/_job_status.html" if request.headers.get("HX-Request") else "workbench/system/job_detail.html"
+    template = (
+        "workbench/system/_job_status.html" if request.headers.get("HX-Request") else "workbench/system/job_detail.html"
+    )
     return render(request, template, {"job": job, "can_retry": job_can_retry(user=request.user, job=job)})
 
 
