@@ -41,7 +41,8 @@ from .models import LedgerEntry, LedgerKind, OneOffPayment, PaymentStatus, PayMe
 
 CENT = Decimal("0.01")
 
-# program code → the line that declared it pays once (the module that called ``oneoff_program``)
+# the programs whose cases a line declared to decide one-off payments (code → code; a Registry, so a
+# second line declaring the same code is harmless, the same declaration)
 ONEOFF_PROGRAMS = Registry("一次性发放项目")
 
 
