@@ -31,7 +31,12 @@ from django.utils import timezone
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from minzheng.engines.benefits.models import OneOffPayment, Recovery
-from minzheng.engines.benefits.payments import payment_record, payment_recovery_require, payments_of_household
+from minzheng.engines.benefits.payments import (
+    oneoff_program,
+    payment_record,
+    payment_recovery_require,
+    payments_of_household,
+)
 from minzheng.engines.benefits.services import add_months
 from minzheng.engines.cases.builtin import REMEDY, addressee, doc_number, office_name, opinion_of
 from minzheng.engines.cases.hooks import (
@@ -48,7 +53,7 @@ from minzheng.foundation.parameters.standards import MissingStandard, standards_
 from minzheng.foundation.registry.models import Household
 from minzheng.foundation.validation import Refused
 
-PROGRAM = "temp_assistance"
+PROGRAM = oneoff_program("temp_assistance")  # its cases decide one-off payments (the 一次性发放 pages)
 KIND_LABELS = {"emergency": "急难型", "expenditure": "支出型"}
 PAY_METHODS = {"bank": "银行转账（家庭登记的账户）", "cash": "现金（凭领款收据）"}
 case_value_labels("pay_method", PAY_METHODS)

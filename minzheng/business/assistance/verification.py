@@ -40,6 +40,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from minzheng.engines.verification.adoption import ReportUse, report_use_register
 from minzheng.engines.verification.batch import batch_scope
 from minzheng.engines.verification.findings import Judge, finding, judge_register
 from minzheng.foundation.accounts.scoping import has_permission
@@ -752,6 +753,14 @@ def report_adopt(*, user, report, items: list[str] | None = None):
         changes={"report": report.number, "version": report.version, "items": adopted},
     )  # fmt: skip
     return means
+
+
+# the verification pages and the API read the report's means through the engine's plug point
+report_use_register(
+    ReportUse(
+        assessment_input=report_assessment_input, evidence=report_evidence, adoption=report_adoption, adopt=report_adopt
+    )
+)
 
 
 # the programs a batch verification may cover (核对范围), in this order before the engine's own scopes

@@ -12,6 +12,9 @@ is marked 待追回 with the reason and the decision (:func:`payment_recovery_re
 as 追回 in the ledger when finance confirms it was returned (:func:`payment_recovered`). Sums per
 household (:func:`payments_of_household`) let the business line hold its limits across cases;
 :func:`payments_statistics` feeds the monthly statistics (人次, 金额).
+
+A line whose cases decide one-off payments declares the program with :func:`oneoff_program` (the
+engine names none): the payments pages open on the first of :func:`oneoff_programs`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from minzheng.foundation.accounts.scoping import ALL, has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.money import yuan
 from minzheng.foundation.numbering.services import sequence_take
+from minzheng.foundation.plugins import Registry
 from minzheng.foundation.regions.prefixes import prefix_q
 from minzheng.foundation.registry.normalise import mask_bank_account
 from minzheng.foundation.validation import Refused
@@ -36,6 +40,22 @@ from minzheng.foundation.validation import Refused
 from .models import LedgerEntry, LedgerKind, OneOffPayment, PaymentStatus, PayMethod, Program, Recovery
 
 CENT = Decimal("0.01")
+
+# the programs whose cases a line declared to decide one-off payments (code → code; a Registry, so a
+# second line declaring the same code is harmless, the same declaration)
+ONEOFF_PROGRAMS = Registry("一次性发放项目")
+
+
+def oneoff_program(code: str) -> str:
+    """Declare that cases of a line decide one-off payments of program ``code`` (its ``Program`` row is
+    the line's seed data, as every program's)."""
+    ONEOFF_PROGRAMS[code] = code
+    return code
+
+
+def oneoff_programs() -> list[Program]:
+    """The declared one-off programs that exist, in the programs' order (``sort``)."""
+    return list(Program.objects.filter(code__in=list(ONEOFF_PROGRAMS)).order_by("sort", "code"))
 
 
 def _actor(user):

@@ -8,8 +8,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 
-from minzheng.business.assistance.verification import report_assessment_input, report_evidence
 from minzheng.engines.verification import selectors
+from minzheng.engines.verification.adoption import report_use
 from minzheng.foundation.accounts.scoping import has_permission
 
 from .auth import BearerToken
@@ -54,19 +54,22 @@ class ReportOut(Schema):
 def report_detail(request, number: str):
     """The report as issued: per member and source what was found (masked ID numbers only), the
     batch of every source read, the summary against the standards, the appeals, and
-    ``assessment_input`` in the shape of `POST /assistance/assessments`, and ``evidence``: per item
+    ``assessment_input`` in the shape of the registered line's assessment request (the assistance
+    line's `POST /assistance/assessments`), and ``evidence``: per item
     of the household's means whether the report found data (``found``), data with the amount 0
     (``zero``) or no data at all (``no_data``: no batch, or no record of any member) — a 0 in
-    ``assessment_input`` for a ``no_data`` item means nothing is known, not no income."""
+    ``assessment_input`` for a ``no_data`` item means nothing is known, not no income. Both are ``{}``
+    when no business line registered what its reports feed."""
     if not has_permission(request.user, "verification.view"):
         raise PermissionDenied("您没有查看核对报告的权限")
     report = selectors.report_get(user=request.user, number=number)
+    use = report_use()  # the line whose assessment the report feeds (assistance); none: both empty
     return Status(
         200,
         {
             **selectors.report_data(report),
-            "assessment_input": report_assessment_input(report),
-            "evidence": report_evidence(report),
+            "assessment_input": use.assessment_input(report) if use else {},
+            "evidence": use.evidence(report) if use else {},
         },
     )
 

@@ -62,6 +62,9 @@ class ApplicationPlugin:
     urlpatterns: tuple = ()
     #: included in the page after submission (context: ``case``, ``township`` and :meth:`done_context`)
     done_template: str = ""
+    #: what citizens apply for with it, in a few words for the portal's home page (我要申请:
+    #: "低保、特困、临时救助"); "" to say nothing there
+    summary: str = ""
 
     def step(self, code: str) -> Step | None:
         return next((s for s in self.steps if s.code == code), None)

@@ -9,16 +9,18 @@ import functools
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from .applications import APPLICATIONS
 from .services import citizen_unread_count
 from .session import citizen_of
 
 LARGE_TEXT_COOKIE = "portal_large"
 PREFIX = "/portal/"
 
-# The entry points of the portal, in the order of the home page: (URL name, label, explanation).
+# The entry points of the portal, in the order of the home page: (URL name, label, explanation);
+# 我要申请 is explained by what the registered application plugins say they cover (apply_note).
 ENTRIES = (
     ("guide", "办事指南", "能办什么、要带什么材料"),
-    ("apply", "我要申请", "低保、特困、临时救助等网上申请"),
+    ("apply", "我要申请", ""),
     ("cases", "我的办件", "查看申请办到哪一步了"),
     ("lookup", "进度查询", "不登录，凭办件编号查询"),
     ("report", "一键报贫", "为自己或他人反映困难"),
@@ -44,6 +46,12 @@ def portal_urls() -> dict[str, str]:
     return {n: soft_url(n) for n in names}
 
 
+def apply_note() -> str:
+    """我要申请's explanation: the items the registered application plugins cover, in their words."""
+    covered = "、".join(p.summary for p in APPLICATIONS.values() if p.summary)
+    return f"{covered}等网上申请" if covered else "网上申请"
+
+
 def large_text_on(request, citizen=None) -> bool:
     """Large text when the cookie says so; without a cookie, the signed-in citizen's preference."""
     cookie = request.COOKIES.get(LARGE_TEXT_COOKIE)
@@ -61,7 +69,9 @@ def portal(request) -> dict:
         "citizen": citizen,
         "large_text": large_text_on(request, citizen),
         "portal_urls": urls,
-        "portal_entries": [(urls[n], label, note) for n, label, note in ENTRIES if urls[n]],
+        "portal_entries": [
+            (urls[n], label, apply_note() if n == "apply" else note) for n, label, note in ENTRIES if urls[n]
+        ],
         "bureau_name": settings.MINZHENG_BUREAU_NAME,
         # counted only when a template asks (the header of a signed-in page)
         "unread": functools.partial(citizen_unread_count, citizen) if citizen else 0,

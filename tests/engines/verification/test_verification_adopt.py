@@ -159,3 +159,27 @@ def test_api_report_carries_the_evidence(report, county_user):
     assert body["evidence"]["houses"]["state"] == "no_data"
     assert body["evidence"]["wages_annual"]["state"] == "found"
     assert body["assessment_input"]["property"]["houses"] == 0  # …which the evidence says is not known
+
+
+@pytest.mark.django_db
+def test_the_generic_pages_adopt_through_the_registered_use_only(report, client, anyang_user, county_user):
+    """The workbench's adoption and the API's assessment input come from the line's registration
+    (``verification.adoption``): the assistance line registered it; without one the report stands
+    alone — no 采用核对结果, the adoption page is 404, the API's assessment input and evidence empty."""
+    from django.test import Client
+
+    from minzheng.business.assistance import verification as assistance_verification
+    from minzheng.engines.verification.adoption import REPORT_USES, report_use
+    from minzheng.foundation.accounts.services import token_issue
+
+    assert report_use().adopt is assistance_verification.report_adopt
+    client.force_login(anyang_user)
+    api = Client(headers={"authorization": f"Bearer {token_issue(user=county_user)}"})
+    detail, url = f"/verification/{report.request.number}/", f"/verification/reports/{report.number}/adopt/"
+    assert "采用核对结果" in client.get(detail).content.decode()
+    with REPORT_USES.temporarily("means", None):
+        assert "采用核对结果" not in client.get(detail).content.decode()
+        assert client.get(url).status_code == 404
+        body = api.get(f"/api/v1/verification/reports/{report.number}").json()
+        assert body["number"] == report.number and body["assessment_input"] == {} and body["evidence"] == {}
+    assert client.get(url).status_code == 200

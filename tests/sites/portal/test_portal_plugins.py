@@ -150,6 +150,19 @@ def test_online_items_are_the_case_types_naming_a_registered_plugin(regions):
     assert all(d["application"] in APPLICATIONS for d in CASE_TYPES if d.get("application"))
 
 
+def test_the_home_page_says_what_the_registered_plugins_cover(regions, client):
+    """我要申请 on the portal's home page is explained in the plugins' own words (the portal names no
+    line): the assistance questionnaire's, then another line's."""
+
+    class Summarised(OptIn):
+        summary = "测试津贴"
+
+    assert "<span>低保、特困、临时救助等网上申请</span>" in client.get("/portal/").content.decode()
+    with APPLICATIONS.temporarily("test.optin", Summarised()):
+        page = client.get("/portal/").content.decode()
+    assert "<span>低保、特困、临时救助、测试津贴等网上申请</span>" in page
+
+
 def test_a_plugin_code_is_taken_once():
     with pytest.raises(DuplicateRegistration):
         APPLICATIONS[MEANS_APPLICATION] = OptIn()

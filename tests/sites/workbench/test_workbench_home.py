@@ -15,7 +15,7 @@ def test_a_registered_card_shows_for_whom_it_has_something(client, make_user):
     def build(request):  # a card with something for one user only (the counts template, other figures)
         return {"persons": 987654, "households": 123456} if request.user.pk == allowed.pk else None
 
-    card = HomeCard("test.card", "workbench/_home_registry.html", build, 5, "tiles")
+    card = HomeCard("test.card", "workbench/registry/_home_registry.html", build, 5, "tiles")
     with HOME_CARDS.temporarily("test.card", card):
         client.force_login(allowed)
         page = client.get("/").content.decode()

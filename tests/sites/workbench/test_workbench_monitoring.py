@@ -175,3 +175,6 @@ def test_chain_page_lists_enrollment_alert_and_handling(raised, anyang_user, tan
     # the household page links it: the assistance area's registration (registry.household_links)
     page = c.get(reverse("workbench:registry:household_detail", args=[household.pk])).content.decode()
     assert f'href="{url}">救助链</a>' in page
+    # and so does the alert's page (the same registration; the monitoring area names no line)
+    page = c.get(reverse("workbench:monitoring:alert", args=[car.number])).content.decode()
+    assert f'href="{url}">救助链</a>' in page

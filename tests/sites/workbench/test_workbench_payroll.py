@@ -117,3 +117,23 @@ def test_the_reconcile_upload_says_which_layouts_it_takes(cycle, finance):  # no
     page = text(maker.get(f"/benefits/payroll/{cycle.pk}/"))
     assert "定长文本（GB18030）" in page and "CSV：" in page
     assert PaymentCycle.objects.get().bank_formats == ["fixed_gb18030", "csv"]
+
+
+# ---------------------------------------------------------------- 一次性发放: the programs a line declares
+
+
+@pytest.mark.django_db
+def test_the_payments_page_opens_on_the_first_program_a_line_declared_to_pay_once(anyang_user):
+    from minzheng.engines.benefits.models import Program
+    from minzheng.engines.benefits.payments import ONEOFF_PROGRAMS, oneoff_programs
+
+    # the assistance line declares 临时救助 (the engine and the page name no program)
+    assert [p.code for p in oneoff_programs()] == ["temp_assistance"]
+    page = text(client_for(anyang_user).get("/benefits/payments/"))
+    assert '<option value="temp_assistance" selected>' in page and "<h1>一次性发放（临时救助）</h1>" in page
+    # another line's one-off program, ordered before it, becomes the page's default
+    Program.objects.create(code="test_oneoff", name="测试补助", short_name="测试补助", pays_monthly=False, sort=0)
+    Program.objects.filter(code="temp_assistance").update(sort=90)
+    with ONEOFF_PROGRAMS.temporarily("test_oneoff", "test_oneoff"):
+        page = text(client_for(anyang_user).get("/benefits/payments/"))
+    assert '<option value="test_oneoff" selected>' in page and "<h1>一次性发放（测试补助、临时救助）</h1>" in page

@@ -39,6 +39,7 @@ class MeansApplication(ApplicationPlugin):
     generated = frozenset(means.GENERATED)
     urlpatterns = views.urlpatterns
     done_template = "portal/assistance/_done.html"
+    summary = "低保、特困、临时救助"
 
     def start(self, *, citizen, case_type, person, acting_as):
         return means.draft_prefill(citizen=citizen, case_type=case_type, person=person, acting_as=acting_as)

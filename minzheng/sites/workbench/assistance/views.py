@@ -148,7 +148,7 @@ def assess(request):
         "result": result,
         "failed": failed,
     }
-    return render(request, "workbench/benefits/assess.html", context)
+    return render(request, "workbench/assistance/assess.html", context)
 
 
 def _result_view(result: dict, names: list[str]) -> dict:
@@ -188,7 +188,7 @@ def assess_member_row(request):
     formset.add_fields(form, index)
     return render(
         request,
-        "workbench/benefits/_assess_member.html",
+        "workbench/assistance/_assess_member.html",
         {"form": form, "number": index + 1, "total": index + 1, "oob": True, "open": True},
     )
 
@@ -200,7 +200,7 @@ def assess_households(request):
     q = search_text(request)
     rows = registry_selectors.household_search(user=request.user, q=q)[:10] if q else []
     names = region_names(h.region_code for h in rows)
-    return render(request, "workbench/benefits/_assess_households.html", {"rows": rows, "q": q, "names": names})
+    return render(request, "workbench/assistance/_assess_households.html", {"rows": rows, "q": q, "names": names})
 
 
 # ---------------------------------------------------------------- 提标测算
@@ -230,7 +230,7 @@ def simulation(request):
         else:
             return redirect("workbench:assistance:simulation_detail", pk=job.pk)
     jobs = _simulation_jobs(user).select_related("created_by")[:20]
-    return render(request, "workbench/benefits/simulation.html", {"form": form, "jobs": jobs})
+    return render(request, "workbench/assistance/simulation.html", {"form": form, "jobs": jobs})
 
 
 @login_required
@@ -261,11 +261,11 @@ def simulation_detail(request, pk):
     context = {"job": job, "report": report, "classes": classes}
     if request.headers.get("HX-Request"):
         # still running: the status card again; finished: reload the whole page, so the report shows
-        response = render(request, "workbench/benefits/_simulation_status.html", context)
+        response = render(request, "workbench/assistance/_simulation_status.html", context)
         if job.state not in (JobState.QUEUED, JobState.RUNNING):
             response["HX-Refresh"] = "true"
         return response
-    return render(request, "workbench/benefits/simulation_detail.html", context)
+    return render(request, "workbench/assistance/simulation_detail.html", context)
 
 
 # ---------------------------------------------------------------- 救助链
@@ -278,4 +278,4 @@ def household_chain(request, pk):
     kind = kind if kind in KINDS else ""
     entries = assistance_chain(user=request.user, household=household, kinds=[kind] if kind else None)
     context = {"household": household, "entries": entries, "kinds": KINDS, "kind": kind}
-    return render(request, "workbench/monitoring/chain.html", context)
+    return render(request, "workbench/assistance/chain.html", context)

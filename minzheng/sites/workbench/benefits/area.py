@@ -12,7 +12,7 @@ area_register(
             MenuEntry("保障对象", "workbench:benefits:enrollments", "assistance", 20, "benefits.view"),
             MenuEntry("保障标准", "workbench:benefits:standards", "assistance", 30, "benefits.view"),
             MenuEntry("发放", "workbench:benefits:payroll", "assistance", 40, ("payroll.prepare", "payroll.approve")),
-            MenuEntry("临时救助发放", "workbench:benefits:payment_list", "assistance", 50, "benefits.view"),
+            MenuEntry("一次性发放", "workbench:benefits:payment_list", "assistance", 50, "benefits.view"),
             MenuEntry("统计", "workbench:benefits:statistics", "statistics", 10, "benefits.view"),
         ),
     )

@@ -68,7 +68,7 @@ class StandardSetForm(RegionChoiceMixin, forms.Form):
             self.fields["value"].widget.attrs["inputmode"] = "decimal"
 
 
-# ---------------------------------------------------------------- assessment (测算)
+# ---------------------------------------------------------------- the roll (保障对象)
 
 
 class EnrollmentFilterForm(forms.Form):
@@ -159,6 +159,3 @@ class StatisticsForm(forms.Form):
     level = forms.ChoiceField(
         label="统计层级", choices=[("township", "乡镇(街道)"), ("county", "县(市、区)"), ("city", "市")]
     )
-
-
-# ---------------------------------------------------------------- 提标测算 (policy simulation)

@@ -1,5 +1,6 @@
-"""Workbench pages of the benefits engine and the social-assistance line: standards (保障标准), the
-assessment (测算), the roll (保障对象) with its changes and reviews, and the due-review list.
+"""Workbench pages of the benefits engine: standards (保障标准), the roll (保障对象) with its changes
+(the 发起变更 a line registers, :mod:`.changes`) and reviews, the due-review list and the monthly
+statistics. A line's own pages (the assistance line's 测算 and 提标测算) live in its area.
 
 Thin views, as in :mod:`.views`: parse the form, call one service or selector, render. Every read
 starts from ``for_user`` (another region's row is a 404); every write goes through a service,

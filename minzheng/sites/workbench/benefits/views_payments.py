@@ -1,5 +1,6 @@
-"""Workbench pages of one-off payments (一次性发放, e.g. 临时救助): the list of the user's regions
-with the funds ledger of the program and month, recording the result of a bank transfer (到账 /
+"""Workbench pages of one-off payments (一次性发放): the list of the user's regions with the funds
+ledger of the program and month (opening on the first program a line declared to pay once,
+:func:`~minzheng.engines.benefits.payments.oneoff_programs`), recording the result of a bank transfer (到账 /
 发放失败), reissuing a failed transfer after the account was corrected (重新发放), and the payments
 to be recovered (待追回) with the confirmation that the money was returned (追回). Thin: reads
 through the benefits engine's scoped selectors, writes through its services in
@@ -74,7 +75,8 @@ class RecoveredForm(forms.Form):
 def payment_list(request):
     user = request.user
     require(user, "benefits.view")
-    data = {"program": "temp_assistance", "month": timezone.localdate().strftime("%Y-%m")}
+    oneoff = payments.oneoff_programs()
+    data = {"program": oneoff[0].code if oneoff else "", "month": timezone.localdate().strftime("%Y-%m")}
     data.update({k: v for k, v in request.GET.items() if v or k == "month"})
     if request.GET.get("q"):
         data["month"] = ""
@@ -98,6 +100,7 @@ def payment_list(request):
         "can_settle": {r.pk for r in rows if has_permission(user, "payroll.prepare", r.region_code)},
         "can_reissue": {r.pk for r in rows if has_permission(user, "payroll.approve", r.region_code)},
         "to_recover": payments.payment_list(user=user, recovery=Recovery.DUE)[:200],
+        "oneoff_names": [p.short_name for p in oneoff],
     }  # fmt: skip
     return render(request, "workbench/benefits/payments.html", context)
 

@@ -1,7 +1,8 @@
 """Workbench pages of monitoring (监测预警): the alert list of the user's townships, an alert with
 its evidence in Chinese and the four-way handling form, 主动发现 per township, hardship reports
 (一键报贫) with the entry form and the reply, the rules with the thresholds in force (switching and
-severity for ``monitoring.configure``, 立即运行 as a job), and a household's 救助链.
+severity for ``monitoring.configure``, 立即运行 as a job). An alert's household links to the pages a
+line registered for households (``registry/household_links.py``, e.g. the assistance line's 救助链).
 
 Thin views: reads through the engine's scoped selectors (another township's alert is a 404),
 writes through one service each; a refusal is 409 with its Chinese reason, bad input 422.
@@ -38,6 +39,7 @@ from ..common.errors import apply_errors
 from ..common.paging import paged, query_params
 from ..common.permissions import require
 from ..common.regions import township_choices
+from ..registry.household_links import household_links
 
 STATES = {
     selectors.PENDING: "未办结",
@@ -168,7 +170,9 @@ def _detail_context(request, alert, **extra) -> dict:
         "form": form, "answer_form": extra.pop("answer_form", None) or AnswerForm(),
         "flag": selectors.alert_flag(alert), "place": names.get(alert.region_code, alert.region_code),
         "office": names.get(alert.office_code, alert.office_code), "report": report,
-        "pending_referrals": [h for h in handlings if h.way == Handling.REFER and not h.answer], **extra,
+        "pending_referrals": [h for h in handlings if h.way == Handling.REFER and not h.answer],
+        # the lines' pages of the alert's household (the assistance line's 救助链 …), as registered
+        "line_links": household_links(user, alert.household) if alert.household_id else [], **extra,
     }  # fmt: skip
 
 

@@ -17,7 +17,7 @@ area_register(
 )
 
 
-@home_card("registry.counts", template="workbench/_home_registry.html", order=10, place="tiles")
+@home_card("registry.counts", template="workbench/registry/_home_registry.html", order=10, place="tiles")
 def counts_card(request):
     """The persons and households within the user's regions."""
     from minzheng.foundation.registry.models import Household, Person

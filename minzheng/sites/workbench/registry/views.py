@@ -50,7 +50,11 @@ def person_list(request):
         qs.only("id", "name", "id_number_masked", "sex", "birth_date", "region_code", "death_date"), 20
     ).get_page(request.GET.get("page"))
     names = region_names(p.region_code for p in page)
-    template = "workbench/_person_rows.html" if request.headers.get("HX-Request") else "workbench/person_list.html"
+    template = (
+        "workbench/registry/_person_rows.html"
+        if request.headers.get("HX-Request")
+        else "workbench/registry/person_list.html"
+    )
     context = {"page": page, "q": q, "region": region, "names": names, "search_qs": search_query(request)}
     return render(request, template, context)
 
@@ -96,7 +100,7 @@ def person_detail(request, pk):
     names = region_names([person.region_code, person.hukou_region_code])
     return render(
         request,
-        "workbench/person_detail.html",
+        "workbench/registry/person_detail.html",
         {"person": person, "membership": membership, "history": history, "names": names},
     )
 
@@ -109,7 +113,7 @@ def person_reveal(request, pk, field):
         value = services.sensitive_reveal(user=request.user, obj=person, field=field)
     except RevealLimited as exc:
         return reveal_refused(exc)
-    return render(request, "workbench/_revealed.html", {"value": value})
+    return render(request, "workbench/common/_revealed.html", {"value": value})
 
 
 @login_required
@@ -145,7 +149,7 @@ def person_edit(request, pk=None):
         form = PersonForm(initial=initial, user=request.user, editing=person is not None)
     return render(
         request,
-        "workbench/form.html",
+        "workbench/common/form.html",
         {
             "form": form,
             "title": f"修改人员：{person.name}" if person else "登记人员",
@@ -190,7 +194,9 @@ def household_list(request):
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     names = region_names(h.region_code for h in page)
     template = (
-        "workbench/_household_rows.html" if request.headers.get("HX-Request") else "workbench/household_list.html"
+        "workbench/registry/_household_rows.html"
+        if request.headers.get("HX-Request")
+        else "workbench/registry/household_list.html"
     )
     context = {"page": page, "q": q, "region": region, "names": names, "search_qs": search_query(request)}
     return render(request, template, context)
@@ -210,7 +216,7 @@ def household_detail(request, pk):
         "can_open_case": has_permission(request.user, "cases.open", household.region_code),
         "line_links": household_links(request.user, household),  # the lines' pages of the household
     }
-    return render(request, "workbench/household_detail.html", context)
+    return render(request, "workbench/registry/household_detail.html", context)
 
 
 @login_required
@@ -221,7 +227,7 @@ def household_reveal(request, pk, field):
         value = services.sensitive_reveal(user=request.user, obj=household, field=field)
     except RevealLimited as exc:
         return reveal_refused(exc)
-    return render(request, "workbench/_revealed.html", {"value": value})
+    return render(request, "workbench/common/_revealed.html", {"value": value})
 
 
 @login_required
@@ -247,7 +253,7 @@ def household_edit(request, pk):
             initial={f: getattr(household, f) for f in ("region_code", "hukou_type", "address", "bank_name")},
             user=request.user,
         )
-    return render(request, "workbench/form.html", {"form": form, "title": f"修改家庭：{household.number}"})
+    return render(request, "workbench/common/form.html", {"form": form, "title": f"修改家庭：{household.number}"})
 
 
 @login_required
@@ -267,7 +273,7 @@ def household_new(request):
             apply_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
-    return render(request, "workbench/form.html", {"form": form, "title": "建立家庭"})
+    return render(request, "workbench/common/form.html", {"form": form, "title": "建立家庭"})
 
 
 @login_required
@@ -343,4 +349,4 @@ def import_households(request):
             return redirect("workbench:system:job_detail", pk=job.pk)
     else:
         form = ImportForm()
-    return render(request, "workbench/import.html", {"form": form})
+    return render(request, "workbench/registry/import.html", {"form": form})

@@ -197,4 +197,4 @@ def batch_reveal(request, pk, row_no):
         return reveal_refused(exc)
     except ValidationError as exc:
         return HttpResponse("；".join(exc.messages), status=409)
-    return render(request, "workbench/_revealed.html", {"value": value})
+    return render(request, "workbench/common/_revealed.html", {"value": value})

@@ -35,7 +35,7 @@ def password_change(request):
         return redirect("workbench:home")
     return render(
         request,
-        "workbench/form.html",
+        "workbench/common/form.html",
         {"form": form, "title": "修改密码", "submit": "修改密码"},
         status=422 if form.errors else 200,
     )
@@ -45,13 +45,15 @@ def password_change(request):
 def job_list(request):
     """The user's own jobs and those of the regions the user administers (``jobs.manage``)."""
     jobs = jobs_for_user(request.user).select_related("created_by")
-    return render(request, "workbench/job_list.html", {"jobs": jobs[:100]})
+    return render(request, "workbench/system/job_list.html", {"jobs": jobs[:100]})
 
 
 @login_required
 def job_detail(request, pk):
     job = get_object_or_404(jobs_for_user(request.user), pk=pk)
-    template = "workbench/_job_status.html" if request.headers.get("HX-Request") else "workbench/job_detail.html"
+    template = (
+        "workbench/system/_job_status.html" if request.headers.get("HX-Request") else "workbench/system/job_detail.html"
+    )
     return render(request, template, {"job": job, "can_retry": job_can_retry(user=request.user, job=job)})
 
 
@@ -78,4 +80,4 @@ def audit_list(request):
         qs = qs.filter(prefix_q("region_code", prefixes))
     page = paged(request, qs, 50)
     verify = audit_verify() if request.GET.get("verify") else None
-    return render(request, "workbench/audit_list.html", {"page": page, "verify": verify})
+    return render(request, "workbench/system/audit_list.html", {"page": page, "verify": verify})

@@ -144,7 +144,7 @@ def calendar(request):
     rows = [year_calendar(y) for y in sorted(years)]
     return render(
         request,
-        "workbench/calendar/list.html",
+        "workbench/system/calendar/list.html",
         {
             "rows": rows,
             "missing": [c.year for c in rows if c.status == MISSING],
@@ -180,7 +180,7 @@ def calendar_year(request, year: int):
         form = CalendarYearForm(initial=_initial(cal))
     return render(
         request,
-        "workbench/calendar/year.html",
+        "workbench/system/calendar/year.html",
         {
             "year": year,
             "cal": cal,

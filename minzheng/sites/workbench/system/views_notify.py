@@ -40,7 +40,7 @@ def inbox(request):
         "unread": box.unread,
         "is_admin": has_permission(request.user, "jobs.manage"),
     }
-    return render(request, "workbench/notify/messages.html", context)
+    return render(request, "workbench/system/notify/messages.html", context)
 
 
 @login_required
@@ -49,7 +49,7 @@ def message_read(request, pk):
     message = get_object_or_404(Message, pk=pk, recipient=request.user, channel=Channel.IN_APP)
     message = notify_mark_read(user=request.user, message=message)
     if request.headers.get("HX-Request"):
-        return render(request, "workbench/notify/_message.html", {"m": message})
+        return render(request, "workbench/system/notify/_message.html", {"m": message})
     return redirect("workbench:system:messages")
 
 
@@ -78,7 +78,7 @@ def outbox(request):
         "statuses": [(value, label, counts.get(value, 0)) for value, label in Status.choices],
         "channels": Channel.choices,
     }
-    return render(request, "workbench/notify/outbox.html", context)
+    return render(request, "workbench/system/notify/outbox.html", context)
 
 
 @login_required

@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from minzheng.business.assistance.verification import report_adopt, report_adoption
 from minzheng.engines.verification import selectors, services
+from minzheng.engines.verification.adoption import report_use
 from minzheng.engines.verification.batch import BATCH_JOB, PROGRAMS, batch_scopes, batch_start
 from minzheng.engines.verification.findings import CATEGORY_LABELS, finding_codes
 from minzheng.engines.verification.models import (
@@ -265,7 +265,9 @@ def _detail(request, req, *, error: str = "", status: int = 200):
         "can_appeal": latest is not None
         and open_appeal is None
         and (has_permission(user, "verification.request", region) or can_issue),
-        "can_adopt": latest is not None and has_permission(user, "benefits.change", region),
+        "can_adopt": latest is not None
+        and report_use() is not None
+        and has_permission(user, "benefits.change", region),
         "overdue": req.state == RequestState.REQUESTED and req.due and req.due < timezone.localdate(),
         "error": error,
     }
@@ -332,9 +334,12 @@ def report_adopt_view(request, number):
     confirmed items are written."""
     report = _report(request, number)
     req = report.request
+    use = report_use()  # the line that adopts reports into a household's means (assistance)
+    if use is None:
+        raise Http404("没有登记采用核对结果的业务")
     if not has_permission(request.user, "benefits.change", report.region_code):
         raise PermissionDenied("无权采用核对结果")
-    view = report_adoption(report)
+    view = use.adoption(report)
     rows = view["rows"]
     chosen = {r["field"] for r in rows if r["default"]}
     error, status, confirm = "", 200, False
@@ -343,7 +348,7 @@ def report_adopt_view(request, number):
         picked = [r for r in rows if r["field"] in chosen]
         if request.POST.get("confirm") == "1":
             try:
-                report_adopt(user=request.user, report=report, items=[r["field"] for r in picked])
+                use.adopt(user=request.user, report=report, items=[r["field"] for r in picked])
             except Refused as exc:
                 error, status = _messages_of(exc), 409
             except PermissionDenied as exc:

@@ -82,8 +82,8 @@ def docs_markdown() -> str:
     lines = [
         "# Partner data sources (部门共享数据源)",
         "",
-        "Generated from the catalog (`minzheng/business/assistance/sources.py`, seeded into `DataSource`)",
-        "by `minzheng sources docs --write docs/sources.md`; a test checks this file is current. How a",
+        "Generated from the catalog the business lines declare (each line's `sources.py`, seeded into",
+        "`DataSource`) by `minzheng sources docs --write docs/sources.md`; a test checks this file is current. How a",
         "batch is checked and stored: ADR 0008 and `minzheng/engines/verification/store.py`.",
         "",
         "A batch is a CSV (UTF-8 with or without BOM, or GB18030) or an `.xlsx` whose header names every",
