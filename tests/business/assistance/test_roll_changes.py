@@ -185,6 +185,12 @@ def test_stop_for_a_death_in_chinese_checks_the_month_and_writes_to_the_living(s
 
     e, after = tekun_enrolled
     household, head = household_other
+    # on the roll for three months already when he dies, three days ago: the case path starts the
+    # enrollment next month, and today − 3 days fell before that start on ten days of every month
+    since = add_months(timezone.localdate().replace(day=1), -3)
+    e.events.update(effective_month=since)
+    Enrollment.objects.filter(pk=e.pk).update(start_month=since)
+    e.refresh_from_db()
     case = case_open(user=staff["reviewer"], case_type="assistance_stop", region_code="", household=household,
                      applicant=head, channel="office")  # fmt: skip
     case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="村委会报告本人去世", on=after)
