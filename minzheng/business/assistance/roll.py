@@ -585,7 +585,7 @@ def _member_apply(ctx, e, change, note, enrollment_change, enrollment_succeed):
             "请退回乡镇审核，选择「拟终止救助，公示」"
         )
     if change["kind"] == "head_change":
-        new = enrollment_succeed(user=ctx.user, enrollment=e, new_head=person, note=note)
+        new = enrollment_succeed(user=ctx.user, enrollment=e, new_head=person, note=note, effective_month=month)
         case.data["successor_number"] = new.number
         ev = new.last_event
         persons = int(result["counted_members"])

@@ -308,10 +308,13 @@ def enrollment_review(
     return review
 
 
-def enrollment_succeed(*, user, enrollment: Enrollment, new_head: Person, note: str = "") -> Enrollment:
+def enrollment_succeed(
+    *, user, enrollment: Enrollment, new_head: Person, note: str = "", effective_month: dt.date | None = None
+) -> Enrollment:
     """户主死亡 (停旧建新 + 接续链): the old enrollment closes as transferred and a new one, linked to
     it, continues for the household under its new head from the same month, so monthly statistics
-    count neither an exit nor a new case."""
+    count neither an exit nor a new case. Takes effect from ``effective_month`` (default: the month
+    after today), as :func:`enrollment_change`."""
     if enrollment.person_id is not None:
         raise Refused("单人保障对象不适用户主变更接续，请办理退出")
     household = enrollment.household
@@ -320,7 +323,7 @@ def enrollment_succeed(*, user, enrollment: Enrollment, new_head: Person, note: 
     if new_head.pk == household.head_id:
         raise ValidationError({"new_head": "新户主不能是原户主"})
     with transaction.atomic():
-        month = next_month()
+        month = effective_month or next_month()
         ev = enrollment_change(
             user=user, enrollment=enrollment, kind=EventKind.TRANSFER_OUT, reason="head_died",
             effective_month=month, note=note,

@@ -271,10 +271,16 @@ def households(draw):
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])  # fmt: skip
 @given(hh=households())
-def test_the_case_path_assesses_what_minzheng_assess_answers(staff, ids, api, assistance_standards, hh):
+def test_the_case_path_assesses_what_minzheng_assess_answers(
+    staff, ids, api, assistance_standards, hh, tmp_path, capsys
+):
     """The contract of issue 13: random households through ``POST …/transitions`` and through
-    ``assess()`` on the same facts and day give the same classification and amount (and the same
-    explanation)."""
+    ``minzheng assess`` (the command, on the JSON it takes) on the same facts and day give the same
+    classification and amount (and, against ``assess()``, the same explanation)."""
+    import json
+
+    from django.core.management import call_command
+
     today = timezone.localdate()
     h, _ = _household(staff, ids, hh["people"], hukou=hh["hukou"])
     case = _accepted(staff, h)
@@ -290,6 +296,15 @@ def test_the_case_path_assesses_what_minzheng_assess_answers(staff, ids, api, as
     expected = assessment_run(AssessmentIn(region_code=ANYANG_VILLAGE, hukou_type=hh["hukou"], as_of=today, **facts))
     assert (got["classification"], got["monthly_amount"]) == (expected["classification"], expected["monthly_amount"])
     assert {k: v for k, v in got.items() if k != "facts_revision"} == expected
+    # the command line, on the very JSON posted plus region, hukou type and day
+    request = {"region_code": ANYANG_VILLAGE, "hukou_type": hh["hukou"], "as_of": today.isoformat(), **facts}
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")
+    capsys.readouterr()
+    call_command("assess", "--json", str(path))
+    cli = json.loads(capsys.readouterr().out)
+    assert (cli["classification"], cli["monthly_amount"]) == (got["classification"], got["monthly_amount"])
+    assert cli["explanation"] == got["explanation"]
 
 
 def test_the_workbench_form_records_the_same_facts_and_shows_every_error_at_once(staff, ids, assistance_standards):

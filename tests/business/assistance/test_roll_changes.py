@@ -185,6 +185,12 @@ def test_stop_for_a_death_in_chinese_checks_the_month_and_writes_to_the_living(s
 
     e, after = tekun_enrolled
     household, head = household_other
+    # on the roll for three months already when he dies, three days ago: the case path starts the
+    # enrollment next month, and today − 3 days fell before that start on ten days of every month
+    since = add_months(timezone.localdate().replace(day=1), -3)
+    e.events.update(effective_month=since)
+    Enrollment.objects.filter(pk=e.pk).update(start_month=since)
+    e.refresh_from_db()
     case = case_open(user=staff["reviewer"], case_type="assistance_stop", region_code="", household=household,
                      applicant=head, channel="office")  # fmt: skip
     case_act(user=staff["investigator"], case=case, action="investigate_done", opinion="村委会报告本人去世", on=after)
@@ -345,6 +351,10 @@ def test_head_died_the_roll_continues_under_the_new_head_by_the_countys_decision
 
     e, after = dibao_enrolled
     household, _head, spouse = household_in
+    # handled in the enrollment's first month: the roll changes from the month after the county's
+    # decision, not from the month after the day the test runs (it was next_month() of today, which
+    # refused the change as 倒签 when the approval fell in the next month)
+    day = next_month(after) + dt.timedelta(days=3)
     case = roll_case_open(user=staff["reviewer"], enrollment=e, kind="head_change", person=spouse)
     assert case.applicant == spouse and case.data["change"]["reason"] == "head_died"
     case_act(
@@ -353,14 +363,16 @@ def test_head_died_the_roll_continues_under_the_new_head_by_the_countys_decision
         action="investigate_done",
         opinion="户主去世",
         data=_facts(household),
-        on=after,
+        on=day,
     )
-    case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="接续", on=after)
+    case_act(user=staff["reviewer"], case=case, action="first_review_done", opinion="接续", on=day)
     e.refresh_from_db()
     assert e.state == "active" and not e.successors.exists()  # nothing before the county decides
-    case = case_act(user=staff["approver"], case=case, action="confirm_keep", opinion="同意接续", on=after)
+    case = case_act(user=staff["approver"], case=case, action="confirm_keep", opinion="同意接续", on=day)
     new = e.successors.get()
     assert new.household.head == spouse and case.data["successor_number"] == new.number
+    e.refresh_from_db()
+    assert e.last_event.kind == "transfer_out" and e.last_event.effective_month == next_month(day) == new.start_month
     text = _doc(case, "change_decision")
     assert "李秀英" in text and "接续" in text
 
