@@ -768,7 +768,18 @@ def test_cli_generate_approve_export_reconcile(roll, finance, capsys, tmp_path, 
         call_command("payroll", "approve", "--program", "dibao", "--month", "2026-12", "--user", "finance_a")
     with pytest.raises(CommandError, match="--user"):
         call_command("payroll", "approve", "--program", "dibao", "--month", "2026-12")
+    # without --confirm the approver is shown what they approve and nothing changes (issue 13 item 3)
     out = cli(capsys, "approve", "--program", "dibao", "--month", "2026-12", "--user", "finance_b")
+    assert (out["approved"], out["state"], out["confirm"]) == (False, "calculated", "2/2040.50/0/0.00")
+    assert out["held_lines"] == [] and out["no_account"] == {"lines": 0, "amount": "0.00"}
+    assert PaymentCycle.objects.get().state == CycleState.CALCULATED
+    for wrong in ("2/2040.00/0/0.00", "2/2040.50", "x/2040.50/0/0.00"):
+        with pytest.raises(CommandError, match=r"重新核对|笔数/总额"):
+            call_command("payroll", "approve", "--program", "dibao", "--month", "2026-12", "--user", "finance_b",
+                         "--confirm", wrong)  # fmt: skip
+    assert PaymentCycle.objects.get().state == CycleState.CALCULATED
+    out = cli(capsys, "approve", "--program", "dibao", "--month", "2026-12", "--user", "finance_b",
+              "--confirm", "2/2040.50/0/0.00")  # fmt: skip
     assert (out["lines"], out["total"], out["state"]) == (2, "2040.50", "approved")
     path = tmp_path / "dibao-202612.csv"
     out = cli(capsys, "export", "--program", "dibao", "--month", "2026-12", "--out", str(path))

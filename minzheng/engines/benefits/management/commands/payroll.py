@@ -26,9 +26,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from minzheng.engines.benefits import bankfiles, selectors
 from minzheng.engines.benefits.payroll import (
+    MAKER_REFUSAL,
     NO_ACCOUNT,
     NO_PAYEE,
     ReconcileRefused,
+    approval_figures,
     cycle_summary,
     held_lines,
     line_reference,
@@ -41,6 +43,7 @@ from minzheng.engines.benefits.payroll import (
     payroll_reissue,
 )
 from minzheng.foundation.accounts.models import User
+from minzheng.foundation.accounts.scoping import permission_require
 from minzheng.foundation.audit.context import acting_as, actor_for_user
 from minzheng.foundation.parameters.standards import MissingStandard
 
@@ -112,6 +115,13 @@ class Command(BaseCommand):
                 p.add_argument("--file", default="", help="银行回盘文件")
             if action == "reissue":
                 p.add_argument("--line", type=int, action="append", help="只补发这些序号（可重复）")
+            if action == "approve":
+                p.add_argument(
+                    "--confirm",
+                    default="",
+                    help="核对过的数字「笔数/总额/暂缓笔数/暂缓金额」，如 1200/1416000.00/3/5588.00；"
+                    "不带此参数时只列出待审批的数字、暂缓发放和无账号的明细，不审批",
+                )
             if action == "release":
                 p.add_argument("--line", type=int, default=None, help="明细序号")
                 p.add_argument("--reason", default="", help="解除理由，如：经入户核实本人健在，死亡登记有误")
@@ -142,6 +152,18 @@ class Command(BaseCommand):
     def emit(self, data: dict) -> None:
         self.stdout.write(json.dumps(data, ensure_ascii=False))
 
+    def held_summary(self, cycle) -> dict:
+        """The cycle's figures with its held lines (reasons, releases) and the lines without an account."""
+        data = cycle_summary(cycle)
+        data["held_lines"] = [
+            {"line": r["line"].line_no, "payee": r["line"].payee_name, "id_number": r["line"].payee_id_number_masked,
+             "amount": f"{r['line'].amount:.2f}", "held": r["held"],
+             "reasons": [h.reason for h in r["holds"]],
+             "released": [{"by": str(h.released_by), "reason": h.release_reason} for h in r["holds"] if h.released_at]}
+            for r in held_lines(cycle)
+        ]  # fmt: skip
+        return data
+
     def run(self, action: str, user, opts: dict) -> None:
         program, month, region = opts["program"], opts["month"], opts["region"] or None
         if action == "expire":
@@ -153,15 +175,7 @@ class Command(BaseCommand):
             return self.emit(cycle_summary(cycle))
         cycle = selectors.cycle_find(user=user, program=program, month=month, region_code=region)
         if action == "held":
-            data = cycle_summary(cycle)
-            data["held_lines"] = [
-                {"line": r["line"].line_no, "payee": r["line"].payee_name, "id_number": r["line"].payee_id_number_masked,
-                 "amount": f"{r['line'].amount:.2f}", "held": r["held"],
-                 "reasons": [h.reason for h in r["holds"]],
-                 "released": [{"by": str(h.released_by), "reason": h.release_reason} for h in r["holds"] if h.released_at]}
-                for r in held_lines(cycle)
-            ]  # fmt: skip
-            return self.emit(data)
+            return self.emit(self.held_summary(cycle))
         if action == "release":
             if user is None:
                 raise CommandError("解除暂缓发放须用 --user 指定办理人")
@@ -173,7 +187,23 @@ class Command(BaseCommand):
         if action == "approve":
             if user is None:
                 raise CommandError("审批须用 --user 指定审批人（不能是计算该批次的人）")
-            return self.emit(cycle_summary(payroll_approve(user=user, cycle=cycle)))
+            # who may not approve is told so before being shown anything to confirm
+            permission_require(user, "payroll.approve", cycle.region_code, message="无权办理该区划的发放业务")
+            if cycle.calculated_by_id == user.pk:
+                raise CommandError(MAKER_REFUSAL)
+            figures = approval_figures(cycle)
+            confirm = "/".join(str(figures[k]) for k in ("lines", "total", "held_lines", "held_total"))
+            if not opts["confirm"]:
+                # as the approve page: the approver sees the figures, the held lines and the lines
+                # without an account first, and approves only what they confirmed (issue 13 item 3)
+                data = self.held_summary(cycle)
+                data.update(approved=False, confirm=confirm, hint=f"核对无误后加 --confirm {confirm} 审批")
+                return self.emit(data)
+            seen = dict(zip(("lines", "total", "held_lines", "held_total"), opts["confirm"].split("/"), strict=False))
+            if seen.keys() != figures.keys():
+                raise CommandError(f"--confirm 应为「笔数/总额/暂缓笔数/暂缓金额」，如 {confirm}")
+            seen = {k: int(v) if k.endswith("lines") and v.isascii() and v.isdigit() else v for k, v in seen.items()}
+            return self.emit(cycle_summary(payroll_approve(user=user, cycle=cycle, seen=seen)))
         if action == "export":
             if not opts["out"]:
                 raise CommandError("缺少参数 --out（银行文件写入的位置）")
