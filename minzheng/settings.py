@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "minzheng.engines.cases",
     "minzheng.engines.verification",
     "minzheng.engines.monitoring",
+    "minzheng.engines.supervision",
     # business lines
     "minzheng.business.assistance",
     # sites
