@@ -61,6 +61,11 @@ def test_entity_list_filters_and_the_entity_page(world):
     page = c.get(reverse("workbench:supervision:entity", args=[world["own"].pk])).content.decode()
     assert "床位数" in page and "80张" in page and "公办" in page and "开始检查" in page
     assert c.get(reverse("workbench:supervision:entity", args=[world["other"].pk])).status_code == 404
+    from minzheng.engines.supervision.services import attributes_set
+
+    attributes_set(user=world["county"], supervised=world["own"], values={"beds": 100}, reason="扩建")
+    page = c.get(reverse("workbench:supervision:entity", args=[world["own"].pk])).content.decode()
+    assert "100张" in page and "床位数：80张" in page and "扩建" not in page.split("属性变更记录")[0]
 
 
 def test_an_inspection_on_a_phone_to_a_closed_hazard(world):

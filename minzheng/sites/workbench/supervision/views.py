@@ -87,12 +87,14 @@ def entity_detail(request, pk, start_form=None, status=200):
     s = selectors.supervised_get(user, pk)
     region = s.entity.region_code
     today = timezone.localdate()
-    labels = {a.code: a.label for a in KINDS[s.kind].attributes} if s.kind in KINDS else {}
+    declared = {a.code: a for a in KINDS[s.kind].attributes} if s.kind in KINDS else {}
     context = {
         "s": s, "entity": s.entity, "kind": _kind_label(s.kind), "place": region_names([region]).get(region, region),
         "attributes": [(a, a.display(v)) for a, v, _row in selectors.attributes_current(s)],
-        "history": [(r, labels.get(r.code, r.code)) for r in
-                    selectors.attribute_history(s).exclude(superseded_at__isnull=True)],
+        "history": [
+            (r, declared[r.code].label, declared[r.code].display(r.value)) if r.code in declared else (r, r.code, r.value)
+            for r in selectors.attribute_history(s).exclude(superseded_at__isnull=True)
+        ],
         "statuses": StatusChange.objects.filter(supervised=s).select_related("actor").order_by("at", "pk"),
         "permits": s.permits.order_by("issued_on", "pk"),
         "inspections": selectors.inspections_for(user, supervised=s)[:50],
