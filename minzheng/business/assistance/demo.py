@@ -113,7 +113,10 @@ def means_for(r: random.Random, members, *, hukou: str, dibao: Decimal, as_of: d
         wages = rest / Decimal("0.9")  # 10% employment cost is deducted again by the assessment
     else:
         other += max(Decimal(0), rest)
-    excluded = Decimal(elderly * (1800 if hukou == "rural" else 0)) + (Decimal(1200) if severe else 0)
+    # left out nationwide: the rural elderly's 基础养老金, a severely disabled member's 两项补贴 (救助款物)
+    basic_pension = Decimal(elderly * (1800 if hukou == "rural" else 0))
+    allowance = Decimal(1200) if severe else Decimal(0)
+    excluded = basic_pension + allowance
     if band == "high" or (band == "rigid" and r.random() < 0.2):
         houses = r.choice([1, 1, 1, 2, 2, 3])
         vehicles = 1 if r.random() < 0.45 else 0
@@ -140,6 +143,12 @@ def means_for(r: random.Random, members, *, hukou: str, dibao: Decimal, as_of: d
         "vehicles": vehicles,
         "business_registrations": business,
         "has_able_supporter": able,
+        # the same incomes per kind (pensions and other counted income as 转移净收入)
+        "incomes_by_kind": True,
+        "income_wages": _money(wages),
+        "income_transfer": _money(other),
+        "income_basic_pension": basic_pension,
+        "income_assistance": allowance,
         "band": band,
     }
 

@@ -34,9 +34,15 @@ for one-person households only (the means hold one household-level answer on an 
 recorded for a one-person household; :func:`~.assessment.assess` tests 特困 member by member, which
 needs each member's own answer).
 
-The means hold income already split into counted and left out (``excluded_income_annual``) by the
-income exclusions in force for the household's region when they were saved
-(``services.means_values``, ADR 0017); the simulation does not split them again by kind.
+Income exclusions are applied as the assessment applies them, per household region on ``as_of``:
+the means hold the counted members' income per kind (``income_<kind>``), and the kinds left out of
+低保 family income (the ``family_income`` exclusions and 高龄津贴 by the regional standard,
+:func:`~.assessment.excluded_kinds`) and of a 特困 or 单人户 member's own income (``tekun_income``)
+are resolved with the standards, once per combination (the signature counts the regions that carry
+exclusion rows as well as standard rows), and joined to the households as flags per kind
+(:func:`excl_params`): no household is split in Python. Means saved before the kinds were recorded
+(``incomes_by_kind`` false) hold only the split counted/excluded of the day they were saved; they
+are simulated on that split, never on guessed kinds, and the report counts them (``as_saved``).
 
 A household whose region and hukou type lack a standard the assessment can read is not assessed
 and is reported with the missing standard, never guessed.
@@ -60,12 +66,14 @@ from django.db import connection
 from minzheng.foundation.accounts.scoping import ALL, user_prefixes
 from minzheng.foundation.money import yuan
 from minzheng.foundation.olap import cents_sql, duck_connect, insert_rows, range_sql, tables_into
+from minzheng.foundation.parameters.exclusions import exclusion_regions
 from minzheng.foundation.parameters.models import Standard
 from minzheng.foundation.parameters.standards import TYPES, MissingStandard, Standards, ancestor_codes, standards_for
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.validation import is_digits
 
-from .assessment import CENT, _round
+from .assessment import CENT, _round, excluded_kinds, tekun_excluded_kinds
+from .models import INCOME_FIELDS, INCOME_KINDS
 from .schemas import AssessmentIn, ExpenseIn, IncomeIn, MemberIn, PropertyIn
 
 CLASSES = ["tekun", "dibao", "dibao_single_person", "dibao_edge", "rigid_expense", "not_eligible"]
@@ -218,15 +226,15 @@ def assessment_request(*, region_code: str, hukou_type: str, as_of: dt.date, mea
                 has_able_supporter=means.has_able_supporter if len(ordered) == 1 else None,
             )
         )
-    incomes = [
-        IncomeIn(member=0, kind=kind, annual_amount=amount)
-        for kind, amount in (
+    if getattr(means, "incomes_by_kind", False):
+        pairs = [(kind, getattr(means, field)) for kind, field in INCOME_FIELDS.items()]
+    else:  # kinds not recorded: the split as saved (other counted income, income left out)
+        pairs = [
             ("wages", means.wages_annual),
             ("transfer", means.other_income_annual),
             ("assistance", means.excluded_income_annual),
-        )
-        if amount
-    ]
+        ]
+    incomes = [IncomeIn(member=0, kind=kind, annual_amount=amount) for kind, amount in pairs if amount]
     expenses = (
         [ExpenseIn(kind="medical", annual_amount=means.rigid_expense_annual)] if means.rigid_expense_annual else []
     )
@@ -308,6 +316,33 @@ def std_params(std: Standards) -> dict:
     return p
 
 
+OTHER_KINDS = tuple(k for k in INCOME_KINDS if k != "wages")
+EXCL_COLUMNS = [
+    # per income kind: left out of 低保 family income (fx_) and of a member's own income (tx_), and
+    # whether the 高龄津贴 standard is missing (a household with 高龄津贴 cannot be assessed then)
+    *((f"fx_{k}", "BOOLEAN") for k in INCOME_KINDS),
+    *((f"tx_{k}", "BOOLEAN") for k in INCOME_KINDS),
+    ("lg_missing", "BOOLEAN"),
+]
+
+
+def excl_params(std: Standards) -> dict:
+    """The income exclusions of one :class:`Standards` view as the SQL reads them: the kinds left
+    out of 低保 family income (:func:`~.assessment.excluded_kinds`, 高龄津贴 by the regional
+    standard) and of a 特困 / 单人户 member's own income (:func:`~.assessment.tekun_excluded_kinds`).
+    A change of standards does not touch them (no :data:`CHANGEABLE` key does)."""
+    try:
+        family, missing = excluded_kinds(std), False
+    except MissingStandard:  # assess() fails only for a household with 高龄津贴
+        family, missing = excluded_kinds(std, longevity=False), True
+    own = tekun_excluded_kinds(std)
+    return {
+        **{f"fx_{k}": k in family for k in INCOME_KINDS},
+        **{f"tx_{k}": k in own for k in INCOME_KINDS},
+        "lg_missing": missing,
+    }
+
+
 def scenario_overrides(base: Standards, changes: list[Change]) -> dict:
     """What-if overrides that apply ``changes`` to the values of ``base``."""
     out: dict = {}
@@ -329,18 +364,21 @@ class Combo:
     hukou_type: str
     base: dict | None = None
     new: dict | None = None
+    excl: dict | None = None
     missing: str = ""
     dibao_before: Decimal | None = None
     dibao_after: Decimal | None = None
 
 
 def standard_regions() -> set[str]:
-    return set(Standard.objects.values_list("region_code", flat=True).distinct())
+    """The regions that carry rows the assessment resolves by region: standards and income
+    exclusions."""
+    return set(Standard.objects.values_list("region_code", flat=True).distinct()) | exclusion_regions()
 
 
 def standards_signature(region_code: str, with_rows: set[str]) -> tuple[str, ...]:
-    """The ancestors of a region that carry standard rows: regions with the same signature resolve
-    every standard identically (for the same hukou type and date)."""
+    """The ancestors of a region that carry standard or exclusion rows: regions with the same
+    signature resolve every standard and exclusion identically (for the same hukou type and date)."""
     return tuple(c for c in ancestor_codes(region_code) if c in with_rows)
 
 
@@ -358,6 +396,7 @@ def combos_resolve(pairs: list[tuple[str, str]], as_of: dt.date, changes: list[C
         if combo is None:
             combo = by_sig[sig] = Combo(id=len(by_sig) + 1, region_code=region_code, hukou_type=hukou)
             base = standards_for(region_code=region_code, hukou_type=hukou, as_of=as_of)
+            combo.excl = excl_params(base)
             try:
                 combo.base = std_params(base)
                 new = standards_for(
@@ -396,14 +435,17 @@ _STEP1 = """
     -- annual = max(0, gross − employment cost − rigid expenses when deductible); before_expenses
     greatest(0, wages + other - wages * {p}_rate - CASE WHEN {p}_deductible THEN rigid ELSE 0 END) AS annual_{p},
     greatest(0, wages + other - wages * {p}_rate) AS before_{p},
-    -- the head's own counted income for 单人户 (_single_persons: wages × (1 − rate) + other)
-    wages * (1 - {p}_rate) + other AS own_{p},
+    -- the head's own counted income for 单人户 (_single_persons: wages × (1 − rate) + other), the
+    -- kinds of a member's own income (wages_t, other_t)
+    wages_t * (1 - {p}_rate) + other_t AS own_{p},
+    -- _tekun of a one-person household: own income less the rigid expenses deducted
+    greatest(0, wages_t * (1 - {p}_rate) + other_t - CASE WHEN {p}_deductible THEN rigid ELSE 0 END) AS tk_own_{p},
     -- _property_test
     (fa <= {p}_months * {p}_dibao * n AND houses <= {p}_houses_ok AND nonres <= {p}_nonres_ok
         AND vehicles <= {p}_vehicles_ok AND biz <= {p}_biz_ok) AS prop_{p}"""
 _STEP2 = """
     -- _tekun: one member without labour capacity, has_able_supporter false, monthly < standard
-    (n = 1 AND tekun_reason AND able IS NOT DISTINCT FROM false AND annual_{p} < 12 * {p}_dibao AND prop_{p})
+    (n = 1 AND tekun_reason AND able IS NOT DISTINCT FROM false AND tk_own_{p} < 12 * {p}_dibao AND prop_{p})
         AS is_tekun_{p},
     -- per_capita < dibao  ⇔  annual < 12 × n × dibao (exact: no division)
     (prop_{p} AND annual_{p} < 12 * n * {p}_dibao) AS below_{p},
@@ -453,6 +495,7 @@ WITH s0 AS (
   SELECT h.*, {std_cols}
   FROM hh h JOIN std b ON b.combo = h.combo AND b.scenario = 'b'
             JOIN std s ON s.combo = h.combo AND s.scenario = 's'
+  WHERE NOT h.lg_skip
 ), s1 AS (SELECT *, {_both(_STEP1)} FROM s0
 ), s2 AS (SELECT *, {_both(_STEP2)} FROM s1
 ), s3 AS (SELECT *, {_both(_STEP3, gap=gap, holder_gap=holder_gap)} FROM s2
@@ -502,6 +545,8 @@ MEANS_COLUMNS = {
     "vehicles": "INTEGER",
     "biz": "INTEGER",
     "able": "BOOLEAN",
+    "by_kind": "BOOLEAN",
+    **{f"i_{k}": "DECIMAL(14,2)" for k in INCOME_KINDS},
 }
 MEMBER_COLUMNS = {
     "household_id": "BIGINT",
@@ -523,10 +568,19 @@ _range_sql = range_sql
 
 # Money leaves the database as integer fen (exact for two decimals; a NUMERIC would travel as
 # text) and becomes DECIMAL again in DuckDB.
-CENTS = {"wages": "CENTS", "other": "CENTS", "rigid": "CENTS", "fa": "CENTS"}
+CENTS = {"wages": "CENTS", "other": "CENTS", "rigid": "CENTS", "fa": "CENTS", **{f"i_{k}": "CENTS" for k in INCOME_KINDS}}
 
 
 _cents = cents_sql
+
+
+def _kinds_sql(alias: str) -> str:
+    """The incomes per kind (integer fen) and whether they are known, of ``assistance_householdmeans``."""
+    a = f"{alias}." if alias else ""
+    return ", ".join(
+        [f"CASE WHEN {a}incomes_by_kind THEN 1 ELSE 0 END AS by_kind"]
+        + [_cents(f"{a}{field}", f"i_{kind}") for kind, field in INCOME_FIELDS.items()]
+    )
 
 
 def _joined_queries(prefix: str) -> dict[str, tuple[str, dict]]:
@@ -544,8 +598,9 @@ def _joined_queries(prefix: str) -> dict[str, tuple[str, dict]]:
         + _cents("m.financial_assets", "fa")
         + ", m.houses, "
         "m.non_residential_houses AS nonres, m.vehicles, m.business_registrations AS biz, "
-        "CASE WHEN m.has_able_supporter THEN 1 WHEN NOT m.has_able_supporter THEN 0 END AS able "
-        "FROM assistance_householdmeans m JOIN registry_household h ON h.id = m.household_id "
+        "CASE WHEN m.has_able_supporter THEN 1 WHEN NOT m.has_able_supporter THEN 0 END AS able, "
+        + _kinds_sql("m")
+        + " FROM assistance_householdmeans m JOIN registry_household h ON h.id = m.household_id "
         "WHERE 1 = 1" + hh_range
     )
     members = (
@@ -584,8 +639,8 @@ PLAIN_QUERIES = {
         "SELECT household_id, " + _cents("wages_annual", "wages") + ", " + _cents("other_income_annual", "other")
         + ", " + _cents("rigid_expense_annual", "rigid") + ", " + _cents("financial_assets", "fa")
         + ", houses, non_residential_houses AS nonres, vehicles, business_registrations AS biz, "
-        "CASE WHEN has_able_supporter THEN 1 WHEN NOT has_able_supporter THEN 0 END AS able "
-        "FROM assistance_householdmeans",
+        "CASE WHEN has_able_supporter THEN 1 WHEN NOT has_able_supporter THEN 0 END AS able, "
+        + _kinds_sql("") + " FROM assistance_householdmeans",
         {k: v for k, v in {**MEANS_COLUMNS, **CENTS}.items() if k not in ("region_code", "hukou")},
     ),
 }  # fmt: skip
@@ -637,6 +692,7 @@ class Outcome:
     transitions: list = field(default_factory=list)
     standards: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
+    as_saved: list = field(default_factory=list)  # households whose income kinds are not recorded
     households: int = 0
     persons: int = 0
     seconds: dict = field(default_factory=dict)
@@ -651,6 +707,7 @@ class Outcome:
             "transitions": self.transitions,
             "standards": self.standards,
             "skipped": self.skipped,
+            "as_saved": self.as_saved,
             "seconds": self.seconds,
         }
 
@@ -669,6 +726,32 @@ def load_standards(con, combos: list[Combo]) -> None:
         for scenario, p in (("b", combo.base), ("s", combo.new)):
             rows.append([combo.id, scenario, *(p[c] for c, _ in STD_COLUMNS)])
     insert_rows(con, "std", rows)
+    cols = ", ".join(f"{c} {t}" for c, t in EXCL_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TABLE excl (combo INTEGER, {cols})")
+    insert_rows(con, "excl", [[combo.id, *(combo.excl[c] for c, _ in EXCL_COLUMNS)] for combo in combos])
+
+
+def _counted_sql(prefix: str, kinds) -> str:
+    """The sum of the income kinds ``kinds`` not left out by the flags ``{prefix}_<kind>``."""
+    return " + ".join(f"CASE WHEN e.{prefix}_{k} THEN 0 ELSE m.i_{k} END" for k in kinds)
+
+
+# One row per household: the means with the exclusions of its combination applied (known kinds), or
+# the split as saved (kinds not recorded): counted wages and other income of the family (wages,
+# other) and of a member's own income (wages_t, other_t).
+HH_SQL = f"""
+CREATE OR REPLACE TABLE hh AS
+SELECT m.household_id, m.region_code, m.hukou, m.rigid, m.fa, m.houses, m.nonres, m.vehicles, m.biz, m.able,
+       m.by_kind,
+       CAST(CASE WHEN m.by_kind THEN {_counted_sql("fx", ["wages"])} ELSE m.wages END AS DECIMAL(16,2)) AS wages,
+       CAST(CASE WHEN m.by_kind THEN {_counted_sql("fx", OTHER_KINDS)} ELSE m.other END AS DECIMAL(16,2)) AS other,
+       CAST(CASE WHEN m.by_kind THEN {_counted_sql("tx", ["wages"])} ELSE m.wages END AS DECIMAL(16,2)) AS wages_t,
+       CAST(CASE WHEN m.by_kind THEN {_counted_sql("tx", OTHER_KINDS)} ELSE m.other END AS DECIMAL(16,2)) AS other_t,
+       coalesce(e.lg_missing AND m.by_kind AND m.i_longevity_allowance > 0, false) AS lg_skip,
+       a.n, a.n_topup, a.single_adults, a.holder_single, a.tekun_reason, a.self_care, r.combo,
+       substr(m.region_code, 1, 9) || '000' AS township
+FROM means m JOIN agg a USING (household_id) JOIN regmap r USING (region_code, hukou) JOIN excl e USING (combo)
+"""  # noqa: S608 — built from the fixed kinds, no input
 
 
 def members_aggregate(con, *, as_of: dt.date) -> None:
@@ -686,12 +769,7 @@ def assess_combos(con, *, mapping: dict, combos: list[Combo]) -> None:
 
 def _assess(con, combos: list[Combo]) -> None:
     load_standards(con, combos)
-    con.execute(
-        """CREATE OR REPLACE TABLE hh AS
-        SELECT m.*, a.n, a.n_topup, a.single_adults, a.holder_single, a.tekun_reason, a.self_care, r.combo,
-               substr(m.region_code, 1, 9) || '000' AS township
-        FROM means m JOIN agg a USING (household_id) JOIN regmap r USING (region_code, hukou)"""
-    )
+    con.execute(HH_SQL)
     con.execute(assess_sql())
 
 
@@ -752,6 +830,20 @@ def assess_loaded(con, *, as_of: dt.date, changes: list[Change], outcome: Outcom
             {"township": t, "hukou_type": hk, "reason": "无现有家庭成员", "households": int(nh), "persons": 0}
             for t, hk, nh in rows
         ]
+        rows = con.execute(
+            """SELECT h.township, h.hukou, count(*), sum(h.n) FROM hh h SEMI JOIN std s USING (combo)
+               WHERE h.lg_skip GROUP BY ALL ORDER BY 1, 2"""
+        ).fetchall()
+        why = f"有高龄津贴，{as_of.isoformat()} 未配置保障标准：{label('longevity_allowance_excluded')}（longevity_allowance_excluded）"
+        outcome.skipped += [
+            {"township": t, "hukou_type": hk, "reason": why, "households": int(nh), "persons": int(np_)}
+            for t, hk, nh, np_ in rows
+        ]
+        rows = con.execute(
+            """SELECT h.township, h.hukou, count(*) FROM hh h SEMI JOIN res r USING (household_id)
+               WHERE NOT h.by_kind GROUP BY ALL ORDER BY 1, 2"""
+        ).fetchall()
+        outcome.as_saved = [{"township": t, "hukou_type": hk, "households": int(nh)} for t, hk, nh in rows]
     return combos
 
 
@@ -900,6 +992,7 @@ def report_build(result: dict, *, user=None, permission: str = "benefits.simulat
         r["annual_diff"] = diff * 12
     standards = [s for s in result.get("standards", []) if _visible(s["township"], 9, prefixes)]
     skipped = [s for s in result.get("skipped", []) if _visible(s["township"], 9, prefixes)]
+    as_saved = sum(s["households"] for s in result.get("as_saved", []) if _visible(s["township"], 9, prefixes))
     return {
         "as_of": result.get("as_of"),
         "changes": result.get("changes", []),
@@ -908,6 +1001,7 @@ def report_build(result: dict, *, user=None, permission: str = "benefits.simulat
         "total": total,
         "standards": _standards_summary(standards),
         "skipped": skipped,
+        "as_saved": as_saved,
         "seconds": result.get("seconds", {}),
     }
 
@@ -991,6 +1085,11 @@ def report_text(report: dict) -> str:
         )
     for s in report["skipped"]:
         lines.append(f"未测算：{s['township']} {s['hukou_type']} {s['households']} 户 — {s['reason']}")
+    if report.get("as_saved"):
+        lines.append(
+            f"其中 {report['as_saved']:,} 户的经济状况未按收入类型记录，按保存时计入、不计入的收入测算"
+            "（未按测算月份所在地的不计入收入项目重新认定）"
+        )
     return "\n".join(lines)
 
 

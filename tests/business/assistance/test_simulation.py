@@ -218,25 +218,28 @@ def memory_standards(values: dict, hukou: str) -> Standards:
                      _exclusions=exclusions_given(NATIONWIDE_EXCLUSIONS, region_code=REGION, as_of=AS_OF))  # fmt: skip
 
 
+def means_row(hid: int, region: str, hukou: str, m) -> list:
+    """A row of the simulation's ``means`` table (:data:`~.simulation.MEANS_COLUMNS`)."""
+    from minzheng.business.assistance.models import INCOME_FIELDS
+
+    by_kind = getattr(m, "incomes_by_kind", False)
+    return [hid, region, hukou, m.wages_annual, m.other_income_annual, m.rigid_expense_annual, m.financial_assets,
+            m.houses, m.non_residential_houses, m.vehicles, m.business_registrations, m.has_able_supporter, by_kind,
+            *(getattr(m, f) if by_kind else Decimal(0) for f in INCOME_FIELDS.values())]  # fmt: skip
+
+
 def sql_assess(std: dict, chg: list, hukou: str, households) -> dict:
     """Run the production SQL (member aggregation, standards table, assess_sql) on in-memory rows."""
     base = memory_standards(std, hukou)
     new_values = {**std, **sim.scenario_overrides(memory_standards(std, hukou), chg)}
     combo = sim.Combo(
-        1, REGION, hukou, base=sim.std_params(base), new=sim.std_params(memory_standards(new_values, hukou))
+        1, REGION, hukou, base=sim.std_params(base), new=sim.std_params(memory_standards(new_values, hukou)),
+        excl=sim.excl_params(base),
     )
     con = _con()
     con.execute("CREATE OR REPLACE TABLE means (" + ", ".join(f"{c} {t}" for c, t in sim.MEANS_COLUMNS.items()) + ")")
     con.execute("CREATE OR REPLACE TABLE mem (" + ", ".join(f"{c} {t}" for c, t in sim.MEMBER_COLUMNS.items()) + ")")
-    sim.insert_rows(
-        con,
-        "means",
-        [
-            [hid, REGION, hukou, m.wages_annual, m.other_income_annual, m.rigid_expense_annual, m.financial_assets,
-             m.houses, m.non_residential_houses, m.vehicles, m.business_registrations, m.has_able_supporter]
-            for hid, m, _ in households
-        ],
-    )  # fmt: skip
+    sim.insert_rows(con, "means", [means_row(hid, REGION, hukou, m) for hid, m, _ in households])
     sim.insert_rows(
         con,
         "mem",
