@@ -276,6 +276,7 @@ def _former_dibao(r, h, means, ms, today, std) -> dict | None:
     lower.rigid_expense_annual = Decimal(0)
     lower.financial_assets, lower.houses, lower.vehicles, lower.business_registrations = Decimal(0), 1, 0, 0
     lower.has_able_supporter = True
+    lower.incomes_by_kind = False  # the figures above, as a split (no kinds)
     req = assessment_request(region_code=h.region_code, hukou_type=h.hukou_type, as_of=today, means=lower, members=ms)
     result = assess(req, std)
     return result if result["classification"] == "dibao" else None

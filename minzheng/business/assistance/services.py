@@ -92,9 +92,7 @@ def means_split(by_kind: dict[str, Decimal], excluded: set[str]) -> dict[str, De
     kind (``kind → amount``) under the kinds ``excluded``, as :func:`means_values` makes it."""
     return {
         "wages_annual": Decimal(0) if "wages" in excluded else by_kind.get("wages", Decimal(0)),
-        "other_income_annual": sum(
-            (v for k, v in by_kind.items() if k != "wages" and k not in excluded), Decimal(0)
-        ),
+        "other_income_annual": sum((v for k, v in by_kind.items() if k != "wages" and k not in excluded), Decimal(0)),
         "excluded_income_annual": sum((v for k, v in by_kind.items() if k in excluded), Decimal(0)),
     }
 

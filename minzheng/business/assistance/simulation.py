@@ -568,7 +568,13 @@ _range_sql = range_sql
 
 # Money leaves the database as integer fen (exact for two decimals; a NUMERIC would travel as
 # text) and becomes DECIMAL again in DuckDB.
-CENTS = {"wages": "CENTS", "other": "CENTS", "rigid": "CENTS", "fa": "CENTS", **{f"i_{k}": "CENTS" for k in INCOME_KINDS}}
+CENTS = {
+    "wages": "CENTS",
+    "other": "CENTS",
+    "rigid": "CENTS",
+    "fa": "CENTS",
+    **{f"i_{k}": "CENTS" for k in INCOME_KINDS},
+}
 
 
 _cents = cents_sql
@@ -588,7 +594,7 @@ def _joined_queries(prefix: str) -> dict[str, tuple[str, dict]]:
     on SQLite."""
     hh_range = _range_sql("h.region_code", prefix)
     means = (
-        "SELECT m.household_id, h.region_code, h.hukou_type AS hukou, "
+        "SELECT m.household_id, h.region_code, h.hukou_type AS hukou, "  # noqa: S608 — column expressions of the fixed kinds, no input
         + _cents("m.wages_annual", "wages")
         + ", "
         + _cents("m.other_income_annual", "other")
@@ -636,7 +642,7 @@ PLAIN_QUERIES = {
         {"household_id": "BIGINT", "person_id": "BIGINT", "is_head": "BOOLEAN"},
     ),
     "means_raw": (
-        "SELECT household_id, " + _cents("wages_annual", "wages") + ", " + _cents("other_income_annual", "other")
+        "SELECT household_id, " + _cents("wages_annual", "wages") + ", " + _cents("other_income_annual", "other")  # noqa: S608 — column expressions of the fixed kinds, no input
         + ", " + _cents("rigid_expense_annual", "rigid") + ", " + _cents("financial_assets", "fa")
         + ", houses, non_residential_houses AS nonres, vehicles, business_registrations AS biz, "
         "CASE WHEN has_able_supporter THEN 1 WHEN NOT has_able_supporter THEN 0 END AS able, "

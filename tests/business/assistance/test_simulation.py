@@ -241,7 +241,7 @@ def by_kind(r: random.Random, means, region: str, rules):
     as saved under the nationwide lists (before the region's rule): the simulation must not read
     it. Means whose kinds are not recorded keep only that split, read as saved whatever the region's
     rules (the reference: the mapping's 转移净收入 / 救助款物 under the nationwide lists)."""
-    family, own, longevity = rules
+    family, _own, longevity = rules
     means.region_code = region
     if r.random() < 0.2:
         means.incomes_by_kind = False
@@ -551,7 +551,8 @@ def test_each_region_its_exclusions_on_the_run_date(roll, settings, tmp_path):
     for as_of in (AS_OF, July):
         outcome = sim.simulation_run(as_of=as_of, changes=changes)
         got[as_of] = {
-            (t, b, s): [h, pb, ps, Decimal(ab), Decimal(as_)] for t, b, s, h, pb, ps, ab, as_, _, _ in outcome.transitions
+            (t, b, s): [h, pb, ps, Decimal(ab), Decimal(as_)]
+            for t, b, s, h, pb, ps, ab, as_, _, _ in outcome.transitions
         }
         assert got[as_of] == expected_by_township(as_of, changes), as_of
         assert sum(s["households"] for s in outcome.as_saved) == legacy_assessed()
