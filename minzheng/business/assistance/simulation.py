@@ -546,8 +546,17 @@ MEANS_COLUMNS = {
     "biz": "INTEGER",
     "able": "BOOLEAN",
     "by_kind": "BOOLEAN",
-    **{f"i_{k}": "DECIMAL(14,2)" for k in INCOME_KINDS},
 }
+
+
+def means_columns(sent=None) -> dict:
+    """The ``means`` table's columns: :data:`MEANS_COLUMNS` and the income kinds ``sent`` one by one
+    (``i_<kind>``; default every kind but wages). For means recorded per kind, ``wages`` is the
+    wages and ``other`` the sum of the kinds counted everywhere (:func:`export_plan`); for the
+    others the split as saved."""
+    return {**MEANS_COLUMNS, **{f"i_{k}": "DECIMAL(14,2)" for k in (OTHER_KINDS if sent is None else sent)}}
+
+
 MEMBER_COLUMNS = {
     "household_id": "BIGINT",
     "person_id": "BIGINT",
@@ -577,35 +586,99 @@ CENTS = {
 }
 
 
+@dataclass(frozen=True)
+class ExportPlan:
+    """Which income kinds travel one by one (``sent``: their exclusion differs between regions or
+    between the 低保 and 特困 rules on the date), which are summed in the database into ``other``
+    (``summed``: counted everywhere by both rules) and which stay behind (left out everywhere by
+    both). Fewer columns to copy; :func:`_assess` checks every combination against it."""
+
+    sent: tuple[str, ...] = OTHER_KINDS
+    summed: tuple[str, ...] = ()
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return tuple(k for k in OTHER_KINDS if k not in self.sent and k not in self.summed)
+
+
+def export_plan(as_of: dt.date) -> ExportPlan:
+    """The :class:`ExportPlan` for a run on ``as_of``: the values a kind's exclusion can take in any
+    region are those of the rows in force (and 'counted' where no nationwide row is); 高龄津贴 for
+    低保 also by the values of its standard in force (sent where it may be missing)."""
+    from django.db.models import Q
+
+    from minzheng.foundation.parameters.models import IncomeExclusion
+
+    from .policy import FAMILY_INCOME, TEKUN_INCOME
+
+    in_force = Q(effective_from__lte=as_of) & (Q(effective_to__isnull=True) | Q(effective_to__gt=as_of))
+    values: dict[tuple[str, str], set] = defaultdict(set)
+    nationwide = set()
+    for scope, kind, region, excluded in IncomeExclusion.objects.filter(in_force).values_list(
+        "scope", "kind", "region_code", "excluded"
+    ):
+        values[(scope, kind)].add(bool(excluded))
+        if not region:
+            nationwide.add((scope, kind))
+
+    def possible(scope: str, kind: str) -> set:
+        return values[(scope, kind)] | (set() if (scope, kind) in nationwide else {False})
+
+    flags: set = set()
+    for region, hukou, value in Standard.objects.filter(in_force, key="longevity_allowance_excluded").values_list(
+        "region_code", "hukou_type", "value"
+    ):
+        flags.add(bool(value))
+        if not region and not hukou:
+            flags.add("nationwide")
+    sent, summed = [], []
+    for kind in OTHER_KINDS:
+        family = possible(FAMILY_INCOME, kind)
+        if kind == "longevity_allowance":
+            if "nationwide" not in flags:  # the standard may be missing: the households must be seen
+                family = {None}
+            else:
+                family = {d or f for d in family for f in flags - {"nationwide"}}
+        own = possible(TEKUN_INCOME, kind)
+        if family == own == {False}:
+            summed.append(kind)
+        elif not (family == own == {True}):
+            sent.append(kind)
+    return ExportPlan(sent=tuple(sent), summed=tuple(summed))
+
+
 _cents = cents_sql
 
 
-def _kinds_sql(alias: str) -> str:
-    """The incomes per kind (integer fen) and whether they are known, of ``assistance_householdmeans``."""
+def _income_sql(alias: str, plan: ExportPlan) -> str:
+    """The income columns of :func:`means_columns` from ``assistance_householdmeans`` (integer fen):
+    ``wages``, ``other`` (recorded per kind: wages and the kinds ``plan.summed``; else the split as
+    saved), ``by_kind`` and the kinds ``plan.sent``."""
     a = f"{alias}." if alias else ""
+    summed = " + ".join(f"{a}{INCOME_FIELDS[k]}" for k in plan.summed) or "0"
     return ", ".join(
-        [f"CASE WHEN {a}incomes_by_kind THEN 1 ELSE 0 END AS by_kind"]
-        + [_cents(f"{a}{field}", f"i_{kind}") for kind, field in INCOME_FIELDS.items()]
+        [
+            _cents(f"CASE WHEN {a}incomes_by_kind THEN {a}income_wages ELSE {a}wages_annual END", "wages"),
+            _cents(f"CASE WHEN {a}incomes_by_kind THEN {summed} ELSE {a}other_income_annual END", "other"),
+            f"CASE WHEN {a}incomes_by_kind THEN 1 ELSE 0 END AS by_kind",
+        ]
+        + [_cents(f"{a}{INCOME_FIELDS[k]}", f"i_{k}") for k in plan.sent]
     )
 
 
-def _joined_queries(prefix: str) -> dict[str, tuple[str, dict]]:
+def _joined_queries(prefix: str, plan: ExportPlan) -> dict[str, tuple[str, dict]]:
     """Two queries that join in the database: for a region (the indexes find its households), and
     on SQLite."""
     hh_range = _range_sql("h.region_code", prefix)
     means = (
         "SELECT m.household_id, h.region_code, h.hukou_type AS hukou, "  # noqa: S608 — column expressions of the fixed kinds, no input
-        + _cents("m.wages_annual", "wages")
-        + ", "
-        + _cents("m.other_income_annual", "other")
-        + ", "
         + _cents("m.rigid_expense_annual", "rigid")
         + ", "
         + _cents("m.financial_assets", "fa")
         + ", m.houses, "
         "m.non_residential_houses AS nonres, m.vehicles, m.business_registrations AS biz, "
         "CASE WHEN m.has_able_supporter THEN 1 WHEN NOT m.has_able_supporter THEN 0 END AS able, "
-        + _kinds_sql("m")
+        + _income_sql("m", plan)
         + " FROM assistance_householdmeans m JOIN registry_household h ON h.id = m.household_id "
         "WHERE 1 = 1" + hh_range
     )
@@ -619,7 +692,26 @@ def _joined_queries(prefix: str) -> dict[str, tuple[str, dict]]:
         + "WHERE ms.valid_to IS NULL AND p.death_date IS NULL"
         + hh_range
     )
-    return {"means": (means, {**MEANS_COLUMNS, **CENTS}), "mem": (members, MEMBER_COLUMNS)}
+    return {"means": (means, _means_types(plan)), "mem": (members, MEMBER_COLUMNS)}
+
+
+def _means_types(plan: ExportPlan, *, without=()) -> dict:
+    """The exported means columns in the queries' order, money as integer fen."""
+    order = ["household_id", "region_code", "hukou", "rigid", "fa", "houses", "nonres", "vehicles", "biz", "able",
+             "wages", "other", "by_kind", *(f"i_{k}" for k in plan.sent)]  # fmt: skip
+    types = {**means_columns(plan.sent), **CENTS}
+    return {c: types[c] for c in order if c not in without}
+
+
+def plain_queries(plan: ExportPlan) -> dict[str, tuple[str, dict]]:
+    """:data:`PLAIN_QUERIES` and the means of the whole registry (``means_raw``) by ``plan``."""
+    means = (
+        "SELECT household_id, " + _cents("rigid_expense_annual", "rigid") + ", " + _cents("financial_assets", "fa")  # noqa: S608 — column expressions of the fixed kinds, no input
+        + ", houses, non_residential_houses AS nonres, vehicles, business_registrations AS biz, "
+        "CASE WHEN has_able_supporter THEN 1 WHEN NOT has_able_supporter THEN 0 END AS able, "
+        + _income_sql("", plan) + " FROM assistance_householdmeans"
+    )  # fmt: skip
+    return {**PLAIN_QUERIES, "means_raw": (means, _means_types(plan, without=("region_code", "hukou")))}
 
 
 # The whole registry on PostgreSQL: four plain sequential scans, the biggest first, joined in
@@ -629,8 +721,14 @@ PLAIN_QUERIES = {
     "person": (
         "SELECT id, birth_date AS birth, disability_kind AS dkind, disability_grade AS dgrade, "
         "CASE WHEN serious_illness THEN 1 ELSE 0 END AS ill, self_care FROM registry_person WHERE death_date IS NULL",
-        {"id": "BIGINT", "birth": "DATE", "dkind": "VARCHAR", "dgrade": "INTEGER", "ill": "BOOLEAN",
-         "self_care": "VARCHAR"},
+        {
+            "id": "BIGINT",
+            "birth": "DATE",
+            "dkind": "VARCHAR",
+            "dgrade": "INTEGER",
+            "ill": "BOOLEAN",
+            "self_care": "VARCHAR",
+        },
     ),
     "household": (
         "SELECT id, region_code, hukou_type AS hukou FROM registry_household",
@@ -641,24 +739,20 @@ PLAIN_QUERIES = {
         "FROM registry_membership WHERE valid_to IS NULL",
         {"household_id": "BIGINT", "person_id": "BIGINT", "is_head": "BOOLEAN"},
     ),
-    "means_raw": (
-        "SELECT household_id, " + _cents("wages_annual", "wages") + ", " + _cents("other_income_annual", "other")  # noqa: S608 — column expressions of the fixed kinds, no input
-        + ", " + _cents("rigid_expense_annual", "rigid") + ", " + _cents("financial_assets", "fa")
-        + ", houses, non_residential_houses AS nonres, vehicles, business_registrations AS biz, "
-        "CASE WHEN has_able_supporter THEN 1 WHEN NOT has_able_supporter THEN 0 END AS able, "
-        + _kinds_sql("") + " FROM assistance_householdmeans",
-        {k: v for k, v in {**MEANS_COLUMNS, **CENTS}.items() if k not in ("region_code", "hukou")},
-    ),
-}  # fmt: skip
+}  # fmt: skip  (and ``means_raw``: :func:`plain_queries`)
 
 
-def export_into(con, workdir: Path, prefix: str = "") -> None:
-    """Copy what the simulation reads into DuckDB tables ``raw_<name>`` (see :data:`PLAIN_QUERIES`
+def export_into(con, workdir: Path, prefix: str = "", *, plan: ExportPlan | None = None) -> None:
+    """Copy what the simulation reads into DuckDB tables ``raw_<name>`` (see :func:`plain_queries`
     for the whole registry on PostgreSQL, or ``raw_means`` / ``raw_mem`` from :func:`_joined_queries`
-    for a region and on SQLite) through :func:`~minzheng.foundation.olap.tables_into`."""
+    for a region and on SQLite) through :func:`~minzheng.foundation.olap.tables_into`; the income
+    kinds by ``plan`` (:func:`export_plan`; default every kind one by one), kept in table ``plan``."""
+    plan = plan or ExportPlan()
     pg = connection.vendor == "postgresql"
-    queries = PLAIN_QUERIES if pg and not prefix else _joined_queries(prefix)
+    queries = plain_queries(plan) if pg and not prefix else _joined_queries(prefix, plan)
     tables_into(con, queries, workdir, table_prefix="raw_")
+    con.execute("CREATE OR REPLACE TABLE plan (kind VARCHAR, way VARCHAR)")
+    insert_rows(con, "plan", [[k, "summed"] for k in plan.summed] + [[k, "dropped"] for k in plan.dropped])
 
 
 def assemble(con) -> None:
@@ -739,25 +833,40 @@ def load_standards(con, combos: list[Combo]) -> None:
 
 def _counted_sql(prefix: str, kinds) -> str:
     """The sum of the income kinds ``kinds`` not left out by the flags ``{prefix}_<kind>``."""
-    return " + ".join(f"CASE WHEN e.{prefix}_{k} THEN 0 ELSE m.i_{k} END" for k in kinds)
+    return "".join(f" + CASE WHEN e.{prefix}_{k} THEN 0 ELSE m.i_{k} END" for k in kinds)
 
 
-# One row per household: the means with the exclusions of its combination applied (known kinds), or
-# the split as saved (kinds not recorded): counted wages and other income of the family (wages,
-# other) and of a member's own income (wages_t, other_t).
-HH_SQL = f"""
+def hh_sql(sent) -> str:
+    """One row per household: the means with the exclusions of its combination applied (kinds
+    recorded: wages by its flag, ``other`` — the kinds counted everywhere — and each kind ``sent``
+    by its flag), or the split as saved (kinds not recorded): counted wages and other income of
+    the family (``wages``, ``other``) and of a member's own income (``wages_t``, ``other_t``)."""
+    lg = "m.i_longevity_allowance > 0" if "longevity_allowance" in sent else "false"
+    return f"""
 CREATE OR REPLACE TABLE hh AS
 SELECT m.household_id, m.region_code, m.hukou, m.rigid, m.fa, m.houses, m.nonres, m.vehicles, m.biz, m.able,
        m.by_kind,
-       CAST(CASE WHEN m.by_kind THEN {_counted_sql("fx", ["wages"])} ELSE m.wages END AS DECIMAL(16,2)) AS wages,
-       CAST(CASE WHEN m.by_kind THEN {_counted_sql("fx", OTHER_KINDS)} ELSE m.other END AS DECIMAL(16,2)) AS other,
-       CAST(CASE WHEN m.by_kind THEN {_counted_sql("tx", ["wages"])} ELSE m.wages END AS DECIMAL(16,2)) AS wages_t,
-       CAST(CASE WHEN m.by_kind THEN {_counted_sql("tx", OTHER_KINDS)} ELSE m.other END AS DECIMAL(16,2)) AS other_t,
-       coalesce(e.lg_missing AND m.by_kind AND m.i_longevity_allowance > 0, false) AS lg_skip,
+       CAST(CASE WHEN m.by_kind AND e.fx_wages THEN 0 ELSE m.wages END AS DECIMAL(16,2)) AS wages,
+       CAST(CASE WHEN m.by_kind THEN m.other{_counted_sql("fx", sent)} ELSE m.other END AS DECIMAL(16,2)) AS other,
+       CAST(CASE WHEN m.by_kind AND e.tx_wages THEN 0 ELSE m.wages END AS DECIMAL(16,2)) AS wages_t,
+       CAST(CASE WHEN m.by_kind THEN m.other{_counted_sql("tx", sent)} ELSE m.other END AS DECIMAL(16,2)) AS other_t,
+       coalesce(e.lg_missing AND m.by_kind AND {lg}, false) AS lg_skip,
        a.n, a.n_topup, a.single_adults, a.holder_single, a.tekun_reason, a.self_care, r.combo,
        substr(m.region_code, 1, 9) || '000' AS township
 FROM means m JOIN agg a USING (household_id) JOIN regmap r USING (region_code, hukou) JOIN excl e USING (combo)
 """  # noqa: S608 — built from the fixed kinds, no input
+
+
+def _plan_check(con, combos: list[Combo]) -> None:
+    """Every combination leaves out what the export plan dropped and counts what it summed."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "plan" not in tables:
+        return
+    for kind, way in con.execute("SELECT kind, way FROM plan").fetchall():
+        for combo in combos:
+            flags = {combo.excl[f"fx_{kind}"], combo.excl[f"tx_{kind}"]}
+            if flags != {way == "dropped"} or (kind == "longevity_allowance" and combo.excl["lg_missing"]):
+                raise RuntimeError(f"收入类型 {kind} 的不计入规则与导出计划不符（{way}）")
 
 
 def members_aggregate(con, *, as_of: dt.date) -> None:
@@ -775,7 +884,9 @@ def assess_combos(con, *, mapping: dict, combos: list[Combo]) -> None:
 
 def _assess(con, combos: list[Combo]) -> None:
     load_standards(con, combos)
-    con.execute(HH_SQL)
+    _plan_check(con, combos)
+    sent = [c[0][2:] for c in con.execute("DESCRIBE means").fetchall() if c[0].startswith("i_")]
+    con.execute(hh_sql(sent))
     con.execute(assess_sql())
 
 
@@ -880,7 +991,7 @@ def simulation_run(
         step(0, "导出家庭经济状况与家庭成员")
         con = duckdb_connect(tmp)
         try:
-            export_into(con, tmp, region)
+            export_into(con, tmp, region, plan=export_plan(as_of))
             t1 = time.perf_counter()
             outcome.seconds["export"] = round(t1 - t0, 2)
             assemble(con)

@@ -299,13 +299,13 @@ def memory_standards(values: dict, hukou: str, region: str = REGION, rules=None)
 
 
 def means_row(hid: int, region: str, hukou: str, m) -> list:
-    """A row of the simulation's ``means`` table (:data:`~.simulation.MEANS_COLUMNS`)."""
-    from minzheng.business.assistance.models import INCOME_FIELDS
-
+    """A row of the simulation's ``means`` table (:func:`~.simulation.means_columns`, every kind
+    sent one by one: for means recorded per kind ``wages`` is the wages, ``other`` 0)."""
     by_kind = getattr(m, "incomes_by_kind", False)
-    return [hid, region, hukou, m.wages_annual, m.other_income_annual, m.rigid_expense_annual, m.financial_assets,
-            m.houses, m.non_residential_houses, m.vehicles, m.business_registrations, m.has_able_supporter, by_kind,
-            *(getattr(m, f) if by_kind else Decimal(0) for f in INCOME_FIELDS.values())]  # fmt: skip
+    wages, other = (m.income_wages, Decimal(0)) if by_kind else (m.wages_annual, m.other_income_annual)
+    return [hid, region, hukou, wages, other, m.rigid_expense_annual, m.financial_assets, m.houses,
+            m.non_residential_houses, m.vehicles, m.business_registrations, m.has_able_supporter, by_kind,
+            *(getattr(m, INCOME_FIELDS[k]) if by_kind else Decimal(0) for k in OTHER_KINDS)]  # fmt: skip
 
 
 def sql_assess(std: dict, chg: list, hukou: str, households, rules: dict | None = None) -> dict:
@@ -321,7 +321,7 @@ def sql_assess(std: dict, chg: list, hukou: str, households, rules: dict | None 
             new=sim.std_params(memory_standards(new_values, hukou, region, rule)), excl=sim.excl_params(base),
         ))  # fmt: skip
     con = _con()
-    con.execute("CREATE OR REPLACE TABLE means (" + ", ".join(f"{c} {t}" for c, t in sim.MEANS_COLUMNS.items()) + ")")
+    con.execute("CREATE OR REPLACE TABLE means (" + ", ".join(f"{c} {t}" for c, t in sim.means_columns().items()) + ")")
     con.execute("CREATE OR REPLACE TABLE mem (" + ", ".join(f"{c} {t}" for c, t in sim.MEMBER_COLUMNS.items()) + ")")
     sim.insert_rows(
         con, "means", [means_row(hid, getattr(m, "region_code", REGION), hukou, m) for hid, m, _ in households]
@@ -546,6 +546,9 @@ def test_each_region_its_exclusions_on_the_run_date(roll, settings, tmp_path):
         income_exclusion_set(user=None, scope=FAMILY_INCOME, kind=kind, region_code=ANYANG, excluded=excluded,
                              effective_from=start, source_document="安阳街道 测试")  # fmt: skip
     assert Standard.objects.filter(key="longevity_allowance_excluded", region_code=TANGXIA).exists()
+    plan = sim.export_plan(July)  # the kinds whose rule differs somewhere travel one by one
+    assert {"basic_pension", "assistance", "longevity_allowance"} <= set(plan.sent)
+    assert "transfer" in plan.summed and "award" in plan.dropped
     changes = [sim.change_parse("dibao_monthly", "8%")]
     got = {}
     for as_of in (AS_OF, July):
