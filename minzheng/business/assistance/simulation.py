@@ -14,11 +14,15 @@ It runs set-based in DuckDB, not household by household in Python:
    four plain table scans, joined in DuckDB; for a region two queries joined in the database. On
    SQLite, or inside a transaction, they go through CSV files in a private temporary directory
    (``COPY (SELECT …) TO STDOUT`` / the ``sqlite3`` cursor). Money travels as integer fen. No
-   DuckDB extension is used (none can be downloaded on a government intranet).
+   DuckDB extension is used (none can be downloaded on a government intranet). The incomes per
+   kind travel by an :class:`ExportPlan` of the run date: kinds every rule counts are summed in the
+   database, kinds every rule leaves out stay behind, only kinds whose rule differs somewhere (or
+   between 低保 and 特困) travel one by one.
 2. **standards** — resolved in Python with :func:`~minzheng.foundation.parameters.standards.standards_for`,
    once per hukou type and *standards signature* of a region (the ancestors that carry standard
-   rows), i.e. a handful of combinations however many villages there are; the change is applied
-   as what-if overrides, exactly as an assessment request's ``standards`` are.
+   or income exclusion rows), i.e. a handful of combinations however many villages there are,
+   with the income exclusions of each (:func:`excl_params`); the change is applied as what-if
+   overrides, exactly as an assessment request's ``standards`` are.
 3. **assess** — :func:`assess_sql` is :func:`~.assessment.assess` rewritten as SQL over household
    aggregates (counted members, members with a 分类施保 reason, adults who would be covered as
    单人户, the one member of a single-person household), in exact ``DECIMAL`` arithmetic: divisions
@@ -204,6 +208,11 @@ def assessment_request(*, region_code: str, hukou_type: str, as_of: dt.date, mea
     estimate before a visit on the registry's members (``temporary._registry_request``) — and
     ``tests/business/assistance/test_simulation_mapping.py`` fails on any module outside the simulation (and the
     synthetic demo roll, which is assessed the simulation's way) that imports it.
+
+    The incomes are the means' kinds where recorded. Means without kinds give their split as 转移净收入
+    (counted) and 政府救助款物 (left out): that is the split as saved — what the SQL reads for them —
+    only where the rules treat those two kinds as the nationwide lists do (the tests read such means
+    under the nationwide lists).
 
     ``means`` has the fields of :class:`~.models.HouseholdMeans`; ``members`` are the current
     members, each with ``relation``, ``person_id``, ``birth_date``, ``disability_kind``,
