@@ -659,7 +659,13 @@ def export_plan(as_of: dt.date) -> ExportPlan:
 _cents = cents_sql
 
 
-def _income_sql(alias: str, plan: ExportPlan) -> str:
+def _pg_cents(column: str, alias: str) -> str:
+    """:func:`~minzheng.foundation.olap.cents_sql` on PostgreSQL, for ``NUMERIC(…, 2)`` columns: × 100 is
+    whole, so the cast alone is exact (no ``ROUND``, a tenth less time for the means scan)."""
+    return f"CAST({column} * 100 AS BIGINT) AS {alias}"
+
+
+def _income_sql(alias: str, plan: ExportPlan, cents=_cents) -> str:
     """The income columns of :func:`means_columns` from ``assistance_householdmeans`` (integer fen):
     ``wages``, ``other`` (recorded per kind: wages and the kinds ``plan.summed``; else the split as
     saved), ``by_kind`` and the kinds ``plan.sent``."""
@@ -667,11 +673,11 @@ def _income_sql(alias: str, plan: ExportPlan) -> str:
     summed = " + ".join(f"{a}{INCOME_FIELDS[k]}" for k in plan.summed) or "0"
     return ", ".join(
         [
-            _cents(f"CASE WHEN {a}incomes_by_kind THEN {a}income_wages ELSE {a}wages_annual END", "wages"),
-            _cents(f"CASE WHEN {a}incomes_by_kind THEN {summed} ELSE {a}other_income_annual END", "other"),
+            cents(f"CASE WHEN {a}incomes_by_kind THEN {a}income_wages ELSE {a}wages_annual END", "wages"),
+            cents(f"CASE WHEN {a}incomes_by_kind THEN {summed} ELSE {a}other_income_annual END", "other"),
             f"CASE WHEN {a}incomes_by_kind THEN 1 ELSE 0 END AS by_kind",
         ]
-        + [_cents(f"{a}{INCOME_FIELDS[k]}", f"i_{k}") for k in plan.sent]
+        + [cents(f"{a}{INCOME_FIELDS[k]}", f"i_{k}") for k in plan.sent]
     )
 
 
@@ -715,10 +721,10 @@ def _means_types(plan: ExportPlan, *, without=()) -> dict:
 def plain_queries(plan: ExportPlan) -> dict[str, tuple[str, dict]]:
     """:data:`PLAIN_QUERIES` and the means of the whole registry (``means_raw``) by ``plan``."""
     means = (
-        "SELECT household_id, " + _cents("rigid_expense_annual", "rigid") + ", " + _cents("financial_assets", "fa")  # noqa: S608 — column expressions of the fixed kinds, no input
+        "SELECT household_id, " + _pg_cents("rigid_expense_annual", "rigid") + ", " + _pg_cents("financial_assets", "fa")  # noqa: S608 — column expressions of the fixed kinds, no input
         + ", houses, non_residential_houses AS nonres, vehicles, business_registrations AS biz, "
         "CASE WHEN has_able_supporter THEN 1 WHEN NOT has_able_supporter THEN 0 END AS able, "
-        + _income_sql("", plan) + " FROM assistance_householdmeans"
+        + _income_sql("", plan, _pg_cents) + " FROM assistance_householdmeans"
     )  # fmt: skip
     return {**PLAIN_QUERIES, "means_raw": (means, _means_types(plan, without=("region_code", "hukou")))}
 
