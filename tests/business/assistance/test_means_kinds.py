@@ -73,3 +73,39 @@ def test_a_write_without_kinds_records_them_as_unknown_and_kinds_must_add_up(hou
                                   source="declared")  # fmt: skip
     means.refresh_from_db()
     assert means.incomes_by_kind and means.income_award == 25
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_marks_as_known_only_the_kinds_old_rows_tell(household_in, anyang_user, ids):
+    """Old means say of which kinds their income is only when it is all wages; the others keep
+    their split as saved, kinds unknown (nothing guessed)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from minzheng.foundation.registry import services
+
+    data = {"name": "张三", "id_number": ids(), "hukou_type": "urban", "region_code": household_in[0].region_code}
+    other = services.household_create(
+        user=anyang_user, head=services.person_create(user=anyang_user, data=data), members=[],
+        data={"region_code": data["region_code"], "hukou_type": "urban", "address": "安阳路2号"},
+    )  # fmt: skip
+
+    before = [("assistance", "0002_income_exclusions")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before[0]).apps.get_model("assistance", "HouseholdMeans")
+        common = {"as_of": ON, "source": "declared", "hukou_type": "urban", "rigid_expense_annual": 0}
+        wages_only = old.objects.create(household_id=household_in[0].pk, region_code=household_in[0].region_code,
+                                        wages_annual=Decimal("12000.50"), other_income_annual=0,
+                                        excluded_income_annual=0, **common)  # fmt: skip
+        mixed = old.objects.create(household_id=other.pk, region_code=other.region_code,
+                                   wages_annual=Decimal(6000), other_income_annual=Decimal(2400),
+                                   excluded_income_annual=Decimal(1800), **common)  # fmt: skip
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    known, unknown = HouseholdMeans.objects.get(pk=wages_only.pk), HouseholdMeans.objects.get(pk=mixed.pk)
+    assert known.incomes_by_kind and known.income_wages == Decimal("12000.50")
+    assert not unknown.incomes_by_kind and all(getattr(unknown, f) == 0 for f in INCOME_FIELDS.values())
+    assert (unknown.other_income_annual, unknown.excluded_income_annual) == (2400, 1800)
