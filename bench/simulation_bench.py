@@ -14,7 +14,8 @@ rows are consistent by construction). Name grams are not built (nothing here rea
 Households: sizes 1–4 (2.5 persons on average; runs before 2026-11-23 23:00 had 2.43), spread over the 11,678 villages of the four demo
 cities (温州, 泉州, 安康, 武汉, with their demo standards); ages, disabilities and illnesses at
 plausible rates; per-capita income a multiple of ~1,000 元/月: 3 % under it, 3 % up to 1.6 ×, the
-rest far above; property and supporters at random.
+rest far above; property and supporters at random; the means recorded per income kind (wages,
+transfers, 基础养老金), so the income exclusions are applied per region as for saved means.
 
 Also measured: the per-household Python path (ORM reads + ``assessment_request`` + ``assess()``
 twice) on a random sample, extrapolated to the whole set, as the baseline.
@@ -102,7 +103,8 @@ FROM registry_person p
 MEANS_SQL = """
 INSERT INTO assistance_householdmeans (household_id, region_code, hukou_type, as_of, source, wages_annual,
     other_income_annual, excluded_income_annual, rigid_expense_annual, financial_assets, houses,
-    non_residential_houses, vehicles, business_registrations, has_able_supporter, updated_by_id, updated_at)
+    non_residential_houses, vehicles, business_registrations, has_able_supporter, updated_by_id, updated_at,
+    incomes_by_kind, income_wages, income_transfer, income_basic_pension)
 SELECT h.id, h.region_code, h.hukou_type, DATE '2026-10-01', 'demo',
        round((x.annual * 0.7 / 0.9)::numeric, 2), round((x.annual * 0.3)::numeric, 2),
        CASE WHEN x.r2 < 0.3 THEN 1800 ELSE 0 END,
@@ -113,7 +115,10 @@ SELECT h.id, h.region_code, h.hukou_type, DATE '2026-10-01', 'demo',
        CASE WHEN x.m < 1.6 THEN (random() < 0.05)::int ELSE (random() < 0.4)::int END,
        CASE WHEN x.m >= 1.6 AND random() < 0.06 THEN 1 ELSE 0 END,
        CASE WHEN x.r4 < 0.3 THEN NULL ELSE x.r4 < 0.7 END,
-       NULL, now()
+       NULL, now(),
+       -- the same incomes per kind (as means saved since the kinds are recorded)
+       true, round((x.annual * 0.7 / 0.9)::numeric, 2), round((x.annual * 0.3)::numeric, 2),
+       CASE WHEN x.r2 < 0.3 THEN 1800 ELSE 0 END
 FROM registry_household h
 CROSS JOIN LATERAL (
   SELECT m, m * 1000 * 12 * (1 + (h.id::bigint * 2654435761) % 4294967291 % 4) AS annual, r2, r3, r4

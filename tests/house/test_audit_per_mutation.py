@@ -59,7 +59,7 @@ def _names(module: str, names: str, reason: str) -> dict[str, str]:
 
 # Functions that write nothing (pure helpers, look-ups, checks)
 READ_ONLY = {
-    **_names("business.assistance", "means_values", "reads the household's means"),
+    **_names("business.assistance", "means_values means_split means_kinds", "reads the household's means"),
     **_names("engines.benefits", "month_start add_months next_month review_cadence", "date and policy arithmetic"),
     **_names(
         "engines.cases",

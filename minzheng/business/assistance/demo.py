@@ -113,7 +113,10 @@ def means_for(r: random.Random, members, *, hukou: str, dibao: Decimal, as_of: d
         wages = rest / Decimal("0.9")  # 10% employment cost is deducted again by the assessment
     else:
         other += max(Decimal(0), rest)
-    excluded = Decimal(elderly * (1800 if hukou == "rural" else 0)) + (Decimal(1200) if severe else 0)
+    # left out nationwide: the rural elderly's 基础养老金, a severely disabled member's 两项补贴 (救助款物)
+    basic_pension = Decimal(elderly * (1800 if hukou == "rural" else 0))
+    allowance = Decimal(1200) if severe else Decimal(0)
+    excluded = basic_pension + allowance
     if band == "high" or (band == "rigid" and r.random() < 0.2):
         houses = r.choice([1, 1, 1, 2, 2, 3])
         vehicles = 1 if r.random() < 0.45 else 0
@@ -140,6 +143,12 @@ def means_for(r: random.Random, members, *, hukou: str, dibao: Decimal, as_of: d
         "vehicles": vehicles,
         "business_registrations": business,
         "has_able_supporter": able,
+        # the same incomes per kind (pensions and other counted income as 转移净收入)
+        "incomes_by_kind": True,
+        "income_wages": _money(wages),
+        "income_transfer": _money(other),
+        "income_basic_pension": basic_pension,
+        "income_assistance": allowance,
         "band": band,
     }
 
@@ -267,6 +276,7 @@ def _former_dibao(r, h, means, ms, today, std) -> dict | None:
     lower.rigid_expense_annual = Decimal(0)
     lower.financial_assets, lower.houses, lower.vehicles, lower.business_registrations = Decimal(0), 1, 0, 0
     lower.has_able_supporter = True
+    lower.incomes_by_kind = False  # the figures above, as a split (no kinds)
     req = assessment_request(region_code=h.region_code, hukou_type=h.hukou_type, as_of=today, means=lower, members=ms)
     result = assess(req, std)
     return result if result["classification"] == "dibao" else None

@@ -19,9 +19,28 @@ class MeansSource(models.TextChoices):
     DEMO = "demo", "示范数据"
 
 
+# the income kinds of the assessment (``policy.INCOME_LABELS``, the schema's ``IncomeKind``), each
+# with its column of :class:`HouseholdMeans` (a test checks they agree)
+INCOME_KINDS = (
+    "wages", "business", "property", "transfer", "basic_pension", "special_care_pension", "assistance",
+    "longevity_allowance", "award",
+)  # fmt: skip
+INCOME_FIELDS = {kind: f"income_{kind}" for kind in INCOME_KINDS}
+
+
+def _income_field(label: str):
+    return models.DecimalField(f"{label}（元/年）", max_digits=14, decimal_places=2, default=0, db_default=0)
+
+
 class HouseholdMeans(models.Model):
-    """Annual income (already split into counted wages, other counted income and excluded income),
-    rigid expenses and property of one household, as last established."""
+    """Annual income, rigid expenses and property of one household, as last established.
+
+    The income twice: split as the assessment counted it when the means were saved (counted wages,
+    other counted income, excluded income: the rules of the household's region on that date), and
+    per kind (``income_<kind>``, the counted members' incomes), so a reader on another date or
+    under another region's rules — the simulation — applies the exclusions in force itself.
+    ``incomes_by_kind`` false: the kinds are not known (means saved before they were recorded, or
+    figures adopted item by item that do not add up by kind); only the split is (ADR 0017)."""
 
     household = models.OneToOneField(Household, on_delete=models.CASCADE, related_name="+", verbose_name="家庭")
     region_code = models.CharField("所在区划代码", max_length=12)
@@ -38,6 +57,16 @@ class HouseholdMeans(models.Model):
     vehicles = models.PositiveSmallIntegerField("机动车（辆）", default=0)
     business_registrations = models.PositiveSmallIntegerField("市场主体登记（户）", default=0)
     has_able_supporter = models.BooleanField("有履行能力的法定义务人", null=True, blank=True)
+    incomes_by_kind = models.BooleanField("按收入类型记录", default=False, db_default=False)
+    income_wages = _income_field("工资性收入")
+    income_business = _income_field("经营净收入")
+    income_property = _income_field("财产净收入")
+    income_transfer = _income_field("转移净收入")
+    income_basic_pension = _income_field("城乡居民基础养老金")
+    income_special_care_pension = _income_field("优抚金")
+    income_assistance = _income_field("政府救助款物")
+    income_longevity_allowance = _income_field("高龄津贴")
+    income_award = _income_field("奖励金")
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

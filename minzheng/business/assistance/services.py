@@ -20,7 +20,7 @@ from minzheng.foundation.parameters.standards import MissingStandard, standards_
 from minzheng.foundation.regions.models import Region
 
 from .assessment import excluded_kinds
-from .models import HouseholdMeans, MeansSource
+from .models import INCOME_FIELDS, HouseholdMeans, MeansSource
 from .policy import NATIONWIDE, NATIONWIDE_EXCLUSIONS, NATIONWIDE_FROM, PROGRAMS
 
 
@@ -82,7 +82,27 @@ def standards_load(*, path: Path = DEMO_STANDARDS, user=None) -> int:
 MEANS_FIELDS = [
     "wages_annual", "other_income_annual", "excluded_income_annual", "rigid_expense_annual", "financial_assets",
     "houses", "non_residential_houses", "vehicles", "business_registrations", "has_able_supporter",
+    "incomes_by_kind", *INCOME_FIELDS.values(),
 ]  # fmt: skip
+SPLIT_FIELDS = ("wages_annual", "other_income_annual", "excluded_income_annual")
+
+
+def means_split(by_kind: dict[str, Decimal], excluded: set[str]) -> dict[str, Decimal]:
+    """The split of :class:`HouseholdMeans` (counted wages, other counted, excluded) of incomes per
+    kind (``kind → amount``) under the kinds ``excluded``, as :func:`means_values` makes it."""
+    return {
+        "wages_annual": Decimal(0) if "wages" in excluded else by_kind.get("wages", Decimal(0)),
+        "other_income_annual": sum((v for k, v in by_kind.items() if k != "wages" and k not in excluded), Decimal(0)),
+        "excluded_income_annual": sum((v for k, v in by_kind.items() if k in excluded), Decimal(0)),
+    }
+
+
+def means_kinds(values) -> dict[str, Decimal] | None:
+    """``kind → amount`` of a means record or dict, or None where the kinds are not known."""
+    get = values.get if isinstance(values, dict) else lambda f, d=None: getattr(values, f, d)
+    if not get("incomes_by_kind"):
+        return None
+    return {kind: Decimal(get(field) or 0) for kind, field in INCOME_FIELDS.items()}
 
 
 def _excluded_for(request) -> set[str]:
@@ -105,14 +125,15 @@ def means_values(request, *, has_able_supporter) -> dict:
     incomes split as the assessment counts them (wages, other counted, excluded — 高龄津贴 by the
     regional setting in force on the request's date), rigid expenses, property."""
     counted = {i for i, m in enumerate(request.members) if m.counted}
-    incomes = [inc for inc in request.incomes if inc.member in counted]
-    excluded = _excluded_for(request)
+    by_kind = dict.fromkeys(INCOME_FIELDS, Decimal(0))
+    for inc in request.incomes:
+        if inc.member in counted:
+            by_kind[inc.kind] += inc.annual_amount
     return {
-        "wages_annual": sum((i.annual_amount for i in incomes if i.kind == "wages"), Decimal(0)),
-        "other_income_annual": sum(
-            (i.annual_amount for i in incomes if i.kind != "wages" and i.kind not in excluded), Decimal(0)
-        ),
-        "excluded_income_annual": sum((i.annual_amount for i in incomes if i.kind in excluded), Decimal(0)),
+        **means_split(by_kind, _excluded_for(request)),
+        # per kind as well: a reader on another date or region applies the exclusions in force there
+        "incomes_by_kind": True,
+        **{INCOME_FIELDS[kind]: amount for kind, amount in by_kind.items()},
         "rigid_expense_annual": sum((e.annual_amount for e in request.expenses), Decimal(0)),
         "financial_assets": request.property.financial_assets,
         "houses": request.property.houses,
@@ -132,9 +153,21 @@ def household_means_save(*, user, household, request, source: str = MeansSource.
     return household_means_write(user=user, household=household, values=values, as_of=request.as_of, source=source)
 
 
+def _with_kinds(values: dict) -> dict:
+    kinds = means_kinds(values)
+    if kinds is None:
+        return {**values, "incomes_by_kind": False, **dict.fromkeys(INCOME_FIELDS.values(), Decimal(0))}
+    split = sum((Decimal(values[f] or 0) for f in SPLIT_FIELDS), Decimal(0))
+    if sum(kinds.values(), Decimal(0)) != split:
+        raise ValueError(f"按收入类型的合计 {sum(kinds.values())} 与计入、不计入收入的合计 {split} 不一致")
+    return values
+
+
 def household_means_write(*, user, household, values: dict, as_of, source: str) -> HouseholdMeans:
     """Replace the household's means record with ``values`` (the ``MEANS_FIELDS``), audited with
-    before and after."""
+    before and after. Values without incomes per kind (``incomes_by_kind`` false or absent) record
+    the split alone, the kinds as not known (0); with them, the kinds must add up to the split."""
+    values = _with_kinds(values)
     if user is not None and not has_permission(user, "benefits.change", household.region_code):
         raise PermissionDenied("无权在该区划办理此操作")
     with transaction.atomic():

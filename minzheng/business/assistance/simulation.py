@@ -14,11 +14,15 @@ It runs set-based in DuckDB, not household by household in Python:
    four plain table scans, joined in DuckDB; for a region two queries joined in the database. On
    SQLite, or inside a transaction, they go through CSV files in a private temporary directory
    (``COPY (SELECT …) TO STDOUT`` / the ``sqlite3`` cursor). Money travels as integer fen. No
-   DuckDB extension is used (none can be downloaded on a government intranet).
+   DuckDB extension is used (none can be downloaded on a government intranet). The incomes per
+   kind travel by an :class:`ExportPlan` of the run date: kinds every rule counts are summed in the
+   database, kinds every rule leaves out stay behind, only kinds whose rule differs somewhere (or
+   between 低保 and 特困) travel one by one.
 2. **standards** — resolved in Python with :func:`~minzheng.foundation.parameters.standards.standards_for`,
    once per hukou type and *standards signature* of a region (the ancestors that carry standard
-   rows), i.e. a handful of combinations however many villages there are; the change is applied
-   as what-if overrides, exactly as an assessment request's ``standards`` are.
+   or income exclusion rows), i.e. a handful of combinations however many villages there are,
+   with the income exclusions of each (:func:`excl_params`); the change is applied as what-if
+   overrides, exactly as an assessment request's ``standards`` are.
 3. **assess** — :func:`assess_sql` is :func:`~.assessment.assess` rewritten as SQL over household
    aggregates (counted members, members with a 分类施保 reason, adults who would be covered as
    单人户, the one member of a single-person household), in exact ``DECIMAL`` arithmetic: divisions
@@ -34,9 +38,15 @@ for one-person households only (the means hold one household-level answer on an 
 recorded for a one-person household; :func:`~.assessment.assess` tests 特困 member by member, which
 needs each member's own answer).
 
-The means hold income already split into counted and left out (``excluded_income_annual``) by the
-income exclusions in force for the household's region when they were saved
-(``services.means_values``, ADR 0017); the simulation does not split them again by kind.
+Income exclusions are applied as the assessment applies them, per household region on ``as_of``:
+the means hold the counted members' income per kind (``income_<kind>``), and the kinds left out of
+低保 family income (the ``family_income`` exclusions and 高龄津贴 by the regional standard,
+:func:`~.assessment.excluded_kinds`) and of a 特困 or 单人户 member's own income (``tekun_income``)
+are resolved with the standards, once per combination (the signature counts the regions that carry
+exclusion rows as well as standard rows), and joined to the households as flags per kind
+(:func:`excl_params`): no household is split in Python. Means saved before the kinds were recorded
+(``incomes_by_kind`` false) hold only the split counted/excluded of the day they were saved; they
+are simulated on that split, never on guessed kinds, and the report counts them (``as_saved``).
 
 A household whose region and hukou type lack a standard the assessment can read is not assessed
 and is reported with the missing standard, never guessed.
@@ -60,12 +70,14 @@ from django.db import connection
 from minzheng.foundation.accounts.scoping import ALL, user_prefixes
 from minzheng.foundation.money import yuan
 from minzheng.foundation.olap import cents_sql, duck_connect, insert_rows, range_sql, tables_into
+from minzheng.foundation.parameters.exclusions import exclusion_regions
 from minzheng.foundation.parameters.models import Standard
 from minzheng.foundation.parameters.standards import TYPES, MissingStandard, Standards, ancestor_codes, standards_for
 from minzheng.foundation.regions.models import Region
 from minzheng.foundation.validation import is_digits
 
-from .assessment import CENT, _round
+from .assessment import CENT, _round, excluded_kinds, tekun_excluded_kinds
+from .models import INCOME_FIELDS, INCOME_KINDS
 from .schemas import AssessmentIn, ExpenseIn, IncomeIn, MemberIn, PropertyIn
 
 CLASSES = ["tekun", "dibao", "dibao_single_person", "dibao_edge", "rigid_expense", "not_eligible"]
@@ -197,6 +209,11 @@ def assessment_request(*, region_code: str, hukou_type: str, as_of: dt.date, mea
     ``tests/business/assistance/test_simulation_mapping.py`` fails on any module outside the simulation (and the
     synthetic demo roll, which is assessed the simulation's way) that imports it.
 
+    The incomes are the means' kinds where recorded. Means without kinds give their split as 转移净收入
+    (counted) and 政府救助款物 (left out): that is the split as saved — what the SQL reads for them —
+    only where the rules treat those two kinds as the nationwide lists do (the tests read such means
+    under the nationwide lists).
+
     ``means`` has the fields of :class:`~.models.HouseholdMeans`; ``members`` are the current
     members, each with ``relation``, ``person_id``, ``birth_date``, ``disability_kind``,
     ``disability_grade``, ``serious_illness`` and ``self_care``."""
@@ -218,15 +235,15 @@ def assessment_request(*, region_code: str, hukou_type: str, as_of: dt.date, mea
                 has_able_supporter=means.has_able_supporter if len(ordered) == 1 else None,
             )
         )
-    incomes = [
-        IncomeIn(member=0, kind=kind, annual_amount=amount)
-        for kind, amount in (
+    if getattr(means, "incomes_by_kind", False):
+        pairs = [(kind, getattr(means, field)) for kind, field in INCOME_FIELDS.items()]
+    else:  # kinds not recorded: the split as saved (other counted income, income left out)
+        pairs = [
             ("wages", means.wages_annual),
             ("transfer", means.other_income_annual),
             ("assistance", means.excluded_income_annual),
-        )
-        if amount
-    ]
+        ]
+    incomes = [IncomeIn(member=0, kind=kind, annual_amount=amount) for kind, amount in pairs if amount]
     expenses = (
         [ExpenseIn(kind="medical", annual_amount=means.rigid_expense_annual)] if means.rigid_expense_annual else []
     )
@@ -308,6 +325,33 @@ def std_params(std: Standards) -> dict:
     return p
 
 
+OTHER_KINDS = tuple(k for k in INCOME_KINDS if k != "wages")
+EXCL_COLUMNS = [
+    # per income kind: left out of 低保 family income (fx_) and of a member's own income (tx_), and
+    # whether the 高龄津贴 standard is missing (a household with 高龄津贴 cannot be assessed then)
+    *((f"fx_{k}", "BOOLEAN") for k in INCOME_KINDS),
+    *((f"tx_{k}", "BOOLEAN") for k in INCOME_KINDS),
+    ("lg_missing", "BOOLEAN"),
+]
+
+
+def excl_params(std: Standards) -> dict:
+    """The income exclusions of one :class:`Standards` view as the SQL reads them: the kinds left
+    out of 低保 family income (:func:`~.assessment.excluded_kinds`, 高龄津贴 by the regional
+    standard) and of a 特困 / 单人户 member's own income (:func:`~.assessment.tekun_excluded_kinds`).
+    A change of standards does not touch them (no :data:`CHANGEABLE` key does)."""
+    try:
+        family, missing = excluded_kinds(std), False
+    except MissingStandard:  # assess() fails only for a household with 高龄津贴
+        family, missing = excluded_kinds(std, longevity=False), True
+    own = tekun_excluded_kinds(std)
+    return {
+        **{f"fx_{k}": k in family for k in INCOME_KINDS},
+        **{f"tx_{k}": k in own for k in INCOME_KINDS},
+        "lg_missing": missing,
+    }
+
+
 def scenario_overrides(base: Standards, changes: list[Change]) -> dict:
     """What-if overrides that apply ``changes`` to the values of ``base``."""
     out: dict = {}
@@ -329,18 +373,21 @@ class Combo:
     hukou_type: str
     base: dict | None = None
     new: dict | None = None
+    excl: dict | None = None
     missing: str = ""
     dibao_before: Decimal | None = None
     dibao_after: Decimal | None = None
 
 
 def standard_regions() -> set[str]:
-    return set(Standard.objects.values_list("region_code", flat=True).distinct())
+    """The regions that carry rows the assessment resolves by region: standards and income
+    exclusions."""
+    return set(Standard.objects.values_list("region_code", flat=True).distinct()) | exclusion_regions()
 
 
 def standards_signature(region_code: str, with_rows: set[str]) -> tuple[str, ...]:
-    """The ancestors of a region that carry standard rows: regions with the same signature resolve
-    every standard identically (for the same hukou type and date)."""
+    """The ancestors of a region that carry standard or exclusion rows: regions with the same
+    signature resolve every standard and exclusion identically (for the same hukou type and date)."""
     return tuple(c for c in ancestor_codes(region_code) if c in with_rows)
 
 
@@ -358,6 +405,7 @@ def combos_resolve(pairs: list[tuple[str, str]], as_of: dt.date, changes: list[C
         if combo is None:
             combo = by_sig[sig] = Combo(id=len(by_sig) + 1, region_code=region_code, hukou_type=hukou)
             base = standards_for(region_code=region_code, hukou_type=hukou, as_of=as_of)
+            combo.excl = excl_params(base)
             try:
                 combo.base = std_params(base)
                 new = standards_for(
@@ -396,14 +444,17 @@ _STEP1 = """
     -- annual = max(0, gross − employment cost − rigid expenses when deductible); before_expenses
     greatest(0, wages + other - wages * {p}_rate - CASE WHEN {p}_deductible THEN rigid ELSE 0 END) AS annual_{p},
     greatest(0, wages + other - wages * {p}_rate) AS before_{p},
-    -- the head's own counted income for 单人户 (_single_persons: wages × (1 − rate) + other)
-    wages * (1 - {p}_rate) + other AS own_{p},
+    -- the head's own counted income for 单人户 (_single_persons: wages × (1 − rate) + other), the
+    -- kinds of a member's own income (wages_t, other_t)
+    wages_t * (1 - {p}_rate) + other_t AS own_{p},
+    -- _tekun of a one-person household: own income less the rigid expenses deducted
+    greatest(0, wages_t * (1 - {p}_rate) + other_t - CASE WHEN {p}_deductible THEN rigid ELSE 0 END) AS tk_own_{p},
     -- _property_test
     (fa <= {p}_months * {p}_dibao * n AND houses <= {p}_houses_ok AND nonres <= {p}_nonres_ok
         AND vehicles <= {p}_vehicles_ok AND biz <= {p}_biz_ok) AS prop_{p}"""
 _STEP2 = """
     -- _tekun: one member without labour capacity, has_able_supporter false, monthly < standard
-    (n = 1 AND tekun_reason AND able IS NOT DISTINCT FROM false AND annual_{p} < 12 * {p}_dibao AND prop_{p})
+    (n = 1 AND tekun_reason AND able IS NOT DISTINCT FROM false AND tk_own_{p} < 12 * {p}_dibao AND prop_{p})
         AS is_tekun_{p},
     -- per_capita < dibao  ⇔  annual < 12 × n × dibao (exact: no division)
     (prop_{p} AND annual_{p} < 12 * n * {p}_dibao) AS below_{p},
@@ -453,6 +504,7 @@ WITH s0 AS (
   SELECT h.*, {std_cols}
   FROM hh h JOIN std b ON b.combo = h.combo AND b.scenario = 'b'
             JOIN std s ON s.combo = h.combo AND s.scenario = 's'
+  WHERE NOT h.lg_skip
 ), s1 AS (SELECT *, {_both(_STEP1)} FROM s0
 ), s2 AS (SELECT *, {_both(_STEP2)} FROM s1
 ), s3 AS (SELECT *, {_both(_STEP3, gap=gap, holder_gap=holder_gap)} FROM s2
@@ -502,7 +554,18 @@ MEANS_COLUMNS = {
     "vehicles": "INTEGER",
     "biz": "INTEGER",
     "able": "BOOLEAN",
+    "by_kind": "BOOLEAN",
 }
+
+
+def means_columns(sent=None) -> dict:
+    """The ``means`` table's columns: :data:`MEANS_COLUMNS` and the income kinds ``sent`` one by one
+    (``i_<kind>``; default every kind but wages). For means recorded per kind, ``wages`` is the
+    wages and ``other`` the sum of the kinds counted everywhere (:func:`export_plan`); for the
+    others the split as saved."""
+    return {**MEANS_COLUMNS, **{f"i_{k}": "DECIMAL(14,2)" for k in (OTHER_KINDS if sent is None else sent)}}
+
+
 MEMBER_COLUMNS = {
     "household_id": "BIGINT",
     "person_id": "BIGINT",
@@ -523,29 +586,115 @@ _range_sql = range_sql
 
 # Money leaves the database as integer fen (exact for two decimals; a NUMERIC would travel as
 # text) and becomes DECIMAL again in DuckDB.
-CENTS = {"wages": "CENTS", "other": "CENTS", "rigid": "CENTS", "fa": "CENTS"}
+CENTS = {
+    "wages": "CENTS",
+    "other": "CENTS",
+    "rigid": "CENTS",
+    "fa": "CENTS",
+    **{f"i_{k}": "CENTS" for k in INCOME_KINDS},
+}
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """Which income kinds travel one by one (``sent``: their exclusion differs between regions or
+    between the 低保 and 特困 rules on the date), which are summed in the database into ``other``
+    (``summed``: counted everywhere by both rules) and which stay behind (left out everywhere by
+    both). Fewer columns to copy; :func:`_assess` checks every combination against it."""
+
+    sent: tuple[str, ...] = OTHER_KINDS
+    summed: tuple[str, ...] = ()
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return tuple(k for k in OTHER_KINDS if k not in self.sent and k not in self.summed)
+
+
+def export_plan(as_of: dt.date) -> ExportPlan:
+    """The :class:`ExportPlan` for a run on ``as_of``: the values a kind's exclusion can take in any
+    region are those of the rows in force (and 'counted' where no nationwide row is); 高龄津贴 for
+    低保 also by the values of its standard in force (sent where it may be missing)."""
+    from django.db.models import Q
+
+    from minzheng.foundation.parameters.models import IncomeExclusion
+
+    from .policy import FAMILY_INCOME, TEKUN_INCOME
+
+    in_force = Q(effective_from__lte=as_of) & (Q(effective_to__isnull=True) | Q(effective_to__gt=as_of))
+    values: dict[tuple[str, str], set] = defaultdict(set)
+    nationwide = set()
+    for scope, kind, region, excluded in IncomeExclusion.objects.filter(in_force).values_list(
+        "scope", "kind", "region_code", "excluded"
+    ):
+        values[(scope, kind)].add(bool(excluded))
+        if not region:
+            nationwide.add((scope, kind))
+
+    def possible(scope: str, kind: str) -> set:
+        return values[(scope, kind)] | (set() if (scope, kind) in nationwide else {False})
+
+    flags: set = set()
+    for region, hukou, value in Standard.objects.filter(in_force, key="longevity_allowance_excluded").values_list(
+        "region_code", "hukou_type", "value"
+    ):
+        flags.add(bool(value))
+        if not region and not hukou:
+            flags.add("nationwide")
+    sent, summed = [], []
+    for kind in OTHER_KINDS:
+        family = possible(FAMILY_INCOME, kind)
+        if kind == "longevity_allowance":
+            if "nationwide" not in flags:  # the standard may be missing: the households must be seen
+                family = {None}
+            else:
+                family = {d or f for d in family for f in flags - {"nationwide"}}
+        own = possible(TEKUN_INCOME, kind)
+        if family == own == {False}:
+            summed.append(kind)
+        elif not (family == own == {True}):
+            sent.append(kind)
+    return ExportPlan(sent=tuple(sent), summed=tuple(summed))
 
 
 _cents = cents_sql
 
 
-def _joined_queries(prefix: str) -> dict[str, tuple[str, dict]]:
+def _pg_cents(column: str, alias: str) -> str:
+    """:func:`~minzheng.foundation.olap.cents_sql` on PostgreSQL, for ``NUMERIC(…, 2)`` columns: × 100 is
+    whole, so the cast alone is exact (no ``ROUND``, a tenth less time for the means scan)."""
+    return f"CAST({column} * 100 AS BIGINT) AS {alias}"
+
+
+def _income_sql(alias: str, plan: ExportPlan, cents=_cents) -> str:
+    """The income columns of :func:`means_columns` from ``assistance_householdmeans`` (integer fen):
+    ``wages``, ``other`` (recorded per kind: wages and the kinds ``plan.summed``; else the split as
+    saved), ``by_kind`` and the kinds ``plan.sent``."""
+    a = f"{alias}." if alias else ""
+    summed = " + ".join(f"{a}{INCOME_FIELDS[k]}" for k in plan.summed) or "0"
+    return ", ".join(
+        [
+            cents(f"CASE WHEN {a}incomes_by_kind THEN {a}income_wages ELSE {a}wages_annual END", "wages"),
+            cents(f"CASE WHEN {a}incomes_by_kind THEN {summed} ELSE {a}other_income_annual END", "other"),
+            f"CASE WHEN {a}incomes_by_kind THEN 1 ELSE 0 END AS by_kind",
+        ]
+        + [cents(f"{a}{INCOME_FIELDS[k]}", f"i_{k}") for k in plan.sent]
+    )
+
+
+def _joined_queries(prefix: str, plan: ExportPlan) -> dict[str, tuple[str, dict]]:
     """Two queries that join in the database: for a region (the indexes find its households), and
     on SQLite."""
     hh_range = _range_sql("h.region_code", prefix)
     means = (
-        "SELECT m.household_id, h.region_code, h.hukou_type AS hukou, "
-        + _cents("m.wages_annual", "wages")
-        + ", "
-        + _cents("m.other_income_annual", "other")
-        + ", "
+        "SELECT m.household_id, h.region_code, h.hukou_type AS hukou, "  # noqa: S608 — column expressions of the fixed kinds, no input
         + _cents("m.rigid_expense_annual", "rigid")
         + ", "
         + _cents("m.financial_assets", "fa")
         + ", m.houses, "
         "m.non_residential_houses AS nonres, m.vehicles, m.business_registrations AS biz, "
-        "CASE WHEN m.has_able_supporter THEN 1 WHEN NOT m.has_able_supporter THEN 0 END AS able "
-        "FROM assistance_householdmeans m JOIN registry_household h ON h.id = m.household_id "
+        "CASE WHEN m.has_able_supporter THEN 1 WHEN NOT m.has_able_supporter THEN 0 END AS able, "
+        + _income_sql("m", plan)
+        + " FROM assistance_householdmeans m JOIN registry_household h ON h.id = m.household_id "
         "WHERE 1 = 1" + hh_range
     )
     members = (
@@ -558,7 +707,26 @@ def _joined_queries(prefix: str) -> dict[str, tuple[str, dict]]:
         + "WHERE ms.valid_to IS NULL AND p.death_date IS NULL"
         + hh_range
     )
-    return {"means": (means, {**MEANS_COLUMNS, **CENTS}), "mem": (members, MEMBER_COLUMNS)}
+    return {"means": (means, _means_types(plan)), "mem": (members, MEMBER_COLUMNS)}
+
+
+def _means_types(plan: ExportPlan, *, without=()) -> dict:
+    """The exported means columns in the queries' order, money as integer fen."""
+    order = ["household_id", "region_code", "hukou", "rigid", "fa", "houses", "nonres", "vehicles", "biz", "able",
+             "wages", "other", "by_kind", *(f"i_{k}" for k in plan.sent)]  # fmt: skip
+    types = {**means_columns(plan.sent), **CENTS}
+    return {c: types[c] for c in order if c not in without}
+
+
+def plain_queries(plan: ExportPlan) -> dict[str, tuple[str, dict]]:
+    """:data:`PLAIN_QUERIES` and the means of the whole registry (``means_raw``) by ``plan``."""
+    means = (
+        "SELECT household_id, " + _pg_cents("rigid_expense_annual", "rigid") + ", " + _pg_cents("financial_assets", "fa")  # noqa: S608 — column expressions of the fixed kinds, no input
+        + ", houses, non_residential_houses AS nonres, vehicles, business_registrations AS biz, "
+        "CASE WHEN has_able_supporter THEN 1 WHEN NOT has_able_supporter THEN 0 END AS able, "
+        + _income_sql("", plan, _pg_cents) + " FROM assistance_householdmeans"
+    )  # fmt: skip
+    return {**PLAIN_QUERIES, "means_raw": (means, _means_types(plan, without=("region_code", "hukou")))}
 
 
 # The whole registry on PostgreSQL: four plain sequential scans, the biggest first, joined in
@@ -568,8 +736,14 @@ PLAIN_QUERIES = {
     "person": (
         "SELECT id, birth_date AS birth, disability_kind AS dkind, disability_grade AS dgrade, "
         "CASE WHEN serious_illness THEN 1 ELSE 0 END AS ill, self_care FROM registry_person WHERE death_date IS NULL",
-        {"id": "BIGINT", "birth": "DATE", "dkind": "VARCHAR", "dgrade": "INTEGER", "ill": "BOOLEAN",
-         "self_care": "VARCHAR"},
+        {
+            "id": "BIGINT",
+            "birth": "DATE",
+            "dkind": "VARCHAR",
+            "dgrade": "INTEGER",
+            "ill": "BOOLEAN",
+            "self_care": "VARCHAR",
+        },
     ),
     "household": (
         "SELECT id, region_code, hukou_type AS hukou FROM registry_household",
@@ -580,24 +754,20 @@ PLAIN_QUERIES = {
         "FROM registry_membership WHERE valid_to IS NULL",
         {"household_id": "BIGINT", "person_id": "BIGINT", "is_head": "BOOLEAN"},
     ),
-    "means_raw": (
-        "SELECT household_id, " + _cents("wages_annual", "wages") + ", " + _cents("other_income_annual", "other")
-        + ", " + _cents("rigid_expense_annual", "rigid") + ", " + _cents("financial_assets", "fa")
-        + ", houses, non_residential_houses AS nonres, vehicles, business_registrations AS biz, "
-        "CASE WHEN has_able_supporter THEN 1 WHEN NOT has_able_supporter THEN 0 END AS able "
-        "FROM assistance_householdmeans",
-        {k: v for k, v in {**MEANS_COLUMNS, **CENTS}.items() if k not in ("region_code", "hukou")},
-    ),
-}  # fmt: skip
+}  # fmt: skip  (and ``means_raw``: :func:`plain_queries`)
 
 
-def export_into(con, workdir: Path, prefix: str = "") -> None:
-    """Copy what the simulation reads into DuckDB tables ``raw_<name>`` (see :data:`PLAIN_QUERIES`
+def export_into(con, workdir: Path, prefix: str = "", *, plan: ExportPlan | None = None) -> None:
+    """Copy what the simulation reads into DuckDB tables ``raw_<name>`` (see :func:`plain_queries`
     for the whole registry on PostgreSQL, or ``raw_means`` / ``raw_mem`` from :func:`_joined_queries`
-    for a region and on SQLite) through :func:`~minzheng.foundation.olap.tables_into`."""
+    for a region and on SQLite) through :func:`~minzheng.foundation.olap.tables_into`; the income
+    kinds by ``plan`` (:func:`export_plan`; default every kind one by one), kept in table ``plan``."""
+    plan = plan or ExportPlan()
     pg = connection.vendor == "postgresql"
-    queries = PLAIN_QUERIES if pg and not prefix else _joined_queries(prefix)
+    queries = plain_queries(plan) if pg and not prefix else _joined_queries(prefix, plan)
     tables_into(con, queries, workdir, table_prefix="raw_")
+    con.execute("CREATE OR REPLACE TABLE plan (kind VARCHAR, way VARCHAR)")
+    insert_rows(con, "plan", [[k, "summed"] for k in plan.summed] + [[k, "dropped"] for k in plan.dropped])
 
 
 def assemble(con) -> None:
@@ -637,6 +807,7 @@ class Outcome:
     transitions: list = field(default_factory=list)
     standards: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
+    as_saved: list = field(default_factory=list)  # households whose income kinds are not recorded
     households: int = 0
     persons: int = 0
     seconds: dict = field(default_factory=dict)
@@ -651,6 +822,7 @@ class Outcome:
             "transitions": self.transitions,
             "standards": self.standards,
             "skipped": self.skipped,
+            "as_saved": self.as_saved,
             "seconds": self.seconds,
         }
 
@@ -669,6 +841,47 @@ def load_standards(con, combos: list[Combo]) -> None:
         for scenario, p in (("b", combo.base), ("s", combo.new)):
             rows.append([combo.id, scenario, *(p[c] for c, _ in STD_COLUMNS)])
     insert_rows(con, "std", rows)
+    cols = ", ".join(f"{c} {t}" for c, t in EXCL_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TABLE excl (combo INTEGER, {cols})")
+    insert_rows(con, "excl", [[combo.id, *(combo.excl[c] for c, _ in EXCL_COLUMNS)] for combo in combos])
+
+
+def _counted_sql(prefix: str, kinds) -> str:
+    """The sum of the income kinds ``kinds`` not left out by the flags ``{prefix}_<kind>``."""
+    return "".join(f" + CASE WHEN e.{prefix}_{k} THEN 0 ELSE m.i_{k} END" for k in kinds)
+
+
+def hh_sql(sent) -> str:
+    """One row per household: the means with the exclusions of its combination applied (kinds
+    recorded: wages by its flag, ``other`` — the kinds counted everywhere — and each kind ``sent``
+    by its flag), or the split as saved (kinds not recorded): counted wages and other income of
+    the family (``wages``, ``other``) and of a member's own income (``wages_t``, ``other_t``)."""
+    lg = "m.i_longevity_allowance > 0" if "longevity_allowance" in sent else "false"
+    return f"""
+CREATE OR REPLACE TABLE hh AS
+SELECT m.household_id, m.region_code, m.hukou, m.rigid, m.fa, m.houses, m.nonres, m.vehicles, m.biz, m.able,
+       m.by_kind,
+       CAST(CASE WHEN m.by_kind AND e.fx_wages THEN 0 ELSE m.wages END AS DECIMAL(16,2)) AS wages,
+       CAST(CASE WHEN m.by_kind THEN m.other{_counted_sql("fx", sent)} ELSE m.other END AS DECIMAL(16,2)) AS other,
+       CAST(CASE WHEN m.by_kind AND e.tx_wages THEN 0 ELSE m.wages END AS DECIMAL(16,2)) AS wages_t,
+       CAST(CASE WHEN m.by_kind THEN m.other{_counted_sql("tx", sent)} ELSE m.other END AS DECIMAL(16,2)) AS other_t,
+       coalesce(e.lg_missing AND m.by_kind AND {lg}, false) AS lg_skip,
+       a.n, a.n_topup, a.single_adults, a.holder_single, a.tekun_reason, a.self_care, r.combo,
+       substr(m.region_code, 1, 9) || '000' AS township
+FROM means m JOIN agg a USING (household_id) JOIN regmap r USING (region_code, hukou) JOIN excl e USING (combo)
+"""  # noqa: S608 — built from the fixed kinds, no input
+
+
+def _plan_check(con, combos: list[Combo]) -> None:
+    """Every combination leaves out what the export plan dropped and counts what it summed."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "plan" not in tables:
+        return
+    for kind, way in con.execute("SELECT kind, way FROM plan").fetchall():
+        for combo in combos:
+            flags = {combo.excl[f"fx_{kind}"], combo.excl[f"tx_{kind}"]}
+            if flags != {way == "dropped"} or (kind == "longevity_allowance" and combo.excl["lg_missing"]):
+                raise RuntimeError(f"收入类型 {kind} 的不计入规则与导出计划不符（{way}）")
 
 
 def members_aggregate(con, *, as_of: dt.date) -> None:
@@ -686,12 +899,9 @@ def assess_combos(con, *, mapping: dict, combos: list[Combo]) -> None:
 
 def _assess(con, combos: list[Combo]) -> None:
     load_standards(con, combos)
-    con.execute(
-        """CREATE OR REPLACE TABLE hh AS
-        SELECT m.*, a.n, a.n_topup, a.single_adults, a.holder_single, a.tekun_reason, a.self_care, r.combo,
-               substr(m.region_code, 1, 9) || '000' AS township
-        FROM means m JOIN agg a USING (household_id) JOIN regmap r USING (region_code, hukou)"""
-    )
+    _plan_check(con, combos)
+    sent = [c[0][2:] for c in con.execute("DESCRIBE means").fetchall() if c[0].startswith("i_")]
+    con.execute(hh_sql(sent))
     con.execute(assess_sql())
 
 
@@ -752,6 +962,20 @@ def assess_loaded(con, *, as_of: dt.date, changes: list[Change], outcome: Outcom
             {"township": t, "hukou_type": hk, "reason": "无现有家庭成员", "households": int(nh), "persons": 0}
             for t, hk, nh in rows
         ]
+        rows = con.execute(
+            """SELECT h.township, h.hukou, count(*), sum(h.n) FROM hh h SEMI JOIN std s USING (combo)
+               WHERE h.lg_skip GROUP BY ALL ORDER BY 1, 2"""
+        ).fetchall()
+        why = f"有高龄津贴，{as_of.isoformat()} 未配置保障标准：{label('longevity_allowance_excluded')}（longevity_allowance_excluded）"
+        outcome.skipped += [
+            {"township": t, "hukou_type": hk, "reason": why, "households": int(nh), "persons": int(np_)}
+            for t, hk, nh, np_ in rows
+        ]
+        rows = con.execute(
+            """SELECT h.township, h.hukou, count(*) FROM hh h SEMI JOIN res r USING (household_id)
+               WHERE NOT h.by_kind GROUP BY ALL ORDER BY 1, 2"""
+        ).fetchall()
+        outcome.as_saved = [{"township": t, "hukou_type": hk, "households": int(nh)} for t, hk, nh in rows]
     return combos
 
 
@@ -782,7 +1006,7 @@ def simulation_run(
         step(0, "导出家庭经济状况与家庭成员")
         con = duckdb_connect(tmp)
         try:
-            export_into(con, tmp, region)
+            export_into(con, tmp, region, plan=export_plan(as_of))
             t1 = time.perf_counter()
             outcome.seconds["export"] = round(t1 - t0, 2)
             assemble(con)
@@ -900,6 +1124,7 @@ def report_build(result: dict, *, user=None, permission: str = "benefits.simulat
         r["annual_diff"] = diff * 12
     standards = [s for s in result.get("standards", []) if _visible(s["township"], 9, prefixes)]
     skipped = [s for s in result.get("skipped", []) if _visible(s["township"], 9, prefixes)]
+    as_saved = sum(s["households"] for s in result.get("as_saved", []) if _visible(s["township"], 9, prefixes))
     return {
         "as_of": result.get("as_of"),
         "changes": result.get("changes", []),
@@ -908,6 +1133,7 @@ def report_build(result: dict, *, user=None, permission: str = "benefits.simulat
         "total": total,
         "standards": _standards_summary(standards),
         "skipped": skipped,
+        "as_saved": as_saved,
         "seconds": result.get("seconds", {}),
     }
 
@@ -991,6 +1217,11 @@ def report_text(report: dict) -> str:
         )
     for s in report["skipped"]:
         lines.append(f"未测算：{s['township']} {s['hukou_type']} {s['households']} 户 — {s['reason']}")
+    if report.get("as_saved"):
+        lines.append(
+            f"其中 {report['as_saved']:,} 户的经济状况未按收入类型记录，按保存时计入、不计入的收入测算"
+            "（未按测算月份所在地的不计入收入项目重新认定）"
+        )
     return "\n".join(lines)
 
 

@@ -703,6 +703,31 @@ def report_adoption(report) -> dict:
     }
 
 
+def _adopted_kinds(report, current, reported: dict, items: list[str]) -> dict:
+    """The incomes per kind after adopting ``items``: the report's kinds for the adopted income
+    items, the recorded ones for the rest — known only where the recorded kinds split as recorded
+    under the report's exclusions (else the kinds are left unknown, never guessed)."""
+    from .models import INCOME_FIELDS
+    from .schemas import AssessmentIn
+    from .services import SPLIT_FIELDS, _excluded_for, means_kinds, means_split
+
+    adopted = [f for f in SPLIT_FIELDS if f in items]
+    if not adopted:
+        return {}  # the recorded kinds (or their absence) stand
+    new = means_kinds(reported)
+    if len(adopted) < len(SPLIT_FIELDS):
+        old = means_kinds(current) if current is not None else dict.fromkeys(INCOME_FIELDS, Decimal(0))
+        excluded = _excluded_for(AssessmentIn.model_validate(report_assessment_input(report)))
+        recorded = {f: (getattr(current, f) if current is not None else Decimal(0)) for f in SPLIT_FIELDS}
+        if old is None or means_split(old, excluded) != recorded:
+            return {"incomes_by_kind": False}
+        groups = {"wages_annual": {"wages"} - excluded, "excluded_income_annual": set(excluded),
+                  "other_income_annual": set(INCOME_FIELDS) - excluded - {"wages"}}  # fmt: skip
+        taken = set().union(*(groups[f] for f in adopted))
+        new = {k: (new[k] if k in taken else old[k]) for k in INCOME_FIELDS}
+    return {"incomes_by_kind": True, **{INCOME_FIELDS[k]: v for k, v in new.items()}}
+
+
 def report_adopt(*, user, report, items: list[str] | None = None):
     """采用核对结果, item by item: the chosen items of the report's figures replace the household's
     recorded means (source 核对); the others, and whether there is an able supporter (no partner data
@@ -741,6 +766,7 @@ def report_adopt(*, user, report, items: list[str] | None = None):
         f: (None if f == "has_able_supporter" else Decimal(0)) for f in MEANS_FIELDS}  # fmt: skip
     for f in items:
         values[f] = view["reported"][f]
+    values.update(_adopted_kinds(report, current, view["reported"], items))
     as_of = dt.date.fromisoformat(report.summary["as_of"]) if report.summary.get("as_of") else timezone.localdate()
     means = household_means_write(
         user=user, household=household, values=values, as_of=as_of, source=MeansSource.VERIFICATION

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from minzheng.business.assistance.models import HouseholdMeans
+from minzheng.business.assistance.models import INCOME_FIELDS, HouseholdMeans
 from minzheng.business.assistance.services import household_means_write
 from minzheng.business.assistance.verification import (
     means_compare,
@@ -183,3 +183,26 @@ def test_the_generic_pages_adopt_through_the_registered_use_only(report, client,
         body = api.get(f"/api/v1/verification/reports/{report.number}").json()
         assert body["number"] == report.number and body["assessment_input"] == {} and body["evidence"] == {}
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_adoption_keeps_the_incomes_per_kind_where_they_add_up(report, household_in, anyang_user, county_user):
+    """Means recorded per kind keep their kinds through adoption item by item (the adopted items'
+    kinds from the report, the others as recorded); means without kinds stay without."""
+    household = household_in[0]
+    means = report_adopt(user=county_user, report=report, items=["wages_annual"])
+    means.refresh_from_db()
+    assert not means.incomes_by_kind  # the investigated means had no kinds: none are guessed
+    kinds = {"incomes_by_kind": True, **dict.fromkeys(INCOME_FIELDS.values(), Decimal(0)),
+             "income_wages": Decimal("30000.00"), "income_transfer": Decimal("2400.00"),
+             "income_basic_pension": Decimal("1800.00")}  # fmt: skip
+    household_means_write(user=anyang_user, household=household, values={**INVESTIGATED, **kinds},
+                          as_of=household.created_at.date(), source="declared")  # fmt: skip
+    means = report_adopt(user=county_user, report=report, items=["wages_annual"])
+    means.refresh_from_db()
+    assert means.incomes_by_kind and means.wages_annual == means.income_wages == Decimal("20000.00")
+    assert (means.income_transfer, means.income_basic_pension) == (Decimal("2400.00"), Decimal("1800.00"))
+    means = report_adopt(user=county_user, report=report, items=["other_income_annual"])  # found 0
+    means.refresh_from_db()
+    assert means.incomes_by_kind and means.other_income_annual == means.income_transfer == 0
+    assert means.income_basic_pension == Decimal("1800.00")
