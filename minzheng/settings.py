@@ -349,6 +349,9 @@ CELERY_BEAT_SCHEDULE = {
     # 渐退期满后停发: the exits of enrollments whose 渐退期 has ended, recorded daily at 01:30
     # (embedded default: `30 1 * * * minzheng payroll expire --month YYYY-MM` of the next month)
     "benefits-phase-out-expire": {"task": "minzheng.benefits.phase_out_expire", "schedule": crontab(hour=1, minute=30)},
+    # lists (名录) of the supervision engine: entries moved to another list and due removals, daily at
+    # 00:45 (embedded default: `45 0 * * * minzheng supervision lists-daily`)
+    "supervision-listings-daily": {"task": "minzheng.supervision.listings_daily", "schedule": crontab(hour=0, minute=45)},
     # jobs whose worker died (lease expired): re-queued or marked failed, every lease
     "jobs-reap": {"task": "minzheng.jobs.reap", "schedule": MINZHENG_JOBS_LEASE_SECONDS},
 }

@@ -7,4 +7,8 @@ class SupervisionConfig(AppConfig):
     verbose_name = "监管对象与监督检查"
 
     def ready(self):
-        from . import limits  # noqa: F401  (the standard types of time limits)
+        from . import (  # noqa: F401  (their standard types; the job supervision.listings)
+            draws,
+            limits,
+            listings,
+        )
