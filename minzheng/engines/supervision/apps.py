@@ -9,6 +9,7 @@ class SupervisionConfig(AppConfig):
     def ready(self):
         from . import (  # noqa: F401  (their standard types; the job supervision.listings)
             draws,
+            gradings,
             limits,
             listings,
         )
