@@ -21,7 +21,8 @@ from minzheng.foundation.audit.models import AuditEvent
 from minzheng.foundation.parameters.models import Standard
 from tests.conftest import RUIAN
 
-from .world import KIND, county_inspectors, organiser, site_kind, sites, supervised_make, today, township_inspectors  # noqa: F401
+from .world import *  # noqa: F403  (the fixtures)
+from .world import KIND, supervised_make, today
 
 pytestmark = pytest.mark.django_db
 
@@ -81,9 +82,7 @@ def test_share_and_work_spread_evenly(sites, organiser, township_inspectors, cou
     assert len(_pairs(_run(organiser, share=0.01))) == 1
 
 
-def test_declared_avoidance_and_own_township_are_never_paired(
-    sites, organiser, township_inspectors, county_inspectors
-):
+def test_declared_avoidance_and_own_township_are_never_paired(sites, organiser, township_inspectors, county_inspectors):
     ay0 = township_inspectors[0]
     for s in sites:
         Avoidance.objects.create(inspector=ay0, supervised=s, reason="亲属任职", declared_on=today())
@@ -286,7 +285,14 @@ def test_linking_an_inspection_to_its_pair(sites, organiser, township_inspectors
 
 def test_risk_classes_read_open_major_hazards_and_poor_grades(sites, organiser):
     from minzheng.engines.supervision.models import (
-        Grading, GradingSheet, Hazard, Inspection, InspectionResult, Template, TemplateItem, TemplateSection,
+        Grading,
+        GradingSheet,
+        Hazard,
+        Inspection,
+        InspectionResult,
+        Template,
+        TemplateItem,
+        TemplateSection,
     )  # fmt: skip
 
     t = Template.objects.create(kind=KIND, purpose="fire", code="F", name="表", effective_from=today(), published=True)

@@ -15,7 +15,8 @@ from minzheng.engines.supervision.listings import ListDef, listing_add, listing_
 from minzheng.engines.supervision.models import Listing
 from minzheng.foundation.audit.models import AuditEvent
 
-from .world import KIND, organiser, site_kind, sites, today  # noqa: F401
+from .world import *  # noqa: F403  (the fixtures)
+from .world import KIND, today
 
 pytestmark = pytest.mark.django_db
 
@@ -77,9 +78,16 @@ def test_daily_job_moves_escalated_entries_and_removes_due_ones_once(sites, orga
     result = listings_daily()
     assert result == {"moved": 1, "removed": 1}
     old.refresh_from_db()
-    assert old.removed_at == today() and old.moved_to is not None and "转入「测试严重违法失信名单」" in old.removal_reason
+    assert (
+        old.removed_at == today() and old.moved_to is not None and "转入「测试严重违法失信名单」" in old.removal_reason
+    )
     moved = old.moved_to
-    assert (moved.list_code, moved.listed_at, moved.clock_start, moved.reason_code) == (DISHONEST.code, today(), today(), "lost")
+    assert (moved.list_code, moved.listed_at, moved.clock_start, moved.reason_code) == (
+        DISHONEST.code,
+        today(),
+        today(),
+        "lost",
+    )
     assert moved.removal_due == listings.add_years(today(), 5)
     young.refresh_from_db()
     expiring.refresh_from_db()

@@ -14,7 +14,8 @@ from minzheng.engines.supervision.models import AnnualReport, ReportState
 from minzheng.foundation.audit.models import AuditEvent
 from tests.conftest import RUIAN
 
-from .world import KIND, organiser, site_kind, sites, today  # noqa: F401
+from .world import *  # noqa: F403  (the fixtures)
+from .world import KIND, today
 
 pytestmark = pytest.mark.django_db
 
