@@ -351,7 +351,10 @@ CELERY_BEAT_SCHEDULE = {
     "benefits-phase-out-expire": {"task": "minzheng.benefits.phase_out_expire", "schedule": crontab(hour=1, minute=30)},
     # lists (名录) of the supervision engine: entries moved to another list and due removals, daily at
     # 00:45 (embedded default: `45 0 * * * minzheng supervision lists-daily`)
-    "supervision-listings-daily": {"task": "minzheng.supervision.listings_daily", "schedule": crontab(hour=0, minute=45)},
+    "supervision-listings-daily": {
+        "task": "minzheng.supervision.listings_daily",
+        "schedule": crontab(hour=0, minute=45),
+    },
     # jobs whose worker died (lease expired): re-queued or marked failed, every lease
     "jobs-reap": {"task": "minzheng.jobs.reap", "schedule": MINZHENG_JOBS_LEASE_SECONDS},
 }

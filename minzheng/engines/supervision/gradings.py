@@ -464,7 +464,7 @@ def grading_notice_open(*, user, grading: Grading, start, end, reference: str = 
 @transaction.atomic
 def grading_return(*, user, grading: Grading, reason: str) -> Grading:
     """Send a scored or noticed grading back to the panel (an objection upheld, scores to redo):
-    the panel's scores are kept in the history and the panel scores again."""
+    the panel's scores go into the audit row and the panel scores again."""
     grading = locked(Grading, grading)
     _require(user, grading, "无权办理该区划的等级评定")
     reason = text(reason, 1000)

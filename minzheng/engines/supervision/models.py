@@ -727,7 +727,11 @@ class Grading(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(state="decided")
-                | (Q(decided_on__isnull=False) & Q(valid_from__isnull=False) & Q(valid_until__gte=models.F("valid_from"))),
+                | (
+                    Q(decided_on__isnull=False)
+                    & Q(valid_from__isnull=False)
+                    & Q(valid_until__gte=models.F("valid_from"))
+                ),
                 name="grading_decided_has_validity",
             ),
             models.UniqueConstraint(
