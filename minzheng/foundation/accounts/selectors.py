@@ -48,7 +48,7 @@ def users_with_permission(
     any of them), each once, by id. ``regions=None``: through a grant anywhere. ``above=False``:
     only grants exactly at the given prefixes (a township's own office, not the county above it).
     ``below=True``: grants lying under the given prefixes count too (a county's draw of inspectors
-    takes in the townships' ones). ``superusers``: the active superusers too, who hold every permission without a grant."""
+    takes in the townships' ones; give the region's prefix, ``330381``, not its 12-digit code). ``superusers``: the active superusers too, who hold every permission without a grant."""
     if isinstance(regions, str):
         regions = [regions]
     out: dict[int, User] = {}

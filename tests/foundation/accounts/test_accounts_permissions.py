@@ -38,11 +38,22 @@ ENTITIES = {"approver": ["entities.view", "entities.change"], "admin": ["entitie
             "leader": ["entities.view"]}  # fmt: skip
 
 
+# added since by the supervision engine (its permissions.py, with its data migrations 0002 and 0003),
+# with its own role 监督检查员 (sort 45: after the standard seven)
+_SUP_OFFICE = ["supervision.view", "supervision.manage", "supervision.rectify", "supervision.draw",
+               "supervision.grade", "supervision.list", "supervision.report"]  # fmt: skip
+SUPERVISION = {"approver": _SUP_OFFICE, "admin": [*_SUP_OFFICE, "supervision.configure"],
+               "leader": ["supervision.view"]}  # fmt: skip
+INSPECTOR = ("inspector", "监督检查员", ["supervision.view", "supervision.inspect", "supervision.rectify",
+                                     "entities.view"])  # fmt: skip
+
+
 def test_the_declarations_add_up_to_the_standard_roles_as_they_were():
     declared = roles.standard_roles()
-    assert [(code, name) for code, name, _ in declared] == [(code, name) for code, name, _ in BEFORE]
-    for (code, _, permissions), (_, _, before) in zip(declared, BEFORE, strict=True):
-        assert sorted(permissions) == sorted([*before, *ENTITIES.get(code, [])]), code
+    expected = [*BEFORE, INSPECTOR]
+    assert [(code, name) for code, name, _ in declared] == [(code, name) for code, name, _ in expected]
+    for (code, _, permissions), (_, _, before) in zip(declared, expected, strict=True):
+        assert sorted(permissions) == sorted([*before, *ENTITIES.get(code, []), *SUPERVISION.get(code, [])]), code
         assert len(permissions) == len(set(permissions)), code
 
 
@@ -113,7 +124,8 @@ def test_a_line_declares_its_own_role_and_permissions_without_touching_foundatio
     declared = {code: (name, perms) for code, name, perms in roles.standard_roles()}
     assert declared["child_director"] == ("儿童主任", ["children.view", "children.visit"])
     assert "children.view" in declared["leader"][1]
-    assert list(declared)[-1] == "child_director"
+    order = list(declared)  # by sort: after the standard seven (0–6), before 监督检查员 (45)
+    assert order.index("admin") < order.index("child_director") < order.index("inspector")
     with pytest.raises(DuplicateRegistration):
         roles.permissions_declare({"children.view": "别的名称"})
     with pytest.raises(ValueError, match="格式"):
