@@ -534,18 +534,16 @@ def _supervised(w):
     from minzheng.engines.supervision.models import Supervised
     from minzheng.foundation.entities.models import Entity
 
-    if "supervised" not in w:
+    if "sup_site" not in w:
         from minzheng.foundation.codes.uscc import check_character
 
         since, first17 = timezone.localdate() - dt.timedelta(days=30), "52330381MJ8000099"
         entity = Entity.objects.create(uscc=first17 + check_character(first17), name="审计测试场所",
                                        kind="social_service", region_code=ANYANG_VILLAGE, representative_name="周",
                                        status_since=since)  # fmt: skip
-        w["supervised"] = Supervised.objects.create(
-            entity=entity, kind=SUP_KIND, status="operating", status_since=since
-        )
-        w["inspector"] = w["make_user"]("audit_sup_inspector", ("inspector", ANYANG))
-    return w["supervised"]
+        w["sup_site"] = Supervised.objects.create(entity=entity, kind=SUP_KIND, status="operating", status_since=since)
+        w["sup_inspector"] = w["make_user"]("audit_sup_inspector", ("inspector", ANYANG))
+    return w["sup_site"]
 
 
 @call("engines.supervision.draws.draw_run", "county")
@@ -575,7 +573,7 @@ def _draw_findings_publish(w):
 def _avoidance_declare(w):
     from minzheng.engines.supervision import draws
 
-    w["avoidance"] = draws.avoidance_declare(user=w["county"], inspector=w["inspector"], supervised=_supervised(w),
+    w["avoidance"] = draws.avoidance_declare(user=w["county"], inspector=w["sup_inspector"], supervised=_supervised(w),
                                              reason="亲属在该机构任职")  # fmt: skip
 
 

@@ -187,7 +187,7 @@ def _region(region_code: str):
     return region
 
 
-def risk_classes(*, kind: str, prefix: str, on: dt.date, ids=None) -> dict[int, str]:
+def risk_classes(*, kind: str, prefix: str, on: dt.date) -> dict[int, str]:
     """``{supervised id: risk class}`` of the entities of ``kind`` under ``prefix`` that are 较高
     on ``on`` (the others are 一般): an open major hazard, a current grade of 未达等级, or an entry
     on a list that raises risk. Three queries."""
@@ -205,8 +205,6 @@ def risk_classes(*, kind: str, prefix: str, on: dt.date, ids=None) -> dict[int, 
             latest[sid] = (decided_on, pk, grade)
     high |= {sid for sid, (_d, _pk, grade) in latest.items() if not grade}
     high |= listings.listed_supervised_ids(kind=kind, prefix=prefix, on=on)
-    if ids is not None:
-        high &= set(ids)
     return dict.fromkeys(high, RiskClass.HIGH)
 
 

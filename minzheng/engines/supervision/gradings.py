@@ -494,8 +494,10 @@ def grading_decide(*, user, grading: Grading, decided_on=None, decision_number: 
     ``valid_from`` (the decision day) to ``valid_until`` (or the standard's months later)."""
     grading = locked(Grading, grading)
     _require(user, grading, "无权办理该区划的等级评定")
+    if grading.state != S.NOTICE:
+        raise ValidationError({"state": f"等级评定处于「{grading.get_state_display()}」，不能评定（须经公示）"})
     on = day(decided_on, "decided_on", "评定日期", future=False)
-    if grading.state == S.NOTICE and on <= grading.notice_end:
+    if on <= grading.notice_end:
         raise ValidationError({"decided_on": f"公示期至 {grading.notice_end} 结束，公示期满后方可评定"})
     start = day(valid_from, "valid_from", "有效期起", default=on)
     if valid_until in (None, ""):

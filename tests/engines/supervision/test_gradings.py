@@ -173,6 +173,8 @@ def test_self_assessment_panel_notice_decision_with_validity(sheet, sites, organ
     grading = g.grading_panel_close(user=organiser, grading=grading)
     assert grading.scores == {"环境": "101.00", "设施设备": "111.00", "运营管理": "131.00", "服务": "561.00"}
     assert (grading.total, grading.proposed_grade) == (904, "四级")
+    with pytest.raises(ValidationError, match="不能评定（须经公示）"):
+        g.grading_decide(user=organiser, grading=grading, valid_until=today())
     start = today() - dt.timedelta(days=10)
     grading = g.grading_notice_open(user=organiser, grading=grading, start=start, end=today() - dt.timedelta(days=3),
                                     reference="GS-2026-01")  # fmt: skip
