@@ -131,3 +131,11 @@ def test_a_list_declaration_is_checked():
         ListDef("t_x", "x", (("a", "a"),), escalate_to="t_y")
     with pytest.raises(ValueError, match="列入事由"):
         ListDef("t_x", "x", ())
+
+
+def test_celery_beat_queues_the_daily_job(settings):
+    from minzheng.foundation.jobs.models import JobRun
+
+    assert settings.CELERY_BEAT_SCHEDULE["supervision-listings-daily"]["task"] == listings.listings_daily_task.name
+    job = JobRun.objects.get(pk=listings.listings_daily_task())
+    assert job.kind == listings.LISTINGS_DAILY and job.title == "名录到期移出与转入"
