@@ -362,6 +362,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "minzheng.supervision.hazards_overdue",
         "schedule": crontab(hour=1, minute=15),
     },
+    # lists (名录) of the supervision engine: entries moved to another list and due removals, daily at
+    # 00:45 (embedded default: `45 0 * * * minzheng supervision lists-daily`)
+    "supervision-listings-daily": {
+        "task": "minzheng.supervision.listings_daily",
+        "schedule": crontab(hour=0, minute=45),
+    },
     # jobs whose worker died (lease expired): re-queued or marked failed, every lease
     "jobs-reap": {"task": "minzheng.jobs.reap", "schedule": MINZHENG_JOBS_LEASE_SECONDS},
 }

@@ -508,3 +508,432 @@ class HazardEvent(models.Model):
 
     def __str__(self):
         return f"{self.hazard_id} · {self.get_kind_display()}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# 双随机一公开: draw plans, their recorded pools and pairs, and declared avoidances (ADR 0019, draws)
+
+
+class Avoidance(models.Model):
+    """A declared conflict (回避) between an inspector and a supervised entity (kin, former employer,
+    a stake): the draw never pairs them while the avoidance is in force (``ended_on`` empty)."""
+
+    inspector = _user_fk("检查人员", null=False, related_name="supervision_avoidances")
+    supervised = models.ForeignKey(
+        Supervised, on_delete=models.PROTECT, related_name="avoidances", verbose_name="监管对象"
+    )
+    reason = models.CharField("回避原因", max_length=300)
+    declared_on = models.DateField("申报日期")
+    ended_on = models.DateField("解除日期", null=True, blank=True)
+    end_reason = models.CharField("解除原因", max_length=300, blank=True, default="")
+    recorded_by = _user_fk("经办人")
+    recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "检查回避"
+        ordering = ["supervised", "declared_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inspector", "supervised"], condition=Q(ended_on__isnull=True), name="avoidance_one_open"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.inspector_id} ↔ {self.supervised_id}：{self.reason[:20]}"
+
+
+class RiskClass(models.TextChoices):
+    """信用风险分类 as the draw reads it: an entity with an open major hazard, a poor grade or a
+    listing of a list that raises risk is ``high``; the others ``normal``."""
+
+    NORMAL = "normal", "一般风险"
+    HIGH = "high", "较高风险"
+
+
+class DrawPlan(models.Model):
+    """A 双随机 draw: which entities (kind, region, statuses; a count or a share, weighted by risk
+    class), which inspectors (``supervision.inspect`` over the region, conflicts excluded), how many
+    per entity, the seed — and, recorded when it is drawn, both pools in their stable order (USCC;
+    username), each entity's risk class, the exclusions and the weights, so that anyone re-running
+    :func:`~minzheng.engines.supervision.draws.draw_compute` over them gets the same pairs.
+    Published (公开) with a timestamp; the findings summary later, with its own."""
+
+    number = models.CharField("编号", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=200)
+    kind = models.CharField("监管对象类别", max_length=40)
+    purpose = models.CharField("检查类型", max_length=10, choices=Purpose.choices, default=Purpose.RANDOM)
+    region_code = models.CharField("区划代码", max_length=12)
+    statuses = models.JSONField("监管状态范围", default=list)
+    entity_count = models.PositiveIntegerField("抽取数量", null=True, blank=True)
+    entity_share = models.DecimalField("抽取比例", max_digits=5, decimal_places=4, null=True, blank=True)
+    inspectors_per_entity = models.PositiveSmallIntegerField("每户检查人员数")
+    exclude_township = models.BooleanField("回避本乡镇（街道）检查人员", default=False)
+    seed = models.CharField("随机种子", max_length=100)
+    algorithm = models.CharField("抽取算法", max_length=40)
+    drawn_on = models.DateField("抽取日期")
+    entity_pool = models.JSONField("检查对象名录库", default=list)  # [[uscc, risk class], …] by USCC
+    inspector_pool = models.JSONField("执法检查人员名录库", default=list)  # [username, …] sorted
+    exclusions = models.JSONField("回避关系", default=list)  # [[uscc, username, reason], …] sorted
+    weights = models.JSONField("风险分类抽取权重", default=dict)  # {risk class: "multiple"}
+    published_at = models.DateTimeField("结果公开时间", null=True, blank=True)
+    findings_summary = models.TextField("检查结果摘要", blank=True, default="")
+    findings_published_at = models.DateTimeField("检查结果公开时间", null=True, blank=True)
+    created_by = _user_fk("组织人")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "双随机抽查计划"
+        ordering = ["-drawn_on", "-pk"]
+        indexes = [models.Index(fields=["region_code", "published_at"], name="drawplan_region_published")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(entity_count__isnull=False) & Q(entity_share__isnull=True))
+                | (Q(entity_count__isnull=True) & Q(entity_share__isnull=False)),
+                name="drawplan_count_or_share",
+            ),
+            models.CheckConstraint(
+                condition=Q(findings_published_at__isnull=True) | Q(published_at__isnull=False),
+                name="drawplan_findings_after_result",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+
+class DrawPair(models.Model):
+    """One drawn entity with its inspectors (usernames in the order drawn, and the users for
+    queries), its risk class on the day, and the inspection made on it once there is one."""
+
+    plan = models.ForeignKey(DrawPlan, on_delete=models.CASCADE, related_name="pairs", verbose_name="抽查计划")
+    order = models.PositiveIntegerField("抽取顺序")
+    supervised = models.ForeignKey(Supervised, on_delete=models.PROTECT, related_name="+", verbose_name="监管对象")
+    uscc = models.CharField("统一社会信用代码", max_length=18)
+    risk_class = models.CharField("风险分类", max_length=8, choices=RiskClass.choices)
+    inspector_usernames = models.JSONField("检查人员", default=list)
+    inspectors = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", verbose_name="检查人员")
+    inspection = models.OneToOneField(
+        Inspection, on_delete=models.PROTECT, null=True, blank=True, related_name="draw_pair", verbose_name="检查"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "双随机抽取结果"
+        ordering = ["plan", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "order"], name="drawpair_plan_order_unique"),
+            models.UniqueConstraint(fields=["plan", "supervised"], name="drawpair_plan_supervised_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan_id} · {self.uscc} · {'、'.join(self.inspector_usernames)}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Gradings (等级评定): score sheets as data, the grading process, grades with their validity
+
+
+class GradingSheet(models.Model):
+    """A score sheet (评分表) for one kind: sections with maxima (:class:`GradingSection`) and grades
+    with their thresholds (:class:`GradingGrade`). A published sheet is never edited (gradings
+    point at it): a change is a new version."""
+
+    kind = models.CharField("监管对象类别", max_length=40)
+    code = models.CharField("代码", max_length=40)
+    version = models.PositiveIntegerField("版本", default=1)
+    name = models.CharField("名称", max_length=200)
+    effective_from = models.DateField("启用日期")
+    published = models.BooleanField("已发布", default=False)
+    source_document = models.CharField("依据文件", max_length=200, blank=True, default="")
+    created_by = _user_fk("经办人")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "等级评定评分表"
+        ordering = ["kind", "code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="gradingsheet_code_version_unique")]
+
+    def __str__(self):
+        return f"{self.name}（第{self.version}版）"
+
+
+class GradingSection(models.Model):
+    sheet = models.ForeignKey(GradingSheet, on_delete=models.CASCADE, related_name="sections", verbose_name="评分表")
+    order = models.PositiveIntegerField("顺序")
+    name = models.CharField("评分项", max_length=100)
+    maximum = models.DecimalField("满分", max_digits=9, decimal_places=2)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "评分项"
+        ordering = ["sheet", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "name"], name="gradingsection_sheet_name_unique"),
+            models.CheckConstraint(condition=Q(maximum__gt=0), name="gradingsection_maximum_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{self.maximum}）"
+
+
+class GradingGrade(models.Model):
+    """A grade of a sheet: reached when the total is at least ``min_total`` and every section at
+    least ``min_section_share`` of its maximum. ``rank``: higher is better (五级 = 5)."""
+
+    sheet = models.ForeignKey(GradingSheet, on_delete=models.CASCADE, related_name="grades", verbose_name="评分表")
+    rank = models.PositiveSmallIntegerField("等次")
+    name = models.CharField("等级", max_length=20)
+    min_total = models.DecimalField("总分不低于", max_digits=9, decimal_places=2)
+    min_section_share = models.DecimalField("各项得分率不低于", max_digits=5, decimal_places=4)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "评定等级"
+        ordering = ["sheet", "-rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "rank"], name="gradinggrade_sheet_rank_unique"),
+            models.UniqueConstraint(fields=["sheet", "name"], name="gradinggrade_sheet_name_unique"),
+            models.CheckConstraint(
+                condition=Q(min_section_share__gte=0) & Q(min_section_share__lte=1), name="gradinggrade_share_range"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class GradingState(models.TextChoices):
+    SELF_ASSESSED = "self", "已自评"
+    PANEL = "panel", "评审打分中"
+    SCORED = "scored", "评审已完成"
+    NOTICE = "notice", "公示中"
+    DECIDED = "decided", "已评定"
+    WITHDRAWN = "withdrawn", "已终止"
+
+
+class Grading(models.Model):
+    """One grading of one entity along one sheet: the entity's self-assessment, the panel's scores
+    (:class:`GradingScore`, one row per member), the public notice, and the decision — the grade
+    (or none) with its validity. Every stage is a :class:`GradingEvent`; the history of an entity's
+    grades is its decided gradings."""
+
+    supervised = models.ForeignKey(
+        Supervised, on_delete=models.PROTECT, related_name="gradings", verbose_name="监管对象"
+    )
+    sheet = models.ForeignKey(GradingSheet, on_delete=models.PROTECT, related_name="+", verbose_name="评分表")
+    region_code = models.CharField("区划代码", max_length=12)
+    state = models.CharField("状态", max_length=10, choices=GradingState.choices, default=GradingState.SELF_ASSESSED)
+    self_scores = models.JSONField("自评得分", default=dict)
+    self_total = models.DecimalField("自评总分", max_digits=9, decimal_places=2)
+    self_grade = models.CharField("自评等级", max_length=20, blank=True, default="")
+    self_assessed_on = models.DateField("自评日期")
+    scores = models.JSONField("评审得分", default=dict)
+    total = models.DecimalField("评审总分", max_digits=9, decimal_places=2, null=True, blank=True)
+    proposed_grade = models.CharField("拟评等级", max_length=20, blank=True, default="")
+    notice_start = models.DateField("公示开始", null=True, blank=True)
+    notice_end = models.DateField("公示结束", null=True, blank=True)
+    notice_reference = models.CharField("公示办件", max_length=60, blank=True, default="")
+    grade = models.CharField("评定等级", max_length=20, blank=True, default="")
+    grade_rank = models.PositiveSmallIntegerField("等次", null=True, blank=True)
+    decided_on = models.DateField("评定日期", null=True, blank=True)
+    decision_number = models.CharField("评定文号", max_length=100, blank=True, default="")
+    valid_from = models.DateField("有效期起", null=True, blank=True)
+    valid_until = models.DateField("有效期至", null=True, blank=True)
+    created_by = _user_fk("经办人")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "等级评定"
+        ordering = ["supervised", "-pk"]
+        indexes = [
+            models.Index(fields=["region_code", "state", "valid_until"], name="grading_region_valid"),
+            models.Index(fields=["supervised", "state"], name="grading_supervised_state"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="decided")
+                | (
+                    Q(decided_on__isnull=False)
+                    & Q(valid_from__isnull=False)
+                    & Q(valid_until__gte=models.F("valid_from"))
+                ),
+                name="grading_decided_has_validity",
+            ),
+            models.UniqueConstraint(
+                fields=["supervised", "sheet"],
+                condition=Q(state__in=["self", "panel", "scored", "notice"]),
+                name="grading_one_running",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.supervised_id} · {self.get_state_display()} · {self.grade or self.proposed_grade or '-'}"
+
+
+class GradingScore(models.Model):
+    """One panel member's scores (评审专家打分), by section name."""
+
+    grading = models.ForeignKey(Grading, on_delete=models.CASCADE, related_name="panel_scores", verbose_name="等级评定")
+    member = _user_fk("评审人员", null=True)
+    member_name = models.CharField("评审人员姓名", max_length=50)
+    scores = models.JSONField("得分", default=dict)
+    total = models.DecimalField("总分", max_digits=9, decimal_places=2)
+    at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "评审打分"
+        ordering = ["grading", "pk"]
+        constraints = [models.UniqueConstraint(fields=["grading", "member_name"], name="gradingscore_member_unique")]
+
+    def __str__(self):
+        return f"{self.grading_id} · {self.member_name} · {self.total}"
+
+
+class GradingEvent(models.Model):
+    """One stage of a grading, appended and never updated."""
+
+    grading = models.ForeignKey(Grading, on_delete=models.PROTECT, related_name="events", verbose_name="等级评定")
+    state_from = models.CharField("原状态", max_length=10, choices=GradingState.choices, blank=True, default="")
+    state_to = models.CharField("新状态", max_length=10, choices=GradingState.choices)
+    note = models.CharField("说明", max_length=1000, blank=True, default="")
+    actor = _user_fk("经办人")
+    at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "等级评定记录"
+        ordering = ["grading", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.grading_id} · {self.state_from or '-'} → {self.state_to}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lists (名录): generic listings of lists a business line declares (listings.list_declare)
+
+
+class Listing(models.Model):
+    """An entity on a declared list (活动异常名录, 严重违法失信名单 …): why (reason code of the
+    list), by which decision, since when, when its clock started, when it is due to come off, and
+    when and why it came off — by the clerk, by the daily job at the due day, or moved to another
+    list (``moved_to``) by the escalation rule of its list."""
+
+    list_code = models.CharField("名录", max_length=40)
+    supervised = models.ForeignKey(
+        Supervised, on_delete=models.PROTECT, related_name="listings", verbose_name="监管对象"
+    )
+    region_code = models.CharField("区划代码", max_length=12)
+    reason_code = models.CharField("列入事由", max_length=40)
+    decision_number = models.CharField("决定文号", max_length=100, blank=True, default="")
+    decision_text = models.TextField("决定内容", blank=True, default="")
+    listed_at = models.DateField("列入日期")
+    clock_start = models.DateField("计算起始日期")
+    removal_due = models.DateField("届满移出日期", null=True, blank=True)
+    removed_at = models.DateField("移出日期", null=True, blank=True)
+    removal_reason = models.CharField("移出原因", max_length=500, blank=True, default="")
+    moved_to = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="moved_from", verbose_name="转入"
+    )
+    listed_by = _user_fk("经办人")
+    removed_by = _user_fk("移出经办人")
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "名录记录"
+        ordering = ["-listed_at", "-pk"]
+        indexes = [
+            models.Index(fields=["list_code", "removed_at", "removal_due"], name="listing_list_due"),
+            models.Index(fields=["region_code", "list_code"], name="listing_region_list"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supervised", "list_code"], condition=Q(removed_at__isnull=True), name="listing_one_open"
+            ),
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True) | Q(removed_at__gte=models.F("listed_at")),
+                name="listing_removed_after_listed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.list_code} · {self.supervised_id} · {self.listed_at}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Annual reports (年度报告): typed templates per kind, one report per entity and year
+
+
+class ReportTemplate(models.Model):
+    """A report template for one kind: its fields as declared attributes (``fields``: the
+    :class:`~minzheng.engines.supervision.kinds.Attribute` specs, checked when the template is
+    created) and its due day in the year after the reported one (``due_month``/``due_day``)."""
+
+    kind = models.CharField("监管对象类别", max_length=40)
+    code = models.CharField("代码", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=200)
+    fields = models.JSONField("填报项目", default=list)
+    due_month = models.PositiveSmallIntegerField("报送截止月")
+    due_day = models.PositiveSmallIntegerField("报送截止日")
+    first_year = models.PositiveSmallIntegerField("首个报告年度")
+    created_by = _user_fk("经办人")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "年度报告模板"
+        ordering = ["kind", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_month__gte=1, due_month__lte=12, due_day__gte=1, due_day__lte=31),
+                name="reporttemplate_due_valid",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ReportState(models.TextChoices):
+    DRAFT = "draft", "填报中"
+    SUBMITTED = "submitted", "已报送"
+    RETURNED = "returned", "退回修改"
+    ACCEPTED = "accepted", "审核通过"
+
+
+class AnnualReport(models.Model):
+    """One entity's report for one year along its kind's template: values cleaned against the
+    template's fields; filed by the entity (institution account) or entered by staff; reviewed
+    (accepted, or returned with the reason); ``late`` when first submitted after the due day."""
+
+    template = models.ForeignKey(ReportTemplate, on_delete=models.PROTECT, related_name="reports", verbose_name="模板")
+    supervised = models.ForeignKey(
+        Supervised, on_delete=models.PROTECT, related_name="annual_reports", verbose_name="监管对象"
+    )
+    region_code = models.CharField("区划代码", max_length=12)
+    year = models.PositiveSmallIntegerField("报告年度")
+    due_on = models.DateField("报送截止日期")
+    state = models.CharField("状态", max_length=10, choices=ReportState.choices, default=ReportState.DRAFT)
+    values = models.JSONField("填报内容", default=dict)
+    channel = models.CharField("填报方式", max_length=12, choices=Channel.choices, default=Channel.STAFF)
+    filed_by = _user_fk("录入人")
+    filed_by_name = models.CharField("填报人", max_length=50, blank=True, default="")
+    submitted_at = models.DateTimeField("报送时间", null=True, blank=True)
+    late = models.BooleanField("逾期报送", default=False)
+    reviewed_by = _user_fk("审核人")
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    return_reason = models.CharField("退回原因", max_length=1000, blank=True, default="")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "年度报告"
+        ordering = ["-year", "supervised", "pk"]
+        indexes = [models.Index(fields=["region_code", "year", "state"], name="annualreport_region_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "supervised", "year"], name="annualreport_one_per_year")
+        ]
+
+    def __str__(self):
+        return f"{self.supervised_id} · {self.year} · {self.get_state_display()}"

@@ -21,3 +21,15 @@ role_declare("inspector", "监督检查员", sort=10, permissions=INSPECTOR)
 role_grant("approver", ["supervision.view", "supervision.manage", "supervision.rectify"])
 role_grant("admin", ["supervision.view", "supervision.manage", "supervision.rectify", "supervision.configure"])
 role_grant("leader", ["supervision.view"])
+
+# 双随机 draws, gradings, lists and annual reports (draws.py, gradings.py, listings.py, reports.py)
+permissions_declare(
+    {
+        "supervision.draw": "组织双随机抽查并公开结果",
+        "supervision.grade": "组织等级评定（评审打分、公示、评定）",
+        "supervision.list": "列入和移出名录",
+        "supervision.report": "代录和审核年度报告",
+    }
+)
+role_grant("approver", ["supervision.draw", "supervision.grade", "supervision.list", "supervision.report"])
+role_grant("admin", ["supervision.draw", "supervision.grade", "supervision.list", "supervision.report"])

@@ -38,21 +38,19 @@ ENTITIES = {"approver": ["entities.view", "entities.change"], "admin": ["entitie
             "leader": ["entities.view"]}  # fmt: skip
 
 
-# added since by the supervision engine (engines/supervision/permissions.py, with its data migration),
-# which also declares its own role 监督检查员
-SUPERVISION = {
-    "approver": ["supervision.view", "supervision.manage", "supervision.rectify"],
-    "admin": ["supervision.view", "supervision.manage", "supervision.rectify", "supervision.configure"],
-    "leader": ["supervision.view"],
-}
-NEW_ROLES = [
-    ("inspector", "监督检查员", ["supervision.view", "supervision.inspect", "supervision.rectify", "entities.view"]),
-]
+# added since by the supervision engine (its permissions.py, with its data migrations 0002 and 0003),
+# with its own role 监督检查员 (sort 10: after the standard seven)
+_SUP_OFFICE = ["supervision.view", "supervision.manage", "supervision.rectify", "supervision.draw",
+               "supervision.grade", "supervision.list", "supervision.report"]  # fmt: skip
+SUPERVISION = {"approver": _SUP_OFFICE, "admin": [*_SUP_OFFICE, "supervision.configure"],
+               "leader": ["supervision.view"]}  # fmt: skip
+INSPECTOR = ("inspector", "监督检查员", ["supervision.view", "supervision.inspect", "supervision.rectify",
+                                     "entities.view"])  # fmt: skip
 
 
 def test_the_declarations_add_up_to_the_standard_roles_as_they_were():
     declared = roles.standard_roles()
-    expected = [*BEFORE, *NEW_ROLES]
+    expected = [*BEFORE, INSPECTOR]
     assert [(code, name) for code, name, _ in declared] == [(code, name) for code, name, _ in expected]
     for (code, _, permissions), (_, _, before) in zip(declared, expected, strict=True):
         assert sorted(permissions) == sorted([*before, *ENTITIES.get(code, []), *SUPERVISION.get(code, [])]), code
@@ -126,7 +124,8 @@ def test_a_line_declares_its_own_role_and_permissions_without_touching_foundatio
     declared = {code: (name, perms) for code, name, perms in roles.standard_roles()}
     assert declared["child_director"] == ("儿童主任", ["children.view", "children.visit"])
     assert "children.view" in declared["leader"][1]
-    assert list(declared)[-1] == "child_director"
+    order = list(declared)  # by sort: after the standard seven (0–6) and 监督检查员 (10)
+    assert order.index("admin") < order.index("inspector") < order.index("child_director") == len(order) - 1
     with pytest.raises(DuplicateRegistration):
         roles.permissions_declare({"children.view": "别的名称"})
     with pytest.raises(ValueError, match="格式"):

@@ -49,3 +49,23 @@ def test_anywhere_inactive_users_and_superusers(staff, django_user_model):
 def test_a_role_an_administrator_edits_counts_at_once(staff):
     Role.objects.filter(code="acceptor").update(permissions=["payroll.approve"])
     assert names(users_with_permission("payroll.approve", ANYANG)) == ["cf", "af", "aa"]
+
+
+def test_below_takes_in_the_offices_under_a_prefix_and_holders_come_with_their_prefixes(staff):
+    from minzheng.foundation.accounts.selectors import permission_holders
+
+    assert names(users_with_permission("payroll.approve", RUIAN[:6])) == ["cf"]
+    assert names(users_with_permission("payroll.approve", RUIAN[:6], below=True)) == ["cf", "af", "tf"]
+    assert names(users_with_permission("payroll.approve", ANYANG[:9], below=True)) == ["cf", "af"]
+    holders = permission_holders("payroll.approve", RUIAN[:6], below=True)
+    assert holders == {
+        staff["county_finance"].pk: ("cf", ["330381"]),
+        staff["anyang_finance"].pk: ("af", [ANYANG[:9]]),
+        staff["tangxia_finance"].pk: ("tf", [TANGXIA[:9]]),
+    }
+    staff["tangxia_finance"].is_active = False
+    staff["tangxia_finance"].save()
+    assert set(permission_holders("payroll.approve", RUIAN[:6], below=True)) == {
+        staff["county_finance"].pk,
+        staff["anyang_finance"].pk,
+    }
