@@ -48,13 +48,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from page import splice_section
 
 ROOT = Path(__file__).resolve().parent.parent
-PY = str(ROOT / ".venv" / "bin" / "python")
-BIN = ROOT / ".venv" / "bin"
+# the checkout's own virtualenv, or the interpreter running this script (a worktree without one)
+BIN = ROOT / ".venv" / "bin" if (ROOT / ".venv" / "bin" / "python").exists() else Path(sys.executable).parent
+PY = str(BIN / "python")
 TITLE = "Citizen portal under 50 concurrent users"
 TARGET_MS = 100.0
 PG = "postgres://postgres@127.0.0.1:5432"
-DB_NAME = "minzheng_bench_portal"
-VAR_DIR = Path(tempfile.gettempdir()) / "minzheng_bench_portal"
+# MINZHENG_BENCH_DB / MINZHENG_BENCH_VAR_DIR: another database and directory (two checkouts side by side)
+DB_NAME = os.environ.get("MINZHENG_BENCH_DB") or "minzheng_bench_portal"
+VAR_DIR = Path(os.environ.get("MINZHENG_BENCH_VAR_DIR") or Path(tempfile.gettempdir()) / "minzheng_bench_portal")
 PERSONS = 20000
 STARTED = time.perf_counter()
 # page: (weight, what a correct answer contains)
@@ -97,7 +99,9 @@ def env(**extra) -> dict:
               "DJANGO_SETTINGS_MODULE": "minzheng.settings", "LOG_LEVEL": "ERROR",
               "ALLOWED_HOSTS": "127.0.0.1,localhost", "MINZHENG_JOBS": "thread",
               # locust plays the proxy: its X-Forwarded-For gives each lookup an address of its own
-              "TRUSTED_PROXIES": "127.0.0.1"})  # fmt: skip
+              "TRUSTED_PROXIES": "127.0.0.1",
+              # this checkout's `minzheng` ahead of an editable install of another
+              "PYTHONPATH": str(ROOT)})  # fmt: skip
     e.update(extra)
     return e
 

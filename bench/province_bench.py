@@ -52,8 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Verification and monitoring at province scale"
 TARGET_S = 60.0
 PG = "postgres://postgres@127.0.0.1:5432"
-DB_NAME = "minzheng_bench_province"
-VAR_DIR = Path(tempfile.gettempdir()) / "minzheng_bench_province"
+# MINZHENG_BENCH_DB / MINZHENG_BENCH_VAR_DIR: another database and directory (two checkouts side by side)
+DB_NAME = os.environ.get("MINZHENG_BENCH_DB") or "minzheng_bench_province"
+VAR_DIR = Path(os.environ.get("MINZHENG_BENCH_VAR_DIR") or Path(tempfile.gettempdir()) / "minzheng_bench_province")
 PASSWORD = "Bench@2026-minzheng"
 COUNTY = "330381"
 TODAY = dt.date(2026, 11, 24)
