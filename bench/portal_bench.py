@@ -360,9 +360,14 @@ def section(res: dict, args) -> callable:
         g, m = res["gunicorn"], res["machine"]
         ok = all(g["pages"][p].get("p95", 1e9) <= TARGET_MS for p in TARGET_PAGES) and not sum(g["errors"].values())
         out = ["", f"## {number}. {TITLE}", "",
-               f"Measured {res['date']} by `bench/portal_bench.py` on {m['cores']} cores ({m['cpu']}), "
+               f"Measured {res['date']} by `bench/portal_bench.py`"
+               + (f" at commit `{res['commit']}`" if res.get("commit") else "")
+               + f" on {m['cores']} cores ({m['cpu']}), "
                f"{m['ram_gb']} GB, Python {m['python']}; the load generator, the server and PostgreSQL share the "
-               "machine. Data: the demo city (`minzheng demo --persons 20000`) in a PostgreSQL database of its own, "
+               "machine"
+               + (f" (load average at the start {res['loadavg_start']}: other work shares these cores)"
+                  if res.get("loadavg_start") else "")
+               + ". Data: the demo city (`minzheng demo --persons 20000`) in a PostgreSQL database of its own, "
                f"with {res['cases']:,} open 低保 applications opened through the case engine for the lookup.", "",
                f"**Load**: {args.users} concurrent users (locust, one gevent loop), each waiting {args.think} s ± 50 % "
                "between pages as a person on a phone does, for "
@@ -425,7 +430,10 @@ def main() -> None:
     if args.child == "locust":
         return child_locust(args)
 
-    res: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
+    res: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d"),
+                 "loadavg_start": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+                 "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                          text=True).stdout.strip()}  # fmt: skip
     if args.rebuild or not database_ready(args.cases):
         res["load"] = load(args.cases)
     else:
