@@ -48,8 +48,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Case inbox at 200,000 open cases"
 TARGET_MS = 150.0
 PG = "postgres://postgres@127.0.0.1:5432"
-DB_NAME = "minzheng_bench_cases"
-VAR_DIR = Path(tempfile.gettempdir()) / "minzheng_bench_cases"
+# MINZHENG_BENCH_DB / MINZHENG_BENCH_VAR_DIR: another database and directory (two checkouts side by side)
+DB_NAME = os.environ.get("MINZHENG_BENCH_DB") or "minzheng_bench_cases"
+VAR_DIR = Path(os.environ.get("MINZHENG_BENCH_VAR_DIR") or Path(tempfile.gettempdir()) / "minzheng_bench_cases")
 PASSWORD = "Bench@2026-minzheng"
 STARTED = time.perf_counter()
 # the index this bench proposes for the engine, built for a second measurement in the same run and

@@ -375,6 +375,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("payroll_bench: PostgreSQL only (set DATABASE_URL)")
 
+    loadavg_start = " / ".join(f"{x:.2f}" for x in os.getloadavg())  # other work on these cores
     t = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     regions_import(source=DEMO_REGIONS, prefixes=(COUNTY,))
@@ -387,7 +388,7 @@ def main() -> None:
         "vendor": connection.vendor,
         "load": load,
         "workers": os.cpu_count(),
-        "measured": {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "commit": args.commit},
+        "measured": {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "commit": args.commit, "loadavg_start": loadavg_start},
     }
 
     log("generate")
@@ -476,6 +477,7 @@ def render(r: dict, number: int = 5) -> list[str]:
     exp_cpu = s["export_cpu"]["backend"] + s["export_cpu"]["client"]
     # on idle cores: the generate statement is one backend on one core; the export spreads over all
     idle = gen_cpu + max(exp_cpu / cores, s["export_cpu"]["backend"])
+    start = r.get("measured", {}).get("loadavg_start")  # results before it was recorded have none
     lines = [
         "",
         f"## {number}. Monthly payroll (社会化发放) at {_n(s['lines'])} enrollments (PostgreSQL)",
@@ -485,7 +487,11 @@ def render(r: dict, number: int = 5) -> list[str]:
         "`minzheng.engines.benefits.payroll`: `payroll_generate` (one `INSERT … SELECT`, the event in force by "
         "`ROW_NUMBER`, payee and bank account copied as ciphertext), `payroll_approve` by a second user, "
         f"`payroll_export` (CSV; `COPY … TO STDOUT`, SM4 decryption and rendering in {cores} worker processes). "
-        f"Load average when the export ended: {s['loadavg_after']}."
+        + (
+            f"Load average (1/5/15 min) at the start {start}, when the export ended {s['loadavg_after']}."
+            if start
+            else f"Load average when the export ended: {s['loadavg_after']}."
+        )
         + (
             f" Measured {r['measured']['date']}"
             + (f" at commit `{r['measured']['commit']}`" if r["measured"]["commit"] else "")

@@ -48,13 +48,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from page import splice_section
 
 ROOT = Path(__file__).resolve().parent.parent
-PY = str(ROOT / ".venv" / "bin" / "python")
-BIN = ROOT / ".venv" / "bin"
+# the checkout's own virtualenv, or the interpreter running this script (a worktree without one)
+BIN = ROOT / ".venv" / "bin" if (ROOT / ".venv" / "bin" / "python").exists() else Path(sys.executable).parent
+PY = str(BIN / "python")
 TITLE = "Citizen portal under 50 concurrent users"
 TARGET_MS = 100.0
 PG = "postgres://postgres@127.0.0.1:5432"
-DB_NAME = "minzheng_bench_portal"
-VAR_DIR = Path(tempfile.gettempdir()) / "minzheng_bench_portal"
+# MINZHENG_BENCH_DB / MINZHENG_BENCH_VAR_DIR: another database and directory (two checkouts side by side)
+DB_NAME = os.environ.get("MINZHENG_BENCH_DB") or "minzheng_bench_portal"
+VAR_DIR = Path(os.environ.get("MINZHENG_BENCH_VAR_DIR") or Path(tempfile.gettempdir()) / "minzheng_bench_portal")
 PERSONS = 20000
 STARTED = time.perf_counter()
 # page: (weight, what a correct answer contains)
@@ -97,7 +99,9 @@ def env(**extra) -> dict:
               "DJANGO_SETTINGS_MODULE": "minzheng.settings", "LOG_LEVEL": "ERROR",
               "ALLOWED_HOSTS": "127.0.0.1,localhost", "MINZHENG_JOBS": "thread",
               # locust plays the proxy: its X-Forwarded-For gives each lookup an address of its own
-              "TRUSTED_PROXIES": "127.0.0.1"})  # fmt: skip
+              "TRUSTED_PROXIES": "127.0.0.1",
+              # this checkout's `minzheng` ahead of an editable install of another
+              "PYTHONPATH": str(ROOT)})  # fmt: skip
     e.update(extra)
     return e
 
@@ -356,9 +360,14 @@ def section(res: dict, args) -> callable:
         g, m = res["gunicorn"], res["machine"]
         ok = all(g["pages"][p].get("p95", 1e9) <= TARGET_MS for p in TARGET_PAGES) and not sum(g["errors"].values())
         out = ["", f"## {number}. {TITLE}", "",
-               f"Measured {res['date']} by `bench/portal_bench.py` on {m['cores']} cores ({m['cpu']}), "
+               f"Measured {res['date']} by `bench/portal_bench.py`"
+               + (f" at commit `{res['commit']}`" if res.get("commit") else "")
+               + f" on {m['cores']} cores ({m['cpu']}), "
                f"{m['ram_gb']} GB, Python {m['python']}; the load generator, the server and PostgreSQL share the "
-               "machine. Data: the demo city (`minzheng demo --persons 20000`) in a PostgreSQL database of its own, "
+               "machine"
+               + (f" (load average at the start {res['loadavg_start']}: other work shares these cores)"
+                  if res.get("loadavg_start") else "")
+               + ". Data: the demo city (`minzheng demo --persons 20000`) in a PostgreSQL database of its own, "
                f"with {res['cases']:,} open 低保 applications opened through the case engine for the lookup.", "",
                f"**Load**: {args.users} concurrent users (locust, one gevent loop), each waiting {args.think} s ± 50 % "
                "between pages as a person on a phone does, for "
@@ -421,7 +430,10 @@ def main() -> None:
     if args.child == "locust":
         return child_locust(args)
 
-    res: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
+    res: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d"),
+                 "loadavg_start": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+                 "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                          text=True).stdout.strip()}  # fmt: skip
     if args.rebuild or not database_ready(args.cases):
         res["load"] = load(args.cases)
     else:

@@ -52,8 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Verification and monitoring at province scale"
 TARGET_S = 60.0
 PG = "postgres://postgres@127.0.0.1:5432"
-DB_NAME = "minzheng_bench_province"
-VAR_DIR = Path(tempfile.gettempdir()) / "minzheng_bench_province"
+# MINZHENG_BENCH_DB / MINZHENG_BENCH_VAR_DIR: another database and directory (two checkouts side by side)
+DB_NAME = os.environ.get("MINZHENG_BENCH_DB") or "minzheng_bench_province"
+VAR_DIR = Path(os.environ.get("MINZHENG_BENCH_VAR_DIR") or Path(tempfile.gettempdir()) / "minzheng_bench_province")
 PASSWORD = "Bench@2026-minzheng"
 COUNTY = "330381"
 TODAY = dt.date(2026, 11, 24)
@@ -512,6 +513,7 @@ def cpu_now() -> float:
 
 
 def measure(args) -> dict:
+    loadavg_start = " / ".join(f"{x:.2f}" for x in os.getloadavg())  # other work on these cores
     import django
 
     django.setup()
@@ -577,6 +579,7 @@ def measure(args) -> dict:
         "duckdb": duckdb.__version__,
         "postgresql": pg_version,
         "python": platform.python_version(),
+        "loadavg_start": loadavg_start,
         "loadavg": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
         "commit": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -597,6 +600,8 @@ def render(r: dict, number: int) -> list[str]:
     src = load["sources"]
     rows = sum(s["rows"] for s in src.values())
     verdict = {True: "**pass**", False: "**FAIL**"}
+    if r["persons"] < 1_000_000 or rows < 30_000_000:  # the target is for the full scale only
+        verdict = {True: "(reduced scale: not graded)", False: "(reduced scale: not graded)"}
     f = r["facts"]
     lines = [
         "",
@@ -605,7 +610,9 @@ def render(r: dict, number: int) -> list[str]:
         f"Target: batch verification and a full monitoring run of 1,000,000 persons against 8 sources with "
         f"30,000,000 rows, each ≤ {TARGET_S:.0f} s on this {f['cores']}-core machine. Written by "
         f"`bench/province_bench.py --write docs/benchmarks.md` on {f['date']} at commit `{f['commit']}` "
-        f"(DuckDB {f['duckdb']}, PostgreSQL {f['postgresql']}; load average at the end {f['loadavg']}). "
+        f"(DuckDB {f['duckdb']}, PostgreSQL {f['postgresql']}; load average "
+        + (f"at the start {f['loadavg_start']}, " if f.get("loadavg_start") else "")
+        + f"at the end {f['loadavg']}). "
         "The roll and the partner data are described in the script's docstring; the partner files went in "
         "through `batch_load` like an upload.",
         "",
