@@ -40,7 +40,7 @@ FAILURES_PER_NAME = 5  # wrong passwords of one login name in FAILURE_WINDOW
 FAILURES_PER_IP = 20  # wrong passwords from one address in an hour
 FAILURE_WINDOW = dt.timedelta(minutes=30)
 TOKEN_DAYS = 30
-TOKEN_PREFIX = "mzi_"
+TOKEN_PREFIX = "mzi_"  # noqa: S105 (a prefix, not a secret)
 
 
 class Throttled(Refused):

@@ -25,7 +25,8 @@ from minzheng.foundation.audit.middleware import client_ip
 from . import services as portal_services
 from .institution import INSTITUTION_PAGES, pages_for
 from .session import institution_login, institution_of, institution_required
-from .views_account import _errors_into, _status, safe_next
+from .views_account import _errors_into, safe_next
+from .views_account import _status as _citizen_status
 
 LOGIN_ACCOUNT = "portal_inst_pending"  # the account whose password passed, between the two steps
 LOGIN_NEXT = "portal_inst_next"
@@ -44,6 +45,10 @@ class CodeForm(forms.Form):
 class RectifyForm(forms.Form):
     text = forms.CharField(label="整改情况", max_length=4000, widget=forms.Textarea(attrs={"rows": 5}),
                            error_messages={"required": "请填写整改情况"})  # fmt: skip
+
+
+def _status(exc: ValidationError) -> int:
+    return 429 if isinstance(exc, institutions.Throttled) else _citizen_status(exc)
 
 
 def _home() -> str:
