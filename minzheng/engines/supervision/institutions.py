@@ -145,8 +145,7 @@ def password_check(*, username: str, password: str, ip: str = "") -> Institution
     # the hasher runs for an unknown name too, so the answer takes as long
     ok = check_password(password or "", account.password if account else make_password(None))
     if account is None or not ok:
-        with acting_as(Actor(None, f"机构端 {username or '（空）'}"[:150], ip or "", "portal")):
-            audit_record(action=FAILED, object_type="supervision.institutionaccount", object_id=username,
+        audit_record(action=FAILED, object_type="supervision.institutionaccount", object_id=username,
                          summary="机构端登录密码错误")  # fmt: skip
         left = FAILURES_PER_NAME - by_name - 1
         more = f"，还可以再试 {left} 次" if left > 0 else "，该账号已暂停登录30分钟"

@@ -508,6 +508,8 @@ def institution_code_request(*, account, ip: str = "") -> CodeSent:
             body=lambda code: f"机构端登录验证码 {code}，{minutes} 分钟内有效。请勿告诉他人。",
             related_type=INSTITUTION_MESSAGE_TYPE,
         )  # fmt: skip
+        audit_record(action="code_sent", object_type="supervision.institutionaccount", object_id=account.pk,
+                     summary=f"发送机构端登录验证码（{account.phone_masked}）")  # fmt: skip
     return sent
 
 
