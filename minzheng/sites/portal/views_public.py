@@ -8,6 +8,7 @@ unpublished and nothing not declared public is shown. Generic: names no business
 from __future__ import annotations
 
 from decimal import InvalidOperation
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -149,7 +150,7 @@ def directory_kind(request, kind):
          "cells": [(a.label, a.display(values.get(s.pk, {}).get(a.code))) for a in columns]}
         for s in page
     ]  # fmt: skip
-    params = "&".join(f"{k}={v}" for k, v in request.GET.items() if k != "page" and v)
+    params = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
     context = {"entry": entry, "label": declared.label, "kind": kind, "rows": rows, "page": page,
                "filters": filters, "districts": [(c, n) for c, n, _ in districts], "district": district,
                "grades": grades, "grade": grade, "params": params}  # fmt: skip

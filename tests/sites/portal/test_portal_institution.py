@@ -390,3 +390,15 @@ def test_the_public_directory_shows_what_the_kind_made_public(world):
         body = Client().get(f"/portal/bodies/{KIND}/{world['other'].pk}/").content.decode()
         assert "民办" in body and "40张" in body and "保密运营商" not in body and "未评定" in body
     assert Client().get(f"/portal/bodies/{KIND}/").status_code == 404  # not registered: no directory
+
+
+def test_a_directory_entry_names_only_the_kinds_own_attributes(kind):
+    from minzheng.sites.portal.directory import DIRECTORY, directory_register
+
+    with pytest.raises(ValueError, match="没有属性「price」"):
+        directory_register(KIND, title="测试", columns=("price",))
+    with pytest.raises(ValueError, match="筛选方式"):
+        directory_register(KIND, title="测试", filters=(("beds", "between"),))
+    with pytest.raises(ValueError, match="未声明"):
+        directory_register("no_such_kind", title="测试")
+    assert KIND not in DIRECTORY
