@@ -42,6 +42,7 @@ from tests.sites.portal.test_portal_account import last_code
 # Modules that hold services under another name than ``services`` (one module per feature)
 ALSO_SERVICES = {
     "minzheng.engines.supervision.draws",
+    "minzheng.engines.supervision.institutions",
     "minzheng.engines.supervision.gradings",
     "minzheng.engines.supervision.listings",
     "minzheng.engines.supervision.reports",
@@ -122,6 +123,7 @@ READ_ONLY = {
     **_sup("listings", "list_declare list_get", "list declarations, at import time"),
     **_sup("listings", "listings_for listed_supervised_ids", "reads of the lists"),
     **_sup("reports", "attribute_of template_kind due_on reports_for reports_missing", "templates read, reports read"),
+    **_sup("institutions", "institution_actor accounts_of account_get scoped", "the actor of an account, look-ups"),
     **_names(
         "sites.portal",
         "code_ttl code_max_attempts acting_options may_act_for citizen_messages "
@@ -180,6 +182,17 @@ AUDITED_BY_CALLER = {
         "listings",
         "listings_daily_job listings_daily_enqueue",
         "job machinery around listings_daily, which audits each entry it moves",
+    ),
+    **_sup(
+        "institutions",
+        "token_account",
+        "finds the account of an API token (marks it used); what the call does is audited by its service",
+    ),
+    **_names(
+        "sites.portal",
+        "institution_code_verify",
+        "uses the sign-in code (code_check: a voided code is audited there); the completed sign-in is audited by "
+        "institutions.signed_in",
     ),
     **_sup("draws", "draw_from_json", "the command line's entry: it is draw_run's call, audited there (test_draws)"),
 }
@@ -963,6 +976,64 @@ def _report_save(w):
 SUP_KIND, SUP_LIST = "audit_site", "audit_list"
 
 
+def _inst_account(w):
+    from minzheng.engines.supervision import institutions
+
+    if "inst_account" not in w:
+        w["inst_account"] = institutions.account_create(user=w["admin"], supervised=_supervised(w),
+                                                        username="audit.inst", name="机构人员",
+                                                        phone="13712340000", password="Jigou#2026pass")  # fmt: skip
+    return w["inst_account"]
+
+
+@call("engines.supervision.institutions.account_create", "admin")
+def _inst_account_create(w):
+    _inst_account(w)
+
+
+@call("engines.supervision.institutions.password_check", None)
+def _inst_password_check(w):
+    from django.core.exceptions import ValidationError
+
+    from minzheng.engines.supervision import institutions
+
+    with pytest.raises(ValidationError):
+        institutions.password_check(username="audit.inst", password="Wrong#pass1", ip="10.0.0.9")
+
+
+@call("engines.supervision.institutions.signed_in", None)
+def _inst_signed_in(w):
+    from minzheng.engines.supervision import institutions
+
+    institutions.signed_in(account=_inst_account(w), ip="10.0.0.9")
+
+
+@call("engines.supervision.institutions.signed_out", None)
+def _inst_signed_out(w):
+    from minzheng.engines.supervision import institutions
+
+    institutions.signed_out(account=_inst_account(w), ip="10.0.0.9")
+
+
+@call("engines.supervision.institutions.token_issue", None)
+def _inst_token_issue(w):
+    from minzheng.engines.supervision import institutions
+
+    institutions.token_issue(account=_inst_account(w), ip="10.0.0.9")
+
+
+@call("sites.portal.services.institution_code_request", None)
+def _inst_code_request(w):
+    portal.institution_code_request(account=_inst_account(w), ip="10.0.0.9")
+
+
+@call("engines.supervision.institutions.account_end", "admin")
+def _inst_account_end(w):
+    from minzheng.engines.supervision import institutions
+
+    institutions.account_end(user=w["admin"], account=_inst_account(w), reason="人员离职")
+
+
 # Services that write and leave no audit row, and why (found by this test; kept as they are)
 UNAUDITED = {
     **_names("foundation.accounts", "token_mark_used", "a token's last-used time, at every API request it serves"),
@@ -983,7 +1054,8 @@ NOT_YET_CALLED = {
 def _acted(row, actor) -> bool:
     """The row names the acting user; a citizen's own services name the citizen (masked), never staff."""
     if actor.user_id is None:
-        return row.actor_id is None and (row.actor_name == actor.name or row.actor_name.startswith("群众 "))
+        # a citizen's own services name the citizen, an institution account's name the account
+        return row.actor_id is None and (row.actor_name == actor.name or row.actor_name.startswith(("群众 ", "机构 ")))
     return row.actor_id == actor.user_id and row.actor_name == actor.name
 
 

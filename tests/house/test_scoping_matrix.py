@@ -156,6 +156,14 @@ NOT_SCOPED_PREFIXES = {
 }
 # Single routes that name no township's object, and why
 NOT_SCOPED = {
+    "portal/bodies/<str:kind>/": "the public directory (机构查询) of a kind a line registered: public by design",
+    "portal/bodies/<str:kind>/<int:pk>/": "a body's public page: only the attributes its kind made public, its "
+    "grade and its published inspection results",
+    "portal/institution/reports/<str:code>/<int:year>/": "names a report template of the account's own kind and a "
+    "year: the report is always the signed-in account's own entity's (another kind's template is 404)",
+    "portal/institution/p/<str:code>/": "a page a line registered for the account's kind; the view is given the "
+    "account's own entity only (none registered here)",
+    "portal/institution/p/<str:code>/<path:subpath>": "the same registered page's own sub-paths",
     "benefits/standards/<str:key>/": "a standard type (dibao_monthly …): policy of a region, the page shows the "
     "user's own region's versions; setting one needs standards.manage over that region",
     "calendar/<int:year>/": "the working-day calendar is national, not a township's; jobs.manage only",
@@ -287,6 +295,15 @@ def _supervision(w, u, today):
                                               inspector_signature=signature(inspector, "330381101000"),
                                               representative_refused="拒签")  # fmt: skip
     w["hazard"] = insp.hazards.order_by("pk").first()
+    # institution accounts (机构端): the 塘下 entity's, and one of an entity of 安阳 (the requesting side)
+    from minzheng.engines.supervision import institutions
+
+    own = sup.supervised_register(user=u["ra_approver"], kind=KIND,
+                                  entity=entity_make(u["ra_approver"], "330381001001", serial=991, name="安阳养老院"))  # fmt: skip
+    w["inst_other"] = institutions.account_create(user=u["ra_approver"], supervised=s, username="matrix.other",
+                                                  name="李", phone="13955550102", password="Jigou#2026pass")  # fmt: skip
+    w["inst_own"] = institutions.account_create(user=u["ra_approver"], supervised=own, username="matrix.own",
+                                                name="陈", phone="13955550101", password="Jigou#2026pass")  # fmt: skip
 
 
 def _case(w):
@@ -369,6 +386,11 @@ ROUTES = {
     "supervision/entities/<int:pk>/inspect/": lambda w: {"pk": w["supervised"].pk},
     "supervision/entities/<int:pk>/attributes/": lambda w: {"pk": w["supervised"].pk},
     "supervision/entities/<int:pk>/status/": lambda w: {"pk": w["supervised"].pk},
+    "supervision/entities/<int:pk>/accounts/": lambda w: {"pk": w["supervised"].pk},
+    "supervision/entities/<int:pk>/accounts/<int:account_id>/end/": lambda w: {
+        "pk": w["supervised"].pk,
+        "account_id": w["inst_other"].pk,
+    },
     "supervision/inspections/<int:pk>/": lambda w: {"pk": w["inspection"].pk},
     "supervision/inspections/<int:pk>/complete/": lambda w: {"pk": w["inspection"].pk},
     "supervision/inspections/<int:pk>/record.pdf": lambda w: {"pk": w["inspection"].pk},
@@ -380,6 +402,9 @@ ROUTES = {
     "api/v1/supervision/inspections/<inspection_id>": lambda w: {"inspection_id": w["inspection"].pk},
     "api/v1/supervision/hazards/<hazard_id>": lambda w: {"hazard_id": w["hazard"].pk},
     "api/v1/supervision/hazards/<hazard_id>/rectifications": lambda w: {"hazard_id": w["hazard"].pk},
+    # the institution API: another entity's hazard (the caller is the account of an entity of 安阳)
+    "api/v1/institution/hazards/<hazard_id>": lambda w: {"hazard_id": w["hazard"].pk},
+    "api/v1/institution/hazards/<hazard_id>/rectifications": lambda w: {"hazard_id": w["hazard"].pk},
     "api/v1/persons/<person_id>": lambda w: {"person_id": w["person"].pk},
     "api/v1/persons/<person_id>/reveal": lambda w: {"person_id": w["person"].pk},
     "api/v1/households/<household_id>": lambda w: {"household_id": w["household"].pk},
@@ -405,6 +430,9 @@ ROUTES = {
     "portal/cases/<str:number>/": _case,
     "portal/cases/<str:number>/upload/": _case,
     "portal/cases/<str:number>/documents/<int:pk>/": lambda w: {**_case(w), "pk": w["document"].pk},
+    # portal, institution site (机构端): another entity's hazard (the caller is the account of an entity of 安阳)
+    "portal/institution/hazards/<int:pk>/": lambda w: {"pk": w["hazard"].pk},
+    "portal/institution/hazards/<int:pk>/rectify/": lambda w: {"pk": w["hazard"].pk},
 }
 # where the answer is not 404, and why (nothing so far: every object outside the scope is "not found")
 OTHER_STATUS: dict[str, tuple[int, str]] = {}
@@ -477,6 +505,14 @@ def test_every_object_outside_the_scope_is_404_and_nothing_changes(settings, tmp
     own = Household.objects.filter(region_code__startswith="330381001", head__isnull=False).first().head
     stranger = make_citizen(own.name, own.id_number, person=own, phone="13912349999")  # a citizen of 安阳
     citizen, citizen_b = signed_in(stranger), signed_in(w["citizen_b"])
+    from minzheng.engines.supervision.institutions import token_issue as inst_token
+    from tests.sites.portal.test_portal_institution import signed as inst_signed
+
+    inst, inst_b = inst_signed(w["inst_own"]), inst_signed(w["inst_other"])
+    inst_api = Client(raise_request_exception=False,
+                      headers={"authorization": f"Bearer {inst_token(account=w['inst_own'])}"})  # fmt: skip
+    inst_api_b = Client(raise_request_exception=False,
+                        headers={"authorization": f"Bearer {inst_token(account=w['inst_other'])}"})  # fmt: skip
     body = {"name": "篡改", "reason": "x", "opinion": "x", "action": "accept", "answer": "x", "note": "x",
             "way": "deliver", "result": "paid", "months": "1", "days": "5", "field": "id_number", "content": "x",
             "grounds": "x", "decision": "x", "upheld": "1", "code": "000000", "confirm": "1"}  # fmt: skip
@@ -487,8 +523,12 @@ def test_every_object_outside_the_scope_is_404_and_nothing_changes(settings, tmp
         if _not_scoped(route):
             continue
         url = _route_url(route, ROUTES[route](w))
-        if route.startswith("api/"):
+        if route.startswith("api/v1/institution/"):
+            client, methods, owner = inst_api, ("get", "post", "patch", "delete"), inst_api_b
+        elif route.startswith("api/"):
             client, methods, owner = api, ("get", "post", "patch", "delete"), control_api
+        elif route.startswith("portal/institution/"):
+            client, methods, owner = inst, ("get", "post"), inst_b
         elif route.startswith("portal/"):
             client, methods, owner = citizen, ("get", "post"), citizen_b
         else:

@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 
 from minzheng.foundation.accounts.scoping import ScopedQuerySet
+from minzheng.foundation.crypto.fields import EncryptedTextField
 from minzheng.foundation.entities.models import Entity
 from minzheng.foundation.files.models import StoredFile
 
@@ -937,3 +938,55 @@ class AnnualReport(models.Model):
 
     def __str__(self):
         return f"{self.supervised_id} · {self.year} · {self.get_state_display()}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Institution accounts (机构端): the entity's own staff on the portal, kept apart from citizens and staff
+
+
+class InstitutionAccount(models.Model):
+    """A sign-in of an entity's own staff on the portal (机构端), bound to one regulated entity and
+    created by the bureau: a login name, a password (Django's hashers) and the mobile phone the
+    sign-in SMS code goes to (encrypted, blind index). Never a staff user: it holds no grants and
+    reaches nothing but its own entity (``institutions.py``; the portal's institution pages)."""
+
+    supervised = models.ForeignKey(
+        Supervised, on_delete=models.PROTECT, related_name="institution_accounts", verbose_name="监管对象"
+    )
+    username = models.CharField("登录名", max_length=40, unique=True)
+    name = models.CharField("使用人姓名", max_length=50)
+    phone = EncryptedTextField("手机号")
+    phone_index = models.CharField("手机号盲索引", max_length=64, editable=False)
+    phone_masked = models.CharField("手机号（脱敏）", max_length=20, editable=False)
+    password = models.CharField("密码", max_length=128)
+    active = models.BooleanField("启用", default=True)
+    created_by = _user_fk("开通人")
+    created_at = models.DateTimeField("开通时间", auto_now_add=True)
+    last_login_at = models.DateTimeField("最近登录", null=True, blank=True)
+    ended_at = models.DateTimeField("停用时间", null=True, blank=True)
+    end_reason = models.CharField("停用原因", max_length=300, blank=True, default="")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "机构端账号"
+        ordering = ["supervised", "username"]
+
+    def __str__(self):
+        return f"{self.username}（{self.name}）"
+
+
+class InstitutionToken(models.Model):
+    """An API token of an institution account (``/api/v1/institution``); only its SM3 hash is kept."""
+
+    account = models.ForeignKey(
+        InstitutionAccount, on_delete=models.CASCADE, related_name="tokens", verbose_name="机构端账号"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField("过期时间")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "机构端接口令牌"
+
+    def __str__(self):
+        return f"{self.account_id} · 令牌"

@@ -19,7 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from minzheng.foundation.audit.context import Actor, _current
 from minzheng.foundation.audit.middleware import client_ip
 
-from .session import SESSION_KEY
+from .session import INSTITUTION_KEY, SESSION_KEY
 
 PREFIX = "/portal/"
 DEFAULT_CSP = (
@@ -56,6 +56,10 @@ class PortalSecurityMiddleware:
         response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
         response.headers["X-Content-Type-Options"] = "nosniff"
         session = getattr(request, "session", None)
-        if session is not None and SESSION_KEY in session and "Cache-Control" not in response.headers:
+        if (
+            session is not None
+            and (SESSION_KEY in session or INSTITUTION_KEY in session)
+            and "Cache-Control" not in response.headers
+        ):
             response.headers["Cache-Control"] = "private, no-store"
         return response

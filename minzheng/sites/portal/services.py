@@ -236,7 +236,7 @@ def login_code_verify(*, phone: str, code: str, ip: str = "") -> Citizen:
     return citizen
 
 
-def code_check(*, phone_index: str, code: str, purpose: str, ref: str, masked: str) -> None:
+def code_check(*, phone_index: str, code: str, purpose: str, ref: str, masked: str, what: str = "授权确认") -> None:
     """Use the live code of ``purpose``/``ref`` sent to the phone: ValidationError (field ``code``)
     when wrong — the attempt is counted and stays counted, the last one voids the code (audited)."""
     code = re.sub(r"\s", "", code or "")
@@ -262,7 +262,7 @@ def code_check(*, phone_index: str, code: str, purpose: str, ref: str, masked: s
             else:
                 error = "验证码输错次数太多，已失效，请重新获取"
                 audit_record(action="code_failed", object_type="portal.logincode", object_id=row.pk,
-                             summary=f"授权确认验证码输错{limit}次作废（{masked}）")  # fmt: skip
+                             summary=f"{what}验证码输错{limit}次作废（{masked}）")  # fmt: skip
         else:
             row.used_at = now
             row.save(update_fields=["used_at"])
@@ -474,7 +474,7 @@ def citizen_messages(citizen: Citizen):
     phone's blind index (``Message.phone_index``): never another phone's."""
     return (
         Message.objects.filter(phone_index=citizen.phone_index)
-        .exclude(related_type__in=[LOGIN_MESSAGE_TYPE, SIGN_MESSAGE_TYPE])
+        .exclude(related_type__in=[LOGIN_MESSAGE_TYPE, SIGN_MESSAGE_TYPE, "portal.institution"])
         .defer("phone")
         .order_by("-created_at", "-id")
     )
@@ -491,3 +491,30 @@ def citizen_messages_page(citizen: Citizen, page: str | None):
 def citizen_messages_read(*, citizen: Citizen, message_ids: list[int] | None = None) -> int:
     """Mark the citizen's messages read (the given ones, or all); how many were."""
     return notify_mark_read_by_phone(phone_index=citizen.phone_index, message_ids=message_ids)
+
+
+# -- institution accounts (机构端): the SMS code of the second sign-in step ----------------------------
+
+INSTITUTION_MESSAGE_TYPE = "portal.institution"  # related_type of the code SMS: kept out of any inbox
+
+
+def institution_code_request(*, account, ip: str = "") -> CodeSent:
+    """Send the sign-in code of an institution account (its password already checked) to the
+    account's phone, under the limits of every code of that phone and address (``code_send``)."""
+    minutes = int(code_ttl().total_seconds() // 60)
+    with transaction.atomic():
+        sent = code_send(
+            phone=account.phone, ip=ip, purpose="inst", ref=f"inst:{account.pk}", subject="机构端登录验证码",
+            body=lambda code: f"机构端登录验证码 {code}，{minutes} 分钟内有效。请勿告诉他人。",
+            related_type=INSTITUTION_MESSAGE_TYPE,
+        )  # fmt: skip
+        audit_record(action="code_sent", object_type="supervision.institutionaccount", object_id=account.pk,
+                     summary=f"发送机构端登录验证码（{account.phone_masked}）")  # fmt: skip
+    return sent
+
+
+def institution_code_verify(*, account, code: str) -> None:
+    """Use the sign-in code sent to the account's phone (``code_check``: attempts counted, the last
+    one voids the code)."""
+    code_check(phone_index=account.phone_index, code=code, purpose="inst", ref=f"inst:{account.pk}",
+               masked=account.phone_masked, what="机构端登录")  # fmt: skip

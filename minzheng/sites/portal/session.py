@@ -9,12 +9,14 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from minzheng.engines.supervision.institutions import account_get, institution_actor
 from minzheng.foundation.audit.context import Actor, _current
 from minzheng.foundation.audit.middleware import client_ip
 
 from .models import Citizen
 
 SESSION_KEY = "portal_citizen"
+INSTITUTION_KEY = "portal_institution"  # an institution account (机构端): never a citizen, never staff
 
 
 def citizen_of(request) -> Citizen | None:
@@ -31,6 +33,7 @@ def citizen_of(request) -> Citizen | None:
 
 def citizen_login(request, citizen: Citizen) -> None:
     request.session.cycle_key()  # a new session id at sign-in (no fixation)
+    request.session.pop(INSTITUTION_KEY, None)  # one kind of sign-in per session
     request.session[SESSION_KEY] = citizen.pk
     request._citizen = citizen
     Citizen.objects.filter(pk=citizen.pk).update(last_login_at=timezone.now())
@@ -48,6 +51,40 @@ def citizen_required(view):
     def wrapped(request, *args, **kwargs):
         if citizen_of(request) is None:
             return redirect(f"{reverse('portal:login')}?{urlencode({'next': request.get_full_path()})}")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+# -- institution accounts (机构端) -----------------------------------------------------------------
+
+
+def institution_of(request):
+    """The institution account signed in on this request (its own session key; a citizen's session
+    is none), cached on it; None when nobody is. Audit records of the request name the account."""
+    if not hasattr(request, "_institution"):
+        pk = request.session.get(INSTITUTION_KEY)
+        request._institution = account_get(pk) if pk else None
+        if request._institution is not None:
+            _current.set(institution_actor(request._institution, client_ip(request)))
+    return request._institution
+
+
+def institution_login(request, account) -> None:
+    request.session.cycle_key()
+    request.session.pop(SESSION_KEY, None)  # a citizen signed in on this browser is signed out
+    request._citizen = None
+    request.session[INSTITUTION_KEY] = account.pk
+    request._institution = account
+
+
+def institution_required(view):
+    """Send a visitor without an institution session to the institution sign-in page."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if institution_of(request) is None:
+            return redirect(f"{reverse('portal:inst_login')}?{urlencode({'next': request.get_full_path()})}")
         return view(request, *args, **kwargs)
 
     return wrapped

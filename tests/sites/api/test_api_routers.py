@@ -36,9 +36,10 @@ def test_every_area_registers_its_router_and_is_mounted():
 def test_every_module_with_an_area_is_discovered_and_api_names_none():
     declaring = {p.stem for p in PACKAGE.glob("*.py") if "\napi_router(" in p.read_text(encoding="utf-8")}
     assert declaring == {"tokens", "registry", "assistance", "benefits", "cases", "sources", "monitoring",
-                         "verification", "supervision"}  # fmt: skip
+                         "verification", "supervision", "institution"}  # fmt: skip
     assert [a.name for a in routers.discover()] == [
         "auth", "registry", "assistance", "benefits", "cases", "sources", "monitoring", "verification", "supervision",
+        "institution",
     ]  # fmt: skip
     source = (PACKAGE / "api.py").read_text(encoding="utf-8")
     for module in declaring:

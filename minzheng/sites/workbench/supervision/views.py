@@ -16,11 +16,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from minzheng.engines.supervision import selectors, services
+from minzheng.engines.supervision import institutions, selectors, services
 from minzheng.engines.supervision.kinds import KINDS
 from minzheng.engines.supervision.models import (
     HazardLevel,
@@ -83,7 +83,7 @@ class StartForm(forms.Form):
 
 
 @login_required
-def entity_detail(request, pk, start_form=None, status_form=None, status=200):
+def entity_detail(request, pk, start_form=None, status_form=None, status=200, account_form=None):
     user = request.user
     s = selectors.supervised_get(user, pk)
     region = s.entity.region_code
@@ -105,8 +105,57 @@ def entity_detail(request, pk, start_form=None, status_form=None, status=200):
         "start_form": start_form or StartForm(),
         "can_manage": has_permission(user, "supervision.manage", region) and s.status != SupervisionStatus.CLOSED,
         "status_form": status_form or StatusForm(),
+        "accounts": institutions.accounts_of(s) if has_permission(user, "supervision.manage", region) else None,
+        "account_form": account_form or AccountForm(),
     }  # fmt: skip
     return render(request, "workbench/supervision/entity.html", context, status=status)
+
+
+class AccountForm(forms.Form):
+    username = forms.CharField(label="登录名", max_length=40, help_text="小写字母开头，4至40位")
+    name = forms.CharField(label="使用人姓名", max_length=50)
+    phone = forms.CharField(label="手机号", max_length=20, help_text="接收登录验证码")
+    password = forms.CharField(label="初始密码", max_length=128, widget=forms.PasswordInput,
+                               help_text="至少8位，含字母和数字；请当面告知使用人")  # fmt: skip
+
+
+class EndForm(forms.Form):
+    reason = forms.CharField(label="停用原因", max_length=300)
+
+
+@login_required
+@require_POST
+def account_new(request, pk):
+    """Open an institution account (机构端) bound to this entity."""
+    s = selectors.supervised_get(request.user, pk)
+    form = AccountForm(request.POST)
+    if form.is_valid():
+        try:
+            account = institutions.account_create(user=request.user, supervised=s, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"已开通机构端账号 {account.username}")
+            return redirect("workbench:supervision:entity", pk=s.pk)
+    return entity_detail(request, pk, account_form=form, status=422)
+
+
+@login_required
+@require_POST
+def account_end(request, pk, account_id):
+    s = selectors.supervised_get(request.user, pk)
+    account = get_object_or_404(institutions.accounts_of(s), pk=account_id)
+    form = EndForm(request.POST)
+    if form.is_valid():
+        try:
+            institutions.account_end(user=request.user, account=account, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, f"已停用机构端账号 {account.username}")
+    else:
+        messages.error(request, "请填写停用原因")
+    return redirect("workbench:supervision:entity", pk=s.pk)
 
 
 @login_required
