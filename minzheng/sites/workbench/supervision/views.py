@@ -83,7 +83,9 @@ class StartForm(forms.Form):
 
 
 @login_required
-def entity_detail(request, pk, start_form=None, status_form=None, status=200):
+def entity_detail(request, pk, start_form=None, status_form=None, status=200, forms_given=None):
+    from .oversight import entity_extras, timeline
+
     user = request.user
     s = selectors.supervised_get(user, pk)
     region = s.entity.region_code
@@ -106,6 +108,11 @@ def entity_detail(request, pk, start_form=None, status_form=None, status=200):
         "can_manage": has_permission(user, "supervision.manage", region) and s.status != SupervisionStatus.CLOSED,
         "status_form": status_form or StatusForm(),
     }  # fmt: skip
+    context.update(entity_extras(user, s, forms_given))
+    context["timeline"] = timeline(
+        s, inspections=context["inspections"], hazards=selectors.hazard_ledger(user, supervised=s)[:200],
+        extras=context, statuses=context["statuses"], history=context["history"],
+    )  # fmt: skip
     return render(request, "workbench/supervision/entity.html", context, status=status)
 
 
