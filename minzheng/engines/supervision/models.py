@@ -427,6 +427,8 @@ class Hazard(models.Model):
             models.Index(
                 fields=["region_code", "deadline", "level"], name="hazard_unclosed_region", condition=~Q(state="closed")
             ),
+            # … and its first page over a wide scope (a county's or a city's whole ledger by deadline)
+            models.Index(fields=["deadline", "id"], name="hazard_unclosed_deadline", condition=~Q(state="closed")),
         ]
         constraints = [
             models.CheckConstraint(
