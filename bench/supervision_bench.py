@@ -379,7 +379,7 @@ def render(r: dict, number: int) -> list[str]:
 
     ok_draw = d["max"] < DRAW_TARGET_S
     ok_ledger = all(
-        s["p95"] < LEDGER_TARGET_MS for part in ("ledger_selector", "ledger_page") for s in r[part].values()
+        s["p95"] < LEDGER_TARGET_MS for part in ("ledger_selector", "ledger_page") for s in r[part].values() if s
     )
     lines = [
         "",
