@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/province_bench.py --write docs/benchmarks.md
 	$(BIN)/python bench/portal_bench.py --write docs/benchmarks.md
 	$(BIN)/python bench/import_caps_bench.py --write docs/benchmarks.md
+	$(BIN)/python bench/supervision_bench.py --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) var

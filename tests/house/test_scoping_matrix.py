@@ -1,6 +1,7 @@
 """A user of one township can neither read nor change another township's persons or households:
 every registry page and endpoint answers 'not found' and changes nothing."""
 
+import datetime as dt
 import io
 import re
 
@@ -304,6 +305,32 @@ def _supervision(w, u, today):
                                                   name="李", phone="13955550102", password="Jigou#2026pass")  # fmt: skip
     w["inst_own"] = institutions.account_create(user=u["ra_approver"], supervised=own, username="matrix.own",
                                                 name="陈", phone="13955550101", password="Jigou#2026pass")  # fmt: skip
+    _supervision_programmes(w, u, s, inspector, today)
+
+
+def _supervision_programmes(w, u, s, inspector, today):
+    """A draw plan of 塘下, an avoidance, a grading, a list entry and an annual report of its entity."""
+    from minzheng.engines.supervision import draws, gradings, reports
+    from minzheng.engines.supervision.models import Listing
+    from tests.engines.supervision.helpers import KIND
+
+    w["draw_plan"] = draws.draw_run(user=u["ra_approver"], kind=KIND, region_code="330381101000", entities=1,
+                                    inspectors_per_entity=1, seed="矩阵", exclude_township=False, statuses=[s.status])  # fmt: skip
+    w["avoidance"] = draws.avoidance_declare(user=u["ra_approver"], inspector=inspector, supervised=s, reason="亲属")
+    sheet = gradings.grading_sheet_create(
+        user=u["ra_admin"], kind=KIND, code="MATRIX", name="评分表", effective_from=dt.date(2020, 1, 1),
+        sections=[{"name": "服务", "maximum": 100}], grades=[{"name": "一级", "rank": 1, "min_total": 60,
+                                                             "min_section_share": "0.5"}],
+    )  # fmt: skip
+    sheet = gradings.grading_sheet_publish(user=u["ra_admin"], sheet=sheet)
+    w["grading"] = gradings.grading_self_assess(user=u["ra_approver"], supervised=s, sheet=sheet, scores={"服务": 70})
+    w["listing"] = Listing.objects.create(supervised=s, list_code="matrix_list", region_code=s.entity.region_code,
+                                          reason_code="x", listed_at=today, clock_start=today)  # fmt: skip
+    template = reports.report_template_create(user=u["ra_admin"], kind=KIND, code="matrix_annual", name="年报",
+                                              due_month=5, due_day=31, first_year=2020,
+                                              fields=[{"code": "beds", "label": "床位数", "type": "int"}])  # fmt: skip
+    w["annual_report"] = reports.report_save(user=u["ra_approver"], template=template, supervised=s,
+                                             year=today.year - 1, values={"beds": 3})  # fmt: skip
 
 
 def _case(w):
@@ -397,6 +424,25 @@ ROUTES = {
     "supervision/hazards/<int:pk>/": lambda w: {"pk": w["hazard"].pk},
     "supervision/hazards/<int:pk>/rectify/": lambda w: {"pk": w["hazard"].pk},
     "supervision/hazards/<int:pk>/reinspect/": lambda w: {"pk": w["hazard"].pk},
+    "supervision/draws/<int:pk>/": lambda w: {"pk": w["draw_plan"].pk},
+    "supervision/draws/<int:pk>/verify/": lambda w: {"pk": w["draw_plan"].pk},
+    "supervision/draws/<int:pk>/publish/": lambda w: {"pk": w["draw_plan"].pk},
+    "supervision/draws/<int:pk>/findings/": lambda w: {"pk": w["draw_plan"].pk},
+    "supervision/entities/<int:pk>/avoidances/": lambda w: {"pk": w["supervised"].pk},
+    "supervision/avoidances/<int:pk>/end/": lambda w: {"pk": w["avoidance"].pk},
+    "supervision/entities/<int:pk>/grading/": lambda w: {"pk": w["supervised"].pk},
+    "supervision/gradings/<int:pk>/": lambda w: {"pk": w["grading"].pk},
+    "supervision/gradings/<int:pk>/score/": lambda w: {"pk": w["grading"].pk},
+    "supervision/gradings/<int:pk>/close/": lambda w: {"pk": w["grading"].pk},
+    "supervision/gradings/<int:pk>/notice/": lambda w: {"pk": w["grading"].pk},
+    "supervision/gradings/<int:pk>/decide/": lambda w: {"pk": w["grading"].pk},
+    "supervision/gradings/<int:pk>/return/": lambda w: {"pk": w["grading"].pk},
+    "supervision/gradings/<int:pk>/withdraw/": lambda w: {"pk": w["grading"].pk},
+    "supervision/entities/<int:pk>/listings/": lambda w: {"pk": w["supervised"].pk},
+    "supervision/listings/<int:pk>/remove/": lambda w: {"pk": w["listing"].pk},
+    "supervision/entities/<int:pk>/reports/new/": lambda w: {"pk": w["supervised"].pk},
+    "supervision/reports/<int:pk>/": lambda w: {"pk": w["annual_report"].pk},
+    "supervision/reports/<int:pk>/review/": lambda w: {"pk": w["annual_report"].pk},
     # API
     "api/v1/supervision/entities/<entity_id>": lambda w: {"entity_id": w["supervised"].pk},
     "api/v1/supervision/inspections/<inspection_id>": lambda w: {"inspection_id": w["inspection"].pk},

@@ -423,6 +423,13 @@ class Hazard(models.Model):
             models.Index(fields=["region_code", "state", "deadline"], name="hazard_region_state"),
             models.Index(fields=["supervised", "state"], name="hazard_supervised_state"),
             models.Index(fields=["state", "deadline"], name="hazard_state_deadline"),
+            # the ledger's usual question (what is not closed yet, under a region) and its header counts
+            # (overdue, major) read this small index only: closed hazards are most of the table
+            models.Index(
+                fields=["region_code", "deadline", "level"], name="hazard_unclosed_region", condition=~Q(state="closed")
+            ),
+            # … and its first page over a wide scope (a county's or a city's whole ledger by deadline)
+            models.Index(fields=["deadline", "id"], name="hazard_unclosed_deadline", condition=~Q(state="closed")),
         ]
         constraints = [
             models.CheckConstraint(

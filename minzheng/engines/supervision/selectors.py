@@ -17,11 +17,16 @@ from minzheng.foundation.validation import is_digits
 
 from .kinds import KINDS
 from .models import (
+    AnnualReport,
     AttributeValue,
+    Avoidance,
+    DrawPlan,
+    Grading,
     Hazard,
     HazardLevel,
     HazardState,
     Inspection,
+    Listing,
     Supervised,
     Template,
 )
@@ -172,3 +177,42 @@ def hazard_ledger_rows(hazards: QuerySet, *, on: dt.date | None = None) -> Itera
 def hazard_ledger_xlsx(hazards: QuerySet, *, on: dt.date | None = None) -> bytes:
     """The ledger as an Excel workbook (dates as text cells, no formula ever)."""
     return xlsx_bytes(title="隐患台账", headers=LEDGER_HEADERS, rows=hazard_ledger_rows(hazards, on=on))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Draw plans, avoidances, gradings, list entries and annual reports the user may see (404 otherwise)
+
+
+def _scoped_get(model, user, pk, message: str, *related):
+    obj = model.objects.for_user(user, VIEW).select_related(*related).filter(pk=pk).first()
+    if obj is None:
+        raise Http404(message)
+    return obj
+
+
+def draw_plan_get(user, pk) -> DrawPlan:
+    return _scoped_get(DrawPlan, user, pk, "抽查计划不存在")
+
+
+def grading_get(user, pk) -> Grading:
+    return _scoped_get(Grading, user, pk, "等级评定不存在", "supervised__entity", "sheet")
+
+
+def listing_get(user, pk) -> Listing:
+    return _scoped_get(Listing, user, pk, "名录记录不存在", "supervised__entity")
+
+
+def report_get(user, pk) -> AnnualReport:
+    return _scoped_get(AnnualReport, user, pk, "年度报告不存在", "supervised__entity", "template")
+
+
+def avoidance_get(user, pk) -> Avoidance:
+    """An avoidance of an entity the user may see."""
+    obj = (
+        Avoidance.objects.filter(supervised__in=Supervised.objects.for_user(user, VIEW), pk=pk)
+        .select_related("inspector", "supervised__entity")
+        .first()
+    )
+    if obj is None:
+        raise Http404("回避记录不存在")
+    return obj

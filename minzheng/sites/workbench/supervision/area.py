@@ -13,6 +13,10 @@ area_register(
         menu=(
             MenuEntry("监管对象", "workbench:supervision:entities", "supervision", 10, "supervision.view"),
             MenuEntry("隐患台账", "workbench:supervision:hazards", "supervision", 20, "supervision.view"),
+            MenuEntry("双随机抽查", "workbench:supervision:draws", "supervision", 30, "supervision.view"),
+            MenuEntry("等级到期", "workbench:supervision:grades_expiring", "supervision", 40, "supervision.view"),
+            MenuEntry("名录", "workbench:supervision:listings", "supervision", 50, "supervision.view"),
+            MenuEntry("年度报告", "workbench:supervision:reports", "supervision", 60, "supervision.view"),
         ),
     )
 )

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -83,7 +84,9 @@ class StartForm(forms.Form):
 
 
 @login_required
-def entity_detail(request, pk, start_form=None, status_form=None, status=200, account_form=None):
+def entity_detail(request, pk, start_form=None, status_form=None, status=200, account_form=None, forms_given=None):
+    from .oversight import entity_extras, timeline
+
     user = request.user
     s = selectors.supervised_get(user, pk)
     region = s.entity.region_code
@@ -108,6 +111,11 @@ def entity_detail(request, pk, start_form=None, status_form=None, status=200, ac
         "accounts": institutions.accounts_of(s) if has_permission(user, "supervision.manage", region) else None,
         "account_form": account_form or AccountForm(),
     }  # fmt: skip
+    context.update(entity_extras(user, s, forms_given))
+    context["timeline"] = timeline(
+        s, inspections=context["inspections"], hazards=selectors.hazard_ledger(user, supervised=s)[:200],
+        extras=context, statuses=context["statuses"], history=context["history"],
+    )  # fmt: skip
     return render(request, "workbench/supervision/entity.html", context, status=status)
 
 
@@ -374,12 +382,17 @@ def hazard_list(request):
     names = region_names({h.region_code for h in page})
     rows = [{"h": h, "kind": _kind_label(h.supervised.kind), "place": names.get(h.region_code, ""),
              "late": h.state != HazardState.CLOSED and h.deadline < today} for h in page]  # fmt: skip
-    unclosed = selectors.hazard_ledger(user, state="unclosed")
-    counts = {
-        "open": unclosed.count(),
-        "overdue": unclosed.filter(deadline__lt=today).count(),
-        "major": unclosed.filter(level=HazardLevel.MAJOR).count(),
-    }
+    # the header's counts of the user's whole unclosed ledger, in one pass over the partial index of the
+    # unclosed (counting a column of the index, never null, keeps the scan index-only)
+    counts = (
+        selectors.hazard_ledger(user, state="unclosed")
+        .order_by()
+        .aggregate(
+            open=Count("level"),
+            overdue=Count("level", filter=Q(deadline__lt=today)),
+            major=Count("level", filter=Q(level=HazardLevel.MAJOR)),
+        )
+    )
     params = query_params(request, "state", "level", "kind", "overdue", "region")
     context = {
         "page": page, "rows": rows, "states": HAZARD_STATES, "state": state, "levels": dict(HazardLevel.choices),
