@@ -1,0 +1,1 @@
+"""The demo city's care homes (filled below)."""
