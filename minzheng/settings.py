@@ -350,6 +350,12 @@ CELERY_BEAT_SCHEDULE = {
     # 渐退期满后停发: the exits of enrollments whose 渐退期 has ended, recorded daily at 01:30
     # (embedded default: `30 1 * * * minzheng payroll expire --month YYYY-MM` of the next month)
     "benefits-phase-out-expire": {"task": "minzheng.benefits.phase_out_expire", "schedule": crontab(hour=1, minute=30)},
+    # overdue hazards of the supervision engine marked, the county alerted and escalated, daily at
+    # 01:15 (embedded default: `15 1 * * * minzheng supervision overdue`)
+    "supervision-hazards-overdue": {
+        "task": "minzheng.supervision.hazards_overdue",
+        "schedule": crontab(hour=1, minute=15),
+    },
     # jobs whose worker died (lease expired): re-queued or marked failed, every lease
     "jobs-reap": {"task": "minzheng.jobs.reap", "schedule": MINZHENG_JOBS_LEASE_SECONDS},
 }

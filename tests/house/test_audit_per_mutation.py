@@ -68,6 +68,7 @@ READ_ONLY = {
     ),
     **_names("engines.monitoring", "recheck_opener office_of rules_due", "look-ups"),
     **_names("engines.verification", "county_office", "look-up"),
+    **_names("engines.supervision", "rectification_deadline", "a standard looked up and added to a day"),
     **_names("foundation.accounts", "role_resolve token_find token_lookup token_user", "look-ups"),
     **_names("foundation.audit", "audit_verify diff", "reads the chain / pure"),
     **_names(
@@ -128,6 +129,12 @@ AUDITED_BY_CALLER = {
         "the message row is the record of what was sent (the action that sends it is audited)",
     ),
     **_names("foundation.registry", "name_grams_write", "search index rows of an audited person"),
+    **_names(
+        "engines.supervision",
+        "photo_store",
+        "stores a photo (audited as an upload); the inspection item, rectification or re-inspection holding it "
+        "is audited by its own service",
+    ),
     **_names("engines.monitoring", "townships_tell", "in-app messages to the offices about an audited event"),
     **_names(
         "foundation.accounts",
@@ -224,6 +231,119 @@ def _entity_status_set(w):
     from minzheng.foundation.entities.services import entity_status_set
 
     entity_status_set(user=w["county"], entity=w["entity"], status="restricted", reason="责令整改")
+
+
+def _sup_limits(w):
+    from tests.engines.supervision.helpers import limits_set
+
+    limits_set()
+
+
+@call("engines.supervision.services.supervised_register", who="county")
+def _supervised_register(w):
+    from minzheng.engines.supervision.services import supervised_register
+    from tests.engines.supervision.helpers import KIND
+
+    w["supervised"] = supervised_register(user=w["county"], entity=w["entity"], kind=KIND, status="operating",
+                                          attributes={"beds": "60", "nature": "private"})  # fmt: skip
+
+
+@call("engines.supervision.services.attributes_set", who="county")
+def _attributes_set(w):
+    from minzheng.engines.supervision.services import attributes_set
+
+    attributes_set(user=w["county"], supervised=w["supervised"], values={"beds": 80}, reason="扩建")
+
+
+@call("engines.supervision.services.permit_record", who="county")
+def _permit_record(w):
+    from minzheng.engines.supervision.services import permit_record
+
+    w["permit"] = permit_record(user=w["county"], supervised=w["supervised"], permit_type="filing",
+                                issued_on=timezone.localdate(), number="瑞民养备001")  # fmt: skip
+
+
+@call("engines.supervision.services.permit_end", who="county")
+def _permit_end(w):
+    from minzheng.engines.supervision.services import permit_end
+
+    permit_end(user=w["county"], permit=w["permit"], reason="重新备案")
+
+
+@call("engines.supervision.services.template_create", who="admin")
+def _template_create(w):
+    from minzheng.engines.supervision.services import template_create
+    from tests.engines.supervision.helpers import KIND, SECTIONS
+
+    w["template"] = template_create(user=w["admin"], kind=KIND, purpose="fire", code="AUDIT-FIRE", name="消防检查表",
+                                    effective_from=dt.date(2020, 1, 1), sections=SECTIONS)  # fmt: skip
+
+
+@call("engines.supervision.services.template_publish", who="admin")
+def _template_publish(w):
+    from minzheng.engines.supervision.services import template_publish
+
+    template_publish(user=w["admin"], template=w["template"])
+
+
+@call("engines.supervision.services.inspection_start", who="inspector", prep=_sup_limits)
+def _inspection_start(w):
+    from minzheng.engines.supervision.services import inspection_start
+
+    w["inspection"] = inspection_start(user=w["inspector"], supervised=w["supervised"], purpose="fire")
+
+
+@call("engines.supervision.services.inspection_result_set", who="inspector")
+def _inspection_result_set(w):
+    from minzheng.engines.supervision.models import TemplateItem
+    from minzheng.engines.supervision.services import inspection_result_set, photo_store
+    from tests.engines.supervision.helpers import PNG
+
+    photo = photo_store(user=w["inspector"], data=PNG, name="f1.png", region_code=ANYANG)
+    for item in TemplateItem.objects.filter(section__template=w["template"]):
+        fail = item.code == "F1"
+        inspection_result_set(user=w["inspector"], inspection=w["inspection"], item=item,
+                              outcome="fail" if fail else "pass", note="通道堵塞" if fail else "",
+                              photos=[photo] if fail else [])  # fmt: skip
+
+
+@call("engines.supervision.services.inspection_complete", who="inspector")
+def _inspection_complete(w):
+    from minzheng.engines.supervision.services import inspection_complete
+    from tests.engines.supervision.helpers import signature
+
+    inspection_complete(user=w["inspector"], inspection=w["inspection"], conclusion="限期整改",
+                        inspector_signature=signature(w["inspector"], ANYANG),
+                        representative_refused="负责人不在场")  # fmt: skip
+    w["hazard"] = w["inspection"].hazards.get()
+
+
+@call("engines.supervision.services.hazards_overdue_mark", who="county")
+def _hazards_overdue_mark(w):
+    from minzheng.engines.supervision.services import hazards_overdue_mark
+
+    hazards_overdue_mark(on=w["hazard"].deadline + dt.timedelta(days=1))
+
+
+@call("engines.supervision.services.rectification_submit", who="county")
+def _rectification_submit(w):
+    from minzheng.engines.supervision.services import rectification_submit
+
+    rectification_submit(user=w["county"], hazard=w["hazard"], text="已清理通道")
+
+
+@call("engines.supervision.services.reinspection_record", who="inspector")
+def _reinspection_record(w):
+    from minzheng.engines.supervision.services import reinspection_record
+
+    reinspection_record(user=w["inspector"], hazard=w["hazard"], passed=True, note="整改到位")
+
+
+@call("engines.supervision.services.supervised_status_set", who="county")
+def _supervised_status_set(w):
+    from minzheng.engines.supervision.services import supervised_status_set
+
+    supervised_status_set(user=w["county"], supervised=w["supervised"], status="suspended", reason="停业整顿")
 
 
 @call("foundation.registry.services.membership_add", prep=_new_person("王小新", dt.date(2012, 1, 1)))
@@ -580,15 +700,33 @@ def _sensitive(w) -> set[str]:
     return {v for v in values if v and len(v) >= 8}
 
 
+@pytest.fixture
+def supervision_test_kind():
+    """The supervision engine's services need a declared entity kind; the engine's tests declare theirs."""
+    from tests.engines.supervision.helpers import kind_declared
+
+    with kind_declared() as kind:
+        yield kind
+
+
 @pytest.mark.django_db
 def test_each_write_service_leaves_its_audit_row_with_the_actor_and_masked_values(
-    household_in, anyang_user, county_user, make_user, ids, assistance_standards, settings, tmp_path
+    household_in,
+    anyang_user,
+    county_user,
+    make_user,
+    ids,
+    assistance_standards,
+    settings,
+    tmp_path,
+    supervision_test_kind,
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.VAR_DIR = tmp_path / "var"
     household, head, spouse = household_in
     w = {"staff": anyang_user, "county": county_user, "admin": make_user("audit_admin", ("admin", RUIAN)),
          "investigator": make_user("audit_investigator", ("investigator", ANYANG)),
+         "inspector": make_user("audit_inspector", ("inspector", ANYANG)),
          "household": household, "head": head, "spouse": spouse, "id": ids, "pdf": PDF}  # fmt: skip
     failures = []
     for name, who, fn, prep in CALLS:

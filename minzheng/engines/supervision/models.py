@@ -85,9 +85,7 @@ class StatusChange(models.Model):
     supervised = models.ForeignKey(
         Supervised, on_delete=models.PROTECT, related_name="status_changes", verbose_name="监管对象"
     )
-    status_from = models.CharField(
-        "原状态", max_length=10, choices=SupervisionStatus.choices, blank=True, default=""
-    )
+    status_from = models.CharField("原状态", max_length=10, choices=SupervisionStatus.choices, blank=True, default="")
     status_to = models.CharField("新状态", max_length=10, choices=SupervisionStatus.choices)
     effective_on = models.DateField("生效日期")
     reason = models.CharField("原因", max_length=500, blank=True, default="")
@@ -97,6 +95,9 @@ class StatusChange(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "监管状态变更"
         ordering = ["supervised", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.supervised_id} · {self.status_from or '-'} → {self.status_to} · {self.effective_on}"
 
 
 class AttributeType(models.TextChoices):
@@ -159,6 +160,9 @@ class AttributeValue(models.Model):
         ]
         indexes = [models.Index(fields=["code", "superseded_at"], name="attribute_value_code")]
 
+    def __str__(self):
+        return f"{self.supervised_id} · {self.code} = {self.value}"
+
     @property
     def value(self):
         return {
@@ -178,7 +182,9 @@ class Permit(models.Model):
     """A filing or licence of a supervised entity (type declared by its kind), with its dates.
     Ending one (revoked, cancelled, replaced) sets ``ended_on`` and the reason; rows stay."""
 
-    supervised = models.ForeignKey(Supervised, on_delete=models.PROTECT, related_name="permits", verbose_name="监管对象")
+    supervised = models.ForeignKey(
+        Supervised, on_delete=models.PROTECT, related_name="permits", verbose_name="监管对象"
+    )
     permit_type = models.CharField("证照类型", max_length=40)
     category = models.CharField("类别", max_length=8, choices=PermitCategory.choices)
     number = models.CharField("编号", max_length=100, blank=True, default="")
@@ -202,6 +208,9 @@ class Permit(models.Model):
                 name="permit_valid_after_issue",
             )
         ]
+
+    def __str__(self):
+        return f"{self.permit_type} {self.number}".strip()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -255,6 +264,9 @@ class TemplateSection(models.Model):
         verbose_name = verbose_name_plural = "检查表章节"
         ordering = ["template", "order"]
         constraints = [models.UniqueConstraint(fields=["template", "order"], name="template_section_order_unique")]
+
+    def __str__(self):
+        return f"{self.order}. {self.title}"
 
 
 class TemplateItem(models.Model):
@@ -362,6 +374,9 @@ class InspectionResult(models.Model):
         verbose_name = verbose_name_plural = "检查项目结果"
         constraints = [models.UniqueConstraint(fields=["inspection", "item"], name="inspection_result_unique")]
 
+    def __str__(self):
+        return f"{self.inspection_id} · {self.item_id} · {self.get_outcome_display()}"
+
 
 # ---------------------------------------------------------------------------------------------------
 # Hazards to closure
@@ -379,7 +394,9 @@ class Hazard(models.Model):
     that passes closes it. ``overdue_since``/``escalation`` are set by the daily job; ``region_code``
     is the inspection's (the ledger's scope and index)."""
 
-    supervised = models.ForeignKey(Supervised, on_delete=models.PROTECT, related_name="hazards", verbose_name="监管对象")
+    supervised = models.ForeignKey(
+        Supervised, on_delete=models.PROTECT, related_name="hazards", verbose_name="监管对象"
+    )
     inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="hazards", verbose_name="检查")
     result = models.OneToOneField(
         InspectionResult, on_delete=models.PROTECT, related_name="hazard", verbose_name="检查项目结果"
@@ -438,6 +455,9 @@ class Rectification(models.Model):
         verbose_name = verbose_name_plural = "整改情况"
         ordering = ["hazard", "submitted_at", "pk"]
 
+    def __str__(self):
+        return f"{self.hazard_id} · {self.submitted_at:%Y-%m-%d}"
+
 
 class Reinspection(models.Model):
     """A re-inspection (复查) of a submitted rectification: passing closes the hazard, failing sends
@@ -457,6 +477,9 @@ class Reinspection(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "复查"
         ordering = ["hazard", "inspected_on", "pk"]
+
+    def __str__(self):
+        return f"{self.hazard_id} · {self.inspected_on} · {'合格' if self.passed else '不合格'}"
 
 
 class HazardEventKind(models.TextChoices):
@@ -482,3 +505,6 @@ class HazardEvent(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "隐患处置记录"
         ordering = ["hazard", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.hazard_id} · {self.get_kind_display()}"

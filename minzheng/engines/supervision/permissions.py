@@ -17,7 +17,7 @@ permissions_declare(
 )
 
 INSPECTOR = ["supervision.view", "supervision.inspect", "supervision.rectify", "entities.view"]
-role_declare("inspector", "监督检查员", sort=45, permissions=INSPECTOR)
+role_declare("inspector", "监督检查员", sort=10, permissions=INSPECTOR)
 role_grant("approver", ["supervision.view", "supervision.manage", "supervision.rectify"])
 role_grant("admin", ["supervision.view", "supervision.manage", "supervision.rectify", "supervision.configure"])
 role_grant("leader", ["supervision.view"])
