@@ -143,8 +143,11 @@ def homes_step(city: DemoCity) -> dict | None:
             made["support_cases"] += bool(a.support_case)
     born_before = today.replace(year=today.year - 70)
     elderly = list(
-        Person.objects.filter(region_code__startswith=city.region_prefix, birth_date__lte=born_before,
-                              death_date__isnull=True).exclude(pk__in=taken).order_by("pk")[:120]  # fmt: skip
+        Person.objects.filter(
+            region_code__startswith=city.region_prefix, birth_date__lte=born_before, death_date__isnull=True
+        )
+        .exclude(pk__in=taken)
+        .order_by("pk")[:120]
     )
     rnd.shuffle(elderly)
     others_homes = [(home, h) for home, h in homes if h["nature"] != "tekun"]

@@ -91,6 +91,9 @@ class ContractReview(models.Model):
             models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=100), name="eldercare_review_score"),
         ]
 
+    def __str__(self):
+        return f"{self.contract_id} · {self.year} · {self.get_result_display()}"
+
 
 # ---------------------------------------------------------------------------------------------------
 # Residents
@@ -181,6 +184,9 @@ class AbilityAssessment(models.Model):
         verbose_name = verbose_name_plural = "老年人能力评估"
         ordering = ["admission", "assessed_on", "pk"]
 
+    def __str__(self):
+        return f"{self.admission_id} · {self.get_level_display()} · {self.assessed_on}"
+
 
 # ---------------------------------------------------------------------------------------------------
 # Prepaid fees (预付费)
@@ -200,6 +206,9 @@ class PrepaidReport(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "预付费报送"
         ordering = ["supervised", "-as_of", "-pk"]
+
+    def __str__(self):
+        return f"{self.supervised_id} · {self.as_of}"
 
 
 class PrepaidLine(models.Model):
@@ -222,6 +231,9 @@ class PrepaidLine(models.Model):
                 name="eldercare_prepaid_not_negative",
             )
         ]
+
+    def __str__(self):
+        return f"{self.report_id} · {self.admission_id}"
 
     @property
     def prepaid_over(self) -> bool:
@@ -254,6 +266,9 @@ class PrepaidBreach(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "预付费超限"
         ordering = ["-found_on", "pk"]
+
+    def __str__(self):
+        return f"{self.supervised_id} · {self.get_kind_display()} · {self.found_on}"
 
 
 class CustodyKind(models.TextChoices):
@@ -291,6 +306,9 @@ class CustodyEntry(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="eldercare_custody_amount"),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="eldercare_custody_balance"),
         ]
+
+    def __str__(self):
+        return f"{self.supervised_id} #{self.seq} {self.get_kind_display()} {self.amount}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -351,6 +369,9 @@ class Incident(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.supervised_id} · {self.get_kind_display()} · {self.get_state_display()}"
+
     @property
     def reported_late(self) -> bool:
         return self.reported_at > self.report_due
@@ -403,6 +424,9 @@ class CareWorker(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.person_id} · {self.get_role_display()} @ {self.supervised_id}"
+
 
 class TrainingKind(models.TextChoices):
     CARER = "carer", "养老护理员培训"
@@ -422,6 +446,9 @@ class Training(models.Model):
         ordering = ["worker", "completed_on", "pk"]
         constraints = [models.CheckConstraint(condition=Q(hours__gt=0), name="eldercare_training_hours")]
 
+    def __str__(self):
+        return f"{self.worker_id} · {self.title}"
+
 
 class Competition(models.Model):
     """A skills competition (养老护理职业技能竞赛) held by a region's office."""
@@ -438,6 +465,9 @@ class Competition(models.Model):
         verbose_name = verbose_name_plural = "技能竞赛"
         ordering = ["-held_on", "pk"]
 
+    def __str__(self):
+        return self.name
+
 
 class CompetitionEntry(models.Model):
     competition = models.ForeignKey(Competition, on_delete=models.PROTECT, related_name="entries", verbose_name="竞赛")
@@ -451,3 +481,6 @@ class CompetitionEntry(models.Model):
             models.UniqueConstraint(fields=["competition", "worker"], name="eldercare_entry_once"),
             models.CheckConstraint(condition=Q(score__gte=0), name="eldercare_entry_score"),
         ]
+
+    def __str__(self):
+        return f"{self.competition_id} · {self.worker_id} · {self.score}"

@@ -70,8 +70,11 @@ def homes_for(user, *, permission: str = VIEW, region: str = "", nature: str = "
     qs = _prefix_filter(qs, "entity__region_code", region)
     if nature:
         qs = qs.filter(
-            Exists(AttributeValue.objects.filter(supervised=OuterRef("pk"), code="nature", value_text=nature,
-                                                 superseded_at__isnull=True))  # fmt: skip
+            Exists(
+                AttributeValue.objects.filter(
+                    supervised=OuterRef("pk"), code="nature", value_text=nature, superseded_at__isnull=True
+                )
+            )
         )
     if status:
         qs = qs.filter(status=status)
@@ -367,8 +370,12 @@ def figures(*, region: str, on: dt.date | None = None) -> dict:
         "date": on.isoformat(),
         "homes": len(homes),
         "homes_by_nature": {code: {"label": label, **by_nature[code]} for code, label in NATURES},
-        "beds": {"total": beds["beds_total"], "nursing": beds["beds_nursing"], "dementia": beds["beds_dementia"],
-                 "reserved_centralised": beds["beds_reserved"]},  # fmt: skip
+        "beds": {
+            "total": beds["beds_total"],
+            "nursing": beds["beds_nursing"],
+            "dementia": beds["beds_dementia"],
+            "reserved_centralised": beds["beds_reserved"],
+        },
         "residents": residents_n,
         "occupancy_rate": _share(residents_n, beds["beds_total"]),
         "tekun_homes_nursing_bed_share": _share(tekun_nursing, tekun_total),
@@ -414,7 +421,7 @@ def figure_rows(data: dict) -> list[tuple[str, object]]:
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         out.append((label, "" if value is None else value))
-    for code, row in data["homes_by_nature"].items():
+    for row in data["homes_by_nature"].values():
         out.append((f"{row['label']}：机构数", row["homes"]))
         out.append((f"{row['label']}：床位数", row["beds_total"]))
     return out

@@ -232,7 +232,9 @@ def contract_review_record(*, user, contract: Contract, year: int, score, result
     except (TypeError, ValueError):
         raise ValidationError({"year": "考核年度应为年份"}) from None
     if not contract.starts_on.year <= year <= contract.ends_on.year:
-        raise ValidationError({"year": f"考核年度应在合同期限内（{contract.starts_on.year}–{contract.ends_on.year}年）"})
+        raise ValidationError(
+            {"year": f"考核年度应在合同期限内（{contract.starts_on.year}–{contract.ends_on.year}年）"}
+        )
     if result not in ReviewResult.values:
         raise ValidationError({"result": "请选择考核结果"})
     try:
@@ -307,7 +309,10 @@ def admission_record(*, user, supervised: Supervised, person: Person, admitted_o
     if last is not None:
         raise ValidationError({"admitted_on": f"入住日期不能早于上次退住日期 {last.discharged_on:%Y-%m-%d}"})
     total = _attribute(supervised, "beds_total")
-    if total is not None and Admission.objects.filter(supervised=supervised, discharged_on__isnull=True).count() >= total:
+    if (
+        total is not None
+        and Admission.objects.filter(supervised=supervised, discharged_on__isnull=True).count() >= total
+    ):
         raise Refused(f"{_label(supervised)} 床位已满（{total}张）")
     admission = Admission.objects.create(
         supervised=supervised, person=person, admitted_on=day, bed_type=bed_type,
@@ -337,7 +342,9 @@ def discharge_record(*, user, admission: Admission, reason: str, discharged_on=N
     """Discharge a resident. A 特困 resident in centralised support leaving for home is asked back to
     分散供养 through the same change request; a death goes the 停保 way of the roll (not a change of
     供养方式), a transfer to another institution keeps 集中供养."""
-    admission = Admission.objects.select_for_update().select_related("supervised__entity", "person").get(pk=admission.pk)
+    admission = (
+        Admission.objects.select_for_update().select_related("supervised__entity", "person").get(pk=admission.pk)
+    )
     supervised = admission.supervised
     _require(user, "eldercare.residents", supervised)
     if admission.discharged_on is not None:
@@ -379,7 +386,9 @@ def _assessment_add(user, admission, level, assessed_on, assessor) -> AbilityAss
 
 
 @transaction.atomic
-def assessment_record(*, user, admission: Admission, level: str, assessed_on=None, assessor: str = "") -> AbilityAssessment:
+def assessment_record(
+    *, user, admission: Admission, level: str, assessed_on=None, assessor: str = ""
+) -> AbilityAssessment:
     """Record an ability assessment (能力完好/轻度/中度/重度失能) of a resident, with its day."""
     supervised = admission.supervised
     _require(user, "eldercare.residents", supervised)
@@ -725,4 +734,3 @@ def policy_ensure(*, using: str = "default") -> None:
         if not Standard.objects.using(using).filter(key=key, region_code="", hukou_type="", mode="").exists():
             Standard.objects.using(using).create(key=key, region_code="", hukou_type="", mode="",
                                                  effective_from=NATIONWIDE_FROM, value=value, source_document=citation)  # fmt: skip
-

@@ -14,7 +14,6 @@ from minzheng.business.eldercare import selectors, services
 from minzheng.engines.benefits.services import enrollment_create
 from minzheng.foundation.registry import services as registry
 from tests.business.eldercare.homes import close, fire_template, home_make, inspect
-from tests.business.eldercare.test_residents import elder_staff  # noqa: F401
 from tests.conftest import ANYANG, ANYANG_VILLAGE, RUIAN, TANGXIA_VILLAGE
 from tests.engines.supervision.helpers import limits_set
 

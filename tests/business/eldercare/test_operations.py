@@ -16,7 +16,6 @@ from minzheng.foundation.notify.models import Message
 from minzheng.foundation.parameters.services import standard_set
 from minzheng.foundation.validation import Refused
 from tests.business.eldercare.homes import home_make
-from tests.business.eldercare.test_residents import elder_staff  # noqa: F401
 from tests.conftest import ANYANG, ANYANG_VILLAGE, RUIAN
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +67,10 @@ class _Std:
     """The standards view with the months and the multiple under test (no database)."""
 
     def __init__(self, months, multiple):
-        self.values = {"eldercare_prepaid_max_months": Decimal(months), "eldercare_deposit_max_multiple": Decimal(multiple)}
+        self.values = {
+            "eldercare_prepaid_max_months": Decimal(months),
+            "eldercare_deposit_max_multiple": Decimal(multiple),
+        }
 
     def decimal(self, key, mode=""):
         return self.values[key]
@@ -89,7 +91,7 @@ def test_prepaid_limits_are_the_fee_times_the_standards(fee, months, multiple):
 
 
 def test_prepaid_lines_are_checked(elder_staff, home_with_resident):
-    home, a, spouse = home_with_resident
+    home, a, _spouse = home_with_resident
     other = home_make(elder_staff["county"], ANYANG_VILLAGE)
     with pytest.raises(ValidationError, match="不是本机构的入住老人"):
         services.prepaid_report(user=elder_staff["county"], supervised=other, lines=[{"admission": a}])
@@ -144,7 +146,9 @@ def test_contracts_only_for_public_private_homes(elder_staff):
     c = services.contract_record(user=u, supervised=home, operator_name="某养老服务公司", number="GJ-1",
                                  signed_on="2024-01-01", starts_on="2024-01-01", ends_on="2028-12-31",
                                  annual_fee="120000")  # fmt: skip
-    services.contract_review_record(user=u, contract=c, year=2024, score="88.5", result="pass", reviewed_on="2025-01-10")
+    services.contract_review_record(
+        user=u, contract=c, year=2024, score="88.5", result="pass", reviewed_on="2025-01-10"
+    )
     with pytest.raises(ValidationError, match="已考核"):
         services.contract_review_record(user=u, contract=c, year=2024, score="90", result="pass")
     with pytest.raises(ValidationError, match="合同期限内"):

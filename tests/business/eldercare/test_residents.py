@@ -15,20 +15,11 @@ from minzheng.engines.cases.models import Case
 from minzheng.engines.cases.services import case_act
 from minzheng.foundation.parameters.services import standard_set
 from minzheng.foundation.validation import Refused
-from tests.business.assistance.test_roll_changes import _alone, _doc, tekun_enrolled  # noqa: F401
+from tests.business.assistance.test_roll_changes import _alone, _doc
 from tests.business.eldercare.homes import home_make
-from tests.conftest import ANYANG_VILLAGE, RUIAN, TANGXIA, TANGXIA_VILLAGE
-from tests.engines.cases.test_case_items import _media, staff  # noqa: F401
+from tests.conftest import ANYANG_VILLAGE, RUIAN, TANGXIA_VILLAGE
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def elder_staff(make_user):
-    return {
-        "county": make_user("e_county", ("eldercare_supervisor", RUIAN)),
-        "tangxia": make_user("e_tangxia", ("acceptor", TANGXIA)),
-    }
 
 
 def test_admitting_a_tekun_person_opens_the_mode_change_and_the_county_decides_centralised_support(
@@ -75,7 +66,6 @@ def test_admitting_a_tekun_person_opens_the_mode_change_and_the_county_decides_c
 
 def test_a_death_goes_the_stop_way_and_a_transfer_keeps_centralised_support(elder_staff, household_other,
                                                                           tekun_enrolled):  # fmt: skip
-    e, _after = tekun_enrolled
     _household, head = household_other
     home = home_make(elder_staff["county"], TANGXIA_VILLAGE)
     today = timezone.localdate()
@@ -118,12 +108,16 @@ def test_daily_occupancy_counts_the_day_of_admission_not_the_day_of_discharge(el
                                   ability_level="severe", assessed_on=d0)  # fmt: skip
     services.admission_record(user=elder_staff["county"], supervised=home, person=spouse,
                               admitted_on=d0 + dt.timedelta(days=5))  # fmt: skip
-    services.discharge_record(user=elder_staff["county"], admission=a, reason="home", discharged_on=d0 + dt.timedelta(days=10))
+    services.discharge_record(
+        user=elder_staff["county"], admission=a, reason="home", discharged_on=d0 + dt.timedelta(days=10)
+    )
     series = dict(selectors.occupancy_series(home, d0 - dt.timedelta(days=1), d0 + dt.timedelta(days=12)))
     assert series[d0 - dt.timedelta(days=1)] == 0 and series[d0] == 1
     assert series[d0 + dt.timedelta(days=5)] == 2 and series[d0 + dt.timedelta(days=9)] == 2
     assert series[d0 + dt.timedelta(days=10)] == 1
     for day, n in series.items():
         assert selectors.occupancy([home], day).get(home.pk, 0) == n
-    services.assessment_record(user=elder_staff["county"], admission=a, level="mild", assessed_on=d0 + dt.timedelta(days=3))
+    services.assessment_record(
+        user=elder_staff["county"], admission=a, level="mild", assessed_on=d0 + dt.timedelta(days=3)
+    )
     assert selectors.latest_assessments([a])[a.pk].get_level_display() == "轻度失能"

@@ -27,9 +27,9 @@ from minzheng.engines.supervision.models import SupervisionStatus
 from minzheng.foundation.accounts.scoping import has_permission
 from minzheng.foundation.audit.services import audit_record
 from minzheng.foundation.exports import xlsx_bytes
+from minzheng.foundation.regions.selectors import region_names
 from minzheng.foundation.registry.models import Person
 from minzheng.foundation.registry.normalise import id_index
-from minzheng.foundation.regions.selectors import region_names
 
 from ..common.errors import post_failed
 from ..common.paging import XLSX, paged, query_params
@@ -171,7 +171,9 @@ def discharge(request, pk: int):
             except (ValidationError, PermissionDenied) as exc:
                 status = post_failed(form, exc)
             else:
-                messages.success(request, f"{a.person.name} 已退住" + (f"；{a.discharge_note}" if a.discharge_note else ""))
+                messages.success(
+                    request, f"{a.person.name} 已退住" + (f"；{a.discharge_note}" if a.discharge_note else "")
+                )
                 return redirect("workbench:eldercare:home", pk=a.supervised_id)
         else:
             status = 422
