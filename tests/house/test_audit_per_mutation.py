@@ -813,15 +813,6 @@ def _sensitive(w) -> set[str]:
     return {v for v in values if v and len(v) >= 8}
 
 
-@pytest.fixture
-def supervision_test_kind():
-    """The supervision engine's services need a declared entity kind; the engine's tests declare theirs."""
-    from tests.engines.supervision.helpers import kind_declared
-
-    with kind_declared() as kind:
-        yield kind
-
-
 @pytest.mark.django_db
 def test_each_write_service_leaves_its_audit_row_with_the_actor_and_masked_values(
     household_in,

@@ -274,10 +274,32 @@ def _world(settings, tmp_path) -> dict:
     # a citizen of 塘下 with a draft and an online submission; the requesting citizen is someone else
     head = case.applicant
     w["citizen_b"] = citizen_b = make_citizen(head.name, head.id_number, person=head, phone="13912345678")
+    _supervision(w, u, today)
     w["draft"] = Draft.objects.create(citizen=citizen_b, case_type="dibao_application", data="{}", step="household",
                                       files=[{"code": "application", "file_id": w["material"].file_id, "name": "a.pdf"}])  # fmt: skip
     Submission.objects.create(case=case, citizen=citizen_b, acting_as="self")
     return w
+
+
+def _supervision(w, u, today):
+    """A regulated entity of 塘下 (the engine's test kind) with a completed inspection and its hazard."""
+    from minzheng.engines.supervision import services as sup
+    from minzheng.engines.supervision.models import TemplateItem
+    from minzheng.foundation.accounts.services import user_create
+    from tests.engines.supervision.helpers import KIND, entity_make, limits_set, signature, template_make
+
+    limits_set()
+    template = template_make(u["ra_admin"])
+    inspector = user_create(username="matrix_inspector", password="Test@Pass2026", grants=[("inspector", "330381101")])
+    entity = entity_make(u["ra_approver"], w["household"].region_code, serial=990, name="塘下敬老院")
+    w["supervised"] = s = sup.supervised_register(user=u["ra_approver"], entity=entity, kind=KIND)
+    insp = sup.inspection_start(user=inspector, supervised=s, purpose="fire", inspected_on=today)
+    for item in TemplateItem.objects.filter(section__template=template):
+        sup.inspection_result_set(user=inspector, inspection=insp, item=item, outcome="fail", note="问题")
+    w["inspection"] = sup.inspection_complete(user=inspector, inspection=insp, conclusion="整改",
+                                              inspector_signature=signature(inspector, "330381101000"),
+                                              representative_refused="拒签")  # fmt: skip
+    w["hazard"] = insp.hazards.order_by("pk").first()
 
 
 def _case(w):
@@ -359,7 +381,20 @@ ROUTES = {
     "eldercare/homes/<int:pk>/": lambda w: {"pk": w["care_home"].pk},
     "eldercare/homes/<int:pk>/admit/": lambda w: {"pk": w["care_home"].pk},
     "eldercare/admissions/<int:pk>/discharge/": lambda w: {"pk": w["admission"].pk},
+    # workbench: supervision
+    "supervision/entities/<int:pk>/": lambda w: {"pk": w["supervised"].pk},
+    "supervision/entities/<int:pk>/inspect/": lambda w: {"pk": w["supervised"].pk},
+    "supervision/inspections/<int:pk>/": lambda w: {"pk": w["inspection"].pk},
+    "supervision/inspections/<int:pk>/complete/": lambda w: {"pk": w["inspection"].pk},
+    "supervision/inspections/<int:pk>/record.pdf": lambda w: {"pk": w["inspection"].pk},
+    "supervision/hazards/<int:pk>/": lambda w: {"pk": w["hazard"].pk},
+    "supervision/hazards/<int:pk>/rectify/": lambda w: {"pk": w["hazard"].pk},
+    "supervision/hazards/<int:pk>/reinspect/": lambda w: {"pk": w["hazard"].pk},
     # API
+    "api/v1/supervision/entities/<entity_id>": lambda w: {"entity_id": w["supervised"].pk},
+    "api/v1/supervision/inspections/<inspection_id>": lambda w: {"inspection_id": w["inspection"].pk},
+    "api/v1/supervision/hazards/<hazard_id>": lambda w: {"hazard_id": w["hazard"].pk},
+    "api/v1/supervision/hazards/<hazard_id>/rectifications": lambda w: {"hazard_id": w["hazard"].pk},
     "api/v1/persons/<person_id>": lambda w: {"person_id": w["person"].pk},
     "api/v1/persons/<person_id>/reveal": lambda w: {"person_id": w["person"].pk},
     "api/v1/households/<household_id>": lambda w: {"household_id": w["household"].pk},
@@ -440,7 +475,7 @@ def _route_url(route: str, kwargs: dict) -> str:
 
 
 @pytest.mark.django_db
-def test_every_object_outside_the_scope_is_404_and_nothing_changes(settings, tmp_path):
+def test_every_object_outside_the_scope_is_404_and_nothing_changes(settings, tmp_path, supervision_test_kind):
     from minzheng.foundation.accounts.models import User
     from tests.engines.verification.test_verification import PDF
     from tests.sites.portal.test_portal_apply import make_citizen, signed_in

@@ -211,3 +211,15 @@ def test_daily_job_marks_overdue_alerts_the_county_and_escalates(supervised, tem
     events = list(HazardEvent.objects.filter(hazard=hazard).values_list("kind", flat=True))
     assert events == ["found", "overdue", "escalated"]
     assert not Message.objects.filter(recipient=inspector).exists()  # the inspector has no county grant
+
+
+def test_cli_overdue_marks_as_the_job_does(supervised, template, inspector, capsys):
+    import json
+
+    from django.core.management import call_command
+
+    found = today() - dt.timedelta(days=10)
+    inspect(inspector, supervised, template, fail=("F1",), on=found)
+    call_command("supervision", "overdue", "--date", (found + dt.timedelta(days=8)).isoformat())
+    assert json.loads(capsys.readouterr().out)["overdue"] == 1
+    assert Hazard.objects.get().overdue_since == found + dt.timedelta(days=8)
