@@ -286,10 +286,15 @@ def figures(*, region: str, on: dt.date | None = None) -> dict:
     home (the target: a city of 3,000 homes in under a second)."""
     from minzheng.foundation.regions.selectors import region_prefix
 
+    from minzheng.foundation.regions.models import Region
+
     on = on or timezone.localdate()
+    region = (region or "").strip()
+    if not region or not is_digits(region) or len(region) > 12:
+        raise ValidationError({"region": "请填写区划代码（12位代码或前缀）"})
+    if len(region) == 12 and not Region.objects.filter(code=region).exists():
+        raise ValidationError({"region": f"不认识的区划代码：{region}"})
     prefix = region_prefix(region)
-    if not prefix or not is_digits(prefix):
-        raise ValidationError({"region": "请填写区划代码"})
     in_region = Q(supervised__kind=KIND) & prefix_q("supervised__entity__region_code", [prefix])
 
     # the homes operating (or suspended) that day: the status change in force

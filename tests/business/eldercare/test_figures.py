@@ -91,3 +91,5 @@ def test_the_cli_prints_the_figures_as_json(city, capsys):
         call_command("eldercare", "figures", "--region", RUIAN, "--date", "明天")
     with pytest.raises(CommandError, match="区划代码"):
         call_command("eldercare", "figures", "--region", "abc")
+    with pytest.raises(CommandError, match="不认识的区划代码"):
+        call_command("eldercare", "figures", "--region", "330381999999")
