@@ -284,9 +284,8 @@ def figures(*, region: str, on: dt.date | None = None) -> dict:
     Set-based: the homes in operation that day (status in force), their attributes in force that
     day, the 特困 roll and the hazards are each read by one statement over the region, never home by
     home (the target: a city of 3,000 homes in under a second)."""
-    from minzheng.foundation.regions.selectors import region_prefix
-
     from minzheng.foundation.regions.models import Region
+    from minzheng.foundation.regions.selectors import region_prefix
 
     on = on or timezone.localdate()
     region = (region or "").strip()
