@@ -269,6 +269,15 @@ def _tekun_enrollment(person: Person) -> Enrollment | None:
     )
 
 
+def _case_running(number: str) -> str:
+    """``number`` if that case is still in progress, else ""."""
+    from minzheng.engines.cases.models import Case
+
+    if number and Case.objects.filter(number=number, closed_at__isnull=True).exists():
+        return number
+    return ""
+
+
 def _mode_request(user, enrollment: Enrollment, mode: str, evidence: dict) -> tuple[str, str]:
     """Ask for the 供养方式 change through the benefits engine (the owning line's case): ``(case
     number, note)``; a change that cannot be opened now leaves the admission standing with the reason
@@ -356,7 +365,14 @@ def discharge_record(*, user, admission: Admission, reason: str, discharged_on=N
         raise ValidationError({"discharged_on": f"退住日期不能早于入住日期 {admission.admitted_on:%Y-%m-%d}"})
     admission.discharged_on, admission.discharge_reason = day, reason
     admission.discharge_note = _text(note, 300)
-    if admission.centralised:
+    running = _case_running(admission.support_case)
+    if running:
+        # the 集中供养 asked for at admission is not decided yet: it is for the county to end it, the
+        # discharge asks for nothing on top of it
+        admission.discharge_note = (
+            admission.discharge_note + f"；入住时发起的集中供养变更办件 {running} 尚未办结，请告知县级民政部门撤销"
+        ).strip("；")
+    elif admission.centralised:
         e = _tekun_enrollment(admission.person)
         if e is None:
             admission.discharge_note = (admission.discharge_note + "；特困保障已终止，无需变更供养方式").strip("；")

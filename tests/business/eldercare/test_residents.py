@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from minzheng.business.eldercare import selectors, services
 from minzheng.business.eldercare.models import Admission
+from minzheng.engines.benefits.models import Enrollment
 from minzheng.engines.benefits.services import next_month
 from minzheng.engines.cases.models import Case
 from minzheng.engines.cases.services import case_act
@@ -66,13 +67,26 @@ def test_admitting_a_tekun_person_opens_the_mode_change_and_the_county_decides_c
 
 def test_a_death_goes_the_stop_way_and_a_transfer_keeps_centralised_support(elder_staff, household_other,
                                                                           tekun_enrolled):  # fmt: skip
+    e, _after = tekun_enrolled
     _household, head = household_other
     home = home_make(elder_staff["county"], TANGXIA_VILLAGE)
     today = timezone.localdate()
     a = services.admission_record(user=elder_staff["county"], supervised=home, person=head, admitted_on=today)
+    # the county's supervisor opens no cases: the change is opened on the admission as evidence
+    pending = Case.objects.get(number=a.support_case)
+    assert pending.opened_by is None and pending.data["change"]["evidence"]["admission"] == str(a.pk)
     opened = Case.objects.count()
     a = services.discharge_record(user=elder_staff["county"], admission=a, reason="death", discharged_on=today)
-    assert Case.objects.count() == opened and "停保" in a.discharge_note
+    assert Case.objects.count() == opened and "尚未办结" in a.discharge_note  # the pending case is the county's
+    # suppose the county decided it meanwhile (the case engine's business, tested above)
+    Case.objects.filter(pk=pending.pk).update(closed_at=timezone.now())
+    Enrollment.objects.filter(pk=e.pk).update(mode="centralised")
+    b = services.admission_record(user=elder_staff["county"], supervised=home, person=head, admitted_on=today)
+    b = services.discharge_record(user=elder_staff["county"], admission=b, reason="death", discharged_on=today)
+    assert b.support_note == "已是集中供养" and "停保" in b.discharge_note
+    c = services.admission_record(user=elder_staff["county"], supervised=home, person=head, admitted_on=today)
+    c = services.discharge_record(user=elder_staff["county"], admission=c, reason="transfer", discharged_on=today)
+    assert "仍为集中供养" in c.discharge_note and c.discharge_case == ""
 
 
 def test_a_person_not_on_the_tekun_roll_is_admitted_without_a_case(elder_staff, household_in):
