@@ -45,8 +45,19 @@ SUPERVISION = {
     "admin": ["supervision.view", "supervision.manage", "supervision.rectify", "supervision.configure"],
     "leader": ["supervision.view"],
 }
+# added since by the eldercare line (business/eldercare/permissions.py, with its data migration), with its
+# own role 养老机构监管员 (sort 46)
+_ELDER = ["eldercare.view", "eldercare.manage", "eldercare.residents", "eldercare.prepaid", "eldercare.incidents",
+          "eldercare.workers"]  # fmt: skip
+ELDERCARE = {"acceptor": ["eldercare.view", "eldercare.residents", "eldercare.incidents"], "approver": _ELDER,
+             "admin": _ELDER, "leader": ["eldercare.view"]}  # fmt: skip
 NEW_ROLES = [
     ("inspector", "监督检查员", ["supervision.view", "supervision.inspect", "supervision.rectify", "entities.view"]),
+    (
+        "eldercare_supervisor",
+        "养老机构监管员",
+        [*_ELDER, "supervision.view", "supervision.manage", "entities.view", "entities.change"],
+    ),
 ]
 
 
@@ -55,7 +66,8 @@ def test_the_declarations_add_up_to_the_standard_roles_as_they_were():
     expected = [*BEFORE, *NEW_ROLES]
     assert [(code, name) for code, name, _ in declared] == [(code, name) for code, name, _ in expected]
     for (code, _, permissions), (_, _, before) in zip(declared, expected, strict=True):
-        assert sorted(permissions) == sorted([*before, *ENTITIES.get(code, []), *SUPERVISION.get(code, [])]), code
+        added = [*ENTITIES.get(code, []), *SUPERVISION.get(code, []), *ELDERCARE.get(code, [])]
+        assert sorted(permissions) == sorted([*before, *added]), code
         assert len(permissions) == len(set(permissions)), code
 
 
@@ -126,7 +138,8 @@ def test_a_line_declares_its_own_role_and_permissions_without_touching_foundatio
     declared = {code: (name, perms) for code, name, perms in roles.standard_roles()}
     assert declared["child_director"] == ("儿童主任", ["children.view", "children.visit"])
     assert "children.view" in declared["leader"][1]
-    assert list(declared)[-1] == "child_director"
+    order = list(declared)  # by sort: after the standard seven (0–6) and 监督检查员 (10), before 养老机构监管员 (46)
+    assert order.index("inspector") < order.index("child_director") < order.index("eldercare_supervisor")
     with pytest.raises(DuplicateRegistration):
         roles.permissions_declare({"children.view": "别的名称"})
     with pytest.raises(ValueError, match="格式"):
