@@ -51,10 +51,13 @@ GRADE_NAMES = {1: "一级", 2: "二级", 3: "三级", 4: "四级", 5: "五级"}
 
 
 def _prefix_filter(qs, field: str, region: str):
+    """Rows under ``region`` (a 12-digit code means that region and everything under it)."""
+    from minzheng.foundation.regions.selectors import region_prefix
+
     if region:
         if not is_digits(region):
             raise ValidationError({"region": "区划代码须为数字"})
-        qs = qs.filter(prefix_q(field, [region]))
+        qs = qs.filter(prefix_q(field, [region_prefix(region)]))
     return qs
 
 

@@ -39,6 +39,13 @@ def test_the_list_holds_the_users_townships_homes(homes, web):
     assert "安阳街道敬老院" not in web.get("/eldercare/homes/?nature=private").content.decode()
 
 
+def test_the_county_filters_by_township(homes, make_user):
+    c = Client()
+    c.force_login(homes[0])
+    page = c.get(f"/eldercare/homes/?region={ANYANG}").content.decode()  # homes sit in villages under it
+    assert "安阳街道敬老院" in page and "塘下镇敬老院" not in page
+
+
 def test_another_townships_home_and_its_forms_are_404(homes, web, household_other):
     _county, own, other = homes
     _household, head = household_other
