@@ -93,3 +93,22 @@ def test_figures_page_and_export(homes, web, county_user):
     rows = {row[0]: row[1] for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)}
     assert rows["养老机构数"] == 1 and rows["床位总数"] == 60
     assert AuditEvent.objects.filter(action="export", object_type="eldercare.figures").exists()
+
+
+def test_the_home_page_card_tells_the_county_of_a_prepaid_breach(homes, household_in):
+    from minzheng.business.eldercare import services
+
+    county, own, _ = homes
+    _household, head, _ = household_in
+    c = Client()
+    c.force_login(county)
+    assert "eldercare-alerts" not in c.get("/").content.decode()
+    a = services.admission_record(user=county, supervised=own, person=head, monthly_fee="1000",
+                                  admitted_on=timezone.localdate() - dt.timedelta(days=40))  # fmt: skip
+    services.prepaid_report(
+        user=county, supervised=own, lines=[{"admission": a, "prepaid_balance": "13000", "deposit": "0"}]
+    )
+    page = c.get("/").content.decode()
+    assert "预付费超限 1 项待处理" in page
+    breaches = c.get("/eldercare/breaches/").content.decode()
+    assert "安阳街道敬老院" in breaches and "13,000.00" in breaches
