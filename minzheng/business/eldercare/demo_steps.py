@@ -7,10 +7,12 @@ a prepaid report with a breach and the custody ledger, an incident, care workers
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import random
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from minzheng.foundation.demo import DemoCity, demo_step
@@ -56,6 +58,7 @@ def _plan(townships: list[tuple[str, str]], county_name: str, rnd: random.Random
 
 
 @demo_step("eldercare.homes", order=60)
+@transaction.atomic  # all or nothing: a re-run after a failure builds everything again
 def homes_step(city: DemoCity) -> dict | None:
     from minzheng.engines.benefits.models import Enrollment
     from minzheng.engines.supervision.models import Supervised
@@ -177,6 +180,62 @@ def homes_step(city: DemoCity) -> dict | None:
         services.incident_report(user=user, supervised=home, kind="injury", description="老人夜间如厕跌倒，已送医",
                                  occurred_at=timezone.now() - dt.timedelta(days=2, hours=3),
                                  reported_at=timezone.now() - dt.timedelta(days=2, hours=2))  # fmt: skip
+    made["hazards"] = _inspections(city, homes, today)
     city.log(f"已生成示范养老机构 {made['homes']} 家（在住 {made['residents']} 人，其中特困 {made['tekun_residents']} 人，"
-             f"发起集中供养变更 {made['support_cases']} 件；公建民营合同 {made['contracts']} 份；预付费超限 {made['breaches']} 项）")  # fmt: skip
+             f"发起集中供养变更 {made['support_cases']} 件；公建民营合同 {made['contracts']} 份；预付费超限 {made['breaches']} 项；消防检查发现隐患 {made['hazards']} 处）")  # fmt: skip
     return made
+
+
+# a 1×1 PNG: the demo inspector's signature
+_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+# days ago, the items failed; the first hazard of every other inspection is closed after re-inspection
+_INSPECTIONS = [(70, ("F2", "F4")), (50, ("F1", "F3")), (40, ("F2",)), (25, ("F3", "S2")), (12, ("F1",)),
+                (6, ("F4",)), (3, ("F2", "F3")), (1, ())]  # fmt: skip
+
+
+def _inspections(city: DemoCity, homes, today: dt.date) -> int:
+    """Fire-safety inspections of a few homes along the line's checklist by the county's inspector:
+    hazards open, overdue (found long enough ago) and closed after re-inspection; the rectification
+    limits of the demo county set where none are (示范值, cited as such)."""
+    from minzheng.engines.supervision import services as sup
+    from minzheng.engines.supervision.limits import ESCALATION_DAYS, RECTIFICATION_DAYS
+    from minzheng.engines.supervision.models import TemplateItem
+    from minzheng.foundation.accounts.models import User
+    from minzheng.foundation.parameters.models import Standard
+    from minzheng.foundation.parameters.services import standard_set
+
+    from .checklists import fire_template_ensure
+
+    inspector = User.objects.filter(username=f"{city.county_user}_inspector").first()
+    if inspector is None or not homes:
+        return 0
+    county = city.region_prefix.ljust(12, "0")
+    for key, mode, value in ((RECTIFICATION_DAYS.key, "general", 30), (RECTIFICATION_DAYS.key, "major", 7),
+                             (ESCALATION_DAYS.key, "general", 15), (ESCALATION_DAYS.key, "major", 7)):  # fmt: skip
+        if not Standard.objects.filter(key=key, mode=mode).exists():
+            standard_set(user=None, key=key, region_code=county, mode=mode, value=str(value),
+                         effective_from=dt.date(2020, 1, 1), source_document="示范数据（各地按消防安全专项整治要求设定）")  # fmt: skip
+    template = fire_template_ensure(user=None)
+    items = list(TemplateItem.objects.filter(section__template=template).order_by("section__order", "order"))
+    found = 0
+    for n, ((home, _h), (days, failed)) in enumerate(zip(homes, _INSPECTIONS, strict=False)):
+        insp = sup.inspection_start(user=inspector, supervised=home, purpose="fire",
+                                    inspected_on=today - dt.timedelta(days=days))  # fmt: skip
+        for item in items:
+            bad = item.code in failed
+            sup.inspection_result_set(user=inspector, inspection=insp, item=item, outcome="fail" if bad else "pass",
+                                      note="现场检查发现问题，已拍照留存" if bad else "")  # fmt: skip
+        sign = sup.photo_store(user=inspector, data=_PNG, name="检查人员签名.png", region_code=home.entity.region_code)
+        rep = sup.photo_store(user=inspector, data=_PNG, name="负责人签名.png", region_code=home.entity.region_code)
+        insp = sup.inspection_complete(user=inspector, inspection=insp, conclusion="存在隐患的，责令限期整改",
+                                       inspector_signature=sign, representative_signature=rep, representative_name=home.entity.representative_name)  # fmt: skip
+        hazards = list(insp.hazards.order_by("pk"))
+        found += len(hazards)
+        if hazards and n % 2 == 0:
+            sup.rectification_submit(user=inspector, hazard=hazards[0], text="已整改完毕，附整改照片",
+                                     submitted_by_name=home.entity.representative_name)  # fmt: skip
+            sup.reinspection_record(user=inspector, hazard=hazards[0], passed=True, note="复查合格，予以销号")
+    sup.hazards_overdue_mark(on=today)
+    return found
