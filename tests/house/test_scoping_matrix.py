@@ -384,6 +384,8 @@ ROUTES = {
     # workbench: supervision
     "supervision/entities/<int:pk>/": lambda w: {"pk": w["supervised"].pk},
     "supervision/entities/<int:pk>/inspect/": lambda w: {"pk": w["supervised"].pk},
+    "supervision/entities/<int:pk>/attributes/": lambda w: {"pk": w["supervised"].pk},
+    "supervision/entities/<int:pk>/status/": lambda w: {"pk": w["supervised"].pk},
     "supervision/inspections/<int:pk>/": lambda w: {"pk": w["inspection"].pk},
     "supervision/inspections/<int:pk>/complete/": lambda w: {"pk": w["inspection"].pk},
     "supervision/inspections/<int:pk>/record.pdf": lambda w: {"pk": w["inspection"].pk},

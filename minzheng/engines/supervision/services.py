@@ -828,6 +828,8 @@ def hazards_overdue_mark(*, on: dt.date | None = None) -> dict:
     entries: list[Entry] = []
     alerts: dict[tuple[str, str], dict[int, Hazard]] = {}
     marked = escalated = 0
+    views: dict[str, object] = {}
+    steps: dict[tuple[str, str], int] = {}
     with transaction.atomic():
         due = (
             Hazard.objects.select_for_update()
@@ -836,7 +838,7 @@ def hazards_overdue_mark(*, on: dt.date | None = None) -> dict:
             .select_related("supervised__entity")
             .order_by("pk")
         )
-        for h in due:
+        for h in due.iterator(chunk_size=2000):
             changed = False
             if h.overdue_since is None:
                 before = h.state
@@ -845,11 +847,14 @@ def hazards_overdue_mark(*, on: dt.date | None = None) -> dict:
                 alerts.setdefault(("overdue", _office(h.region_code, 6)), {})[h.pk] = h
                 marked += 1
                 changed = True
-            std = standards_for(region_code=h.region_code, hukou_type="", as_of=on)
-            try:
-                step = int(std.get(ESCALATION_DAYS.key, h.level))
-            except MissingStandard:
-                step = 0
+            key = (h.region_code, h.level)
+            if key not in steps:  # one standards view per village and level, not per hazard
+                std = views.setdefault(h.region_code, standards_for(region_code=h.region_code, hukou_type="", as_of=on))
+                try:
+                    steps[key] = int(std.get(ESCALATION_DAYS.key, h.level))
+                except MissingStandard:
+                    steps[key] = 0
+            step = steps[key]
             if step > 0:
                 due_level = (on - h.overdue_since).days // step
                 if due_level > h.escalation:

@@ -14,6 +14,7 @@ from minzheng.engines.supervision.jobs import HAZARDS_OVERDUE
 from minzheng.engines.supervision.models import Hazard, HazardEvent, Inspection, TemplateItem
 from minzheng.engines.supervision.records import inspection_pdf
 from minzheng.foundation.documents.text import pdf_text
+from minzheng.foundation.jobs.models import JobRun
 from minzheng.foundation.notify.models import Message
 from minzheng.foundation.parameters.models import Standard
 from tests.conftest import ANYANG, ANYANG_VILLAGE
@@ -223,3 +224,11 @@ def test_cli_overdue_marks_as_the_job_does(supervised, template, inspector, caps
     call_command("supervision", "overdue", "--date", (found + dt.timedelta(days=8)).isoformat())
     assert json.loads(capsys.readouterr().out)["overdue"] == 1
     assert Hazard.objects.get().overdue_since == found + dt.timedelta(days=8)
+
+
+def test_celery_beat_queues_the_daily_job(settings):
+    from minzheng.engines.supervision.jobs import hazards_overdue_task
+
+    assert settings.CELERY_BEAT_SCHEDULE["supervision-hazards-overdue"]["task"] == hazards_overdue_task.name
+    job = JobRun.objects.get(pk=hazards_overdue_task())
+    assert job.kind == HAZARDS_OVERDUE and job.title == "隐患逾期标记与升级"

@@ -61,6 +61,11 @@ def test_entity_list_filters_and_the_entity_page(world):
     page = c.get(reverse("workbench:supervision:entity", args=[world["own"].pk])).content.decode()
     assert "床位数" in page and "80张" in page and "公办" in page and "开始检查" in page
     assert c.get(reverse("workbench:supervision:entity", args=[world["other"].pk])).status_code == 404
+    from minzheng.engines.supervision.services import attributes_set
+
+    attributes_set(user=world["county"], supervised=world["own"], values={"beds": 100}, reason="扩建")
+    page = c.get(reverse("workbench:supervision:entity", args=[world["own"].pk])).content.decode()
+    assert "100张" in page and "床位数：80张" in page and "扩建" not in page.split("属性变更记录")[0]
 
 
 def test_an_inspection_on_a_phone_to_a_closed_hazard(world):
@@ -139,3 +144,27 @@ def test_ledger_list_export_and_scoping(world):
     assert other.get(reverse("workbench:supervision:hazard", args=[hazard.pk])).status_code == 404
     assert other.get(reverse("workbench:supervision:inspection", args=[insp.pk])).status_code == 404
     assert "安阳颐养院" not in other.get(reverse("workbench:supervision:hazards")).content.decode()
+
+
+def test_attributes_form_from_the_declaration_and_status_change(world):
+    county = login(world["county"])
+    url = reverse("workbench:supervision:entity_attributes", args=[world["own"].pk])
+    page = county.get(url).content.decode()
+    assert "床位数（运营时必填）" in page and "医养结合" in page and 'type="date"' in page
+    r = county.post(url, {"beds": "-3", "nature": "public"})
+    assert r.status_code == 422 and "不能小于 0" in r.content.decode()
+    r = county.post(url, {"beds": "80", "nature": "private", "medical": "1", "area": "1200.50", "reason": "转制"})
+    assert r.status_code == 302
+    from minzheng.engines.supervision.selectors import attribute_history, attributes_current
+
+    current = {a.code: v for a, v, _ in attributes_current(world["own"])}
+    assert current["nature"] == "private" and current["medical"] is True and str(current["area"]) == "1200.5000"
+    assert attribute_history(world["own"], "beds").count() == 1  # unchanged: not written again
+    assert login(world["inspector"]).get(url).status_code == 403
+    status_url = reverse("workbench:supervision:entity_status", args=[world["own"].pk])
+    r = county.post(status_url, {"status": "preparing", "reason": "x"})
+    assert r.status_code == 422 and "不能变为「筹建」" in r.content.decode()
+    r = county.post(status_url, {"status": "suspended", "reason": "停业整顿"})
+    assert r.status_code == 302
+    world["own"].refresh_from_db()
+    assert world["own"].status == "suspended"

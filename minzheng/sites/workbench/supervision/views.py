@@ -40,6 +40,7 @@ from ..common.errors import apply_errors
 from ..common.paging import EXPORT_LIMIT, XLSX, paged, query_params
 from ..common.permissions import require
 from ..common.regions import township_choices
+from .forms import AttributesForm, StatusForm
 
 VIEW = "supervision.view"
 HAZARD_STATES = {"unclosed": "未销号", **dict(HazardState.choices), "all": "全部"}
@@ -82,17 +83,19 @@ class StartForm(forms.Form):
 
 
 @login_required
-def entity_detail(request, pk, start_form=None, status=200):
+def entity_detail(request, pk, start_form=None, status_form=None, status=200):
     user = request.user
     s = selectors.supervised_get(user, pk)
     region = s.entity.region_code
     today = timezone.localdate()
-    labels = {a.code: a.label for a in KINDS[s.kind].attributes} if s.kind in KINDS else {}
+    declared = {a.code: a for a in KINDS[s.kind].attributes} if s.kind in KINDS else {}
     context = {
         "s": s, "entity": s.entity, "kind": _kind_label(s.kind), "place": region_names([region]).get(region, region),
         "attributes": [(a, a.display(v)) for a, v, _row in selectors.attributes_current(s)],
-        "history": [(r, labels.get(r.code, r.code)) for r in
-                    selectors.attribute_history(s).exclude(superseded_at__isnull=True)],
+        "history": [
+            (r, declared[r.code].label, declared[r.code].display(r.value)) if r.code in declared else (r, r.code, r.value)
+            for r in selectors.attribute_history(s).exclude(superseded_at__isnull=True)
+        ],
         "statuses": StatusChange.objects.filter(supervised=s).select_related("actor").order_by("at", "pk"),
         "permits": s.permits.order_by("issued_on", "pk"),
         "inspections": selectors.inspections_for(user, supervised=s)[:50],
@@ -100,6 +103,8 @@ def entity_detail(request, pk, start_form=None, status=200):
         "today": today, "can_inspect": has_permission(user, "supervision.inspect", region)
         and s.status != SupervisionStatus.CLOSED,
         "start_form": start_form or StartForm(),
+        "can_manage": has_permission(user, "supervision.manage", region) and s.status != SupervisionStatus.CLOSED,
+        "status_form": status_form or StatusForm(),
     }  # fmt: skip
     return render(request, "workbench/supervision/entity.html", context, status=status)
 
@@ -119,6 +124,52 @@ def inspection_new(request, pk):
         else:
             return redirect("workbench:supervision:inspection", pk=inspection.pk)
     return entity_detail(request, pk, start_form=form, status=422)
+
+
+@login_required
+def entity_attributes(request, pk):
+    """The kind's declared attributes as a form; a change keeps the values before as history."""
+    s = selectors.supervised_get(request.user, pk)
+    if s.kind not in KINDS:
+        raise PermissionDenied("该监管对象的类别已不再声明，属性不能修改")
+    current = {a.code: v for a, v, _row in selectors.attributes_current(s)}
+    form = AttributesForm(request.POST or None, kind=KINDS[s.kind], current=current)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                changes = services.attributes_set(
+                    user=request.user, supervised=s, values=form.values(), reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, f"已变更 {len(changes)} 项属性" if changes else "没有变更")
+                return redirect("workbench:supervision:entity", pk=s.pk)
+    elif not has_permission(request.user, "supervision.manage", s.entity.region_code):
+        raise PermissionDenied("您没有变更监管对象的权限")
+    context = {"s": s, "entity": s.entity, "kind": _kind_label(s.kind), "form": form}
+    return render(request, "workbench/supervision/attributes.html", context, status=status)
+
+
+@login_required
+@require_POST
+def entity_status(request, pk):
+    s = selectors.supervised_get(request.user, pk)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.supervised_status_set(
+                user=request.user, supervised=s, status=d["status"], reason=d["reason"], effective_on=d["effective_on"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"监管状态已变为「{SupervisionStatus(d['status']).label}」")
+            return redirect("workbench:supervision:entity", pk=s.pk)
+    return entity_detail(request, pk, status_form=form, status=422)
 
 
 # ---------------------------------------------------------------- 检查
