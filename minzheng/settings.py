@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "minzheng.engines.supervision",
     # business lines
     "minzheng.business.assistance",
+    "minzheng.business.eldercare",
     # sites
     "minzheng.sites.api",
     "minzheng.sites.workbench",

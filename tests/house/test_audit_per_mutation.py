@@ -74,6 +74,7 @@ def _sup(feature: str, names: str, reason: str) -> dict[str, str]:
 # Functions that write nothing (pure helpers, look-ups, checks)
 READ_ONLY = {
     **_names("business.assistance", "means_values means_split means_kinds", "reads the household's means"),
+    **_names("business.eldercare", "beds_check prepaid_limits incident_limits", "checks and standards looked up"),
     **_names("engines.benefits", "month_start add_months next_month review_cadence", "date and policy arithmetic"),
     **_names(
         "engines.cases",
@@ -195,6 +196,7 @@ AUDITED_BY_CALLER = {
         "institutions.signed_in",
     ),
     **_sup("draws", "draw_from_json", "the command line's entry: it is draw_run's call, audited there (test_draws)"),
+    **_names("business.eldercare", "policy_ensure", "seeds the nationwide standards at migration time"),
 }
 
 # The calls, in order: (service, the acting user's key in the world or None for a citizen, call).
@@ -1128,6 +1130,117 @@ def _inst_account_end(w):
 
 
 # Services that write and leave no audit row, and why (found by this test; kept as they are)
+# ---------------------------------------------------------------- eldercare
+
+
+def _eldercare():
+    from minzheng.business.eldercare import services as eldercare
+
+    return eldercare
+
+
+@call("business.eldercare.services.care_home_register", who="county")
+def _care_home_register(w):
+    from minzheng.foundation.codes.uscc import check_character
+    from minzheng.foundation.entities.services import entity_create
+
+    first17 = "52330381MJ8000088"
+    entity = entity_create(user=w["county"], data=_entity_data(uscc=first17 + check_character(first17),
+                                                                name="瑞安市安阳颐乐园", representative_phone="13712340000"))  # fmt: skip
+    w["care_home"] = _eldercare().care_home_register(
+        user=w["county"], entity=entity, attributes={"nature": "public_private", "level": "county", "beds_total": 50,
+                                                     "beds_nursing": 20},
+    )  # fmt: skip
+
+
+@call("business.eldercare.services.care_home_attributes_set", who="county")
+def _care_home_attributes(w):
+    _eldercare().care_home_attributes_set(user=w["county"], supervised=w["care_home"], values={"beds_nursing": 30})
+
+
+@call("business.eldercare.services.contract_record", who="county")
+def _contract_record(w):
+    w["contract"] = _eldercare().contract_record(
+        user=w["county"], supervised=w["care_home"], operator_name="某养老服务公司", number="GJMY-9",
+        signed_on="2024-01-01", starts_on="2024-01-01", ends_on="2029-01-01", annual_fee="50000",
+    )  # fmt: skip
+
+
+@call("business.eldercare.services.contract_review_record", who="county")
+def _contract_review(w):
+    _eldercare().contract_review_record(user=w["county"], contract=w["contract"], year=2024, score="90", result="pass")
+
+
+@call("business.eldercare.services.admission_record", who="county")
+def _admission_record(w):
+    w["admission"] = _eldercare().admission_record(user=w["county"], supervised=w["care_home"], person=w["spouse"],
+                                                   monthly_fee="3000")  # fmt: skip
+
+
+@call("business.eldercare.services.assessment_record", who="county")
+def _assessment_record(w):
+    _eldercare().assessment_record(user=w["county"], admission=w["admission"], level="mild")
+
+
+@call("business.eldercare.services.prepaid_report", who="county")
+def _prepaid_report(w):
+    _eldercare().prepaid_report(user=w["county"], supervised=w["care_home"],
+                                lines=[{"admission": w["admission"], "prepaid_balance": "40000", "deposit": "0"}])  # fmt: skip
+
+
+@call("business.eldercare.services.custody_book", who="county")
+def _custody_book(w):
+    _eldercare().custody_book(user=w["county"], supervised=w["care_home"], kind="deposit_in", amount="3000")
+
+
+@call("business.eldercare.services.incident_report", who="county")
+def _incident_report(w):
+    w["incident"] = _eldercare().incident_report(user=w["county"], supervised=w["care_home"], kind="injury",
+                                                 description="跌倒", occurred_at=timezone.now())  # fmt: skip
+
+
+@call("business.eldercare.services.incident_handle", who="county")
+def _incident_handle(w):
+    _eldercare().incident_handle(user=w["county"], incident=w["incident"], handling="送医")
+
+
+@call("business.eldercare.services.incident_close", who="county")
+def _incident_close(w):
+    _eldercare().incident_close(user=w["county"], incident=w["incident"], conclusion="结案")
+
+
+@call("business.eldercare.services.discharge_record", who="county")
+def _discharge_record(w):
+    _eldercare().discharge_record(user=w["county"], admission=w["admission"], reason="home")
+
+
+@call("business.eldercare.services.worker_register", who="county")
+def _worker_register(w):
+    w["worker"] = _eldercare().worker_register(user=w["county"], supervised=w["care_home"], person=w["spouse"],
+                                               role="head", certificate_level="3")  # fmt: skip
+
+
+@call("business.eldercare.services.training_record", who="county")
+def _training_record(w):
+    _eldercare().training_record(user=w["county"], worker=w["worker"], kind="head", title="负责人培训", hours="16")
+
+
+@call("business.eldercare.services.competition_create", who="county")
+def _competition_create(w):
+    w["competition"] = _eldercare().competition_create(user=w["county"], region_code=RUIAN, name="技能竞赛",
+                                                       held_on=timezone.localdate())  # fmt: skip
+
+
+@call("business.eldercare.services.competition_score", who="county")
+def _competition_score(w):
+    _eldercare().competition_score(user=w["county"], competition=w["competition"], worker=w["worker"], score="88")
+
+
+@call("business.eldercare.services.worker_leave", who="county")
+def _worker_leave(w):
+    _eldercare().worker_leave(user=w["county"], worker=w["worker"])
+
+
 UNAUDITED = {
     **_names("foundation.accounts", "token_mark_used", "a token's last-used time, at every API request it serves"),
 }

@@ -265,6 +265,19 @@ def _world(settings, tmp_path) -> dict:
         user=None, program="temp_assistance", household=household, payee=household.head, amount=Decimal("500.00"),
         decided_on=today, source_case=case.number, method="bank", event="火灾", event_date=today - dt.timedelta(days=3),
     )  # fmt: skip
+    # a care home of 塘下 (the eldercare demo step builds them) with a resident
+    from minzheng.business.eldercare.models import Admission
+    from minzheng.business.eldercare.services import admission_record
+    from minzheng.engines.supervision.models import Supervised
+    from minzheng.foundation.registry.models import Person
+
+    w["care_home"] = home = (
+        Supervised.objects.filter(kind="care_home", entity__region_code__startswith=b).order_by("pk").first()
+    )
+    w["admission"] = Admission.objects.filter(supervised=home).first() or admission_record(
+        user=None, supervised=home, person=Person.objects.filter(region_code__startswith=b, death_date__isnull=True)
+        .exclude(pk__in=Admission.objects.filter(discharged_on__isnull=True).values("person_id")).first(),
+    )  # fmt: skip
     w["message"] = notify_send(channel=Channel.IN_APP, subject="待办", body="有新的待办", user=u["tangxia_acceptor"],
                                region_code=household.region_code)  # fmt: skip
     # a citizen of 塘下 with a draft and an online submission; the requesting citizen is someone else
@@ -408,6 +421,10 @@ ROUTES = {
         "pk": w["referral"].pk,
     },
     "monitoring/reports/<str:number>/": lambda w: {"number": w["hardship"].number},
+    # workbench: eldercare
+    "eldercare/homes/<int:pk>/": lambda w: {"pk": w["care_home"].pk},
+    "eldercare/homes/<int:pk>/admit/": lambda w: {"pk": w["care_home"].pk},
+    "eldercare/admissions/<int:pk>/discharge/": lambda w: {"pk": w["admission"].pk},
     # workbench: supervision
     "supervision/entities/<int:pk>/": lambda w: {"pk": w["supervised"].pk},
     "supervision/entities/<int:pk>/inspect/": lambda w: {"pk": w["supervised"].pk},

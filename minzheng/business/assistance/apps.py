@@ -33,6 +33,7 @@ class AssistanceConfig(AppConfig):
             monitoring,
             payroll_holds,
             policy,
+            requests,
             roll,
             sources,
             temporary,

@@ -172,7 +172,8 @@ for name, model in (("assistance.review_investigation", ReviewInvestigationForm)
 
 
 def roll_case_open(*, user, enrollment: Enrollment, kind: str, person: Person | None = None, relation: str = "",
-                   reason: str = "", death_date: dt.date | None = None, mode: str = "", opinion: str = ""):  # fmt: skip
+                   reason: str = "", death_date: dt.date | None = None, mode: str = "", opinion: str = "",
+                   evidence: dict | None = None):  # fmt: skip
     """发起变更: open the case that changes ``enrollment`` — a review, a change (income, a member
     joining or leaving, the head's succession) or a stop. The change asked for is kept with the
     case and applied to the roll by the county's decision, never here. A member joining or leaving
@@ -195,6 +196,8 @@ def roll_case_open(*, user, enrollment: Enrollment, kind: str, person: Person | 
         if mode == enrollment.mode:
             raise ValidationError({"mode": f"现已是{TEKUN_MODES[mode]}"})
         change.update(mode=mode, previous_mode=enrollment.mode)
+    if evidence:
+        change["evidence"] = {k: str(v)[:200] for k, v in evidence.items()}
     elif kind == "member_add":
         if person is None:
             raise ValidationError({"person": "请填写新增成员的身份证号（须先在人员信息中登记）"})

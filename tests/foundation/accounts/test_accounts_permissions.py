@@ -44,16 +44,29 @@ _SUP_OFFICE = ["supervision.view", "supervision.manage", "supervision.rectify", 
                "supervision.grade", "supervision.list", "supervision.report"]  # fmt: skip
 SUPERVISION = {"approver": _SUP_OFFICE, "admin": [*_SUP_OFFICE, "supervision.configure"],
                "leader": ["supervision.view"]}  # fmt: skip
-INSPECTOR = ("inspector", "监督检查员", ["supervision.view", "supervision.inspect", "supervision.rectify",
-                                     "entities.view"])  # fmt: skip
+# added since by the eldercare line (business/eldercare/permissions.py, with its data migration), with its
+# own role 养老机构监管员 (sort 46)
+_ELDER = ["eldercare.view", "eldercare.manage", "eldercare.residents", "eldercare.prepaid", "eldercare.incidents",
+          "eldercare.workers"]  # fmt: skip
+ELDERCARE = {"acceptor": ["eldercare.view", "eldercare.residents", "eldercare.incidents"], "approver": _ELDER,
+             "admin": _ELDER, "leader": ["eldercare.view"]}  # fmt: skip
+NEW_ROLES = [
+    ("inspector", "监督检查员", ["supervision.view", "supervision.inspect", "supervision.rectify", "entities.view"]),
+    (
+        "eldercare_supervisor",
+        "养老机构监管员",
+        [*_ELDER, "supervision.view", "supervision.manage", "entities.view", "entities.change"],
+    ),
+]
 
 
 def test_the_declarations_add_up_to_the_standard_roles_as_they_were():
     declared = roles.standard_roles()
-    expected = [*BEFORE, INSPECTOR]
+    expected = [*BEFORE, *NEW_ROLES]
     assert [(code, name) for code, name, _ in declared] == [(code, name) for code, name, _ in expected]
     for (code, _, permissions), (_, _, before) in zip(declared, expected, strict=True):
-        assert sorted(permissions) == sorted([*before, *ENTITIES.get(code, []), *SUPERVISION.get(code, [])]), code
+        added = [*ENTITIES.get(code, []), *SUPERVISION.get(code, []), *ELDERCARE.get(code, [])]
+        assert sorted(permissions) == sorted([*before, *added]), code
         assert len(permissions) == len(set(permissions)), code
 
 
@@ -124,8 +137,8 @@ def test_a_line_declares_its_own_role_and_permissions_without_touching_foundatio
     declared = {code: (name, perms) for code, name, perms in roles.standard_roles()}
     assert declared["child_director"] == ("儿童主任", ["children.view", "children.visit"])
     assert "children.view" in declared["leader"][1]
-    order = list(declared)  # by sort: after the standard seven (0–6) and 监督检查员 (10)
-    assert order.index("admin") < order.index("inspector") < order.index("child_director") == len(order) - 1
+    order = list(declared)  # by sort: after the standard seven (0–6) and 监督检查员 (10), before 养老机构监管员 (46)
+    assert order.index("admin") < order.index("inspector") < order.index("child_director") < order.index("eldercare_supervisor")
     with pytest.raises(DuplicateRegistration):
         roles.permissions_declare({"children.view": "别的名称"})
     with pytest.raises(ValueError, match="格式"):

@@ -86,8 +86,9 @@ def test_a_user_sees_only_the_entries_their_roles_allow(make_user):
     acceptor = _nav(_client(make_user("acceptor1", ("acceptor", ANYANG))))
     assert FLAT_BAR & _labels(acceptor) == {"待办", "办件", "公示", "人员", "家庭", "导入", "测算", "保障对象", "保障标准",
                                  "一次性发放", "统计", "核对", "预警", "任务", "消息"}  # fmt: skip
-    # sections appear only with an entry the user may open; none of the lines not yet built
-    assert "社会救助" in acceptor and "系统" not in acceptor and "养老服务" not in acceptor
+    # sections appear only with an entry the user may open (养老服务: the township's 敬老院 residents);
+    # none of the lines not yet built
+    assert "社会救助" in acceptor and "养老服务" in acceptor and "系统" not in acceptor and "儿童福利" not in acceptor
 
     finance = _labels(_nav(_client(make_user("finance1", ("finance", RUIAN)))))
     assert {"发放", "提标测算"} <= finance and not {"待办", "核对", "审计", "工作日历"} & finance
