@@ -46,6 +46,7 @@ def test_the_home_rectifies_through_its_own_account_and_the_draw_is_public(pages
         page.get_by_role("link", name="安阳颐养院").click()
         page.select_option("#id_purpose", "fire")
         page.get_by_role("button", name="开始检查").click()
+        expect(page.locator("main")).to_contain_text("疏散通道畅通")  # the form is there before its items are read
         for fieldset in page.locator("fieldset.item").all():
             if "疏散通道" in fieldset.locator("legend").inner_text():
                 fieldset.get_by_label("不符合").check()
@@ -53,6 +54,7 @@ def test_the_home_rectifies_through_its_own_account_and_the_draw_is_public(pages
             else:
                 fieldset.get_by_label("符合", exact=True).check()
         page.get_by_role("button", name="保存检查结果").click()
+        expect(page.locator("main")).to_contain_text("已记录 3/3 项")
         page.fill("#id_conclusion", "存在重大消防隐患，限期整改")
         page.set_input_files("#id_inspector_signature", str(photo))
         page.fill("#id_representative_refused", "负责人不在")
