@@ -16,7 +16,7 @@ def test_desktop_sections_drop_down_on_hover_and_keyboard(pages, world):
     nav = page.locator("header nav")
     expect(page.locator("label.menu-button")).to_be_hidden()
     headings = nav.locator(".menu-heading")
-    expect(headings).to_have_text(["办件", "人口家庭", "社会救助", "统计", "我的"])
+    expect(headings).to_have_text(["办件", "人口家庭", "社会救助", "养老服务", "统计", "我的"])
     inbox = nav.get_by_role("link", name="待办", include_hidden=True)
     expect(inbox).to_be_hidden()  # folded until its section is opened
     nav.locator(".menu-section", has_text="社会救助").hover()

@@ -138,7 +138,12 @@ def test_a_line_declares_its_own_role_and_permissions_without_touching_foundatio
     assert declared["child_director"] == ("儿童主任", ["children.view", "children.visit"])
     assert "children.view" in declared["leader"][1]
     order = list(declared)  # by sort: after the standard seven (0–6) and 监督检查员 (10), before 养老机构监管员 (46)
-    assert order.index("admin") < order.index("inspector") < order.index("child_director") < order.index("eldercare_supervisor")
+    assert (
+        order.index("admin")
+        < order.index("inspector")
+        < order.index("child_director")
+        < order.index("eldercare_supervisor")
+    )
     with pytest.raises(DuplicateRegistration):
         roles.permissions_declare({"children.view": "别的名称"})
     with pytest.raises(ValueError, match="格式"):

@@ -178,7 +178,9 @@ def discharge(request, pk: int):
         else:
             status = 422
     title = f"退住登记 · {a.person.name}（{a.supervised.entity.name}）"
-    return render(request, "workbench/common/form.html", {"form": form, "title": title, "submit": "登记退住"}, status=status)
+    return render(
+        request, "workbench/common/form.html", {"form": form, "title": title, "submit": "登记退住"}, status=status
+    )
 
 
 @login_required
