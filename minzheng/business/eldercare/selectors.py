@@ -427,6 +427,8 @@ def figure_rows(data: dict) -> list[tuple[str, object]]:
         value = data
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
+        if value is not None and path.endswith(("_rate", "_share", ".share")):
+            value = f"{Decimal(value) * 100:.2f}%"  # a share as people read it: 44.78%
         out.append((label, "" if value is None else value))
     for row in data["homes_by_nature"].values():
         out.append((f"{row['label']}：机构数", row["homes"]))

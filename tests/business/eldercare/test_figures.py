@@ -93,3 +93,13 @@ def test_the_cli_prints_the_figures_as_json(city, capsys):
         call_command("eldercare", "figures", "--region", "abc")
     with pytest.raises(CommandError, match="不认识的区划代码"):
         call_command("eldercare", "figures", "--region", "330381999999")
+
+
+def test_the_page_and_the_export_read_shares_as_percentages():
+    """The JSON keeps a share as a fraction ("0.4478"); the page and the Excel rows show 44.78%."""
+    data = {"occupancy_rate": "0.0334", "tekun_homes_nursing_bed_share": "0.4478",
+            "public_homes_graded": {"share": "1.0000"}, "hazard_closure_rate": None, "homes_by_nature": {}}  # fmt: skip
+    rows = dict(selectors.figure_rows(data))
+    assert rows["床位入住率"] == "3.34%" and rows["特困供养机构护理型床位占比"] == "44.78%"
+    assert rows["公办养老机构等级评定达标率（县级二级以上、乡镇级一级以上）"] == "100.00%"
+    assert rows["隐患整改销号率"] == ""  # no hazards found: no rate, not 0 %
