@@ -86,12 +86,12 @@ def test_admission_and_discharge_through_the_forms(homes, web, household_in):
 
 def test_figures_page_and_export(homes, web, county_user):
     page = web.get(f"/eldercare/figures/?region={ANYANG}").content.decode()
-    assert "特困供养机构护理型床位占比" in page and "0.5000" in page
+    assert "特困供养机构护理型床位占比" in page and "50.00%" in page
     assert web.get(f"/eldercare/figures/?region={RUIAN}").status_code == 403  # beyond the township's grant
     r = web.get(f"/eldercare/figures/export/?region={ANYANG}")
     assert r.status_code == 200
     rows = {row[0]: row[1] for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)}
-    assert rows["养老机构数"] == 1 and rows["床位总数"] == 60
+    assert rows["养老机构数"] == 1 and rows["床位总数"] == 60 and rows["特困供养机构护理型床位占比"] == "50.00%"
     assert AuditEvent.objects.filter(action="export", object_type="eldercare.figures").exists()
 
 
