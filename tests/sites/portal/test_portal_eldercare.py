@@ -200,3 +200,43 @@ def test_a_bad_amount_is_refused_in_chinese(world):
     })  # fmt: skip
     assert r.status_code == 400 and "不能为负数" in r.content.decode()
     assert not PrepaidReport.objects.exists()
+
+
+def test_the_public_page_shows_published_inspection_results_only(world, make_user):
+    from minzheng.engines.supervision.models import DrawPair, DrawPlan, Inspection
+    from tests.business.eldercare.homes import fire_template, inspect
+    from tests.engines.supervision.helpers import limits_set
+
+    limits_set()
+    inspector = make_user("pe_inspector", ("inspector", RUIAN))
+    fire_template(None)
+    today = timezone.localdate()
+    for home, number, published in ((world["full"], "SJ-EC-1", True), (world["cheap"], "SJ-EC-2", False)):
+        hazards = inspect(inspector, home, today - dt.timedelta(days=3), fail=("F1", "F2"))
+        plan = DrawPlan.objects.create(
+            number=number, name=f"{number} 双随机抽查", kind="care_home", region_code=RUIAN, inspectors_per_entity=1,
+            entity_count=1, seed="s", algorithm="test", drawn_on=today - dt.timedelta(days=10),
+            entity_pool=[[home.entity.uscc, "normal"]], published_at=timezone.now(),
+            findings_summary="发现隐患" if published else "", findings_published_at=timezone.now() if published else None,
+        )  # fmt: skip
+        DrawPair.objects.create(plan=plan, order=1, supervised=home, uscc=home.entity.uscc, risk_class="normal",
+                                inspection=Inspection.objects.get(pk=hazards[0].inspection_id))  # fmt: skip
+    shown = re.sub(r"\s+", " ", Client().get(f"/portal/bodies/care_home/{world['full'].pk}/").content.decode())
+    assert "发现隐患 2 项，2 项整改中" in shown
+    hidden = Client().get(f"/portal/bodies/care_home/{world['cheap'].pk}/").content.decode()
+    assert "发现隐患" not in hidden and "暂无公开的检查结果" in hidden
+
+
+def test_a_computed_value_is_checked_when_registered():
+    from minzheng.sites.portal.directory import DIRECTORY, Computed, Filter, directory_register
+
+    shown_only = Computed("occupied", "在住人数", values=lambda ids, on: {})
+    with DIRECTORY.temporarily("care_home", DIRECTORY["care_home"]):
+        with pytest.raises(ValueError, match="没有筛选方法"):
+            directory_register("care_home", title="t", filters=(Filter("occupied", "min"),), computed=(shown_only,))
+        with pytest.raises(ValueError, match="同名"):
+            directory_register("care_home", title="t", computed=(Computed("beds_total", "床位", values=dict),))
+        with pytest.raises(ValueError, match="没有属性"):
+            directory_register("care_home", title="t", columns=("occupied",))
+    entry = DIRECTORY["care_home"]
+    assert entry.computed_get("vacancies").label == "空余床位" and entry.computed_get("occupied") is None

@@ -55,7 +55,7 @@ directory_register(
     KIND,
     title="养老机构查询",
     intro="按所在区域、机构性质、等级、空余床位和月收费查找养老机构；收费以机构公示为准。",
-    filters=(Filter("nature"), Filter("vacancies", "min"), Filter("monthly_fee_min", "max", "月收费（不高于，元/月）")),
+    filters=(Filter("nature"), Filter("vacancies", "min"), Filter("monthly_fee_min", "max", "月收费不高于")),
     columns=("nature", "beds_total", "vacancies", "monthly_fee_min", "monthly_fee_max"),
     detail=("level", "beds_nursing", "beds_dementia", "medical_integration", "medical_note", "fee_schedule"),
     grades=True,
