@@ -7,10 +7,11 @@ A line registers, at import time, one entry per kind::
 
     directory_register(
         "care_home", title="养老机构查询",
-        filters=(Filter("nature"), Filter("vacancies", "min"), Filter("price", "max")),
-        columns=("nature", "beds", "vacancies", "price"),
-        detail=("address_note", "medical"),
+        filters=(Filter("nature"), Filter("vacancies", "min"), Filter("monthly_fee_min", "max", "月收费不高于")),
+        columns=("nature", "beds_total", "vacancies", "monthly_fee_min", "monthly_fee_max"),
+        detail=("level", "fee_schedule"),
         grades=True,
+        computed=(Computed("vacancies", "空余床位", values=vacancies_of, narrow=vacancies_narrow, unit="张"),),
     )
 
 ``filters``: attributes a visitor filters by — ``eq`` (a choice, a yes/no or a text), ``min`` (at

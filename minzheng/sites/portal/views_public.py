@@ -121,6 +121,22 @@ def _filter(qs, attribute, op: str, raw: str, computed=None, on=None):
     return qs.filter(Exists(rows)), True
 
 
+def _current_grades(ids, on) -> dict[int, str]:
+    """``{body id: grade}`` in force on ``on`` for a page of bodies in one statement (as
+    ``gradings.grade_current``: the latest decided whose validity covers the day)."""
+    out: dict[int, str] = {}
+    rows = (
+        Grading.objects.filter(
+            supervised_id__in=ids, state=GradingState.DECIDED, valid_from__lte=on, valid_until__gte=on
+        )
+        .order_by("supervised_id", "-decided_on", "-pk")
+        .values_list("supervised_id", "grade")
+    )
+    for pk, grade in rows:
+        out.setdefault(pk, grade)
+    return out
+
+
 def directory_kind(request, kind):
     entry, declared = _entry(kind)
     today = timezone.localdate()
@@ -156,9 +172,9 @@ def directory_kind(request, kind):
     values = _current_rows([s.pk for s in page], entry, today)
     names = region_names(s.entity.region_code for s in page)
     columns = [_attribute(entry, declared, c) for c in entry.columns]
+    current = _current_grades([s.pk for s in page], today) if entry.grades else {}
     rows = [
-        {"s": s, "place": names.get(s.entity.region_code, ""),
-         "grade": (g.grade if (g := gradings.grade_current(s, today)) else "") if entry.grades else "",
+        {"s": s, "place": names.get(s.entity.region_code, ""), "grade": current.get(s.pk, ""),
          "cells": [(a.label, a.display(values.get(s.pk, {}).get(a.code))) for a in columns]}
         for s in page
     ]  # fmt: skip
