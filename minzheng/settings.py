@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "minzheng.sites.workbench",
     "minzheng.sites.portal",
     "minzheng.sites.portal.assistance",  # the assistance application plugin (portal_assistance)
+    "minzheng.sites.portal.eldercare",  # 养老机构查询 and the care homes' institution pages (portal_eldercare)
     "minzheng.sites.demo",
 ]
 

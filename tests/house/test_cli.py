@@ -75,8 +75,21 @@ def test_demo_builds_city_staff_and_plausible_households(capsys, settings, tmp_p
         assert (rid.birth_date, rid.sex) == (p.birth_date, p.sex)
     assert Person.objects.exclude(disability_kind="").exists()
     assert audit_verify().ok
+    # the eldercare line's institution account (机构端) of one demo home, printed with the staff logins and
+    # signing in with the demo password; every demo home publishes its monthly fees (养老机构查询)
+    from django.contrib.auth.hashers import check_password
+
+    from minzheng.engines.supervision.models import AttributeValue, InstitutionAccount, Supervised
+
+    account = InstitutionAccount.objects.select_related("supervised__entity").get(username="ra_carehome")
+    assert re.search(r"ra_carehome\s+" + re.escape(account.supervised.entity.name), out)
+    assert check_password("Minzheng@2026", account.password) and account.supervised.kind == "care_home"
+    homes = Supervised.objects.filter(kind="care_home")
+    priced = AttributeValue.objects.filter(supervised__in=homes, code="monthly_fee_min", superseded_at__isnull=True)
+    assert homes.count() >= 30 and priced.count() == homes.count()
     # the demo partner data is loaded (encrypted batch files), and no ID number is left in the clear
     assert list((tmp_path / "sources").rglob("*.parquet"))
     assert _plaintext_ids(tmp_path) == {} and not legacy.exists()
     call_command("demo", "--persons", "400")  # idempotent
     assert Person.objects.count() == persons
+    assert InstitutionAccount.objects.count() == 1 and priced.count() == homes.count()

@@ -17,6 +17,6 @@ class EldercareConfig(AppConfig):
     def ready(self):
         # the care-home kind, the standard types of prepaid fees and incidents, permissions and the
         # role 养老机构监管员, the demo city's care homes
-        from . import demo_steps, permissions, policy  # noqa: F401
+        from . import demo_portal, demo_steps, permissions, policy  # noqa: F401
 
         post_migrate.connect(_ensure_policy, sender=self, dispatch_uid="eldercare-policy")

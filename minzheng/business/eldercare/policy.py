@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from minzheng.engines.supervision.kinds import BOOL, CHOICE, INT, TEXT, Attribute, PermitType, kind_declare
+from minzheng.engines.supervision.kinds import BOOL, CHOICE, DECIMAL, INT, TEXT, Attribute, PermitType, kind_declare
 from minzheng.foundation.parameters.standards import COUNT, DAYS, MONTHS, MULTIPLE, standard_type
 
 KIND = "care_home"
@@ -42,6 +42,11 @@ CARE_HOME = kind_declare(
                   help="为特困人员集中供养预留的床位"),
         Attribute("medical_integration", "医养结合", BOOL, help="内设医疗机构或与医疗机构签约合作"),
         Attribute("medical_note", "医养结合方式", TEXT, max=200),
+        Attribute("monthly_fee_min", "月收费（最低）", DECIMAL, min=Decimal(0), max=Decimal(100000), unit="元/月",
+                  help="床位费、护理费、伙食费合计，各档中最低的"),
+        Attribute("monthly_fee_max", "月收费（最高）", DECIMAL, min=Decimal(0), max=Decimal(100000), unit="元/月",
+                  help="床位费、护理费、伙食费合计，各档中最高的"),
+        Attribute("fee_schedule", "收费标准", TEXT, max=1000, help="公示的收费项目和标准（床位费、护理费、伙食费等）"),
     ),
     permits=(
         # 2019 年修订的《老年人权益保障法》取消养老机构设立许可，改为备案（《养老机构管理办法》第九条）

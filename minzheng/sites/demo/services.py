@@ -85,7 +85,9 @@ def demo_build(*, persons: int, seed: int = 2026, log=print, progress=None) -> d
                      summary=f"生成示范人口 {result['households']} 户 {added} 人")  # fmt: skip
         log(f"已生成示范人口 {result['households']} 户 {added} 人")
     townships = {code: "".join(lazy_pinyin(Region.objects.get(code=code).name[:2])) for code in DEMO_TOWNSHIPS}
-    city = DemoCity(region_prefix=COUNTY[:6], townships=townships, county_user="ra", seed=seed, log=log)
+    city = DemoCity(
+        region_prefix=COUNTY[:6], townships=townships, county_user="ra", seed=seed, log=log, password=DEMO_PASSWORD
+    )
     # each business line's share of the demo city, in order (foundation/demo.py)
     steps = {step.name: step.run(city) for step in demo_steps()}
     return {

@@ -87,14 +87,24 @@ def _listed(kind: str):
     return Supervised.objects.filter(kind=kind, status=SupervisionStatus.OPERATING).select_related("entity")
 
 
-def _current_rows(ids) -> dict[int, dict[str, object]]:
-    out: dict[int, dict[str, object]] = {}
+def _current_rows(ids, entry=None, on=None) -> dict[int, dict[str, object]]:
+    """``{body id: {code: value}}``: the current attribute values, and the entry's computed values."""
+    out: dict[int, dict[str, object]] = {i: {} for i in ids}
     for row in AttributeValue.objects.filter(supervised_id__in=ids, superseded_at__isnull=True):
         out.setdefault(row.supervised_id, {})[row.code] = row.value
+    for c in entry.computed if entry is not None and ids else ():
+        for pk, value in c.values(list(ids), on).items():
+            out.setdefault(pk, {})[c.code] = value
     return out
 
 
-def _filter(qs, attribute, op: str, raw: str):
+def _attribute(entry, declared, code: str):
+    """The declared attribute ``code`` of the kind, or the attribute-like view of a computed value."""
+    c = entry.computed_get(code)
+    return c.attribute if c is not None else declared.attribute(code)
+
+
+def _filter(qs, attribute, op: str, raw: str, computed=None, on=None):
     """``qs`` narrowed by one public filter (``raw`` from the query string; a bad value is ignored)."""
     try:
         value = attribute_clean(attribute, raw)
@@ -102,11 +112,29 @@ def _filter(qs, attribute, op: str, raw: str):
         return qs, False
     if value is None:
         return qs, False
+    if computed is not None:
+        return computed.narrow(qs, op, value, on), True
     lookup = {"eq": "", "min": "__gte", "max": "__lte"}[op]
     column = COLUMN.get(attribute.type, "value_text")
     rows = AttributeValue.objects.filter(supervised=OuterRef("pk"), code=attribute.code, superseded_at__isnull=True,
                                          **{f"{column}{lookup}": value})  # fmt: skip
     return qs.filter(Exists(rows)), True
+
+
+def _current_grades(ids, on) -> dict[int, str]:
+    """``{body id: grade}`` in force on ``on`` for a page of bodies in one statement (as
+    ``gradings.grade_current``: the latest decided whose validity covers the day)."""
+    out: dict[int, str] = {}
+    rows = (
+        Grading.objects.filter(
+            supervised_id__in=ids, state=GradingState.DECIDED, valid_from__lte=on, valid_until__gte=on
+        )
+        .order_by("supervised_id", "-decided_on", "-pk")
+        .values_list("supervised_id", "grade")
+    )
+    for pk, grade in rows:
+        out.setdefault(pk, grade)
+    return out
 
 
 def directory_kind(request, kind):
@@ -121,9 +149,9 @@ def directory_kind(request, kind):
         district = ""
     filters = []
     for f in entry.filters:
-        a = declared.attribute(f.code)
+        a = _attribute(entry, declared, f.code)
         raw = (request.GET.get(f.code) or "").strip()[:40]
-        qs, used = _filter(qs, a, f.op, raw) if raw else (qs, False)
+        qs, used = _filter(qs, a, f.op, raw, entry.computed_get(f.code), today) if raw else (qs, False)
         suffix = {"min": "（不少于）", "max": "（不高于）"}.get(f.op, "")
         choices = a.choices if a.type == CHOICE else (("1", "是"), ("0", "否")) if a.type == BOOL else ()
         filters.append({"code": f.code, "label": f.label or f"{a.label}{suffix}", "value": raw if used else "",
@@ -141,12 +169,12 @@ def directory_kind(request, kind):
             grade = ""
     qs = qs.order_by("entity__region_code", "entity__name", "pk")
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    values = _current_rows([s.pk for s in page])
+    values = _current_rows([s.pk for s in page], entry, today)
     names = region_names(s.entity.region_code for s in page)
-    columns = [declared.attribute(c) for c in entry.columns]
+    columns = [_attribute(entry, declared, c) for c in entry.columns]
+    current = _current_grades([s.pk for s in page], today) if entry.grades else {}
     rows = [
-        {"s": s, "place": names.get(s.entity.region_code, ""),
-         "grade": (g.grade if (g := gradings.grade_current(s, today)) else "") if entry.grades else "",
+        {"s": s, "place": names.get(s.entity.region_code, ""), "grade": current.get(s.pk, ""),
          "cells": [(a.label, a.display(values.get(s.pk, {}).get(a.code))) for a in columns]}
         for s in page
     ]  # fmt: skip
@@ -160,8 +188,8 @@ def directory_kind(request, kind):
 def body(request, kind, pk):
     entry, declared = _entry(kind)
     s = get_object_or_404(_listed(kind), pk=pk)
-    values = _current_rows([s.pk]).get(s.pk, {})
-    public = [(declared.attribute(c).label, declared.attribute(c).display(values.get(c))) for c in entry.public]
+    values = _current_rows([s.pk], entry, timezone.localdate()).get(s.pk, {})
+    public = [(a.label, a.display(values.get(c))) for c in entry.public if (a := _attribute(entry, declared, c))]
     current = gradings.grade_current(s) if entry.grades else None
     inspections = (
         Inspection.objects.filter(supervised=s, state=InspectionState.COMPLETED,

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from minzheng.foundation.cli import ProgressBar
+from minzheng.foundation.demo import demo_logins_all
 from minzheng.sites.demo.services import DEMO_PASSWORD, demo_build, demo_users
 
 
@@ -27,6 +28,8 @@ class Command(BaseCommand):
         self.stdout.write(f"\n示范登录（密码均为 {DEMO_PASSWORD}）：")
         for u in demo_users():
             self.stdout.write(f"  {u['username']:<22} {u['name']}")
+        for login in demo_logins_all():  # the lines' other sign-ins (an institution account of the portal …)
+            self.stdout.write(f"  {login.username:<22} {login.name}（{login.site}）")
         self.stdout.write(
             f"\n示范人口：{result['persons_total']} 人。工作台：http://127.0.0.1:8000/  接口文档：http://127.0.0.1:8000/api/v1/docs"
         )
