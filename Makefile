@@ -50,6 +50,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/province_bench.py --write docs/benchmarks.md
 	$(BIN)/python bench/portal_bench.py --write docs/benchmarks.md
 	$(BIN)/python bench/import_caps_bench.py --write docs/benchmarks.md
+	psql -h 127.0.0.1 -U postgres -qc 'DROP DATABASE IF EXISTS eldercare_bench' -c 'CREATE DATABASE eldercare_bench'
+	rm -rf /tmp/minzheng-bench-eldercare && DATABASE_URL=postgres://postgres@127.0.0.1:5432/eldercare_bench \
+	  MINZHENG_VAR_DIR=/tmp/minzheng-bench-eldercare $(BIN)/python bench/eldercare_bench.py --write docs/benchmarks.md
 	$(BIN)/python bench/supervision_bench.py --write docs/benchmarks.md
 
 clean:
