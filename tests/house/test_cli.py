@@ -87,9 +87,17 @@ def test_demo_builds_city_staff_and_plausible_households(capsys, settings, tmp_p
     homes = Supervised.objects.filter(kind="care_home")
     priced = AttributeValue.objects.filter(supervised__in=homes, code="monthly_fee_min", superseded_at__isnull=True)
     assert homes.count() >= 30 and priced.count() == homes.count()
+    # a published 双随机 draw of the county's homes, reproducible from what it recorded (双随机一公开)
+    from minzheng.engines.supervision.draws import draw_verify, published_draws
+    from minzheng.engines.supervision.models import DrawPlan
+
+    plan = DrawPlan.objects.get(kind="care_home")
+    assert plan.published_at is not None and plan.pairs.count() >= 3 and plan in published_draws("330381000000")
+    assert draw_verify(plan=plan)
     # the demo partner data is loaded (encrypted batch files), and no ID number is left in the clear
     assert list((tmp_path / "sources").rglob("*.parquet"))
     assert _plaintext_ids(tmp_path) == {} and not legacy.exists()
     call_command("demo", "--persons", "400")  # idempotent
     assert Person.objects.count() == persons
     assert InstitutionAccount.objects.count() == 1 and priced.count() == homes.count()
+    assert DrawPlan.objects.count() == 1

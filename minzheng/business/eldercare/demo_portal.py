@@ -78,3 +78,27 @@ def institution_logins() -> list[DemoLogin]:
         return []
     return [DemoLogin(USERNAME, f"{account.supervised.entity.name}机构端",
                       "机构端 /portal/institution/；验证码见服务器日志")]  # fmt: skip
+
+
+@demo_step("eldercare.draw", order=62)
+@transaction.atomic
+def draw_step(city: DemoCity) -> dict | None:
+    """A 双随机 draw of the county's care homes (10 %, two inspectors each) by the county office,
+    published, so that 双随机一公开 on the portal shows a result; once."""
+    from django.contrib.auth import get_user_model
+
+    from minzheng.engines.supervision import draws
+    from minzheng.engines.supervision.models import DrawPlan
+
+    county = city.region_prefix.ljust(12, "0")
+    if DrawPlan.objects.filter(kind=KIND, region_code=county).exists():
+        return None
+    office = get_user_model().objects.filter(username=f"{city.county_user}_approver").first()
+    if office is None:
+        return None
+    plan = draws.draw_run(user=office, kind=KIND, region_code=county, share=Decimal("0.1"), inspectors_per_entity=2,
+                          seed=f"示范-{city.seed}", name="养老机构双随机抽查（示范）", exclude_township=False)  # fmt: skip
+    draws.draw_publish(user=office, plan=plan)
+    pairs = plan.pairs.count()
+    city.log(f"已抽取并公开养老机构双随机抽查 {pairs} 家（{plan.number}）")
+    return {"plan": plan.number, "pairs": pairs}
