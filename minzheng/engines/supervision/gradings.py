@@ -368,7 +368,7 @@ def grading_self_assess(*, user, supervised: Supervised, sheet: GradingSheet, sc
         self_scores=_plain(result.scores), self_total=result.total, self_grade=result.grade or "",
         self_assessed_on=on, created_by=actor(user),
     )  # fmt: skip
-    who = text(submitted_by_name, 50) or (user.get_full_name() or user.username if user else "")
+    who = text(submitted_by_name, 50) or (str(user) if user else "")
     GradingEvent.objects.create(grading=grading, state_to=S.SELF_ASSESSED, actor=actor(user),
                                 note=f"自评 {_n(result.total)} 分（{result.grade or '未达等级'}），{Channel(channel).label}：{who}")  # fmt: skip
     _audit(
@@ -386,7 +386,7 @@ def grading_panel_score(*, user, grading: Grading, member_name: str, scores: dic
     scores once; ``member`` is their account when they have one."""
     grading = locked(Grading, grading)
     _require(user, grading, "无权录入该区划的评审打分")
-    name = text(member_name, 50) or (member.get_full_name() or member.username if member else "")
+    name = text(member_name, 50) or (str(member) if member else "")
     if not name:
         raise ValidationError({"member_name": "请填写评审人员姓名"})
     if grading.state == S.SELF_ASSESSED:

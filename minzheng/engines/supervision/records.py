@@ -28,7 +28,7 @@ def inspection_document(inspection: Inspection) -> Document:
                 ("地址", entity.address),
                 ("检查类型", inspection.get_purpose_display()),
                 ("检查日期", inspection.inspected_on),
-                ("检查人员", "、".join(u.get_full_name() or u.username for u in inspectors)),
+                ("检查人员", "、".join(str(u) for u in inspectors)),
                 ("检查表", f"{template.name}（第{template.version}版）"),
             ],
             wide=["地址", "检查表"],
@@ -69,9 +69,7 @@ def inspection_document(inspection: Inspection) -> Document:
     blocks.append(Heading("检查结论"))
     blocks.append(Paragraph(inspection.conclusion or "（未填写）"))
     if inspection.state == InspectionState.COMPLETED:
-        signed = [
-            f"检查人员已电子签名：{inspection.lead_inspector.get_full_name() or inspection.lead_inspector.username}"
-        ]
+        signed = [f"检查人员已电子签名：{inspection.lead_inspector}"]
         if inspection.representative_signature_id:
             signed.append(f"被检查单位签字人已电子签名：{inspection.representative_name}")
         if inspection.representative_refused:

@@ -166,7 +166,7 @@ def report_save(*, user, template: ReportTemplate, supervised: Supervised, year:
     merged = {**report.values, **{code: _plain(v) for code, v in clean.items()}}
     report.values = {code: v for code, v in merged.items() if v is not None}
     report.channel, report.filed_by = channel, actor(user)
-    report.filed_by_name = text(filed_by_name, 50) or (user.get_full_name() or user.username if user else "")
+    report.filed_by_name = text(filed_by_name, 50) or (str(user) if user else "")
     report.save()
     _audit(report, "report_save", "保存年度报告", {"fields": sorted(clean), "channel": channel})
     return report

@@ -510,7 +510,7 @@ def inspection_start(
     others = [u for u in inspectors if u is not None and u.pk != getattr(user, "pk", None)]
     for other in others:
         if not has_permission(other, "supervision.inspect", region):
-            raise ValidationError({"inspectors": f"{other.get_full_name() or other.username} 无该区划的检查权限"})
+            raise ValidationError({"inspectors": f"{other} 无该区划的检查权限"})
     if user is None and not others:
         raise ValidationError({"inspectors": "请指定检查人员"})
     lead = user if user is not None else others.pop(0)
@@ -751,7 +751,7 @@ def rectification_submit(
     photos = _photos_check(photos, hazard.region_code)
     rect = Rectification.objects.create(
         hazard=hazard, text=text, channel=channel, submitted_by=_actor(user),
-        submitted_by_name=_text(submitted_by_name, 50) or (user.get_full_name() or user.username if user else ""),
+        submitted_by_name=_text(submitted_by_name, 50) or (str(user) if user else ""),
     )  # fmt: skip
     if photos:
         rect.photos.set(photos)
